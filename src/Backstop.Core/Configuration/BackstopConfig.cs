@@ -1,0 +1,32 @@
+using Backstop.Core.Policies;
+
+namespace Backstop.Core.Configuration;
+
+/// <summary>backstop.yaml, validated.</summary>
+public sealed record BackstopConfig
+{
+    /// <summary>Absolute path of the file.</summary>
+    public required string Path { get; init; }
+
+    public required IReadOnlyList<EnvironmentConfig> Environments { get; init; }
+
+    public required IReadOnlyDictionary<Tier, TierPolicy> Policies { get; init; }
+
+    /// <summary><c>.backstop/</c> beside the file: the state store and, later, backups.</summary>
+    public string StateDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, ".backstop");
+
+    /// <exception cref="ConfigException">no such environment; the message lists the known ones.</exception>
+    public EnvironmentConfig Environment(string name)
+    {
+        var found = Environments.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.Ordinal));
+        if (found is not null)
+        {
+            return found;
+        }
+
+        var known = Environments.Count == 0
+            ? "none is defined yet; add one with `backstop env add NAME --url URL --tier production|staging|development`"
+            : "known: " + string.Join(", ", Environments.Select(e => e.Name));
+        throw new ConfigException($"unknown environment '{name}' in {Path}; {known}");
+    }
+}

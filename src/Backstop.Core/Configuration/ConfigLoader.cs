@@ -1,0 +1,159 @@
+using Backstop.Core.Policies;
+using Backstop.Postgres.Catalog;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Backstop.Core.Configuration;
+
+/// <summary>Finds and reads backstop.yaml; every mistake in it is reported with the file, line and column.</summary>
+public static class ConfigLoader
+{
+    public const string FileName = "backstop.yaml";
+
+    public const string PathVariable = "BACKSTOP_CONFIG";
+
+    private static readonly string[] TopLevelKeys = ["environments", "policies"];
+    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "identity"];
+    private static readonly string[] IdentityKeys = ["system_identifier", "database", "host", "port"];
+
+    /// <summary>Where the configuration is: <c>--config</c>, else <c>BACKSTOP_CONFIG</c>, else backstop.yaml in the working directory.</summary>
+    public static string Locate(string? explicitPath, string workingDirectory, Func<string, string?> environment)
+    {
+        var path = explicitPath ?? environment(PathVariable) ?? FileName;
+        return Path.GetFullPath(path, workingDirectory);
+    }
+
+    /// <exception cref="ConfigException">the file is missing or invalid.</exception>
+    public static BackstopConfig Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"no configuration at {path}; create one with `backstop init` (or point --config / {PathVariable} at yours)");
+        }
+
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static BackstopConfig Parse(string text, string path)
+    {
+        var yaml = new YamlStream();
+        try
+        {
+            using var reader = new StringReader(text);
+            yaml.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException(path, e.Start.Line, e.Start.Column, "invalid YAML: " + e.Message);
+        }
+
+        var read = new YamlReader(path);
+        var environments = new List<EnvironmentConfig>();
+        var policies = new Dictionary<Tier, TierPolicy>
+        {
+            [Tier.Production] = TierPolicy.Production,
+            [Tier.Staging] = TierPolicy.Staging,
+            [Tier.Development] = TierPolicy.Development,
+        };
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            return new BackstopConfig { Path = path, Environments = environments, Policies = policies };
+        }
+
+        var root = read.Mapping(yaml.Documents[0].RootNode, "the file");
+        foreach (var (key, value) in read.Entries(root, "the file", TopLevelKeys))
+        {
+            if (IsEmpty(value))
+            {
+                continue;
+            }
+
+            if (key == "environments")
+            {
+                foreach (var (name, node) in read.Entries(read.Mapping(value, "environments"), "environments", []))
+                {
+                    environments.Add(ReadEnvironment(read, name, node));
+                }
+            }
+            else
+            {
+                foreach (var (tierName, node) in read.Entries(read.Mapping(value, "policies"), "policies", ["production", "staging", "development"]))
+                {
+                    var tier = Enum.Parse<Tier>(tierName, ignoreCase: true);
+                    policies[tier] = PolicyReader.Read(read, policies[tier], node, $"policies.{tierName}");
+                }
+            }
+        }
+
+        return new BackstopConfig { Path = path, Environments = environments, Policies = policies };
+    }
+
+    private static bool IsEmpty(YamlNode node) => node is YamlScalarNode { Value: null or "" or "~" or "null" };
+
+    private static EnvironmentConfig ReadEnvironment(YamlReader read, string name, YamlNode node)
+    {
+        if (!EnvironmentNames.IsValid(name))
+        {
+            throw read.Error(node, $"the environment name '{name}' is not valid; {EnvironmentNames.Rule}");
+        }
+
+        string? url = null;
+        Tier? tier = null;
+        var environment = new EnvironmentConfig { Name = name, Url = "", Tier = Tier.Production };
+        var mapping = read.Mapping(node, $"environment '{name}'");
+        foreach (var (key, value) in read.Entries(mapping, $"environment '{name}'", EnvironmentKeys))
+        {
+            switch (key)
+            {
+                case "url":
+                    url = read.Scalar(value, key);
+                    break;
+                case "tier":
+                    tier = read.Enum<Tier>(value, key);
+                    break;
+                case "timezone":
+                    var zone = read.Scalar(value, key);
+                    environment = environment with
+                    {
+                        TimeZone = TimeZoneInfo.TryFindSystemTimeZoneById(zone, out var info)
+                            ? info
+                            : throw read.Error(value, $"unknown time zone '{zone}'; use an IANA name such as Europe/Berlin or UTC"),
+                    };
+                    break;
+                case "lock_timeout":
+                    environment = environment with { LockTimeout = read.Duration(value, key) };
+                    break;
+                case "statement_timeout":
+                    environment = environment with { StatementTimeout = read.Duration(value, key) };
+                    break;
+                case "identity":
+                    environment = environment with { Identity = ReadIdentity(read, value) };
+                    break;
+            }
+        }
+
+        return environment with
+        {
+            Url = url ?? throw read.Error(node, $"environment '{name}' has no 'url'"),
+            Tier = tier ?? throw read.Error(node, $"environment '{name}' has no 'tier' (production, staging or development)"),
+        };
+    }
+
+    private static ServerIdentity ReadIdentity(YamlReader read, YamlNode node)
+    {
+        var values = read.Entries(read.Mapping(node, "identity"), "identity", IdentityKeys).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        foreach (var key in IdentityKeys)
+        {
+            if (!values.ContainsKey(key))
+            {
+                throw read.Error(node, $"identity has no '{key}'; run `backstop env verify NAME --accept` to record it again");
+            }
+        }
+
+        return new ServerIdentity(
+            read.Scalar(values["system_identifier"], "system_identifier"),
+            read.Scalar(values["database"], "database"),
+            read.Scalar(values["host"], "host"),
+            (int)read.Long(values["port"], "port", 1));
+    }
+}

@@ -1,0 +1,26 @@
+using Backstop.Postgres.Catalog;
+
+namespace Backstop.Core.Configuration;
+
+/// <summary>One environment of backstop.yaml.</summary>
+public sealed record EnvironmentConfig
+{
+    public required string Name { get; init; }
+
+    /// <summary>A postgresql:// URL, or <c>env:VARNAME</c> to read one from the environment at use.</summary>
+    public required string Url { get; init; }
+
+    public required Tier Tier { get; init; }
+
+    /// <summary>For the freeze window; IANA name, default UTC.</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
+
+    /// <summary>Bounds a preview's waits for locks (default 2 s); also applied when the change runs.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Bounds each statement of a preview (default 30 s).</summary>
+    public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Recorded by <c>env add</c>; null if it has not been recorded.</summary>
+    public ServerIdentity? Identity { get; init; }
+}

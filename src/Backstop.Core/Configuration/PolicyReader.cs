@@ -1,0 +1,57 @@
+using Backstop.Core.Policies;
+using YamlDotNet.RepresentationModel;
+
+namespace Backstop.Core.Configuration;
+
+/// <summary>Reads a tier's policy overrides; keys not given keep the tier's defaults.</summary>
+internal static class PolicyReader
+{
+    private static readonly string[] Keys =
+    [
+        "all_rows", "all_rows_acknowledged", "drop_database", "destructive_ddl",
+        "total_rows", "total_rows_over", "table_fraction", "table_fraction_at_least", "table_fraction_min_rows",
+        "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "write", "read",
+    ];
+
+    public static TierPolicy Read(YamlReader read, TierPolicy policy, YamlNode node, string where)
+    {
+        foreach (var (key, value) in read.Entries(read.Mapping(node, where), where, Keys))
+        {
+            policy = key switch
+            {
+                "all_rows" => policy with { AllRows = read.Enum<Verdict>(value, key) },
+                "all_rows_acknowledged" => policy with { AllRowsAcknowledged = read.Enum<Verdict>(value, key) },
+                "drop_database" => policy with { DropDatabase = read.Enum<Verdict>(value, key) },
+                "destructive_ddl" => policy with { DestructiveDdl = read.Enum<Verdict>(value, key) },
+                "total_rows" => policy with { TotalRows = read.Enum<Verdict>(value, key) },
+                "total_rows_over" => policy with { TotalRowsOver = read.Long(value, key, 0) },
+                "table_fraction" => policy with { TableFraction = read.Enum<Verdict>(value, key) },
+                "table_fraction_at_least" => policy with { TableFractionAtLeast = read.Fraction(value, key) },
+                "table_fraction_min_rows" => policy with { TableFractionMinRows = read.Long(value, key, 0) },
+                "cascade" => policy with { Cascade = read.Enum<Verdict>(value, key) },
+                "cascade_large" => policy with { CascadeLarge = read.Enum<Verdict>(value, key) },
+                "cascade_large_over" => policy with { CascadeLargeOver = read.Long(value, key, 0) },
+                "freeze" => policy with { Freeze = read.Enum<Verdict>(value, key) },
+                "freeze_window" => policy with { FreezeWindow = ReadWindow(read, value) },
+                "unclassified" => policy with { Unclassified = read.Enum<Verdict>(value, key) },
+                "write" => policy with { Write = read.Enum<Verdict>(value, key) },
+                _ => policy with { Read = read.Enum<Verdict>(value, key) },
+            };
+        }
+
+        return policy;
+    }
+
+    private static FreezeWindow? ReadWindow(YamlReader read, YamlNode value)
+    {
+        var text = read.Scalar(value, "freeze_window");
+        if (text.Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return FreezeWindow.TryParse(text, out var window)
+            ? window
+            : throw read.Error(value, $"'freeze_window' is '{text}'; expected a weekly window like \"Fri 16:00 - Mon 08:00\", or none");
+    }
+}

@@ -1,0 +1,8 @@
+namespace Backstop.Core.Configuration;
+
+public enum Tier
+{
+    Development,
+    Staging,
+    Production,
+}

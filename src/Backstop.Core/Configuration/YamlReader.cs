@@ -1,0 +1,101 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace Backstop.Core.Configuration;
+
+/// <summary>Reads values out of YAML nodes, turning every problem into a <see cref="ConfigException"/> with the file, line and column.</summary>
+internal sealed class YamlReader(string file)
+{
+    public ConfigException Error(YamlNode node, string message) =>
+        new(file, node.Start.Line, node.Start.Column, message);
+
+    public YamlMappingNode Mapping(YamlNode node, string what) =>
+        node as YamlMappingNode ?? throw Error(node, $"{what} must be a mapping of keys to values");
+
+    public string Scalar(YamlNode node, string key) =>
+        node is YamlScalarNode { Value: { } value } ? value : throw Error(node, $"'{key}' must be a single value");
+
+    /// <summary>Each key of <paramref name="mapping"/>, refusing keys outside <paramref name="allowed"/> and repeats.</summary>
+    public IEnumerable<(string Key, YamlNode Value)> Entries(YamlMappingNode mapping, string where, IReadOnlyCollection<string> allowed)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (keyNode, value) in mapping.Children)
+        {
+            var key = Scalar(keyNode, "key");
+            if (allowed.Count > 0 && !allowed.Contains(key))
+            {
+                throw Error(keyNode, $"unknown key '{key}' in {where}; expected one of: {string.Join(", ", allowed)}");
+            }
+
+            if (!seen.Add(key))
+            {
+                throw Error(keyNode, $"'{key}' appears twice in {where}");
+            }
+
+            yield return (key, value);
+        }
+    }
+
+    public TEnum Enum<TEnum>(YamlNode node, string key)
+        where TEnum : struct, Enum
+    {
+        var text = Scalar(node, key);
+        return System.Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && !int.TryParse(text, CultureInfo.InvariantCulture, out _)
+            ? value
+            : throw Error(node, $"'{key}' is '{text}'; expected one of: {string.Join(", ", System.Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}");
+    }
+
+    public long Long(YamlNode node, string key, long min)
+    {
+        var text = Scalar(node, key).Replace("_", "", StringComparison.Ordinal);
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min
+            ? value
+            : throw Error(node, $"'{key}' is '{text}'; expected a whole number of at least {min}");
+    }
+
+    public double Fraction(YamlNode node, string key)
+    {
+        var text = Scalar(node, key).Trim();
+        var percent = text.EndsWith('%');
+        if (double.TryParse(percent ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            value = percent ? value / 100 : value;
+            if (value is > 0 and <= 1)
+            {
+                return value;
+            }
+        }
+
+        throw Error(node, $"'{key}' is '{text}'; expected a fraction like 0.5 or 50%");
+    }
+
+    /// <summary>"500ms", "2s", "5m", "1h".</summary>
+    public TimeSpan Duration(YamlNode node, string key)
+    {
+        var text = Scalar(node, key).Trim();
+        if (TryParseDuration(text, out var duration))
+        {
+            return duration;
+        }
+
+        throw Error(node, $"'{key}' is '{text}'; expected a duration like 500ms, 2s, 5m or 1h");
+    }
+
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        var units = new (string Suffix, double Milliseconds)[] { ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000) };
+        foreach (var (suffix, milliseconds) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount)
+                && amount > 0)
+            {
+                duration = TimeSpan.FromMilliseconds(amount * milliseconds);
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,107 @@
+namespace Backstop.Core.Policies;
+
+/// <summary>
+/// The rules of one tier. Every rule that matches a statement contributes its verdict; the strictest wins.
+/// Defaults follow the table in docs/policies.md.
+/// </summary>
+public sealed record TierPolicy
+{
+    /// <summary>UPDATE or DELETE with no WHERE, or a trivially true one.</summary>
+    public Verdict AllRows { get; init; }
+
+    /// <summary>What <c>--allow-all-rows</c> turns <see cref="AllRows"/> into when it is deny.</summary>
+    public Verdict AllRowsAcknowledged { get; init; }
+
+    public Verdict DropDatabase { get; init; }
+
+    /// <summary>DROP TABLE / SCHEMA, TRUNCATE, ALTER TABLE … DROP COLUMN.</summary>
+    public Verdict DestructiveDdl { get; init; }
+
+    /// <summary>More than <see cref="TotalRowsOver"/> rows changed in all, cascades included.</summary>
+    public Verdict TotalRows { get; init; }
+
+    public long TotalRowsOver { get; init; } = 1000;
+
+    /// <summary>A statement changes at least <see cref="TableFractionAtLeast"/> of a table that holds more than <see cref="TableFractionMinRows"/> rows.</summary>
+    public Verdict TableFraction { get; init; }
+
+    public double TableFractionAtLeast { get; init; } = 0.5;
+
+    public long TableFractionMinRows { get; init; } = 100;
+
+    /// <summary>A DELETE that cascades into other tables.</summary>
+    public Verdict Cascade { get; init; }
+
+    /// <summary>A DELETE that cascades more than <see cref="CascadeLargeOver"/> rows into other tables.</summary>
+    public Verdict CascadeLarge { get; init; }
+
+    public long CascadeLargeOver { get; init; } = 100;
+
+    /// <summary>Any write inside <see cref="FreezeWindow"/>.</summary>
+    public Verdict Freeze { get; init; }
+
+    /// <summary>Null: no freeze window.</summary>
+    public FreezeWindow? FreezeWindow { get; init; } = Policies.FreezeWindow.Default;
+
+    public Verdict Unclassified { get; init; }
+
+    /// <summary>Any write that no other rule is stricter about.</summary>
+    public Verdict Write { get; init; }
+
+    public Verdict Read { get; init; }
+
+    public static TierPolicy Production { get; } = new()
+    {
+        AllRows = Verdict.Deny,
+        AllRowsAcknowledged = Verdict.Approve,
+        DropDatabase = Verdict.Deny,
+        DestructiveDdl = Verdict.Approve,
+        TotalRows = Verdict.Approve,
+        TableFraction = Verdict.Approve,
+        Cascade = Verdict.Confirm,
+        CascadeLarge = Verdict.Approve,
+        Freeze = Verdict.Approve,
+        Unclassified = Verdict.Approve,
+        Write = Verdict.Confirm,
+        Read = Verdict.Allow,
+    };
+
+    public static TierPolicy Staging { get; } = new()
+    {
+        AllRows = Verdict.Confirm,
+        AllRowsAcknowledged = Verdict.Confirm,
+        DropDatabase = Verdict.Confirm,
+        DestructiveDdl = Verdict.Confirm,
+        TotalRows = Verdict.Confirm,
+        TableFraction = Verdict.Confirm,
+        Cascade = Verdict.Confirm,
+        CascadeLarge = Verdict.Confirm,
+        Freeze = Verdict.Allow,
+        Unclassified = Verdict.Confirm,
+        Write = Verdict.Allow,
+        Read = Verdict.Allow,
+    };
+
+    public static TierPolicy Development { get; } = new()
+    {
+        AllRows = Verdict.Allow,
+        AllRowsAcknowledged = Verdict.Allow,
+        DropDatabase = Verdict.Allow,
+        DestructiveDdl = Verdict.Allow,
+        TotalRows = Verdict.Allow,
+        TableFraction = Verdict.Allow,
+        Cascade = Verdict.Allow,
+        CascadeLarge = Verdict.Allow,
+        Freeze = Verdict.Allow,
+        Unclassified = Verdict.Allow,
+        Write = Verdict.Allow,
+        Read = Verdict.Allow,
+    };
+
+    public static TierPolicy DefaultFor(Configuration.Tier tier) => tier switch
+    {
+        Configuration.Tier.Production => Production,
+        Configuration.Tier.Staging => Staging,
+        _ => Development,
+    };
+}

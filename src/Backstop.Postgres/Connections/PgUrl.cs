@@ -1,0 +1,202 @@
+using System.Globalization;
+using Npgsql;
+
+namespace Backstop.Postgres.Connections;
+
+/// <summary>
+/// A PostgreSQL connection URL (<c>postgresql://user:password@host:port/database?param=value</c>), as libpq
+/// accepts it (docs: "libpq → Connection URIs"). The password never leaves this type except into a
+/// connection string: <see cref="ToString"/> masks it.
+/// </summary>
+public sealed class PgUrl
+{
+    private static readonly Dictionary<string, string> ParameterMap = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["sslmode"] = "SSL Mode",
+        ["application_name"] = "Application Name",
+        ["connect_timeout"] = "Timeout",
+        ["host"] = "Host",
+        ["port"] = "Port",
+        ["user"] = "Username",
+        ["dbname"] = "Database",
+        ["target_session_attrs"] = "Target Session Attributes",
+        ["options"] = "Options",
+        ["sslrootcert"] = "Root Certificate",
+        ["sslcert"] = "SSL Certificate",
+        ["sslkey"] = "SSL Key",
+    };
+
+    private readonly string? _password;
+    private readonly IReadOnlyDictionary<string, string> _parameters;
+
+    private PgUrl(string host, int port, string database, string? user, string? password, IReadOnlyDictionary<string, string> parameters)
+    {
+        Host = host;
+        Port = port;
+        Database = database;
+        User = user;
+        _password = password;
+        _parameters = parameters;
+    }
+
+    public string Host { get; }
+
+    public int Port { get; }
+
+    public string Database { get; }
+
+    public string? User { get; }
+
+    public bool HasPassword => _password is not null;
+
+    /// <exception cref="FormatException">the text is not a PostgreSQL URL; the message never contains the password.</exception>
+    public static PgUrl Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        var schemeEnd = trimmed.IndexOf("://", StringComparison.Ordinal);
+        var scheme = schemeEnd < 0 ? "" : trimmed[..schemeEnd];
+        if (!scheme.Equals("postgresql", StringComparison.OrdinalIgnoreCase) && !scheme.Equals("postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new FormatException("a connection URL must start with postgresql:// (for example postgresql://app@db.example.com:5432/app)");
+        }
+
+        var rest = trimmed[(schemeEnd + 3)..];
+        var query = "";
+        var q = rest.IndexOf('?', StringComparison.Ordinal);
+        if (q >= 0)
+        {
+            query = rest[(q + 1)..];
+            rest = rest[..q];
+        }
+
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var authority = slash < 0 ? rest : rest[..slash];
+        var database = slash < 0 ? "" : Uri.UnescapeDataString(rest[(slash + 1)..]);
+
+        string? user = null;
+        string? password = null;
+        var at = authority.LastIndexOf('@');
+        if (at >= 0)
+        {
+            var userInfo = authority[..at];
+            authority = authority[(at + 1)..];
+            var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
+            user = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
+            password = colon < 0 ? null : Uri.UnescapeDataString(userInfo[(colon + 1)..]);
+        }
+
+        var host = authority;
+        var port = 5432;
+        var portSeparator = authority.StartsWith('[') ? authority.IndexOf("]:", StringComparison.Ordinal) + 1 : authority.LastIndexOf(':');
+        if (portSeparator > 0)
+        {
+            host = authority[..portSeparator];
+            var portText = authority[(portSeparator + 1)..];
+            if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+            {
+                throw new FormatException($"the port '{portText}' in the connection URL is not a number between 1 and 65535");
+            }
+        }
+
+        host = Uri.UnescapeDataString(host.Trim('[', ']'));
+        var parameters = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            var key = Uri.UnescapeDataString(eq < 0 ? pair : pair[..eq]);
+            var value = eq < 0 ? "" : Uri.UnescapeDataString(pair[(eq + 1)..]);
+            if (key.Equals("password", StringComparison.OrdinalIgnoreCase))
+            {
+                password = value;
+                continue;
+            }
+
+            if (!ParameterMap.ContainsKey(key))
+            {
+                throw new FormatException($"the connection URL parameter '{key}' is not supported; supported: {string.Join(", ", ParameterMap.Keys.Order(StringComparer.Ordinal))}");
+            }
+
+            parameters[key] = value;
+        }
+
+        if (parameters.Remove("host", out var hostParameter))
+        {
+            host = hostParameter;
+        }
+
+        if (parameters.Remove("dbname", out var dbParameter))
+        {
+            database = dbParameter;
+        }
+
+        if (parameters.Remove("user", out var userParameter))
+        {
+            user = userParameter;
+        }
+
+        if (parameters.Remove("port", out var portParameter) && !int.TryParse(portParameter, NumberStyles.None, CultureInfo.InvariantCulture, out port))
+        {
+            throw new FormatException($"the port '{portParameter}' in the connection URL is not a number");
+        }
+
+        if (host.Length == 0)
+        {
+            host = "localhost";
+        }
+
+        if (database.Length == 0)
+        {
+            database = user ?? "postgres";
+        }
+
+        return new PgUrl(host, port, database, user, password, parameters);
+    }
+
+    public string ToConnectionString(string applicationName = "backstop")
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = Host,
+            Port = Port,
+            Database = Database,
+            ApplicationName = applicationName,
+        };
+        if (User is not null)
+        {
+            builder.Username = User;
+        }
+
+        if (_password is not null)
+        {
+            builder.Password = _password;
+        }
+
+        foreach (var (key, value) in _parameters)
+        {
+            builder[ParameterMap[key]] = value;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>The same server and credentials, another database.</summary>
+    public PgUrl WithDatabase(string database) => new(Host, Port, database, User, _password, _parameters);
+
+    /// <summary>The URL with the password replaced by <c>****</c>: safe to print and log.</summary>
+    public override string ToString()
+    {
+        var userInfo = User is null ? "" : Uri.EscapeDataString(User) + (_password is null ? "" : ":****") + "@";
+        var host = Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]" : Host.StartsWith('/') ? "" : Host;
+        var query = string.Join("&", _parameters.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value)}"));
+        if (Host.StartsWith('/'))
+        {
+            query = $"host={Uri.EscapeDataString(Host)}" + (query.Length > 0 ? "&" + query : "");
+        }
+
+        return $"postgresql://{userInfo}{host}:{Port.ToString(CultureInfo.InvariantCulture)}/{Uri.EscapeDataString(Database)}" + (query.Length > 0 ? "?" + query : "");
+    }
+
+    /// <summary>Where the server is, for messages: <c>host:port</c>.</summary>
+    public string Endpoint => Host.StartsWith('/') ? $"{Host} (socket) port {Port}" : $"{Host}:{Port}";
+}

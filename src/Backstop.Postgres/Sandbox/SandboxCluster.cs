@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Backstop.Postgres.Sandbox;
+
+/// <summary>
+/// A throwaway PostgreSQL cluster started from the installed binaries: data, socket and log in one
+/// directory, listening on a loopback port, trusting local connections, no fsync (it holds nothing
+/// that must survive a crash). Tests, the demo and restore drills all use it.
+/// </summary>
+public sealed partial class SandboxCluster : IAsyncDisposable
+{
+    private const string InfoFileName = "sandbox.json";
+
+    private SandboxCluster(SandboxInfo info, PgBinaries binaries)
+    {
+        Info = info;
+        Binaries = binaries;
+    }
+
+    public SandboxInfo Info { get; }
+
+    public PgBinaries Binaries { get; }
+
+    public string Url => Info.Url;
+
+    public string ConnectionString(string database = "postgres") =>
+        $"Host=127.0.0.1;Port={Info.Port.ToString(CultureInfo.InvariantCulture)};Username=postgres;Database={database};Pooling=false;Application Name=backstop-sandbox";
+
+    public static string DefaultRoot =>
+        Environment.GetEnvironmentVariable("BACKSTOP_SANDBOX_DIR") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Path.GetTempPath(), "backstop-sandboxes");
+
+    public static async Task<SandboxCluster> StartAsync(SandboxOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var binaries = PgBinaries.Find();
+        var root = options.Root ?? DefaultRoot;
+        var name = options.Name ?? "sandbox-" + Guid.NewGuid().ToString("N")[..8];
+        if (!ValidName().IsMatch(name))
+        {
+            throw new SandboxException($"the sandbox name '{name}' is not valid; use 1 to 40 letters, digits, '-' or '_'");
+        }
+
+        var directory = Path.Combine(root, name);
+        if (Directory.Exists(directory))
+        {
+            throw new SandboxException($"a sandbox named '{name}' already exists ({directory}); stop it with `backstop sandbox stop {name}` or choose another name");
+        }
+
+        Directory.CreateDirectory(root);
+        Directory.CreateDirectory(directory);
+        var info = new SandboxInfo
+        {
+            Name = name,
+            Port = options.Port ?? FreeLoopbackPort(),
+            Directory = directory,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var cluster = new SandboxCluster(info, binaries);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, InfoFileName), JsonSerializer.Serialize(info), cancellationToken);
+            await ToolProcess.HandOverAsync(directory, cancellationToken);
+
+            progress?.Report("initdb");
+            await RunAsync(binaries.Path("initdb"), ["-D", info.DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], "initdb", cancellationToken);
+
+            progress?.Report("starting server");
+            var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["listen_addresses"] = "127.0.0.1",
+                ["port"] = info.Port.ToString(CultureInfo.InvariantCulture),
+                ["unix_socket_directories"] = directory,
+                ["fsync"] = "off",
+                ["synchronous_commit"] = "off",
+                ["full_page_writes"] = "off",
+                ["max_connections"] = "100",
+            };
+            foreach (var (key, value) in options.Settings)
+            {
+                settings[key] = value;
+            }
+
+            var serverOptions = string.Join(' ', settings.Select(s => $"-c {s.Key}={s.Value}"));
+            await RunAsync(binaries.Path("pg_ctl"), ["start", "-D", info.DataDirectory, "-l", info.LogFile, "-w", "-t", "60", "-o", serverOptions], "pg_ctl start", cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.StopAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>Sandboxes recorded under <paramref name="root"/>, running or not.</summary>
+    public static IReadOnlyList<(SandboxInfo Info, bool Running)> List(string? root = null)
+    {
+        root ??= DefaultRoot;
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+
+        var result = new List<(SandboxInfo, bool)>();
+        foreach (var directory in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        {
+            var info = ReadInfo(directory);
+            if (info is not null)
+            {
+                result.Add((info, IsRunning(info)));
+            }
+        }
+
+        return result;
+    }
+
+    public static SandboxCluster Find(string name, string? root = null)
+    {
+        var directory = Path.Combine(root ?? DefaultRoot, name);
+        var info = ValidName().IsMatch(name) ? ReadInfo(directory) : null;
+        if (info is null)
+        {
+            var known = List(root).Select(s => s.Info.Name).ToList();
+            throw new SandboxException($"there is no sandbox named '{name}'; " + (known.Count == 0 ? "none exist (start one with `backstop sandbox start`)" : "known: " + string.Join(", ", known)));
+        }
+
+        return new SandboxCluster(info, PgBinaries.Find());
+    }
+
+    /// <summary>Stops the server (fast shutdown) and removes the directory. Safe to call twice.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (File.Exists(Path.Combine(Info.DataDirectory, "postmaster.pid")))
+        {
+            var (exitCode, output) = await ToolProcess.RunAsync(Binaries.Path("pg_ctl"), ["stop", "-D", Info.DataDirectory, "-m", "fast", "-w", "-t", "60"], cancellationToken);
+            if (exitCode != 0 && IsRunning(Info))
+            {
+                throw new SandboxException($"pg_ctl stop failed for sandbox '{Info.Name}': {output.Trim()}");
+            }
+        }
+
+        if (Directory.Exists(Info.Directory))
+        {
+            Directory.Delete(Info.Directory, recursive: true);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    private static bool IsRunning(SandboxInfo info)
+    {
+        var pidFile = Path.Combine(info.DataDirectory, "postmaster.pid");
+        try
+        {
+            var firstLine = File.Exists(pidFile) ? File.ReadLines(pidFile).FirstOrDefault() : null;
+            return int.TryParse(firstLine, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Directory.Exists($"/proc/{pid}");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static SandboxInfo? ReadInfo(string directory)
+    {
+        var file = Path.Combine(directory, InfoFileName);
+        try
+        {
+            return File.Exists(file) ? JsonSerializer.Deserialize<SandboxInfo>(File.ReadAllText(file)) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task RunAsync(string program, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
+    {
+        var (exitCode, output) = await ToolProcess.RunAsync(program, arguments, cancellationToken);
+        if (exitCode != 0)
+        {
+            throw new SandboxException($"{what} failed (exit {exitCode}): {output.Trim()}");
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,40}$")]
+    private static partial Regex ValidName();
+}
