@@ -12,6 +12,7 @@ public enum TokenKind
     /// <summary><c>"..."</c> or <c>U&amp;"..."</c>.</summary>
     QuotedIdentifier,
     /// <summary><c>'...'</c>, <c>E'...'</c>, <c>U&amp;'...'</c>, <c>B'...'</c>, <c>X'...'</c>, <c>N'...'</c>.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "PostgreSQL calls these string constants; the name is part of the public contract.")]
     String,
     /// <summary><c>$$...$$</c> or <c>$tag$...$tag$</c>.</summary>
     DollarString,

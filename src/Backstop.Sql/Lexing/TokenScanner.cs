@@ -1,0 +1,298 @@
+using System.Buffers;
+
+namespace Backstop.Sql.Lexing;
+
+/// <summary>
+/// Scans the one token that starts at an offset. Stateless, so the lexer and the splitter share it
+/// without materialising every token. Rules follow PostgreSQL's scan.l and, for <c>:name</c>, psql's psqlscan.l.
+/// </summary>
+internal static class TokenScanner
+{
+    private static readonly SearchValues<char> NonSqlOperatorChars = SearchValues.Create("~!@#%^&|`?");
+
+    public static Token Scan(string source, int start)
+    {
+        var c = source[start];
+        switch (c)
+        {
+            case ' ' or '\t' or '\n' or '\r' or '\f' or '\v':
+                return ScanWhitespace(source, start);
+            case '-' when Next(source, start + 1) == '-':
+                return LiteralScanner.ScanLineComment(source, start);
+            case '/' when Next(source, start + 1) == '*':
+                return LiteralScanner.ScanBlockComment(source, start);
+            case '\'':
+                return LiteralScanner.ScanQuoted(source, start, start + 1, TokenKind.String, '\'');
+            case '"':
+                return LiteralScanner.ScanQuoted(source, start, start + 1, TokenKind.QuotedIdentifier, '"');
+            case '$':
+                return ScanDollar(source, start);
+            case ':':
+                return ScanColon(source, start);
+            case ';':
+                return new Token(TokenKind.Semicolon, start, 1);
+            case ',':
+                return new Token(TokenKind.Comma, start, 1);
+            case '(':
+                return new Token(TokenKind.LeftParenthesis, start, 1);
+            case ')':
+                return new Token(TokenKind.RightParenthesis, start, 1);
+            case '[':
+                return new Token(TokenKind.LeftBracket, start, 1);
+            case ']':
+                return new Token(TokenKind.RightBracket, start, 1);
+            case '.' when Next(source, start + 1) == '.':
+                // scan.l's DOT_DOT (PL/pgSQL's FOR i IN 1..10); one token so that "..10" is not read as ".10".
+                return new Token(TokenKind.Operator, start, 2);
+            case '.':
+                return SqlCharClass.IsDigit(Next(source, start + 1)) ? ScanNumber(source, start) : new Token(TokenKind.Dot, start, 1);
+        }
+
+        if (SqlCharClass.IsDigit(c))
+        {
+            return ScanNumber(source, start);
+        }
+
+        if (SqlCharClass.IsIdentifierStart(c))
+        {
+            return ScanWord(source, start);
+        }
+
+        if (SqlCharClass.IsOperatorChar(c))
+        {
+            return ScanOperator(source, start);
+        }
+
+        // Anything else (a backslash, a stray character) is one token of its own, so coverage stays exact.
+        return new Token(TokenKind.Operator, start, 1);
+    }
+
+    private static char Next(string source, int index) => (uint)index < (uint)source.Length ? source[index] : '\0';
+
+    private static Token ScanWhitespace(string source, int start)
+    {
+        var i = start + 1;
+        while (i < source.Length && SqlCharClass.IsWhitespace(source[i]))
+        {
+            i++;
+        }
+
+        return new Token(TokenKind.Whitespace, start, i - start);
+    }
+
+    /// <summary>A word, or one of the prefixed literals E'', B'', X'', N'', U&amp;'' and U&amp;"" (docs: 4.1.2.2–4.1.2.5, 4.1.1).</summary>
+    private static Token ScanWord(string source, int start)
+    {
+        var c = source[start];
+        var next = Next(source, start + 1);
+        if (next == '\'')
+        {
+            switch (c)
+            {
+                case 'e' or 'E':
+                    return LiteralScanner.ScanEscapeString(source, start);
+                case 'b' or 'B' or 'x' or 'X' or 'n' or 'N':
+                    return LiteralScanner.ScanQuoted(source, start, start + 2, TokenKind.String, '\'');
+            }
+        }
+        else if (next == '&' && c is 'u' or 'U')
+        {
+            var quote = Next(source, start + 2);
+            if (quote == '\'')
+            {
+                return LiteralScanner.ScanQuoted(source, start, start + 3, TokenKind.String, '\'');
+            }
+
+            if (quote == '"')
+            {
+                return LiteralScanner.ScanQuoted(source, start, start + 3, TokenKind.QuotedIdentifier, '"');
+            }
+        }
+
+        var i = start + 1;
+        while (i < source.Length && SqlCharClass.IsIdentifierPart(source[i]))
+        {
+            i++;
+        }
+
+        return new Token(TokenKind.Identifier, start, i - start);
+    }
+
+    /// <summary>
+    /// Numeric constants (docs: 4.1.2.6): <c>42</c>, <c>1_000</c>, <c>3.5</c>, <c>.5</c>, <c>1.5e10</c>, <c>0x1F</c>, <c>0o17</c>, <c>0b101</c>.
+    /// <c>1..10</c> stays an integer followed by dots, as scan.l's <c>numericfail</c> rule keeps it for PL/pgSQL ranges.
+    /// </summary>
+    private static Token ScanNumber(string source, int start)
+    {
+        var i = start;
+        if (source[i] == '0' && Next(source, i + 1) is 'x' or 'X' or 'o' or 'O' or 'b' or 'B')
+        {
+            var digitsStart = i + 2;
+            var j = digitsStart;
+            while (j < source.Length && (SqlCharClass.IsHexDigit(source[j]) || source[j] == '_'))
+            {
+                j++;
+            }
+
+            if (j > digitsStart)
+            {
+                return new Token(TokenKind.Number, start, j - start);
+            }
+        }
+
+        i = SkipDigits(source, i);
+        if (Next(source, i) == '.' && Next(source, i + 1) != '.')
+        {
+            i = SkipDigits(source, i + 1);
+        }
+
+        if (Next(source, i) is 'e' or 'E')
+        {
+            var j = i + 1;
+            if (Next(source, j) is '+' or '-')
+            {
+                j++;
+            }
+
+            if (SqlCharClass.IsDigit(Next(source, j)))
+            {
+                i = SkipDigits(source, j);
+            }
+        }
+
+        return new Token(TokenKind.Number, start, i - start);
+    }
+
+    /// <summary>Digits with single underscores between them (PostgreSQL 16's <c>decinteger</c>).</summary>
+    private static int SkipDigits(string source, int i)
+    {
+        while (i < source.Length)
+        {
+            var c = source[i];
+            if (SqlCharClass.IsDigit(c) || (c == '_' && SqlCharClass.IsDigit(Next(source, i + 1)) && i > 0 && SqlCharClass.IsDigit(source[i - 1])))
+            {
+                i++;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        return i;
+    }
+
+    /// <summary><c>$1</c> is a parameter; <c>$$</c> or <c>$tag$</c> opens a dollar-quoted string (docs: 4.1.2.4).</summary>
+    private static Token ScanDollar(string source, int start)
+    {
+        var i = start + 1;
+        if (SqlCharClass.IsDigit(Next(source, i)))
+        {
+            while (i < source.Length && SqlCharClass.IsDigit(source[i]))
+            {
+                i++;
+            }
+
+            return new Token(TokenKind.Parameter, start, i - start);
+        }
+
+        if (i < source.Length && source[i] != '$')
+        {
+            if (!SqlCharClass.IsIdentifierStart(source[i]))
+            {
+                return new Token(TokenKind.Operator, start, 1);
+            }
+
+            while (i < source.Length && SqlCharClass.IsDollarTagPart(source[i]))
+            {
+                i++;
+            }
+        }
+
+        if (Next(source, i) != '$')
+        {
+            return new Token(TokenKind.Operator, start, 1);
+        }
+
+        return LiteralScanner.ScanDollarBody(source, start, i + 1);
+    }
+
+    /// <summary><c>::</c> cast, <c>:=</c>, psql's <c>:name</c>, <c>:'name'</c>, <c>:"name"</c>, else a lone colon.</summary>
+    private static Token ScanColon(string source, int start)
+    {
+        var next = Next(source, start + 1);
+        if (next == ':')
+        {
+            return new Token(TokenKind.Cast, start, 2);
+        }
+
+        if (next == '=')
+        {
+            return new Token(TokenKind.Operator, start, 2);
+        }
+
+        // psql also treats :2 as a variable reference, but leaves it alone when no such variable exists;
+        // requiring a non-digit first keeps array slices such as a[1:2] a Colon.
+        if (SqlCharClass.IsIdentifierStart(next))
+        {
+            var i = start + 2;
+            while (i < source.Length && SqlCharClass.IsPsqlVariableChar(source[i]))
+            {
+                i++;
+            }
+
+            return new Token(TokenKind.PsqlVariable, start, i - start);
+        }
+
+        if (next is '\'' or '"')
+        {
+            var i = start + 2;
+            while (i < source.Length && SqlCharClass.IsPsqlVariableChar(source[i]))
+            {
+                i++;
+            }
+
+            if (i > start + 2 && Next(source, i) == next)
+            {
+                return new Token(TokenKind.PsqlVariable, start, i + 1 - start);
+            }
+        }
+
+        return new Token(TokenKind.Colon, start, 1);
+    }
+
+    /// <summary>
+    /// scan.l's operator rule: the longest run of operator characters, cut before any <c>--</c> or <c>/*</c>,
+    /// and without trailing <c>+</c>/<c>-</c> unless it holds one of <c>~ ! @ # % ^ &amp; | ` ?</c>.
+    /// </summary>
+    private static Token ScanOperator(string source, int start)
+    {
+        var end = start + 1;
+        while (end < source.Length && SqlCharClass.IsOperatorChar(source[end]))
+        {
+            var c = source[end];
+            var previous = source[end - 1];
+            if ((c == '-' && previous == '-') || (c == '*' && previous == '/'))
+            {
+                end--;
+                break;
+            }
+
+            end++;
+        }
+
+        var length = end - start;
+        if (length > 1 && source[end - 1] is '+' or '-' && !HasNonSqlOperatorChar(source.AsSpan(start, length - 1)))
+        {
+            do
+            {
+                length--;
+            }
+            while (length > 1 && source[start + length - 1] is '+' or '-');
+        }
+
+        return new Token(TokenKind.Operator, start, length);
+    }
+
+    private static bool HasNonSqlOperatorChar(ReadOnlySpan<char> text) => text.IndexOfAny(NonSqlOperatorChars) >= 0;
+}
