@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Backstop.Core.Configuration;
 
-internal static partial class EnvironmentNames
+public static partial class EnvironmentNames
 {
     public const string Rule = "use letters, digits, '-' or '_', starting with a letter";
 

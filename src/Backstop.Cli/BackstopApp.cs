@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Backstop.Cli.Commands;
+using Backstop.Core.Changes;
+using Backstop.Core.Configuration;
+using Backstop.Core.Environments;
+using Backstop.Core.Preview;
+using Backstop.Postgres.Sandbox;
+using Npgsql;
+using Spectre.Console;
+
+namespace Backstop.Cli;
+
+/// <summary>The <c>backstop</c> command: parses, dispatches to a verb, and maps failures to exit codes and clear messages.</summary>
+internal static class BackstopApp
+{
+    public static readonly Option<string?> ConfigOption = new("--config")
+    {
+        Description = "Path of backstop.yaml (default: $BACKSTOP_CONFIG, else ./backstop.yaml)",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> JsonOption = new("--json")
+    {
+        Description = "Print one JSON object on standard output, for scripts",
+        Recursive = true,
+    };
+
+    public static async Task<int> RunAsync(string[] args, CliHost host, CancellationToken cancellationToken)
+    {
+        var root = new RootCommand("Backstop: a safety net for production PostgreSQL. Preview exactly what a script will do, enforce policies per environment, and run it in one guarded transaction.")
+        {
+            ConfigOption,
+            JsonOption,
+        };
+        root.Add(InitCommand.Create(host));
+        root.Add(EnvCommand.Create(host));
+        root.Add(SandboxCommand.Create(host));
+        root.Add(CheckCommand.Create(host));
+        root.Add(RunCommand.Create(host));
+        root.Add(ChangesCommand.Create(host));
+        root.Add(ShowCommand.Create(host));
+
+        var parse = root.Parse(args);
+        var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await host.Error.WriteLineAsync("error: " + error.Message);
+            }
+
+            await host.Error.WriteLineAsync("run `backstop --help` (or `backstop COMMAND --help`) for usage");
+            return ExitCodes.UsageError;
+        }
+
+        return await parse.InvokeAsync(invocation, cancellationToken);
+    }
+
+    /// <summary>Wraps a verb's work: builds its context and turns known failures into exit codes.</summary>
+    public static void SetHandler(Command command, CliHost host, Func<CommandContext, ParseResult, CancellationToken, Task<int>> handler) =>
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var context = new CommandContext(host, parse.GetValue(ConfigOption), parse.GetValue(JsonOption));
+            try
+            {
+                return await handler(context, parse, cancellationToken);
+            }
+            catch (Exception e) when (ExitCodeFor(e) is { } code)
+            {
+                var message = e.Message;
+                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+                if (context.Json)
+                {
+                    context.WriteJson(new { error = message, exitCode = code });
+                }
+
+                return code;
+            }
+        });
+
+    private static int? ExitCodeFor(Exception e) => e switch
+    {
+        ConfigException or UsageException or ScriptRejectedException or TargetMismatchException => ExitCodes.UsageError,
+        ConnectionFailedException or StatementFailedException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
+        OperationCanceledException => ExitCodes.RuntimeError,
+        _ => null,
+    };
+}

@@ -1,0 +1,47 @@
+using Spectre.Console;
+
+namespace Backstop.Cli;
+
+/// <summary>
+/// Everything the CLI takes from its surroundings, so that tests run it in-process against a real
+/// database with their own input, output, working directory, environment variables and clock.
+/// </summary>
+internal sealed record CliHost
+{
+    public required TextWriter Out { get; init; }
+
+    public required TextWriter Error { get; init; }
+
+    public required TextReader In { get; init; }
+
+    /// <summary>False when standard input is a pipe or file: prompts are impossible.</summary>
+    public required bool Interactive { get; init; }
+
+    public required string WorkingDirectory { get; init; }
+
+    public required Func<string, string?> Variables { get; init; }
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Colours on a terminal, plain text into files and tests.</summary>
+    public bool Ansi { get; init; }
+
+    public IAnsiConsole CreateConsole(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(writer),
+        Ansi = Ansi ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = Ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = InteractionSupport.No,
+    });
+
+    public static CliHost FromProcess() => new()
+    {
+        Out = Console.Out,
+        Error = Console.Error,
+        In = Console.In,
+        Interactive = !Console.IsInputRedirected,
+        WorkingDirectory = Directory.GetCurrentDirectory(),
+        Variables = Environment.GetEnvironmentVariable,
+        Ansi = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null,
+    };
+}

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Backstop.Core.Configuration;
+using Backstop.Core.Environments;
+using Backstop.Core.State;
+using Spectre.Console;
+
+namespace Backstop.Cli;
+
+/// <summary>What one command invocation works with: the host, the global options, and ways to reach config, store and databases.</summary>
+internal sealed class CommandContext(CliHost host, string? configPath, bool json)
+{
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public CliHost Host { get; } = host;
+
+    public bool Json { get; } = json;
+
+    /// <summary>Human output: stdout normally; stderr with --json, so stdout holds only the JSON object.</summary>
+    public IAnsiConsole Console { get; } = host.CreateConsole(json ? host.Error : host.Out);
+
+    public IAnsiConsole ErrorConsole { get; } = host.CreateConsole(host.Error);
+
+    public string ConfigPath => ConfigLoader.Locate(configPath, Host.WorkingDirectory, Host.Variables);
+
+    public BackstopConfig LoadConfig() => ConfigLoader.Load(ConfigPath);
+
+    public EnvironmentConnector Connector => new(Host.Variables);
+
+    public Task<SqliteStateStore> OpenStoreAsync(BackstopConfig config, CancellationToken cancellationToken) =>
+        SqliteStateStore.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
+
+    public void WriteJson(object value) => Host.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+}

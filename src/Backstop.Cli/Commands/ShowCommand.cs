@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Backstop.Cli.Commands;
+
+/// <summary><c>backstop show ID</c>: one recorded run in full.</summary>
+internal static class ShowCommand
+{
+    public static Command Create(CliHost host)
+    {
+        var id = new Argument<long>("ID") { Description = "The change id, from `backstop changes`" };
+        var environmentOption = EnvironmentOption.Optional();
+        var command = new Command("show", "Show one recorded run: script, verdict, reasons, impact, outcome") { id, environmentOption };
+        BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
+        {
+            var config = context.LoadConfig();
+            var store = await context.OpenStoreAsync(config, cancellationToken);
+            var changeId = parse.GetValue(id);
+            var change = await store.GetAsync(changeId, cancellationToken);
+            var environment = parse.GetValue(environmentOption);
+            if (change is null || (environment is not null && change.Environment != environment))
+            {
+                throw new UsageException($"there is no change {changeId}{(environment is null ? "" : $" in environment '{environment}'")}; list them with `backstop changes`");
+            }
+
+            if (context.Json)
+            {
+                context.WriteJson(change);
+                return ExitCodes.Done;
+            }
+
+            var console = context.Console;
+            console.MarkupLineInterpolated($"[bold]Change {change.Id}[/] on {change.Environment} ({change.Host}:{change.Port}/{change.Database}, cluster {change.SystemIdentifier})");
+            console.MarkupLineInterpolated($"By {change.OsUser} at {change.StartedAt.ToString("u", CultureInfo.InvariantCulture)}, took {change.Duration?.TotalMilliseconds ?? 0:N0} ms");
+            console.MarkupLineInterpolated($"Outcome: [bold]{change.Outcome}[/]. Verdict: {change.Verdict.ToString().ToLowerInvariant()}");
+            if (change.Message is not null)
+            {
+                console.MarkupLineInterpolated($"{change.Message}");
+            }
+
+            foreach (var reason in change.Reasons)
+            {
+                console.MarkupLineInterpolated($"  - {reason}");
+            }
+
+            console.MarkupLineInterpolated($"Script (SHA-256 {change.ScriptSha256}):");
+            console.Write(new Panel(new Text(change.Script.Trim())).Border(BoxBorder.Rounded));
+            var table = new Table().AddColumns("Statement", "Tag", "Table", "Inserted", "Updated", "Deleted");
+            foreach (var statement in change.Impact)
+            {
+                if (statement.Tables.Count == 0)
+                {
+                    table.AddRow((statement.Index + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(statement.CommandTag), "", "", "", "");
+                }
+
+                foreach (var t in statement.Tables)
+                {
+                    table.AddRow((statement.Index + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(statement.CommandTag), Markup.Escape(t.QualifiedName),
+                        t.Inserted.ToString("N0", CultureInfo.InvariantCulture), t.Updated.ToString("N0", CultureInfo.InvariantCulture), t.Deleted.ToString("N0", CultureInfo.InvariantCulture));
+                }
+            }
+
+            console.Write(table);
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,3 @@
+using Backstop.Cli;
+
+return await BackstopApp.RunAsync(args, CliHost.FromProcess(), CancellationToken.None);

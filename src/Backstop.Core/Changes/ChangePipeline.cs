@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Backstop.Core.Environments;
+using Backstop.Core.Policies;
+using Backstop.Core.Preview;
+using Backstop.Core.State;
+using Npgsql;
+
+namespace Backstop.Core.Changes;
+
+/// <summary>
+/// The life of a change (DESIGN.md): split, classify, preview in a rolled-back transaction, judge, confirm,
+/// then execute in one transaction that measures the impact again and commits only if it still matches.
+/// </summary>
+public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy policy, TimeProvider clock)
+{
+    public async Task<CheckResult> CheckAsync(string script, bool allowAllRows, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var statements = ScriptAnalyzer.Analyze(script);
+        var bounds = new PreviewBounds(target.Environment.LockTimeout, target.Environment.StatementTimeout);
+        var impacts = await ImpactPreviewer.PreviewAsync(target.Connection, statements, bounds, progress, cancellationToken);
+        return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows), target.Identity);
+    }
+
+    public async Task<RunResult> RunAsync(string script, RunOptions options, IStateStore store, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var started = clock.GetUtcNow();
+        var statements = ScriptAnalyzer.Analyze(script);
+        RefuseMixedTransactionality(statements);
+        CheckResult preview;
+        var record = NewRecord(script, started);
+        try
+        {
+            preview = await CheckAsync(script, options.AllowAllRows, progress, cancellationToken);
+        }
+        catch (StatementFailedException e)
+        {
+            record = record with { Outcome = ChangeOutcome.Failed, Message = "preview: " + e.Message, Verdict = Verdict.Deny };
+            await store.AddAsync(record, CancellationToken.None);
+            throw;
+        }
+
+        options.Previewed?.Invoke(preview);
+        record = record with
+        {
+            Verdict = preview.Decision.Verdict,
+            Reasons = preview.Decision.DecidingReasons.Select(r => r.Message).ToList(),
+            Impact = preview.Impacts,
+        };
+
+        var stop = preview.Decision.Verdict switch
+        {
+            Verdict.Deny => (ChangeOutcome.Denied, "denied by policy; nothing was changed"),
+            Verdict.Approve => (ChangeOutcome.NeedsApproval, "needs a second person's approval; nothing was changed"),
+            Verdict.Confirm when !await options.Confirm(preview, cancellationToken) => (ChangeOutcome.NotConfirmed, "not confirmed; nothing was changed"),
+            _ => ((ChangeOutcome, string)?)null,
+        };
+        if (stop is var (outcome, message))
+        {
+            record = record with { Outcome = outcome, Message = message, Duration = clock.GetUtcNow() - started };
+            var id = await store.AddAsync(record, CancellationToken.None);
+            return new RunResult { Preview = preview, ChangeId = id, Outcome = outcome, Message = message };
+        }
+
+        record = record with { Id = await store.AddAsync(record, CancellationToken.None) };
+        return await ExecuteAsync(preview, options, store, record, progress, cancellationToken);
+    }
+
+    private async Task<RunResult> ExecuteAsync(CheckResult preview, RunOptions options, IStateStore store, ChangeRecord record, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var connection = target.Connection;
+        var transactional = preview.Statements.All(s => s.Info.AllowedInTransaction);
+        await using var transaction = transactional ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        try
+        {
+            if (transaction is not null)
+            {
+                await ImpactPreviewer.SetLocalAsync(connection, "lock_timeout", target.Environment.LockTimeout, cancellationToken);
+            }
+
+            var meter = new ImpactMeter(connection, estimateOnTimeout: false);
+            var impacts = new List<StatementImpact>();
+            foreach (var statement in preview.Statements)
+            {
+                progress?.Report(statement.Index);
+                impacts.Add(transaction is null ? await RunOutsideTransactionAsync(statement, cancellationToken) : await meter.MeasureAsync(statement, cancellationToken));
+            }
+
+            var decision = Judge(preview.Statements, impacts, options.AllowAllRows);
+            var differences = ImpactComparison.Differences(preview.Impacts, impacts).ToList();
+            if (decision.Verdict > preview.Decision.Verdict)
+            {
+                differences.Add($"the verdict is now {decision.Verdict.ToString().ToLowerInvariant()} (was {preview.Decision.Verdict.ToString().ToLowerInvariant()}): {string.Join("; ", decision.DecidingReasons.Select(r => r.Message))}");
+            }
+
+            if (differences.Count > 0 && transaction is not null)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                const string message = "the impact changed between the preview and the run; rolled back, nothing was changed";
+                await store.UpdateAsync(record with { Outcome = ChangeOutcome.ImpactChanged, Message = message + ": " + string.Join("; ", differences), Impact = impacts, Duration = stopwatch.Elapsed }, CancellationToken.None);
+                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.ImpactChanged, RunImpacts = impacts, RunDecision = decision, Differences = differences, Message = message };
+            }
+
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            await store.UpdateAsync(record with { Outcome = ChangeOutcome.Committed, Message = null, Impact = impacts, Duration = stopwatch.Elapsed }, CancellationToken.None);
+            return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Committed, RunImpacts = impacts, RunDecision = decision };
+        }
+        catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException)
+        {
+            await store.UpdateAsync(record with { Outcome = ChangeOutcome.Failed, Message = e.Message + "; rolled back, nothing was changed", Duration = stopwatch.Elapsed }, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<StatementImpact> RunOutsideTransactionAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(statement.Statement.Text, target.Connection) { CommandTimeout = 0 };
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e)
+        {
+            throw new StatementFailedException(statement, e);
+        }
+
+        return new StatementImpact { Index = statement.Index, CommandTag = ScriptAnalyzer.FirstWords(statement), Executed = true, Note = "ran outside a transaction block; impact not measured" };
+    }
+
+    /// <summary>A statement that cannot run in a transaction block can only run alone: the rest of the script would lose its all-or-nothing guarantee.</summary>
+    private static void RefuseMixedTransactionality(IReadOnlyList<AnalyzedStatement> statements)
+    {
+        var outside = statements.FirstOrDefault(s => !s.Info.AllowedInTransaction);
+        if (outside is not null && statements.Count > 1)
+        {
+            throw new ScriptRejectedException(
+                $"statement {outside.Index + 1} at {outside.Location} ({ScriptAnalyzer.FirstWords(outside)}) cannot run inside a transaction block, and Backstop runs a script as one transaction; run it as a script of its own");
+        }
+    }
+
+    private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows) =>
+        PolicyEvaluator.Evaluate(policy, statements, impacts, new PolicyContext { Now = clock.GetUtcNow(), TimeZone = target.Environment.TimeZone, AllowAllRows = allowAllRows });
+
+    private ChangeRecord NewRecord(string script, DateTimeOffset started) => new()
+    {
+        Environment = target.Environment.Name,
+        SystemIdentifier = target.Identity.SystemIdentifier,
+        Database = target.Identity.Database,
+        Host = target.Identity.Host,
+        Port = target.Identity.Port,
+        Script = script,
+        ScriptSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script))),
+        Verdict = Verdict.Allow,
+        Reasons = [],
+        Impact = [],
+        OsUser = Environment.UserName,
+        StartedAt = started,
+        Outcome = ChangeOutcome.Running,
+    };
+}

@@ -1,0 +1,50 @@
+using Backstop.Core.Preview;
+
+namespace Backstop.Core.Changes;
+
+/// <summary>
+/// Compares what a change did when it ran with what its preview showed: per table, the inserted,
+/// updated and deleted rows of the whole script may differ by at most 10 %.
+/// </summary>
+public static class ImpactComparison
+{
+    public const double Tolerance = 0.10;
+
+    /// <summary>One line per count that moved too far; empty when the run matches the preview.</summary>
+    public static IReadOnlyList<string> Differences(IReadOnlyList<StatementImpact> preview, IReadOnlyList<StatementImpact> run)
+    {
+        var before = Totals(preview);
+        var after = Totals(run);
+        var differences = new List<string>();
+        foreach (var table in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
+        {
+            var (i0, u0, d0) = before.GetValueOrDefault(table);
+            var (i1, u1, d1) = after.GetValueOrDefault(table);
+            Compare(differences, table, "inserted", i0, i1);
+            Compare(differences, table, "updated", u0, u1);
+            Compare(differences, table, "deleted", d0, d1);
+        }
+
+        return differences;
+    }
+
+    private static void Compare(List<string> differences, string table, string what, long previewed, long ran)
+    {
+        if (Math.Abs(previewed - ran) > Tolerance * Math.Max(previewed, ran))
+        {
+            differences.Add($"{table}: {what} {Policies.PolicyEvaluator.Number(previewed)} in the preview, {Policies.PolicyEvaluator.Number(ran)} when run");
+        }
+    }
+
+    private static Dictionary<string, (long Inserted, long Updated, long Deleted)> Totals(IReadOnlyList<StatementImpact> impacts)
+    {
+        var totals = new Dictionary<string, (long, long, long)>(StringComparer.Ordinal);
+        foreach (var table in impacts.SelectMany(i => i.Tables))
+        {
+            var (i, u, d) = totals.GetValueOrDefault(table.QualifiedName);
+            totals[table.QualifiedName] = (i + table.Inserted, u + table.Updated, d + table.Deleted);
+        }
+
+        return totals;
+    }
+}

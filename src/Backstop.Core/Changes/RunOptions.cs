@@ -1,0 +1,12 @@
+namespace Backstop.Core.Changes;
+
+public sealed record RunOptions
+{
+    public bool AllowAllRows { get; init; }
+
+    /// <summary>Asked when the verdict is confirm; true to go ahead.</summary>
+    public required Func<CheckResult, CancellationToken, Task<bool>> Confirm { get; init; }
+
+    /// <summary>Told when the preview is done and before the change runs.</summary>
+    public Action<CheckResult>? Previewed { get; init; }
+}

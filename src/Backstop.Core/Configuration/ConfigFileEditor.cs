@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using Backstop.Postgres.Catalog;
+
+namespace Backstop.Core.Configuration;
+
+/// <summary>
+/// Edits backstop.yaml as text, so that the user's comments and layout survive: adds an environment
+/// block, or replaces its identity line. Every edit is parsed before it is written, and written to a
+/// temporary file that replaces the original, so a failed edit leaves the file as it was.
+/// </summary>
+public static class ConfigFileEditor
+{
+    public static void AddEnvironment(string path, string name, string url, Tier tier, string? timezone, ServerIdentity identity)
+    {
+        var lines = File.ReadAllLines(path).ToList();
+        var header = lines.FindIndex(l => l.StartsWith("environments:", StringComparison.Ordinal));
+        if (header < 0)
+        {
+            lines.Insert(0, "environments:");
+            header = 0;
+        }
+        else if (lines[header].Trim() != "environments:")
+        {
+            lines[header] = "environments:";
+        }
+
+        // The block ends before the next top-level key (a line starting with a letter); comments and blank lines
+        // just before that key belong to it.
+        var end = header + 1;
+        while (end < lines.Count && (lines[end].Length == 0 || char.IsWhiteSpace(lines[end][0]) || lines[end][0] == '#'))
+        {
+            end++;
+        }
+
+        while (end > header + 1 && (lines[end - 1].Trim().Length == 0 || lines[end - 1].StartsWith('#')))
+        {
+            end--;
+        }
+
+        var block = new List<string>
+        {
+            $"  {name}:",
+            $"    url: {Quote(url)}",
+            $"    tier: {tier.ToString().ToLowerInvariant()}",
+        };
+        if (timezone is not null)
+        {
+            block.Add($"    timezone: {Quote(timezone)}");
+        }
+
+        block.Add(IdentityLine(identity));
+        lines.InsertRange(end, block);
+        Save(path, lines);
+    }
+
+    public static void SetIdentity(string path, string name, ServerIdentity identity)
+    {
+        var lines = File.ReadAllLines(path).ToList();
+        var start = lines.FindIndex(l => l == $"  {name}:" || l.StartsWith($"  {name}: ", StringComparison.Ordinal) || l == $"  \"{name}\":");
+        if (start < 0)
+        {
+            throw new ConfigException($"environment '{name}' was not found as a block '  {name}:' in {path}; edit its identity by hand");
+        }
+
+        var end = start + 1;
+        while (end < lines.Count && (lines[end].StartsWith("    ", StringComparison.Ordinal) || lines[end].Trim().Length == 0))
+        {
+            end++;
+        }
+
+        var existing = lines.FindIndex(start, end - start, l => l.StartsWith("    identity:", StringComparison.Ordinal));
+        if (existing >= 0)
+        {
+            var identityEnd = existing + 1;
+            while (identityEnd < end && lines[identityEnd].StartsWith("      ", StringComparison.Ordinal))
+            {
+                identityEnd++;
+            }
+
+            lines.RemoveRange(existing, identityEnd - existing);
+            lines.Insert(existing, IdentityLine(identity));
+        }
+        else
+        {
+            lines.Insert(start + 1, IdentityLine(identity));
+        }
+
+        Save(path, lines);
+    }
+
+    private static string IdentityLine(ServerIdentity identity) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"    identity: {{ system_identifier: \"{identity.SystemIdentifier}\", database: {Quote(identity.Database)}, host: {Quote(identity.Host)}, port: {identity.Port} }}");
+
+    /// <summary>A YAML double-quoted scalar.</summary>
+    private static string Quote(string value)
+    {
+        var builder = new StringBuilder("\"");
+        foreach (var c in value)
+        {
+            builder.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+
+        return builder.Append('"').ToString();
+    }
+
+    private static void Save(string path, List<string> lines)
+    {
+        var text = string.Join('\n', lines) + "\n";
+        ConfigLoader.Parse(text, path);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, text);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

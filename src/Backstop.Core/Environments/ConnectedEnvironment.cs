@@ -1,0 +1,20 @@
+using Backstop.Core.Configuration;
+using Backstop.Postgres.Catalog;
+using Backstop.Postgres.Connections;
+using Npgsql;
+
+namespace Backstop.Core.Environments;
+
+/// <summary>An open connection to an environment whose identity has been checked.</summary>
+public sealed class ConnectedEnvironment(EnvironmentConfig environment, PgUrl url, NpgsqlConnection connection, ServerIdentity identity) : IAsyncDisposable
+{
+    public EnvironmentConfig Environment { get; } = environment;
+
+    public PgUrl Url { get; } = url;
+
+    public NpgsqlConnection Connection { get; } = connection;
+
+    public ServerIdentity Identity { get; } = identity;
+
+    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+}

@@ -1,0 +1,69 @@
+using Backstop.Core.Configuration;
+using Backstop.Postgres.Catalog;
+using Backstop.Postgres.Connections;
+using Npgsql;
+
+namespace Backstop.Core.Environments;
+
+/// <summary>Resolves an environment's URL, connects, and checks that it still reaches the recorded target.</summary>
+public sealed class EnvironmentConnector(Func<string, string?> environmentVariables)
+{
+    public const string VariablePrefix = "env:";
+
+    /// <exception cref="ConfigException">the URL is invalid or names a variable that is not set.</exception>
+    public PgUrl ResolveUrl(EnvironmentConfig environment)
+    {
+        var text = environment.Url;
+        if (text.StartsWith(VariablePrefix, StringComparison.Ordinal))
+        {
+            var variable = text[VariablePrefix.Length..];
+            text = environmentVariables(variable) is { Length: > 0 } value
+                ? value
+                : throw new ConfigException($"environment '{environment.Name}' reads its URL from the variable {variable}, which is not set; export {variable}=postgresql://…");
+        }
+
+        try
+        {
+            return PgUrl.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"the URL of environment '{environment.Name}' is not valid: {e.Message}");
+        }
+    }
+
+    /// <summary>Connects without checking the identity (for <c>env add</c> and <c>env verify</c>).</summary>
+    public static async Task<(NpgsqlConnection Connection, ServerIdentity Identity)> ConnectAsync(string environmentName, PgUrl url, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(url.ToConnectionString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            var identity = await ServerIdentity.ReadAsync(connection, url.Host, url.Port, cancellationToken);
+            return (connection, identity);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            await connection.DisposeAsync();
+            var detail = e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.InnerException?.Message ?? e.Message;
+            throw new ConnectionFailedException(
+                $"cannot connect to environment '{environmentName}' at {url.Endpoint} (database '{url.Database}', user '{url.User ?? "(default)"}'): {detail}", e);
+        }
+    }
+
+    /// <exception cref="TargetMismatchException">the URL now reaches another cluster or database.</exception>
+    public async Task<ConnectedEnvironment> OpenAsync(EnvironmentConfig environment, CancellationToken cancellationToken)
+    {
+        var url = ResolveUrl(environment);
+        var (connection, identity) = await ConnectAsync(environment.Name, url, cancellationToken);
+        if (environment.Identity is { } recorded && identity.DifferenceFrom(recorded) is { } difference)
+        {
+            await connection.DisposeAsync();
+            throw new TargetMismatchException(
+                $"environment '{environment.Name}' points at a different target than when it was added ({difference}); nothing was run. " +
+                $"If the server was replaced on purpose, run `backstop env verify {environment.Name} --accept`");
+        }
+
+        return new ConnectedEnvironment(environment, url, connection, identity);
+    }
+}

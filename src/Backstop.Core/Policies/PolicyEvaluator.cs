@@ -1,0 +1,134 @@
+using System.Globalization;
+using Backstop.Core.Changes;
+using Backstop.Core.Preview;
+using Backstop.Sql.Classification;
+
+namespace Backstop.Core.Policies;
+
+/// <summary>
+/// Applies a tier's rules to a script and its measured impact. Every matching rule contributes its
+/// verdict and the strictest wins; a statement the classifier does not know, or whose impact could not
+/// be measured, fails closed.
+/// </summary>
+public static class PolicyEvaluator
+{
+    public static PolicyDecision Evaluate(TierPolicy policy, IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, PolicyContext context)
+    {
+        var inFreeze = policy.FreezeWindow is { } window && window.Contains(TimeZoneInfo.ConvertTime(context.Now, context.TimeZone).DateTime);
+        var verdicts = new List<StatementVerdict>(statements.Count);
+        foreach (var statement in statements)
+        {
+            var impact = impacts.FirstOrDefault(i => i.Index == statement.Index);
+            var reasons = StatementReasons(policy, statement, impact, context);
+            if (inFreeze && statement.Info.IsWrite)
+            {
+                reasons.Add(new("freeze", policy.Freeze, $"a write inside the freeze window ({policy.FreezeWindow}, {context.TimeZone.Id})"));
+            }
+
+            verdicts.Add(Decide(statement.Index, statement.Info.IsWrite, reasons));
+        }
+
+        var scriptReasons = new List<PolicyReason>();
+        var total = impacts.Sum(i => i.Changed);
+        if (total > policy.TotalRowsOver)
+        {
+            var estimated = impacts.Any(i => i.Estimated) ? " (estimated)" : "";
+            scriptReasons.Add(new("total_rows", policy.TotalRows, $"changes {Number(total)} rows in all{estimated}, more than {Number(policy.TotalRowsOver)}"));
+        }
+
+        var verdict = verdicts.Select(v => v.Verdict).Concat(scriptReasons.Select(r => r.Verdict)).DefaultIfEmpty(Verdict.Allow).Max();
+        return new PolicyDecision(verdict, verdicts, scriptReasons.Where(r => r.Verdict > Verdict.Allow).ToList());
+    }
+
+    private static List<PolicyReason> StatementReasons(TierPolicy policy, AnalyzedStatement statement, StatementImpact? impact, PolicyContext context)
+    {
+        var info = statement.Info;
+        var reasons = new List<PolicyReason>();
+        if (!info.IsWrite)
+        {
+            reasons.Add(new("read", policy.Read, "a read"));
+            return reasons;
+        }
+
+        reasons.Add(new("write", policy.Write, "a write"));
+        if (info.Kind == StatementKind.Unclassified)
+        {
+            reasons.Add(new("unclassified", policy.Unclassified, $"Backstop cannot classify '{ScriptAnalyzer.FirstWords(statement)}', so it is treated as risky"));
+        }
+
+        if (info.AffectsAllRows)
+        {
+            var what = info.HasWhere ? "a WHERE that is always true" : "no WHERE";
+            var target = info.Targets.Count > 0 ? info.Targets[0].ToString() : "its table";
+            var verdict = context.AllowAllRows ? policy.AllRowsAcknowledged : policy.AllRows;
+            var hint = !context.AllowAllRows && policy.AllRows == Verdict.Deny && policy.AllRowsAcknowledged < Verdict.Deny ? " (if every row is meant, --allow-all-rows asks for approval instead)" : "";
+            reasons.Add(new("all_rows", verdict, $"{info.Kind.ToString().ToUpperInvariant()} of {target} has {what}: it changes every row{hint}"));
+        }
+
+        if (info.Kind == StatementKind.DropDatabase)
+        {
+            reasons.Add(new("drop_database", policy.DropDatabase, "DROP DATABASE"));
+        }
+
+        if (info.Kind is StatementKind.DropTable or StatementKind.DropSchema or StatementKind.Truncate || info.DropsColumn)
+        {
+            var what = info.DropsColumn ? "ALTER TABLE … DROP COLUMN" : ScriptAnalyzer.FirstWords(statement);
+            reasons.Add(new("destructive_ddl", policy.DestructiveDdl, $"{what} of {string.Join(", ", info.Targets)}"));
+        }
+
+        if (impact is null)
+        {
+            return reasons;
+        }
+
+        if (impact.ImpactUnknown && info.AllowedInTransaction)
+        {
+            reasons.Add(new("unclassified", policy.Unclassified, "its impact could not be measured or estimated"));
+        }
+
+        foreach (var table in impact.Tables)
+        {
+            if (table.Fraction is { } fraction && fraction >= policy.TableFractionAtLeast && table.RowsBefore > policy.TableFractionMinRows)
+            {
+                var estimated = table.RowsBeforeEstimated || table.Estimated ? ", estimated" : "";
+                reasons.Add(new("table_fraction", policy.TableFraction,
+                    $"changes {fraction.ToString("P0", CultureInfo.InvariantCulture)} of {table.QualifiedName} ({Number(table.Updated + table.Deleted)} of {Number(table.RowsBefore!.Value)} rows{estimated})"));
+            }
+        }
+
+        if (info.Kind == StatementKind.Delete)
+        {
+            var cascaded = impact.Tables.Where(t => t.Deleted + t.Updated > 0 && !IsTarget(info, t)).ToList();
+            var rows = cascaded.Sum(t => t.Deleted + t.Updated);
+            if (rows > 0)
+            {
+                var verdict = rows > policy.CascadeLargeOver ? policy.CascadeLarge : policy.Cascade;
+                var detail = string.Join(", ", cascaded.Select(t => $"{t.QualifiedName} {Number(t.Deleted + t.Updated)}"));
+                reasons.Add(new("cascade", verdict, $"the DELETE cascades into {cascaded.Count} other table{(cascaded.Count == 1 ? "" : "s")}: {Number(rows)} rows ({detail})"));
+            }
+        }
+
+        return reasons;
+    }
+
+    private static StatementVerdict Decide(int index, bool isWrite, List<PolicyReason> reasons)
+    {
+        var verdict = reasons.Select(r => r.Verdict).DefaultIfEmpty(Verdict.Allow).Max();
+        var shown = reasons.Where(r => r.Verdict > Verdict.Allow).OrderByDescending(r => r.Verdict).ToList();
+        if (shown.Count == 0)
+        {
+            shown.Add(new(isWrite ? "write" : "read", Verdict.Allow, isWrite ? "a write this tier allows" : "a read"));
+        }
+        else if (shown.Count > 1)
+        {
+            shown.RemoveAll(r => r.Rule == "write");
+        }
+
+        return new StatementVerdict(index, verdict, shown);
+    }
+
+    private static bool IsTarget(StatementInfo info, TableImpact table) =>
+        info.Targets.Any(t => string.Equals(t.Name, table.Name, StringComparison.Ordinal) && (t.Schema is null || string.Equals(t.Schema, table.Schema, StringComparison.Ordinal)));
+
+    internal static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,29 @@
+namespace Backstop.Core.Preview;
+
+/// <summary>What one statement did when it ran in the preview (or the real run), or why it did not run.</summary>
+public sealed record StatementImpact
+{
+    public required int Index { get; init; }
+
+    /// <summary>PostgreSQL's command tag, e.g. "UPDATE 3"; for statements that did not run, their kind.</summary>
+    public required string CommandTag { get; init; }
+
+    /// <summary>Rows the statement itself reported; null when it did not run or reports none.</summary>
+    public long? RowCount { get; init; }
+
+    /// <summary>The statement ran; false when it was judged by classification alone or estimated with EXPLAIN.</summary>
+    public bool Executed { get; init; }
+
+    /// <summary>Counts are an EXPLAIN estimate (a preview bound was hit).</summary>
+    public bool Estimated { get; init; }
+
+    /// <summary>Why the statement was not run or was estimated.</summary>
+    public string? Note { get; init; }
+
+    public IReadOnlyList<TableImpact> Tables { get; init; } = [];
+
+    /// <summary>Neither measured nor estimated: policy fails closed.</summary>
+    public bool ImpactUnknown => !Executed && !Estimated;
+
+    public long Changed => Tables.Sum(t => t.Changed);
+}

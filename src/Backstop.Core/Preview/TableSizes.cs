@@ -1,0 +1,64 @@
+using Backstop.Postgres;
+using Npgsql;
+
+namespace Backstop.Core.Preview;
+
+/// <summary>
+/// How many rows tables hold: an exact count when the table is small enough to count quickly, otherwise
+/// the planner's estimate (pg_class.reltuples), labelled as such.
+/// </summary>
+internal static class TableSizes
+{
+    /// <summary>Tables up to this many bytes on disk are counted exactly.</summary>
+    public const long ExactCountMaxBytes = 32L * 1024 * 1024;
+
+    public static async Task<Dictionary<uint, (long? Rows, bool Estimated, string Schema, string Name)>> ReadAsync(
+        NpgsqlConnection connection, IReadOnlyCollection<uint> relationIds, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<uint, (long?, bool, string, string)>();
+        if (relationIds.Count == 0)
+        {
+            return result;
+        }
+
+        var toCount = new List<(uint Id, string Schema, string Name)>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT c.oid, n.nspname, c.relname, c.reltuples::bigint, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY(@ids)",
+            connection))
+        {
+            command.Parameters.AddWithValue("ids", relationIds.ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetFieldValue<uint>(0);
+                var schema = reader.GetString(1);
+                var name = reader.GetString(2);
+                var reltuples = reader.GetInt64(3);
+                var bytes = reader.GetInt64(4);
+                if (bytes <= ExactCountMaxBytes)
+                {
+                    toCount.Add((id, schema, name));
+                }
+                else
+                {
+                    // reltuples is -1 until the table is first vacuumed or analyzed (docs: pg_class).
+                    result[id] = (reltuples >= 0 ? reltuples : null, true, schema, name);
+                }
+            }
+        }
+
+        if (toCount.Count > 0)
+        {
+            var sql = string.Join(" UNION ALL ", toCount.Select((t, i) => $"SELECT {i}, count(*) FROM {PgIdentifier.Quote(t.Schema, t.Name)}"));
+            await using var command = new NpgsqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var table = toCount[reader.GetInt32(0)];
+                result[table.Id] = (reader.GetInt64(1), false, table.Schema, table.Name);
+            }
+        }
+
+        return result;
+    }
+}

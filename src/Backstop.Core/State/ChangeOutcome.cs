@@ -1,0 +1,14 @@
+namespace Backstop.Core.State;
+
+public enum ChangeOutcome
+{
+    /// <summary>Recorded before the change ran; a crash leaves it so.</summary>
+    Running,
+    Committed,
+    Denied,
+    NeedsApproval,
+    NotConfirmed,
+    /// <summary>The run's impact differed from the preview; rolled back.</summary>
+    ImpactChanged,
+    Failed,
+}
