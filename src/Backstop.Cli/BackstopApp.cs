@@ -76,6 +76,17 @@ internal static class BackstopApp
 
                 return code;
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug of ours: say so plainly, with the detail needed for a report, and fail without a crash dump.
+                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] unexpected {e.GetType().Name}: {e.Message}");
+                if (host.Variables("BACKSTOP_DEBUG") is not null)
+                {
+                    context.ErrorConsole.WriteLine(e.ToString());
+                }
+
+                return ExitCodes.RuntimeError;
+            }
         });
 
     private static int? ExitCodeFor(Exception e) => e switch

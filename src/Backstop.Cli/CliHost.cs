@@ -26,13 +26,24 @@ internal sealed record CliHost
     /// <summary>Colours on a terminal, plain text into files and tests.</summary>
     public bool Ansi { get; init; }
 
-    public IAnsiConsole CreateConsole(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+    public IAnsiConsole CreateConsole(TextWriter writer)
     {
-        Out = new AnsiConsoleOutput(writer),
-        Ansi = Ansi ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = Ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = Ansi ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = Ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+
+        // Into files and pipes, do not wrap messages at 80 columns.
+        if (!Ansi)
+        {
+            console.Profile.Width = 200;
+        }
+
+        return console;
+    }
 
     public static CliHost FromProcess() => new()
     {

@@ -79,6 +79,11 @@ public static class ConfigLoader
             {
                 foreach (var (tierName, node) in read.Entries(read.Mapping(value, "policies"), "policies", ["production", "staging", "development"]))
                 {
+                    if (IsEmpty(node))
+                    {
+                        continue;
+                    }
+
                     var tier = Enum.Parse<Tier>(tierName, ignoreCase: true);
                     policies[tier] = PolicyReader.Read(read, policies[tier], node, $"policies.{tierName}");
                 }

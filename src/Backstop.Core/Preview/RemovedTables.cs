@@ -1,6 +1,7 @@
 using Backstop.Postgres;
 using Backstop.Sql.Classification;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Backstop.Core.Preview;
 
@@ -51,7 +52,7 @@ internal static class RemovedTables
         else if (info.Kind == StatementKind.Truncate && info.Cascade && ids.Count > 0)
         {
             await using var command = new NpgsqlCommand(CascadeSql, connection);
-            command.Parameters.AddWithValue("ids", ids.ToArray());
+            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = ids.ToArray() });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             ids.Clear();
             while (await reader.ReadAsync(cancellationToken))

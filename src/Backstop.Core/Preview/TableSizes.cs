@@ -1,5 +1,6 @@
 using Backstop.Postgres;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Backstop.Core.Preview;
 
@@ -26,7 +27,7 @@ internal static class TableSizes
             "SELECT c.oid, n.nspname, c.relname, c.reltuples::bigint, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY(@ids)",
             connection))
         {
-            command.Parameters.AddWithValue("ids", relationIds.ToArray());
+            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = relationIds.ToArray() });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

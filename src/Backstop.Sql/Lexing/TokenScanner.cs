@@ -10,6 +10,11 @@ internal static class TokenScanner
 {
     private static readonly SearchValues<char> NonSqlOperatorChars = SearchValues.Create("~!@#%^&|`?");
 
+    // Vectorised runs for the two commonest tokens; characters at or above 0x80 continue identifiers and are handled apart.
+    private static readonly SearchValues<char> WhitespaceChars = SearchValues.Create(" \t\n\r\f\v");
+    private static readonly SearchValues<char> AsciiIdentifierChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
+
     public static Token Scan(string source, int start)
     {
         var c = source[start];
@@ -71,13 +76,8 @@ internal static class TokenScanner
 
     private static Token ScanWhitespace(string source, int start)
     {
-        var i = start + 1;
-        while (i < source.Length && SqlCharClass.IsWhitespace(source[i]))
-        {
-            i++;
-        }
-
-        return new Token(TokenKind.Whitespace, start, i - start);
+        var length = source.AsSpan(start + 1).IndexOfAnyExcept(WhitespaceChars);
+        return new Token(TokenKind.Whitespace, start, length < 0 ? source.Length - start : length + 1);
     }
 
     /// <summary>A word, or one of the prefixed literals E'', B'', X'', N'', U&amp;'' and U&amp;"" (docs: 4.1.2.2–4.1.2.5, 4.1.1).</summary>
@@ -110,8 +110,21 @@ internal static class TokenScanner
         }
 
         var i = start + 1;
-        while (i < source.Length && SqlCharClass.IsIdentifierPart(source[i]))
+        while (true)
         {
+            var run = source.AsSpan(i).IndexOfAnyExcept(AsciiIdentifierChars);
+            if (run < 0)
+            {
+                i = source.Length;
+                break;
+            }
+
+            i += run;
+            if (source[i] < 128)
+            {
+                break;
+            }
+
             i++;
         }
 
