@@ -1,0 +1,85 @@
+using Backstop.Testing;
+using Npgsql;
+
+namespace Backstop.Cli.Tests;
+
+/// <summary>
+/// A directory with a backstop.yaml, in which the CLI runs in-process (same parsing, handlers and exit codes as
+/// the real binary) with its own input, variables and clock.
+/// </summary>
+internal sealed class CliWorkspace : IDisposable
+{
+    /// <summary>A Wednesday noon: outside the default freeze window.</summary>
+    public static readonly DateTimeOffset Weekday = new(2026, 11, 18, 12, 0, 0, TimeSpan.Zero);
+
+    public CliWorkspace()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "backstop-cli-" + Guid.NewGuid().ToString("N")[..8]);
+        System.IO.Directory.CreateDirectory(Directory);
+    }
+
+    public string Directory { get; }
+
+    public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
+
+    public DateTimeOffset Now { get; set; } = Weekday;
+
+    public string ConfigPath => Path.Combine(Directory, "backstop.yaml");
+
+    public static string UrlOf(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"postgresql://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+    }
+
+    public async Task<CliResult> RunAsync(params string[] args) => await RunWithInputAsync(new StringReader(""), interactive: false, args);
+
+    public async Task<CliResult> RunWithInputAsync(TextReader input, bool interactive, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var host = new CliHost
+        {
+            Out = output,
+            Error = error,
+            In = input,
+            Interactive = interactive,
+            WorkingDirectory = Directory,
+            Variables = name => Variables.TryGetValue(name, out var value) ? value : null,
+            Clock = new FixedClock(Now),
+        };
+        var exitCode = await BackstopApp.RunAsync(args, host, CancellationToken.None);
+        return new CliResult(exitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>init, then env add NAME for a fresh database of the shared sandbox loaded with <paramref name="schema"/>.</summary>
+    public async Task<string> AddEnvironmentAsync(string name, string tier, string schema)
+    {
+        var connectionString = await PostgresSandbox.CreateDatabaseAsync("cli");
+        await PostgresSandbox.ExecuteAsync(connectionString, schema);
+        if (!File.Exists(ConfigPath))
+        {
+            Assert.Equal(0, (await RunAsync("init")).ExitCode);
+        }
+
+        var added = await RunAsync("env", "add", name, "--url", UrlOf(connectionString), "--tier", tier);
+        Assert.True(added.ExitCode == 0, added.ToString());
+        return connectionString;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
