@@ -12,8 +12,13 @@ public static class StatementClassifier
     public static StatementInfo Classify(SqlStatement statement)
     {
         ArgumentNullException.ThrowIfNull(statement);
-        var tokens = statement.Tokens as Token[] ?? [.. statement.Tokens];
-        var cursor = new TokenCursor(statement.Source, tokens, tokens.Length);
+        var tokens = statement.Tokens switch
+        {
+            ArraySegment<Token> segment => segment,
+            Token[] array => new ArraySegment<Token>(array),
+            var other => new ArraySegment<Token>([.. other]),
+        };
+        var cursor = new TokenCursor(statement.Source, tokens, tokens.Count);
         StatementInfo info;
         try
         {

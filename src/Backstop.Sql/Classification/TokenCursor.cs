@@ -9,13 +9,13 @@ namespace Backstop.Sql.Classification;
 /// </summary>
 internal readonly struct TokenCursor
 {
-    private readonly Token[] _tokens;
+    private readonly ArraySegment<Token> _tokens;
 
-    public TokenCursor(string source, Token[] tokens, int end)
+    public TokenCursor(string source, ArraySegment<Token> tokens, int end)
     {
         Source = source;
         _tokens = tokens;
-        End = Math.Min(end, tokens.Length);
+        End = Math.Min(end, tokens.Count);
     }
 
     public string Source { get; }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Backstop.Sql.Lexing;
 
 namespace Backstop.Sql.Splitting;
@@ -10,6 +11,12 @@ namespace Backstop.Sql.Splitting;
 /// </remarks>
 public static class SqlSplitter
 {
+    /// <summary>
+    /// Statements' tokens are slices of shared chunks this long (192 KB, so on the large object heap): a big script's
+    /// tokens then cost no copying in gen0/gen1 collections, which otherwise dominated splitting time.
+    /// </summary>
+    private const int TokenChunkLength = 16_384;
+
     /// <exception cref="SqlSyntaxException">the script cannot be lexed.</exception>
     public static SqlScript Split(string source)
     {
@@ -19,6 +26,7 @@ public static class SqlSplitter
         var significant = new List<Token>();
         var positions = new SourcePositionTracker(source);
         var atomicBody = default(AtomicBodyTracker);
+        var chunk = new TokenChunk();
         var extentStart = 0;
         var offset = 0;
         while (offset < source.Length)
@@ -34,7 +42,7 @@ public static class SqlSplitter
             {
                 if (significant.Count > 0)
                 {
-                    statements.Add(CreateStatement(source, statements.Count, significant, extentStart, token.End, ref positions));
+                    statements.Add(CreateStatement(source, statements.Count, significant, extentStart, token.End, ref positions, ref chunk));
                     extentStart = token.End;
                     significant.Clear();
                     atomicBody.Reset();
@@ -50,7 +58,7 @@ public static class SqlSplitter
         if (significant.Count > 0)
         {
             var end = significant[^1].End;
-            statements.Add(CreateStatement(source, statements.Count, significant, extentStart, end, ref positions));
+            statements.Add(CreateStatement(source, statements.Count, significant, extentStart, end, ref positions, ref chunk));
             extentStart = end;
         }
 
@@ -59,7 +67,13 @@ public static class SqlSplitter
     }
 
     private static SqlStatement CreateStatement(
-        string source, int index, List<Token> significant, int extentStart, int extentEnd, ref SourcePositionTracker positions)
+        string source,
+        int index,
+        List<Token> significant,
+        int extentStart,
+        int extentEnd,
+        ref SourcePositionTracker positions,
+        ref TokenChunk chunk)
     {
         var textStart = significant[0].Start;
         var textEnd = significant[^1].End;
@@ -72,8 +86,28 @@ public static class SqlSplitter
             Text = source.Substring(textStart, textEnd - textStart),
             Span = new SourceSpan(textStartPosition, textEndPosition),
             Extent = new SourceSpan(extentStartPosition, positions.At(extentEnd)),
-            Tokens = significant.ToArray(),
+            Tokens = chunk.Store(CollectionsMarshal.AsSpan(significant)),
             Source = source,
         };
+    }
+
+    private struct TokenChunk
+    {
+        private Token[]? _array;
+        private int _used;
+
+        public ArraySegment<Token> Store(ReadOnlySpan<Token> tokens)
+        {
+            if (_array is null || _array.Length - _used < tokens.Length)
+            {
+                _array = new Token[Math.Max(TokenChunkLength, tokens.Length)];
+                _used = 0;
+            }
+
+            tokens.CopyTo(_array.AsSpan(_used));
+            var segment = new ArraySegment<Token>(_array, _used, tokens.Length);
+            _used += tokens.Length;
+            return segment;
+        }
     }
 }
