@@ -161,6 +161,9 @@ public sealed class PgUrl
             Port = Port,
             Database = Database,
             ApplicationName = applicationName,
+
+            // One command, one connection: a pool would only keep sockets to servers that may be gone or replaced.
+            Pooling = false,
         };
         if (User is not null)
         {
