@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The Backstop demo: a production-like sandbox, and the two incidents Backstop exists for.
+# Installs what is missing (PostgreSQL 15 via apt-get, NuGet packages), builds, runs, and cleans up.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/prerequisites.sh
+ensure_prerequisites
+
+echo "Building Backstop..."
+dotnet build src/Backstop.Cli -c Release -v quiet -nologo >/dev/null
+root=$(pwd)
+backstop() { dotnet "$root/src/Backstop.Cli/bin/Release/net10.0/backstop.dll" "$@"; }
+
+work=$(mktemp -d)
+sandbox="demo-$$"
+cleanup() { backstop sandbox stop "$sandbox" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+expect() { # expect CODE COMMAND...: run it and show its exit code
+    local want=$1; shift
+    set +e; "$@"; local got=$?; set -e
+    echo "(exit code $got)"
+    [ "$got" -eq "$want" ] || { echo "demo: expected exit code $want" >&2; exit 1; }
+}
+
+step "Start a throwaway PostgreSQL cluster" "backstop sandbox start --name $sandbox"
+url=$(backstop sandbox start --name "$sandbox")
+echo "$url"
+psql -q -v ON_ERROR_STOP=1 "$url" -f "$root/demo/schema.sql"
+echo "Loaded: 10 organizations, 100 users, 3,000 leads, 30,000 conversations (ON DELETE CASCADE), 5,000 orders."
+
+step "Register it as a production environment" "backstop init && backstop env add prod --url $url --tier production"
+backstop init
+backstop env add prod --url "$url" --tier production
+
+step "Incident 1: the UPDATE whose WHERE stood after a blank line" "backstop check -e prod -f soft-delete-fix.sql"
+cat "$root/demo/soft-delete-fix.sql"
+expect 4 backstop check -e prod -f "$root/demo/soft-delete-fix.sql"
+
+step "Incident 1: the same UPDATE without its WHERE is denied on production" "backstop run -e prod -c 'UPDATE orders SET is_deleted = true'"
+expect 3 backstop run -e prod --confirm prod -c "UPDATE orders SET is_deleted = true"
+
+step "Incident 2: deleting one user previews the whole cascade" "backstop check -e prod -c 'DELETE FROM users WHERE id = 1'"
+expect 4 backstop check -e prod -c "DELETE FROM users WHERE id = 1"
+
+step "...and running it needs a second person's approval" "backstop run -e prod --confirm prod -c 'DELETE FROM users WHERE id = 1'"
+expect 4 backstop run -e prod --confirm prod -c "DELETE FROM users WHERE id = 1"
+
+step "Every run is recorded" "backstop changes"
+backstop changes
+psql -qtA "$url" -c "SELECT 'Still there: ' || (SELECT count(*) FROM orders WHERE NOT is_deleted) || ' live orders, ' || (SELECT count(*) FROM conversations) || ' conversations.'"
+
+echo
+echo "Demo done; the sandbox is being stopped."
