@@ -67,8 +67,43 @@ internal static class LiteralScanner
         }
     }
 
+    /// <summary><c>$1</c> is a parameter; <c>$$</c> or <c>$tag$</c> opens a dollar-quoted string (docs: 4.1.2.4).</summary>
+    public static Token ScanDollar(string source, int start)
+    {
+        var i = start + 1;
+        if (i < source.Length && SqlCharClass.IsDigit(source[i]))
+        {
+            while (i < source.Length && SqlCharClass.IsDigit(source[i]))
+            {
+                i++;
+            }
+
+            return new Token(TokenKind.Parameter, start, i - start);
+        }
+
+        if (i < source.Length && source[i] != '$')
+        {
+            if (!SqlCharClass.IsIdentifierStart(source[i]))
+            {
+                return new Token(TokenKind.Operator, start, 1);
+            }
+
+            while (i < source.Length && SqlCharClass.IsDollarTagPart(source[i]))
+            {
+                i++;
+            }
+        }
+
+        if (i >= source.Length || source[i] != '$')
+        {
+            return new Token(TokenKind.Operator, start, 1);
+        }
+
+        return ScanDollarBody(source, start, i + 1);
+    }
+
     /// <summary>The body of <c>$tag$...$tag$</c>: it ends at the first exact repeat of the opening delimiter (docs: 4.1.2.4).</summary>
-    public static Token ScanDollarBody(string source, int start, int bodyStart)
+    private static Token ScanDollarBody(string source, int start, int bodyStart)
     {
         var delimiter = source.AsSpan(start, bodyStart - start);
         var found = source.AsSpan(bodyStart).IndexOf(delimiter, StringComparison.Ordinal);

@@ -9,9 +9,8 @@ internal static class SqlCharClass
     private const byte IdentifierStartFlag = 1;
     private const byte IdentifierPartFlag = 2;
     private const byte DigitFlag = 4;
-    private const byte WhitespaceFlag = 8;
-    private const byte OperatorFlag = 16;
-    private const byte HexDigitFlag = 32;
+    private const byte OperatorFlag = 8;
+    private const byte HexDigitFlag = 16;
 
     private static readonly byte[] Table = BuildTable();
 
@@ -26,9 +25,6 @@ internal static class SqlCharClass
     public static bool IsDigit(char c) => (uint)(c - '0') <= 9;
 
     public static bool IsHexDigit(char c) => c < 128 && (Table[c] & HexDigitFlag) != 0;
-
-    /// <summary>scan.l's <c>space</c>: <c>[ \t\n\r\f\v]</c>.</summary>
-    public static bool IsWhitespace(char c) => c < 128 && (Table[c] & WhitespaceFlag) != 0;
 
     /// <summary>scan.l's <c>op_chars</c>: <c>~ ! @ # ^ &amp; | ` ? + - * / % &lt; &gt; =</c>.</summary>
     public static bool IsOperatorChar(char c) => c < 128 && (Table[c] & OperatorFlag) != 0;
@@ -56,11 +52,6 @@ internal static class SqlCharClass
         {
             table[c] |= HexDigitFlag;
             table[char.ToUpperInvariant(c)] |= HexDigitFlag;
-        }
-
-        foreach (var c in " \t\n\r\f\v")
-        {
-            table[c] = WhitespaceFlag;
         }
 
         foreach (var c in "~!@#^&|`?+-*/%<>=")

@@ -10,7 +10,7 @@ internal static class TokenScanner
 {
     private static readonly SearchValues<char> NonSqlOperatorChars = SearchValues.Create("~!@#%^&|`?");
 
-    // Vectorised runs for the two commonest tokens; characters at or above 0x80 continue identifiers and are handled apart.
+    // scan.l's space is [ \t\n\r\f\v]. Vectorised runs for the two commonest tokens; characters at or above 0x80 continue identifiers and are handled apart.
     private static readonly SearchValues<char> WhitespaceChars = SearchValues.Create(" \t\n\r\f\v");
     private static readonly SearchValues<char> AsciiIdentifierChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$");
@@ -31,7 +31,7 @@ internal static class TokenScanner
             case '"':
                 return LiteralScanner.ScanQuoted(source, start, start + 1, TokenKind.QuotedIdentifier, '"');
             case '$':
-                return ScanDollar(source, start);
+                return LiteralScanner.ScanDollar(source, start);
             case ':':
                 return ScanColon(source, start);
             case ';':
@@ -193,41 +193,6 @@ internal static class TokenScanner
         }
 
         return i;
-    }
-
-    /// <summary><c>$1</c> is a parameter; <c>$$</c> or <c>$tag$</c> opens a dollar-quoted string (docs: 4.1.2.4).</summary>
-    private static Token ScanDollar(string source, int start)
-    {
-        var i = start + 1;
-        if (SqlCharClass.IsDigit(Next(source, i)))
-        {
-            while (i < source.Length && SqlCharClass.IsDigit(source[i]))
-            {
-                i++;
-            }
-
-            return new Token(TokenKind.Parameter, start, i - start);
-        }
-
-        if (i < source.Length && source[i] != '$')
-        {
-            if (!SqlCharClass.IsIdentifierStart(source[i]))
-            {
-                return new Token(TokenKind.Operator, start, 1);
-            }
-
-            while (i < source.Length && SqlCharClass.IsDollarTagPart(source[i]))
-            {
-                i++;
-            }
-        }
-
-        if (Next(source, i) != '$')
-        {
-            return new Token(TokenKind.Operator, start, 1);
-        }
-
-        return LiteralScanner.ScanDollarBody(source, start, i + 1);
     }
 
     /// <summary><c>::</c> cast, <c>:=</c>, psql's <c>:name</c>, <c>:'name'</c>, <c>:"name"</c>, else a lone colon.</summary>
