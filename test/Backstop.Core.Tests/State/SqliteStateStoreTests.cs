@@ -1,0 +1,236 @@
+using Backstop.Core.Policies;
+using Backstop.Core.Preview;
+using Backstop.Core.State;
+
+namespace Backstop.Core.Tests.State;
+
+public sealed class SqliteStateStoreTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"backstop-state-{Guid.NewGuid():N}");
+
+    private string DatabasePath => Path.Combine(_directory, ".backstop", "state.db");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task OpenAsync_missing_directory_creates_the_file()
+    {
+        await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+
+        Assert.True(File.Exists(DatabasePath));
+    }
+
+    [Fact]
+    public async Task AddAsync_then_GetAsync_round_trips_every_field()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var change = Change("production");
+
+        var id = await store.AddAsync(change, CancellationToken.None);
+        var stored = await store.GetAsync(id, CancellationToken.None);
+
+        Assert.NotNull(stored);
+        AssertSame(change with { Id = id }, stored);
+    }
+
+    [Fact]
+    public async Task AddAsync_record_without_duration_or_message_reads_back_nulls()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var change = Change("production") with { Duration = null, Message = null, Reasons = [], Impact = [], Outcome = ChangeOutcome.Running };
+
+        var stored = await store.GetAsync(await store.AddAsync(change, CancellationToken.None), CancellationToken.None);
+
+        Assert.NotNull(stored);
+        Assert.Null(stored.Duration);
+        Assert.Null(stored.Message);
+        Assert.Empty(stored.Reasons);
+        Assert.Empty(stored.Impact);
+        Assert.Equal(ChangeOutcome.Running, stored.Outcome);
+    }
+
+    [Fact]
+    public async Task AddAsync_returns_increasing_ids()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+
+        var first = await store.AddAsync(Change("production"), CancellationToken.None);
+        var second = await store.AddAsync(Change("production"), CancellationToken.None);
+
+        Assert.Equal(1, first);
+        Assert.Equal(2, second);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_records_the_outcome_of_the_run()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var running = Change("production") with { Outcome = ChangeOutcome.Running, Message = null, Duration = null };
+        var id = await store.AddAsync(running, CancellationToken.None);
+        var runImpact = new StatementImpact
+        {
+            Index = 0,
+            CommandTag = "DELETE 12",
+            RowCount = 12,
+            Executed = true,
+            Tables = [new TableImpact { Schema = "public", Name = "orders", Deleted = 12, RowsBefore = 40 }],
+        };
+        var finished = running with
+        {
+            Id = id,
+            Verdict = Verdict.Approve,
+            Reasons = ["the verdict is now approve (was confirm)"],
+            Impact = [runImpact],
+            Duration = TimeSpan.FromMilliseconds(2_500),
+            Outcome = ChangeOutcome.ImpactChanged,
+            Message = "the impact changed between the preview and the run; rolled back, nothing was changed",
+        };
+
+        await store.UpdateAsync(finished, CancellationToken.None);
+        var stored = await store.GetAsync(id, CancellationToken.None);
+
+        Assert.NotNull(stored);
+        AssertSame(finished, stored);
+    }
+
+    [Fact]
+    public async Task UpdateAsync_keeps_what_identifies_the_change()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var original = Change("production");
+        var id = await store.AddAsync(original, CancellationToken.None);
+
+        await store.UpdateAsync(original with { Id = id, Environment = "staging", Script = "DROP TABLE orders", Outcome = ChangeOutcome.Committed }, CancellationToken.None);
+        var stored = await store.GetAsync(id, CancellationToken.None);
+
+        Assert.NotNull(stored);
+        Assert.Equal("production", stored.Environment);
+        Assert.Equal(original.Script, stored.Script);
+        Assert.Equal(ChangeOutcome.Committed, stored.Outcome);
+    }
+
+    [Fact]
+    public async Task GetAsync_missing_id_returns_null()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        await store.AddAsync(Change("production"), CancellationToken.None);
+
+        Assert.Null(await store.GetAsync(42, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ListAsync_returns_newest_first()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        foreach (var environment in new[] { "production", "staging", "production" })
+        {
+            await store.AddAsync(Change(environment), CancellationToken.None);
+        }
+
+        var listed = await store.ListAsync(null, 10, CancellationToken.None);
+
+        Assert.Equal([3L, 2L, 1L], listed.Select(c => c.Id));
+        Assert.Equal(["production", "staging", "production"], listed.Select(c => c.Environment));
+    }
+
+    [Fact]
+    public async Task ListAsync_environment_returns_only_its_changes()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        foreach (var environment in new[] { "production", "staging", "production", "staging" })
+        {
+            await store.AddAsync(Change(environment), CancellationToken.None);
+        }
+
+        var listed = await store.ListAsync("staging", 10, CancellationToken.None);
+
+        Assert.Equal([4L, 2L], listed.Select(c => c.Id));
+    }
+
+    [Fact]
+    public async Task ListAsync_limit_keeps_the_newest()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.AddAsync(Change("production"), CancellationToken.None);
+        }
+
+        var listed = await store.ListAsync("production", 2, CancellationToken.None);
+
+        Assert.Equal([5L, 4L], listed.Select(c => c.Id));
+    }
+
+    [Fact]
+    public async Task OpenAsync_existing_file_keeps_the_recorded_changes()
+    {
+        var first = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var id = await first.AddAsync(Change("production"), CancellationToken.None);
+
+        var reopened = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+
+        Assert.NotNull(await reopened.GetAsync(id, CancellationToken.None));
+        Assert.Single(await reopened.ListAsync(null, 10, CancellationToken.None));
+    }
+
+    private static ChangeRecord Change(string environment) => new()
+    {
+        Environment = environment,
+        SystemIdentifier = "7301234567890123456",
+        Database = "shop",
+        Host = "db.example.com",
+        Port = 6543,
+        Script = "DELETE FROM organizations WHERE id = 1;\nUPDATE customers SET name = 'Zoë ✓' WHERE id = 7",
+        ScriptSha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        Verdict = Verdict.Confirm,
+        Reasons = ["the DELETE cascades into 1 other table: 40 rows (public.users 40)", "a write"],
+        Impact =
+        [
+            new StatementImpact
+            {
+                Index = 0,
+                CommandTag = "DELETE 1",
+                RowCount = 1,
+                Executed = true,
+                Tables =
+                [
+                    new TableImpact { Schema = "public", Name = "organizations", Deleted = 1, RowsBefore = 4 },
+                    new TableImpact { Schema = "public", Name = "users", Deleted = 40, RowsBefore = 400, RowsBeforeEstimated = true },
+                    new TableImpact { Schema = "audit", Name = "log", Inserted = 40 },
+                ],
+            },
+            new StatementImpact
+            {
+                Index = 1,
+                CommandTag = "UPDATE",
+                Estimated = true,
+                Note = "statement_timeout of 30s reached; counts are EXPLAIN estimates",
+                Tables = [new TableImpact { Schema = "public", Name = "customers", Updated = 1, Estimated = true }],
+            },
+        ],
+        OsUser = "alice",
+        StartedAt = new DateTimeOffset(2025, 1, 15, 13, 45, 12, 345, TimeSpan.FromHours(1)),
+        Duration = TimeSpan.FromMilliseconds(1_234),
+        Outcome = ChangeOutcome.Committed,
+        Message = "committed after confirmation",
+    };
+
+    private static void AssertSame(ChangeRecord expected, ChangeRecord actual)
+    {
+        Assert.Equal(expected with { Reasons = [], Impact = [] }, actual with { Reasons = [], Impact = [] });
+        Assert.Equal(expected.StartedAt.Offset, actual.StartedAt.Offset);
+        Assert.Equal(expected.Reasons, actual.Reasons);
+        Assert.Equal(expected.Impact.Count, actual.Impact.Count);
+        foreach (var (want, got) in expected.Impact.Zip(actual.Impact))
+        {
+            Assert.Equal(want with { Tables = [] }, got with { Tables = [] });
+            Assert.Equal(want.Tables, got.Tables);
+        }
+    }
+}
