@@ -83,7 +83,6 @@ public static class SqlSplitter
         return new SqlStatement
         {
             Index = index,
-            Text = source.Substring(textStart, textEnd - textStart),
             Span = new SourceSpan(textStartPosition, textEndPosition),
             Extent = new SourceSpan(extentStartPosition, positions.At(extentEnd)),
             Tokens = chunk.Store(CollectionsMarshal.AsSpan(significant)),

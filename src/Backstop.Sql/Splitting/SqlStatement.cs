@@ -8,8 +8,13 @@ public sealed record SqlStatement
     /// <summary>Zero-based position among the script's non-empty statements.</summary>
     public required int Index { get; init; }
 
-    /// <summary>The exact source text from the first to the last significant token, without the closing <c>;</c>.</summary>
-    public required string Text { get; init; }
+    private string? _text;
+
+    /// <summary>
+    /// The exact source text from the first to the last significant token, without the closing <c>;</c>.
+    /// Cut from <see cref="Source"/> on first use: splitting a large script should not copy every statement.
+    /// </summary>
+    public string Text => _text ??= Source.Substring(Span.Start.Offset, Span.Length);
 
     /// <summary>Where <see cref="Text"/> lies in the script.</summary>
     public required SourceSpan Span { get; init; }
