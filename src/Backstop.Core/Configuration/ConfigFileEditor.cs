@@ -57,7 +57,14 @@ public static class ConfigFileEditor
     public static void SetIdentity(string path, string name, ServerIdentity identity)
     {
         var lines = File.ReadAllLines(path).ToList();
-        var start = lines.FindIndex(l => l == $"  {name}:" || l.StartsWith($"  {name}: ", StringComparison.Ordinal) || l == $"  \"{name}\":");
+        var header = lines.FindIndex(l => l.StartsWith("environments:", StringComparison.Ordinal));
+        var blockEnd = header + 1;
+        while (header >= 0 && blockEnd < lines.Count && (lines[blockEnd].Length == 0 || char.IsWhiteSpace(lines[blockEnd][0]) || lines[blockEnd][0] == '#'))
+        {
+            blockEnd++;
+        }
+
+        var start = header < 0 ? -1 : lines.FindIndex(header, blockEnd - header, l => l == $"  {name}:" || l == $"  \"{name}\":");
         if (start < 0)
         {
             throw new ConfigException($"environment '{name}' was not found as a block '  {name}:' in {path}; edit its identity by hand");

@@ -72,7 +72,13 @@ public static class PolicyEvaluator
 
         if (info.Kind is StatementKind.DropTable or StatementKind.DropSchema or StatementKind.Truncate || info.DropsColumn)
         {
-            var what = info.DropsColumn ? "ALTER TABLE … DROP COLUMN" : ScriptAnalyzer.FirstWords(statement);
+            var what = info.Kind switch
+            {
+                StatementKind.DropTable => "DROP TABLE",
+                StatementKind.DropSchema => "DROP SCHEMA",
+                StatementKind.Truncate => "TRUNCATE",
+                _ => "ALTER TABLE … DROP COLUMN",
+            };
             reasons.Add(new("destructive_ddl", policy.DestructiveDdl, $"{what} of {string.Join(", ", info.Targets)}"));
         }
 

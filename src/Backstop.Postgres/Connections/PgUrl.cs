@@ -62,6 +62,21 @@ public sealed class PgUrl
         }
 
         var rest = trimmed[(schemeEnd + 3)..];
+
+        // The user information ends at the last '@': take it first, so that a password with an unencoded
+        // '/' or '?' is never mistaken for the path or the query (and never shown in an error about them).
+        string? user = null;
+        string? password = null;
+        var at = rest.LastIndexOf('@');
+        if (at >= 0)
+        {
+            var userInfo = rest[..at];
+            rest = rest[(at + 1)..];
+            var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
+            user = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
+            password = colon < 0 ? null : Uri.UnescapeDataString(userInfo[(colon + 1)..]);
+        }
+
         var query = "";
         var q = rest.IndexOf('?', StringComparison.Ordinal);
         if (q >= 0)
@@ -73,18 +88,6 @@ public sealed class PgUrl
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         var authority = slash < 0 ? rest : rest[..slash];
         var database = slash < 0 ? "" : Uri.UnescapeDataString(rest[(slash + 1)..]);
-
-        string? user = null;
-        string? password = null;
-        var at = authority.LastIndexOf('@');
-        if (at >= 0)
-        {
-            var userInfo = authority[..at];
-            authority = authority[(at + 1)..];
-            var colon = userInfo.IndexOf(':', StringComparison.Ordinal);
-            user = Uri.UnescapeDataString(colon < 0 ? userInfo : userInfo[..colon]);
-            password = colon < 0 ? null : Uri.UnescapeDataString(userInfo[(colon + 1)..]);
-        }
 
         var host = authority;
         var port = 5432;

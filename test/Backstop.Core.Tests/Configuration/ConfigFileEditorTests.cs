@@ -156,7 +156,7 @@ public sealed class ConfigFileEditorTests : IDisposable
         Assert.Equal(ProductionIdentity, ConfigLoader.Load(_path).Environment("production").Identity);
     }
 
-    [Fact(Skip = "bug: SetIdentity takes the first '  NAME:' line in the file, so a policies tier of the same name before environments gets the identity")]
+    [Fact]
     public void SetIdentity_environment_named_like_a_tier_after_the_policies_is_found()
     {
         File.WriteAllText(_path, """
