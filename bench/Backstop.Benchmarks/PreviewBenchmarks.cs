@@ -31,8 +31,8 @@ public class PreviewBenchmarks
         Execute("""
             CREATE TABLE bench_orders (id bigint PRIMARY KEY, customer text NOT NULL, total numeric(10, 2) NOT NULL, is_deleted boolean NOT NULL DEFAULT false);
             INSERT INTO bench_orders SELECT g, 'customer ' || g, g % 500, false FROM generate_series(1, 1000000) g;
-            VACUUM ANALYZE bench_orders;
             """);
+        Execute("VACUUM ANALYZE bench_orders");
         _statements = ScriptAnalyzer.Analyze(Update);
     }
 
