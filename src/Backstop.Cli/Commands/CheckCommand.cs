@@ -28,7 +28,7 @@ internal static class CheckCommand
             await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             ImpactView.Banner(context.Console, environment, target.Url);
             var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], host.Clock);
-            var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.CheckAsync(script, parse.GetValue(allowAllRows), progress, cancellationToken));
+            var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.CheckAsync(statements, parse.GetValue(allowAllRows), progress, cancellationToken));
             if (context.Json)
             {
                 context.WriteJson(ChangeJson.Check(environment, result));

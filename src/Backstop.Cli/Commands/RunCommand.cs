@@ -53,7 +53,7 @@ internal static class RunCommand
                 },
                 Confirm = (_, ct) => ConfirmAsync(context, environment, parse.GetValue(yes), parse.GetValue(confirm), interactive: host.Interactive && !readFromStdin, ct),
             };
-            var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.RunAsync(script, options, store, progress, cancellationToken));
+            var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.RunAsync(script, statements, options, store, progress, cancellationToken));
             Report(context, environment, result, config);
             return result.Outcome switch
             {

@@ -15,24 +15,25 @@ namespace Backstop.Core.Changes;
 /// </summary>
 public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy policy, TimeProvider clock)
 {
-    public async Task<CheckResult> CheckAsync(string script, bool allowAllRows, IProgress<int>? progress, CancellationToken cancellationToken)
+    /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
+    public async Task<CheckResult> CheckAsync(IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IProgress<int>? progress, CancellationToken cancellationToken)
     {
-        var statements = ScriptAnalyzer.Analyze(script);
         var bounds = new PreviewBounds(target.Environment.LockTimeout, target.Environment.StatementTimeout);
         var impacts = await ImpactPreviewer.PreviewAsync(target.Connection, statements, bounds, progress, cancellationToken);
         return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows), target.Identity);
     }
 
-    public async Task<RunResult> RunAsync(string script, RunOptions options, IStateStore store, IProgress<int>? progress, CancellationToken cancellationToken)
+    /// <param name="script">the script's text, as recorded.</param>
+    /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
+    public async Task<RunResult> RunAsync(string script, IReadOnlyList<AnalyzedStatement> statements, RunOptions options, IStateStore store, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var started = clock.GetUtcNow();
-        var statements = ScriptAnalyzer.Analyze(script);
         RefuseMixedTransactionality(statements);
         CheckResult preview;
         var record = NewRecord(script, started);
         try
         {
-            preview = await CheckAsync(script, options.AllowAllRows, progress, cancellationToken);
+            preview = await CheckAsync(statements, options.AllowAllRows, progress, cancellationToken);
         }
         catch (StatementFailedException e)
         {

@@ -149,6 +149,23 @@ public sealed class ImpactPreviewerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PreviewAsync_statement_timeout_falls_back_to_an_explain_estimate()
+    {
+        var statements = ScriptAnalyzer.Analyze("UPDATE orders SET is_deleted = true WHERE id <= 100 AND pg_sleep(0.01) IS NOT NULL");
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+
+        var impact = (await ImpactPreviewer.PreviewAsync(connection, statements, new PreviewBounds(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(300)), null, default))[0];
+
+        Assert.True(impact.Estimated);
+        Assert.False(impact.Executed);
+        Assert.Contains("statement_timeout", impact.Note, StringComparison.Ordinal);
+        Assert.Equal("public.orders", impact.Tables.Single().QualifiedName);
+        Assert.True(impact.Tables.Single().Estimated);
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_connectionString, "SELECT count(*) FROM orders WHERE is_deleted"));
+    }
+
+    [Fact]
     public async Task PreviewAsync_sql_error_names_the_statement()
     {
         var statements = ScriptAnalyzer.Analyze("SELECT 1;\nUPDATE no_such_table SET x = 1 WHERE id = 1");
