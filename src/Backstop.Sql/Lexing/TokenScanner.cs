@@ -72,10 +72,21 @@ internal static class TokenScanner
         return new Token(TokenKind.Operator, start, 1);
     }
 
+    private static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\f' or '\v';
+
+    private static bool IsAsciiIdentifierChar(char c) =>
+        (uint)((c | 0x20) - 'a') <= 'z' - 'a' || (uint)(c - '0') <= 9 || c == '_' || c == '$';
+
     private static char Next(string source, int index) => (uint)index < (uint)source.Length ? source[index] : '\0';
 
     private static Token ScanWhitespace(string source, int start)
     {
+        // Most whitespace is one space between words: answer that without setting up a vector search.
+        if (!IsSpace(Next(source, start + 1)))
+        {
+            return new Token(TokenKind.Whitespace, start, 1);
+        }
+
         var length = source.AsSpan(start + 1).IndexOfAnyExcept(WhitespaceChars);
         return new Token(TokenKind.Whitespace, start, length < 0 ? source.Length - start : length + 1);
     }
@@ -109,7 +120,22 @@ internal static class TokenScanner
             }
         }
 
+        // Most words are short: a scalar loop finds their end sooner than a vector search is set up.
         var i = start + 1;
+        var scalarEnd = Math.Min(source.Length, start + 16);
+        while (i < scalarEnd && IsAsciiIdentifierChar(source[i]))
+        {
+            i++;
+        }
+
+        if (i < scalarEnd || i == source.Length)
+        {
+            if (i == source.Length || source[i] < 128)
+            {
+                return new Token(TokenKind.Identifier, start, i - start);
+            }
+        }
+
         while (true)
         {
             var run = source.AsSpan(i).IndexOfAnyExcept(AsciiIdentifierChars);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Backstop.Sql.Lexing;
 
 namespace Backstop.Sql.Splitting;
@@ -23,10 +22,14 @@ public static class SqlSplitter
         ArgumentNullException.ThrowIfNull(source);
 
         var statements = new List<SqlStatement>();
-        var significant = new List<Token>();
         var positions = new SourcePositionTracker(source);
         var atomicBody = default(AtomicBodyTracker);
-        var chunk = new TokenChunk();
+
+        // Significant tokens go straight into the current chunk; the running statement's tokens are
+        // chunk[first..used). Only a statement that outgrows its chunk is ever copied.
+        var chunk = new Token[TokenChunkLength];
+        var first = 0;
+        var used = 0;
         var extentStart = 0;
         var offset = 0;
         while (offset < source.Length)
@@ -40,25 +43,35 @@ public static class SqlSplitter
 
             if (token.Kind == TokenKind.Semicolon && !atomicBody.InsideBody)
             {
-                if (significant.Count > 0)
+                if (used > first)
                 {
-                    statements.Add(CreateStatement(source, statements.Count, significant, extentStart, token.End, ref positions, ref chunk));
+                    statements.Add(CreateStatement(source, statements.Count, new ArraySegment<Token>(chunk, first, used - first), extentStart, token.End, ref positions));
                     extentStart = token.End;
-                    significant.Clear();
+                    first = used;
                     atomicBody.Reset();
                 }
 
                 continue;
             }
 
-            significant.Add(token);
+            if (used == chunk.Length)
+            {
+                var running = used - first;
+                var larger = new Token[Math.Max(TokenChunkLength, running * 2)];
+                Array.Copy(chunk, first, larger, 0, running);
+                chunk = larger;
+                first = 0;
+                used = running;
+            }
+
+            chunk[used++] = token;
             atomicBody.Observe(source, token);
         }
 
-        if (significant.Count > 0)
+        if (used > first)
         {
-            var end = significant[^1].End;
-            statements.Add(CreateStatement(source, statements.Count, significant, extentStart, end, ref positions, ref chunk));
+            var end = chunk[used - 1].End;
+            statements.Add(CreateStatement(source, statements.Count, new ArraySegment<Token>(chunk, first, used - first), extentStart, end, ref positions));
             extentStart = end;
         }
 
@@ -69,44 +82,21 @@ public static class SqlSplitter
     private static SqlStatement CreateStatement(
         string source,
         int index,
-        List<Token> significant,
+        ArraySegment<Token> tokens,
         int extentStart,
         int extentEnd,
-        ref SourcePositionTracker positions,
-        ref TokenChunk chunk)
+        ref SourcePositionTracker positions)
     {
-        var textStart = significant[0].Start;
-        var textEnd = significant[^1].End;
         var extentStartPosition = positions.At(extentStart);
-        var textStartPosition = positions.At(textStart);
-        var textEndPosition = positions.At(textEnd);
+        var textStartPosition = positions.At(tokens[0].Start);
+        var textEndPosition = positions.At(tokens[^1].End);
         return new SqlStatement
         {
             Index = index,
             Span = new SourceSpan(textStartPosition, textEndPosition),
             Extent = new SourceSpan(extentStartPosition, positions.At(extentEnd)),
-            Tokens = chunk.Store(CollectionsMarshal.AsSpan(significant)),
+            Tokens = tokens,
             Source = source,
         };
-    }
-
-    private struct TokenChunk
-    {
-        private Token[]? _array;
-        private int _used;
-
-        public ArraySegment<Token> Store(ReadOnlySpan<Token> tokens)
-        {
-            if (_array is null || _array.Length - _used < tokens.Length)
-            {
-                _array = new Token[Math.Max(TokenChunkLength, tokens.Length)];
-                _used = 0;
-            }
-
-            tokens.CopyTo(_array.AsSpan(_used));
-            var segment = new ArraySegment<Token>(_array, _used, tokens.Length);
-            _used += tokens.Length;
-            return segment;
-        }
     }
 }
