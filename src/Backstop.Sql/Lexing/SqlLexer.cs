@@ -12,11 +12,18 @@ public static class SqlLexer
         // Typical SQL averages more than four characters a token; the guess only saves list regrowth.
         var tokens = new List<Token>(source.Length / 4 + 4);
         var offset = 0;
-        while (offset < source.Length)
+        try
         {
-            var token = TokenScanner.Scan(source, offset);
-            tokens.Add(token);
-            offset = token.End;
+            while (offset < source.Length)
+            {
+                var token = TokenScanner.Scan(source, offset);
+                tokens.Add(token);
+                offset = token.End;
+            }
+        }
+        catch (TokenTooLongException e)
+        {
+            throw e.WithPosition(source);
         }
 
         return tokens;

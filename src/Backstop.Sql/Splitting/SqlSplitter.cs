@@ -20,6 +20,18 @@ public static class SqlSplitter
     public static SqlScript Split(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
+        try
+        {
+            return SplitTokens(source);
+        }
+        catch (TokenTooLongException e)
+        {
+            throw e.WithPosition(source);
+        }
+    }
+
+    private static SqlScript SplitTokens(string source)
+    {
 
         var statements = new List<SqlStatement>();
         var positions = new SourcePositionTracker(source);
