@@ -35,6 +35,12 @@ public sealed record StatementInfo
     /// <summary>A data-modifying CTE was found (<c>WITH d AS (DELETE ...) SELECT ...</c>).</summary>
     public bool HasDataModifyingCte { get; init; }
 
+    /// <summary>
+    /// What the statement does outside the database, which no rollback takes back (COPY to a server file, COPY
+    /// TO/FROM PROGRAM); null when nothing. A preview never runs such a statement.
+    /// </summary>
+    public string? ExternalEffect { get; init; }
+
     /// <summary>psql variables (<c>:name</c>) that the statement uses, which only psql substitutes.</summary>
     public IReadOnlyList<string> PsqlVariables { get; init; } = [];
 }

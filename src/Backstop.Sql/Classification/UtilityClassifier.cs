@@ -30,12 +30,20 @@ internal static class UtilityClassifier
 
         if (cursor.IsWord(i, "FROM"))
         {
-            return new StatementInfo { Kind = StatementKind.CopyFrom, Targets = targets, IsWrite = true };
+            var fromProgram = cursor.IsWord(i + 1, "PROGRAM") ? "COPY … FROM PROGRAM runs a shell command on the database server" : null;
+            return new StatementInfo { Kind = StatementKind.CopyFrom, Targets = targets, IsWrite = true, ExternalEffect = fromProgram };
         }
 
-        return cursor.IsWord(i, "TO")
-            ? new StatementInfo { Kind = StatementKind.CopyTo, Targets = targets, IsWrite = cursor.IsWord(i + 1, "PROGRAM") }
-            : StatementClassifier.Unclassified;
+        if (!cursor.IsWord(i, "TO"))
+        {
+            return StatementClassifier.Unclassified;
+        }
+
+        // TO STDOUT only streams to the client; a file or a program is written on the server, outside any transaction.
+        var external = cursor.IsWord(i + 1, "PROGRAM") ? "COPY … TO PROGRAM runs a shell command on the database server"
+            : cursor.IsWord(i + 1, "STDOUT") ? null
+            : "COPY … TO a file writes on the database server's file system";
+        return new StatementInfo { Kind = StatementKind.CopyTo, Targets = targets, IsWrite = external is not null, ExternalEffect = external };
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using Backstop.Sql.Lexing;
 
 namespace Backstop.Sql.Splitting;
 
-/// <summary>Splits at top-level semicolons only: never at blank lines, never inside literals, comments or BEGIN ATOMIC bodies.</summary>
+/// <summary>Splits at top-level semicolons only: never at blank lines, never inside literals, comments, parentheses or BEGIN ATOMIC bodies.</summary>
 /// <remarks>
 /// Extents tile the script: each statement's extent runs from the end of the previous one (so it starts with any
 /// leading trivia and empty statements such as <c>;;</c>) through its closing <c>;</c>. A last statement without
@@ -44,6 +44,7 @@ public static class SqlSplitter
         var used = 0;
         var extentStart = 0;
         var offset = 0;
+        var depth = 0;
         while (offset < source.Length)
         {
             var token = TokenScanner.Scan(source, offset);
@@ -53,7 +54,17 @@ public static class SqlSplitter
                 continue;
             }
 
-            if (token.Kind == TokenKind.Semicolon && !atomicBody.InsideBody)
+            // Like psql, a ';' inside parentheses (CREATE RULE … DO ALSO (NOTIFY a; NOTIFY b)) is not top level.
+            if (token.Kind == TokenKind.LeftParenthesis)
+            {
+                depth++;
+            }
+            else if (token.Kind == TokenKind.RightParenthesis && depth > 0)
+            {
+                depth--;
+            }
+
+            if (token.Kind == TokenKind.Semicolon && depth == 0 && !atomicBody.InsideBody)
             {
                 if (used > first)
                 {

@@ -18,6 +18,7 @@ public sealed class SqlSplitterTests
     [InlineData("SELECT \"a;b\" FROM t")]
     [InlineData("SELECT \"a\"\";\" FROM t")]
     [InlineData("SELECT U&\"a;b\" FROM t")]
+    [InlineData("CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY a; NOTIFY b)")]
     public void Split_semicolon_inside_literal_or_comment_does_not_split(string statement)
     {
         var script = SqlSplitter.Split(statement + ";\nSELECT 2;");
@@ -141,11 +142,19 @@ public sealed class SqlSplitterTests
     }
 
     [Fact]
-    public void Split_parentheses_do_not_protect_semicolons()
+    public void Split_semicolon_inside_parentheses_is_not_top_level()
     {
-        var script = SqlSplitter.Split("SELECT (1; SELECT 2)");
+        var script = SqlSplitter.Split("CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY a; NOTIFY b); SELECT 2");
 
-        Assert.Equal(["SELECT (1", "SELECT 2)"], script.Statements.Select(s => s.Text));
+        Assert.Equal(["CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY a; NOTIFY b)", "SELECT 2"], script.Statements.Select(s => s.Text));
+    }
+
+    [Fact]
+    public void Split_stray_closing_parenthesis_does_not_hide_later_semicolons()
+    {
+        var script = SqlSplitter.Split("SELECT 1); SELECT 2");
+
+        Assert.Equal(["SELECT 1)", "SELECT 2"], script.Statements.Select(s => s.Text));
     }
 
     [Fact]
