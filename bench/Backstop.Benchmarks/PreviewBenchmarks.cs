@@ -26,13 +26,22 @@ public class PreviewBenchmarks
     public void Setup()
     {
         _cluster = SandboxCluster.StartAsync(new SandboxOptions { Name = "bench-preview-" + Environment.ProcessId }).GetAwaiter().GetResult();
-        _connection = new NpgsqlConnection(_cluster.ConnectionString());
-        _connection.Open();
-        Execute("""
-            CREATE TABLE bench_orders (id bigint PRIMARY KEY, customer text NOT NULL, total numeric(10, 2) NOT NULL, is_deleted boolean NOT NULL DEFAULT false);
-            INSERT INTO bench_orders SELECT g, 'customer ' || g, g % 500, false FROM generate_series(1, 1000000) g;
-            """);
-        Execute("VACUUM ANALYZE bench_orders");
+        try
+        {
+            _connection = new NpgsqlConnection(_cluster.ConnectionString());
+            _connection.Open();
+            Execute("""
+                CREATE TABLE bench_orders (id bigint PRIMARY KEY, customer text NOT NULL, total numeric(10, 2) NOT NULL, is_deleted boolean NOT NULL DEFAULT false);
+                INSERT INTO bench_orders SELECT g, 'customer ' || g, g % 500, false FROM generate_series(1, 1000000) g;
+                """);
+            Execute("VACUUM ANALYZE bench_orders");
+        }
+        catch
+        {
+            _cluster.StopAsync().GetAwaiter().GetResult();
+            throw;
+        }
+
         _statements = ScriptAnalyzer.Analyze(Update);
     }
 

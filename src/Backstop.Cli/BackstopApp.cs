@@ -80,6 +80,11 @@ internal static class BackstopApp
             {
                 // A bug of ours: say so plainly, with the detail needed for a report, and fail without a crash dump.
                 context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] unexpected {e.GetType().Name}: {e.Message}");
+                if (context.Json)
+                {
+                    context.WriteJson(new { error = $"unexpected {e.GetType().Name}: {e.Message}", exitCode = ExitCodes.RuntimeError });
+                }
+
                 if (host.Variables("BACKSTOP_DEBUG") is not null)
                 {
                     context.ErrorConsole.WriteLine(e.ToString());

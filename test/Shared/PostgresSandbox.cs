@@ -44,8 +44,32 @@ internal static class PostgresSandbox
 
     private static async Task<SandboxCluster> StartAsync()
     {
+        await SweepAbandonedAsync();
         var cluster = await SandboxCluster.StartAsync(new SandboxOptions { Name = "test-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..6] });
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.StopAsync().GetAwaiter().GetResult();
         return cluster;
+    }
+
+    /// <summary>
+    /// The test host may be ended before its exit handler finishes: remove the clusters of test runs whose process is
+    /// gone (named test-PID-…), so that repeated runs do not fill the disk.
+    /// </summary>
+    private static async Task SweepAbandonedAsync()
+    {
+        foreach (var (info, _) in SandboxCluster.List())
+        {
+            var parts = info.Name.Split('-');
+            if (parts.Length == 3 && parts[0] == "test" && int.TryParse(parts[1], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    await SandboxCluster.Find(info.Name).StopAsync();
+                }
+                catch (SandboxException)
+                {
+                    // Another run's leftover that cannot be removed now is no reason to fail this run.
+                }
+            }
+        }
     }
 }

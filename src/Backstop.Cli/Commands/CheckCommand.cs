@@ -29,15 +29,21 @@ internal static class CheckCommand
             ImpactView.Banner(context.Console, environment, target.Url);
             var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], host.Clock);
             var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.CheckAsync(statements, parse.GetValue(allowAllRows), progress, cancellationToken));
+            var runRefusal = ChangePipeline.TransactionalityProblem(statements);
             if (context.Json)
             {
-                context.WriteJson(ChangeJson.Check(environment, result));
+                context.WriteJson(ChangeJson.Check(environment, result, runRefusal));
                 return VerdictExit(result.Decision.Verdict);
             }
 
             ImpactView.Statements(context.Console, result.Statements, result.Impacts, result.Decision);
             ImpactView.Summary(context.Console, result.Decision, result.Impacts.Sum(i => i.Changed));
             context.Console.MarkupLine("[dim]Preview only: the transaction was rolled back.[/]");
+            if (runRefusal is not null)
+            {
+                context.Console.MarkupLineInterpolated($"[yellow]Note:[/] `backstop run` would refuse this script: {runRefusal}");
+            }
+
             return VerdictExit(result.Decision.Verdict);
         });
         return command;

@@ -121,6 +121,11 @@ internal static class RunCommand
         {
             case ChangeOutcome.Committed:
                 console.MarkupLineInterpolated($"[green]Committed[/] change [bold]{result.ChangeId}[/]: {result.RunImpacts!.Sum(i => i.Changed):N0} rows changed.");
+                if (result.Message is not null)
+                {
+                    context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {result.Message}");
+                }
+
                 break;
             case ChangeOutcome.Denied:
                 console.MarkupLineInterpolated($"[red]Denied by the {environment.Tier.ToString().ToLowerInvariant()} policy; nothing was changed[/] (change {result.ChangeId}).");

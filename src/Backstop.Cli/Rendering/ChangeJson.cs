@@ -8,9 +8,10 @@ namespace Backstop.Cli.Rendering;
 /// <summary>The JSON object <c>check</c> and <c>run</c> print with --json (documented in docs/cli.md).</summary>
 internal static class ChangeJson
 {
-    public static object Check(EnvironmentConfig environment, CheckResult result) => new
+    public static object Check(EnvironmentConfig environment, CheckResult result, string? runRefusal) => new
     {
         environment = environment.Name,
+        runRefusal,
         tier = environment.Tier,
         verdict = result.Decision.Verdict,
         reasons = result.Decision.DecidingReasons.Select(r => r.Message),

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Backstop.Core.Environments;
@@ -28,7 +27,11 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
     public async Task<RunResult> RunAsync(string script, IReadOnlyList<AnalyzedStatement> statements, RunOptions options, IStateStore store, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var started = clock.GetUtcNow();
-        RefuseMixedTransactionality(statements);
+        if (TransactionalityProblem(statements) is { } problem)
+        {
+            throw new ScriptRejectedException(problem);
+        }
+
         CheckResult preview;
         var record = NewRecord(script, started);
         try
@@ -37,7 +40,16 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
         catch (StatementFailedException e)
         {
-            record = record with { Outcome = ChangeOutcome.Failed, Message = "preview: " + e.Message, Verdict = Verdict.Deny };
+            // No impact was measured: the verdict recorded is what the statements' classification alone earns.
+            var classified = Judge(statements, [], options.AllowAllRows);
+            record = record with
+            {
+                Outcome = ChangeOutcome.Failed,
+                Message = "the preview failed: " + e.Message,
+                Verdict = classified.Verdict,
+                Reasons = classified.DecidingReasons.Select(r => r.Message).ToList(),
+                Duration = clock.GetUtcNow() - started,
+            };
             await store.AddAsync(record, CancellationToken.None);
             throw;
         }
@@ -70,26 +82,22 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
 
     private async Task<RunResult> ExecuteAsync(CheckResult preview, RunOptions options, IStateStore store, ChangeRecord record, IProgress<int>? progress, CancellationToken cancellationToken)
     {
-        var stopwatch = Stopwatch.StartNew();
         var connection = target.Connection;
         var transactional = preview.Statements.All(s => s.Info.AllowedInTransaction);
         await using var transaction = transactional ? await connection.BeginTransactionAsync(cancellationToken) : null;
+        List<StatementImpact> impacts;
+        PolicyDecision decision;
         try
         {
-            if (transaction is not null)
-            {
-                await ImpactPreviewer.SetLocalAsync(connection, "lock_timeout", target.Environment.LockTimeout, cancellationToken);
-            }
-
-            var meter = new ImpactMeter(connection, estimateOnTimeout: false);
-            var impacts = new List<StatementImpact>();
+            var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null);
+            impacts = [];
             foreach (var statement in preview.Statements)
             {
                 progress?.Report(statement.Index);
                 impacts.Add(transaction is null ? await RunOutsideTransactionAsync(statement, cancellationToken) : await meter.MeasureAsync(statement, cancellationToken));
             }
 
-            var decision = Judge(preview.Statements, impacts, options.AllowAllRows);
+            decision = Judge(preview.Statements, impacts, options.AllowAllRows);
             var differences = ImpactComparison.Differences(preview.Impacts, impacts).ToList();
             if (decision.Verdict > preview.Decision.Verdict)
             {
@@ -100,24 +108,47 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             {
                 await transaction.RollbackAsync(CancellationToken.None);
                 const string message = "the impact changed between the preview and the run; rolled back, nothing was changed";
-                await store.UpdateAsync(record with { Outcome = ChangeOutcome.ImpactChanged, Message = message + ": " + string.Join("; ", differences), Impact = impacts, Duration = stopwatch.Elapsed }, CancellationToken.None);
+                await store.UpdateAsync(Finished(record, ChangeOutcome.ImpactChanged, message + ": " + string.Join("; ", differences), impacts, decision), CancellationToken.None);
                 return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.ImpactChanged, RunImpacts = impacts, RunDecision = decision, Differences = differences, Message = message };
             }
 
             if (transaction is not null)
             {
-                await transaction.CommitAsync(cancellationToken);
+                // Past this point the change may be committed: no cancellation, and no "nothing was changed".
+                await transaction.CommitAsync(CancellationToken.None);
             }
-
-            await store.UpdateAsync(record with { Outcome = ChangeOutcome.Committed, Message = null, Impact = impacts, Duration = stopwatch.Elapsed }, CancellationToken.None);
-            return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Committed, RunImpacts = impacts, RunDecision = decision };
         }
         catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException)
         {
-            await store.UpdateAsync(record with { Outcome = ChangeOutcome.Failed, Message = e.Message + "; rolled back, nothing was changed", Duration = stopwatch.Elapsed }, CancellationToken.None);
+            var message = transaction is null
+                ? e.Message + "; it ran outside a transaction block, so check what it left behind (CREATE INDEX CONCURRENTLY, for one, leaves an invalid index)"
+                : e.Message + "; rolled back, nothing was changed";
+            await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, message, record.Impact, null), CancellationToken.None);
             throw;
         }
+
+        string? warning = null;
+        try
+        {
+            await store.UpdateAsync(Finished(record, ChangeOutcome.Committed, null, impacts, decision), CancellationToken.None);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            warning = $"the change was committed, but recording it in the state store failed ({e.Message}); `backstop changes` shows it as running";
+        }
+
+        return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Committed, RunImpacts = impacts, RunDecision = decision, Message = warning };
     }
+
+    private ChangeRecord Finished(ChangeRecord record, ChangeOutcome outcome, string? message, IReadOnlyList<StatementImpact> impacts, PolicyDecision? decision) => record with
+    {
+        Outcome = outcome,
+        Message = message,
+        Impact = impacts,
+        Verdict = decision?.Verdict ?? record.Verdict,
+        Reasons = decision?.DecidingReasons.Select(r => r.Message).ToList() ?? record.Reasons,
+        Duration = clock.GetUtcNow() - record.StartedAt,
+    };
 
     private async Task<StatementImpact> RunOutsideTransactionAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
@@ -134,15 +165,16 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         return new StatementImpact { Index = statement.Index, CommandTag = ScriptAnalyzer.FirstWords(statement), Executed = true, Note = "ran outside a transaction block; impact not measured" };
     }
 
-    /// <summary>A statement that cannot run in a transaction block can only run alone: the rest of the script would lose its all-or-nothing guarantee.</summary>
-    private static void RefuseMixedTransactionality(IReadOnlyList<AnalyzedStatement> statements)
+    /// <summary>
+    /// Why <c>run</c> refuses the script as a whole, or null: a statement that cannot run in a transaction block can only run
+    /// alone, or the rest of the script would lose its all-or-nothing guarantee.
+    /// </summary>
+    public static string? TransactionalityProblem(IReadOnlyList<AnalyzedStatement> statements)
     {
         var outside = statements.FirstOrDefault(s => !s.Info.AllowedInTransaction);
-        if (outside is not null && statements.Count > 1)
-        {
-            throw new ScriptRejectedException(
-                $"statement {outside.Index + 1} at {outside.Location} ({ScriptAnalyzer.FirstWords(outside)}) cannot run inside a transaction block, and Backstop runs a script as one transaction; run it as a script of its own");
-        }
+        return outside is not null && statements.Count > 1
+            ? $"statement {outside.Index + 1} at {outside.Location} ({ScriptAnalyzer.FirstWords(outside)}) cannot run inside a transaction block, and Backstop runs a script as one transaction; run it as a script of its own"
+            : null;
     }
 
     private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows) =>

@@ -11,10 +11,15 @@ public static class ImpactComparison
     public const double Tolerance = 0.10;
 
     /// <summary>One line per count that moved too far; empty when the run matches the preview.</summary>
+    /// <remarks>
+    /// Only statements the preview measured are compared: an EXPLAIN estimate is no count to hold a run to (the
+    /// policy is still applied again to what the run measured).
+    /// </remarks>
     public static IReadOnlyList<string> Differences(IReadOnlyList<StatementImpact> preview, IReadOnlyList<StatementImpact> run)
     {
-        var before = Totals(preview);
-        var after = Totals(run);
+        var measured = preview.Where(p => p.Executed && !p.Estimated).Select(p => p.Index).ToHashSet();
+        var before = Totals(preview.Where(p => measured.Contains(p.Index)));
+        var after = Totals(run.Where(r => measured.Contains(r.Index)));
         var differences = new List<string>();
         foreach (var table in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
         {
@@ -36,7 +41,7 @@ public static class ImpactComparison
         }
     }
 
-    private static Dictionary<string, (long Inserted, long Updated, long Deleted)> Totals(IReadOnlyList<StatementImpact> impacts)
+    private static Dictionary<string, (long Inserted, long Updated, long Deleted)> Totals(IEnumerable<StatementImpact> impacts)
     {
         var totals = new Dictionary<string, (long, long, long)>(StringComparer.Ordinal);
         foreach (var table in impacts.SelectMany(i => i.Tables))

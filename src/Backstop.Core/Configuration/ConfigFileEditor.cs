@@ -124,6 +124,11 @@ public static class ConfigFileEditor
         ConfigLoader.Parse(text, path);
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, text);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temporary, File.GetUnixFileMode(path));
+        }
+
         File.Move(temporary, path, overwrite: true);
     }
 }

@@ -56,6 +56,14 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
     {
         var url = ResolveUrl(environment);
         var (connection, identity) = await ConnectAsync(environment.Name, url, cancellationToken);
+        if (environment.Identity is null && environment.Tier != Tier.Development)
+        {
+            await connection.DisposeAsync();
+            throw new TargetMismatchException(
+                $"environment '{environment.Name}' has no recorded identity, so Backstop cannot tell whether its URL still reaches the right server; nothing was run. " +
+                $"Check that {url.Endpoint}/{url.Database} is the intended target, then record it with `backstop env verify {environment.Name} --accept`");
+        }
+
         if (environment.Identity is { } recorded && identity.DifferenceFrom(recorded) is { } difference)
         {
             await connection.DisposeAsync();

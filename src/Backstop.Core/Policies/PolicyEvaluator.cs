@@ -19,13 +19,14 @@ public static class PolicyEvaluator
         foreach (var statement in statements)
         {
             var impact = impacts.FirstOrDefault(i => i.Index == statement.Index);
-            var reasons = StatementReasons(policy, statement, impact, context);
-            if (inFreeze && statement.Info.IsWrite)
+            var isWrite = IsWrite(statement, impact);
+            var reasons = StatementReasons(policy, statement, impact, context, isWrite);
+            if (inFreeze && isWrite)
             {
                 reasons.Add(new("freeze", policy.Freeze, $"a write inside the freeze window ({policy.FreezeWindow}, {context.TimeZone.Id})"));
             }
 
-            verdicts.Add(Decide(statement.Index, statement.Info.IsWrite, reasons));
+            verdicts.Add(Decide(statement.Index, isWrite, reasons));
         }
 
         var scriptReasons = new List<PolicyReason>();
@@ -40,11 +41,14 @@ public static class PolicyEvaluator
         return new PolicyDecision(verdict, verdicts, scriptReasons.Where(r => r.Verdict > Verdict.Allow).ToList());
     }
 
-    private static List<PolicyReason> StatementReasons(TierPolicy policy, AnalyzedStatement statement, StatementImpact? impact, PolicyContext context)
+    /// <summary>A statement that looks like a read but changed rows (a function with side effects) is judged as the write it is.</summary>
+    private static bool IsWrite(AnalyzedStatement statement, StatementImpact? impact) => statement.Info.IsWrite || impact?.Changed > 0;
+
+    private static List<PolicyReason> StatementReasons(TierPolicy policy, AnalyzedStatement statement, StatementImpact? impact, PolicyContext context, bool isWrite)
     {
         var info = statement.Info;
         var reasons = new List<PolicyReason>();
-        if (!info.IsWrite)
+        if (!isWrite)
         {
             reasons.Add(new("read", policy.Read, "a read"));
             return reasons;
@@ -54,6 +58,11 @@ public static class PolicyEvaluator
         if (info.Kind == StatementKind.Unclassified)
         {
             reasons.Add(new("unclassified", policy.Unclassified, $"Backstop cannot classify '{ScriptAnalyzer.FirstWords(statement)}', so it is treated as risky"));
+        }
+
+        if (info.ExternalEffect is { } external)
+        {
+            reasons.Add(new("unclassified", policy.Unclassified, $"{external}; a preview cannot show what it does"));
         }
 
         if (info.AffectsAllRows)

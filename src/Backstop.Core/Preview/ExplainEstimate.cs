@@ -40,37 +40,72 @@ internal static class ExplainEstimate
         using var document = JsonDocument.Parse(plan);
         var top = document.RootElement[0].GetProperty("Plan");
         var tables = new List<TableImpact>();
-        long? rows = null;
-        if (top.TryGetProperty("Node Type", out var nodeType) && nodeType.GetString() == "ModifyTable")
+        CollectModifications(top, tables);
+        if (tables.Count == 0 && statement.Info.IsWrite)
         {
-            var input = top.TryGetProperty("Plans", out var plans) && plans.GetArrayLength() > 0 ? plans[0] : top;
-            rows = (long)input.GetProperty("Plan Rows").GetDouble();
-            var operation = top.GetProperty("Operation").GetString();
-            var schema = top.TryGetProperty("Schema", out var s) ? s.GetString()! : "public";
-            var name = top.GetProperty("Relation Name").GetString()!;
-            tables.Add(new TableImpact
+            return new StatementImpact
             {
-                Schema = schema,
-                Name = name,
-                Inserted = operation == "Insert" ? rows.Value : 0,
-                Updated = operation == "Update" ? rows.Value : 0,
-                Deleted = operation == "Delete" ? rows.Value : 0,
-                Estimated = true,
-            });
-        }
-        else if (top.TryGetProperty("Plan Rows", out var planRows))
-        {
-            rows = (long)planRows.GetDouble();
+                Index = statement.Index,
+                CommandTag = ScriptAnalyzer.FirstWords(statement),
+                Note = $"{bound} reached, and its plan shows no table it writes: impact unknown",
+            };
         }
 
+        tables = await WithSizesAsync(connection, tables, cancellationToken);
         return new StatementImpact
         {
             Index = statement.Index,
             CommandTag = ScriptAnalyzer.FirstWords(statement),
-            RowCount = rows,
+            RowCount = tables.Count > 0 ? tables.Sum(t => t.Changed) : (long)top.GetProperty("Plan Rows").GetDouble(),
             Estimated = true,
             Note = $"{bound} reached: estimated by EXPLAIN, which does not see cascades or triggers",
             Tables = tables,
         };
+    }
+
+    /// <summary>Every ModifyTable node, the top one and those of data-modifying CTEs alike.</summary>
+    private static void CollectModifications(JsonElement node, List<TableImpact> tables)
+    {
+        if (node.TryGetProperty("Node Type", out var type) && type.GetString() == "ModifyTable" && node.TryGetProperty("Relation Name", out var relation))
+        {
+            var input = node.TryGetProperty("Plans", out var inputs) && inputs.GetArrayLength() > 0 ? inputs[0] : node;
+            var rows = (long)input.GetProperty("Plan Rows").GetDouble();
+            var operation = node.GetProperty("Operation").GetString();
+            tables.Add(new TableImpact
+            {
+                Schema = node.TryGetProperty("Schema", out var schema) ? schema.GetString()! : "public",
+                Name = relation.GetString()!,
+                Inserted = operation == "Insert" ? rows : 0,
+
+                // MERGE may insert, update or delete each source row; counting them as updates keeps the rules that matter.
+                Updated = operation is "Update" or "Merge" ? rows : 0,
+                Deleted = operation == "Delete" ? rows : 0,
+                Estimated = true,
+            });
+        }
+
+        if (node.TryGetProperty("Plans", out var children))
+        {
+            foreach (var child in children.EnumerateArray())
+            {
+                CollectModifications(child, tables);
+            }
+        }
+    }
+
+    /// <summary>The tables' sizes from the planner's statistics, so that the share-of-table rule applies to estimates too.</summary>
+    private static async Task<List<TableImpact>> WithSizesAsync(NpgsqlConnection connection, List<TableImpact> tables, CancellationToken cancellationToken)
+    {
+        var result = new List<TableImpact>(tables.Count);
+        foreach (var table in tables)
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT c.reltuples::bigint FROM pg_class c WHERE c.oid = to_regclass(@name)", connection);
+            command.Parameters.AddWithValue("name", Postgres.PgIdentifier.Quote(table.Schema, table.Name));
+            var reltuples = await command.ExecuteScalarAsync(cancellationToken) as long?;
+            result.Add(reltuples is >= 0 ? table with { RowsBefore = reltuples, RowsBeforeEstimated = true } : table);
+        }
+
+        return result;
     }
 }

@@ -9,8 +9,13 @@ namespace Backstop.Core.Preview;
 /// pg_stat_xact_user_tables before and after it, the rows removed by TRUNCATE/DROP, and the size of
 /// every table it touched. Each statement runs under a savepoint, so that in a preview a statement that
 /// hits lock_timeout or statement_timeout can be undone and estimated with EXPLAIN instead.
+/// The bounds are set again before every statement, so a script's own SET cannot lift them.
 /// </summary>
-internal sealed class ImpactMeter(NpgsqlConnection connection, bool estimateOnTimeout)
+/// <param name="preview">true in a preview: statements with effects outside the database are not run, and a statement
+/// that hits a bound is estimated; false when the change runs for real.</param>
+/// <param name="lockTimeout">applied before every statement.</param>
+/// <param name="statementTimeout">applied before every statement; null for none (the real run).</param>
+internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, TimeSpan lockTimeout, TimeSpan? statementTimeout)
 {
     private const string Savepoint = "backstop_statement";
 
@@ -20,12 +25,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool estimateOnTi
     {
         if (!statement.Info.AllowedInTransaction)
         {
-            return new StatementImpact
-            {
-                Index = statement.Index,
-                CommandTag = ScriptAnalyzer.FirstWords(statement),
-                Note = "cannot run inside a transaction block: not executed, judged by its classification alone",
-            };
+            return NotRun(statement, "cannot run inside a transaction block: not executed, judged by its classification alone");
+        }
+
+        if (preview && statement.Info.ExternalEffect is { } external)
+        {
+            return NotRun(statement, $"{external}, which no rollback undoes: not executed by the preview, judged by its classification alone");
         }
 
         _counters ??= await SnapshotAsync(cancellationToken);
@@ -33,15 +38,21 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool estimateOnTi
             ? await RemovedTables.CountAsync(connection, statement.Info, cancellationToken)
             : null;
 
-        await using var batch = new NpgsqlBatch(connection)
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"));
+        batch.BatchCommands.Add(SetLocal("lock_timeout", lockTimeout));
+        if (statementTimeout is { } bound)
         {
-            BatchCommands = { new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"), new NpgsqlBatchCommand(statement.Statement.Text) },
-        };
+            batch.BatchCommands.Add(SetLocal("statement_timeout", bound));
+        }
+
+        var executed = new NpgsqlBatchCommand(statement.Statement.Text);
+        batch.BatchCommands.Add(executed);
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
-        catch (PostgresException e) when (estimateOnTimeout && IsPreviewBound(e) && !cancellationToken.IsCancellationRequested)
+        catch (PostgresException e) when (preview && IsPreviewBound(e) && !cancellationToken.IsCancellationRequested)
         {
             await ExecuteAsync($"ROLLBACK TO SAVEPOINT {Savepoint}; RELEASE SAVEPOINT {Savepoint}", cancellationToken);
 
@@ -54,7 +65,6 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool estimateOnTi
             throw new StatementFailedException(statement, e);
         }
 
-        var executed = batch.BatchCommands[1];
         var after = await SnapshotAsync(cancellationToken, release: true);
         var deltas = TableCounters.Deltas(_counters, after);
         _counters = after;
@@ -84,6 +94,19 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool estimateOnTi
             Tables = tables,
         };
     }
+
+    /// <summary>SET LOCAL through set_config, so the value travels as a parameter.</summary>
+    internal static NpgsqlBatchCommand SetLocal(string setting, TimeSpan value) => new("SELECT set_config($1, $2, true)")
+    {
+        Parameters =
+        {
+            new NpgsqlParameter { Value = setting },
+            new NpgsqlParameter { Value = ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) },
+        },
+    };
+
+    private static StatementImpact NotRun(AnalyzedStatement statement, string note) =>
+        new() { Index = statement.Index, CommandTag = ScriptAnalyzer.FirstWords(statement), Note = note };
 
     private static bool IsPreviewBound(PostgresException e) =>
         e.SqlState is PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.LockNotAvailable;

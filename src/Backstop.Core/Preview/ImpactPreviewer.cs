@@ -1,4 +1,3 @@
-using System.Globalization;
 using Backstop.Core.Changes;
 using Npgsql;
 
@@ -18,9 +17,7 @@ public static class ImpactPreviewer
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            await SetLocalAsync(connection, "lock_timeout", bounds.LockTimeout, cancellationToken);
-            await SetLocalAsync(connection, "statement_timeout", bounds.StatementTimeout, cancellationToken);
-            var meter = new ImpactMeter(connection, estimateOnTimeout: true);
+            var meter = new ImpactMeter(connection, preview: true, bounds.LockTimeout, bounds.StatementTimeout);
             var impacts = new List<StatementImpact>(statements.Count);
             foreach (var statement in statements)
             {
@@ -37,14 +34,5 @@ public static class ImpactPreviewer
                 await transaction.RollbackAsync(CancellationToken.None);
             }
         }
-    }
-
-    /// <summary>SET LOCAL through set_config, so the value travels as a parameter.</summary>
-    internal static async Task SetLocalAsync(NpgsqlConnection connection, string setting, TimeSpan value, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT set_config(@setting, @value, true)", connection);
-        command.Parameters.AddWithValue("setting", setting);
-        command.Parameters.AddWithValue("value", ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

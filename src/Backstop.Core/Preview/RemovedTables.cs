@@ -16,7 +16,7 @@ internal static class RemovedTables
         WITH RECURSIVE reached(oid) AS (
             SELECT unnest(@ids::oid[])
             UNION
-            SELECT con.conrelid FROM pg_constraint con JOIN reached r ON con.confrelid = r.oid WHERE con.contype = 'f'
+            SELECT con.conrelid FROM pg_constraint con JOIN reached r ON con.confrelid = r.oid WHERE con.contype = 'f' AND con.conparentid = 0
         )
         SELECT oid FROM reached
         """;
@@ -41,7 +41,7 @@ internal static class RemovedTables
         if (info.Kind == StatementKind.DropSchema)
         {
             await using var command = new NpgsqlCommand(
-                "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(@schemas)", connection);
+                "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY(@schemas)", connection);
             command.Parameters.AddWithValue("schemas", info.Targets.Select(t => t.Name).ToArray());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

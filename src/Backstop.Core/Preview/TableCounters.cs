@@ -5,14 +5,21 @@ namespace Backstop.Core.Preview;
 /// <summary>
 /// The current transaction's per-table tuple counters (docs: "Monitoring Database Activity →
 /// pg_stat_xact_user_tables"). They include rows changed by cascades and triggers, and subtransactions
-/// that are still open, so the difference around a statement is exactly what it did.
+/// that are still open, so the difference around a statement is exactly what it did. Rows of a
+/// partition count for its partitioned table (the partition root), which is what a statement names and
+/// what a policy's share of a table means.
 /// </summary>
 internal sealed record TableCounters(uint RelationId, string Schema, string Name, long Inserted, long Updated, long Deleted)
 {
     // Backstop's own schemas hold capture data, not user changes.
-    public const string SnapshotSql =
-        "SELECT relid, schemaname, relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables " +
-        "WHERE (n_tup_ins > 0 OR n_tup_upd > 0 OR n_tup_del > 0) AND schemaname NOT IN ('backstop', 'backstop_trash')";
+    public const string SnapshotSql = """
+        SELECT r.oid, n.nspname, r.relname, sum(s.n_tup_ins)::bigint, sum(s.n_tup_upd)::bigint, sum(s.n_tup_del)::bigint
+        FROM pg_stat_xact_user_tables s
+        JOIN pg_class r ON r.oid = coalesce(pg_partition_root(s.relid), s.relid)
+        JOIN pg_namespace n ON n.oid = r.relnamespace
+        WHERE (s.n_tup_ins > 0 OR s.n_tup_upd > 0 OR s.n_tup_del > 0) AND s.schemaname NOT IN ('backstop', 'backstop_trash')
+        GROUP BY r.oid, n.nspname, r.relname
+        """;
 
     public static async Task<Dictionary<uint, TableCounters>> ReadAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {

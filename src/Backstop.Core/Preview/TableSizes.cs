@@ -13,6 +13,19 @@ internal static class TableSizes
     /// <summary>Tables up to this many bytes on disk are counted exactly.</summary>
     public const long ExactCountMaxBytes = 32L * 1024 * 1024;
 
+    // A partitioned table has no storage of its own: its size and row estimate are its leaf partitions'.
+    private const string SizeSql = """
+        SELECT c.oid, n.nspname, c.relname,
+               CASE WHEN c.relkind = 'p'
+                    THEN (SELECT coalesce(sum(greatest(l.reltuples, 0)), 0) FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid WHERE t.isleaf)
+                    ELSE c.reltuples END::bigint,
+               CASE WHEN c.relkind = 'p'
+                    THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
+                    ELSE pg_relation_size(c.oid) END::bigint
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = ANY(@ids)
+        """;
+
     public static async Task<Dictionary<uint, (long? Rows, bool Estimated, string Schema, string Name)>> ReadAsync(
         NpgsqlConnection connection, IReadOnlyCollection<uint> relationIds, CancellationToken cancellationToken)
     {
@@ -24,7 +37,7 @@ internal static class TableSizes
 
         var toCount = new List<(uint Id, string Schema, string Name)>();
         await using (var command = new NpgsqlCommand(
-            "SELECT c.oid, n.nspname, c.relname, c.reltuples::bigint, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY(@ids)",
+            SizeSql,
             connection))
         {
             command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = relationIds.ToArray() });

@@ -39,11 +39,29 @@ public sealed class SqliteStateStore : IStateStore
 
     public static async Task<SqliteStateStore> OpenAsync(string path, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        // Scripts can hold secrets (ALTER ROLE … PASSWORD): the store is for its owner's eyes only.
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
         var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         await using var connection = await store.OpenConnectionAsync(cancellationToken);
         await using var command = new SqliteCommand(Schema, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         return store;
     }
 

@@ -63,11 +63,14 @@ public sealed class PgUrl
 
         var rest = trimmed[(schemeEnd + 3)..];
 
-        // The user information ends at the last '@': take it first, so that a password with an unencoded
-        // '/' or '?' is never mistaken for the path or the query (and never shown in an error about them).
+        // The user information is taken first and ends at the last '@' before the query (a '?' after the first '@'):
+        // a password may hold unencoded '/', '?' or '@' (and is then never mistaken for the path or the query, nor shown
+        // in an error about them), and a query value may hold an '@'.
         string? user = null;
         string? password = null;
-        var at = rest.LastIndexOf('@');
+        var firstAt = rest.IndexOf('@', StringComparison.Ordinal);
+        var queryAfterUser = firstAt < 0 ? -1 : rest.IndexOf('?', firstAt);
+        var at = firstAt < 0 ? -1 : (queryAfterUser < 0 ? rest : rest[..queryAfterUser]).LastIndexOf('@');
         if (at >= 0)
         {
             var userInfo = rest[..at];
@@ -138,9 +141,9 @@ public sealed class PgUrl
             user = userParameter;
         }
 
-        if (parameters.Remove("port", out var portParameter) && !int.TryParse(portParameter, NumberStyles.None, CultureInfo.InvariantCulture, out port))
+        if (parameters.Remove("port", out var portParameter) && (!int.TryParse(portParameter, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
         {
-            throw new FormatException($"the port '{portParameter}' in the connection URL is not a number");
+            throw new FormatException($"the port '{portParameter}' in the connection URL is not a number between 1 and 65535");
         }
 
         if (host.Length == 0)

@@ -85,8 +85,10 @@ public sealed partial class SandboxCluster : IAsyncDisposable
                 settings[key] = value;
             }
 
-            var serverOptions = string.Join(' ', settings.Select(s => $"-c {s.Key}={s.Value}"));
-            await RunAsync(binaries.Path("pg_ctl"), ["start", "-D", info.DataDirectory, "-l", info.LogFile, "-w", "-t", "60", "-o", serverOptions], "pg_ctl start", cancellationToken);
+            // Settings go into postgresql.conf rather than through pg_ctl -o, which passes them through a shell.
+            var lines = settings.Select(setting => $"{setting.Key} = '{setting.Value.Replace("'", "''", StringComparison.Ordinal)}'");
+            await File.AppendAllLinesAsync(Path.Combine(info.DataDirectory, "postgresql.conf"), ["", "# Backstop sandbox", .. lines], cancellationToken);
+            await RunAsync(binaries.Path("pg_ctl"), ["start", "-D", info.DataDirectory, "-l", info.LogFile, "-w", "-t", "60"], "pg_ctl start", cancellationToken);
             return cluster;
         }
         catch

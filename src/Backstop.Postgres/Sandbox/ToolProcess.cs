@@ -11,8 +11,7 @@ internal static class ToolProcess
 {
     public const string ServiceUser = "postgres";
 
-    /// <summary>.NET reads the user name from the effective uid (getpwuid(geteuid())).</summary>
-    public static bool RunningAsRoot { get; } = OperatingSystem.IsLinux() && Environment.UserName == "root";
+    public static bool RunningAsRoot { get; } = !OperatingSystem.IsWindows() && Environment.IsPrivilegedProcess;
 
     public static async Task<(int ExitCode, string Output)> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -46,7 +45,16 @@ internal static class ToolProcess
         var output = new StringBuilder();
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         output.Append(await stdout).Append(await stderr);
         return (process.ExitCode, output.ToString());
     }

@@ -83,10 +83,20 @@ public sealed class ImpactComparisonTests
     public void Differences_are_ordered_by_table_name()
     {
         var differences = ImpactComparison.Differences(
-            [],
+            [Impact(0)],
             [Impact(0, new TableImpact { Schema = "public", Name = "users", Deleted = 1 }, new TableImpact { Schema = "audit", Name = "log", Inserted = 1 })]);
 
         Assert.Equal(["audit.log: inserted 0 in the preview, 1 when run", "public.users: deleted 0 in the preview, 1 when run"], differences);
+    }
+
+    [Fact]
+    public void Differences_statement_the_preview_only_estimated_is_not_held_to_the_estimate()
+    {
+        var estimated = Impact(0, Orders(updated: 100)) with { Executed = false, Estimated = true };
+
+        var differences = ImpactComparison.Differences([estimated, Impact(1, Orders(deleted: 5))], [Impact(0, Orders(updated: 250_000)), Impact(1, Orders(deleted: 5))]);
+
+        Assert.Empty(differences);
     }
 
     [Fact]

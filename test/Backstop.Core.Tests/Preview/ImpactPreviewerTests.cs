@@ -166,6 +166,54 @@ public sealed class ImpactPreviewerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PreviewAsync_script_cannot_lift_the_statement_timeout()
+    {
+        var statements = ScriptAnalyzer.Analyze("SET statement_timeout = 0; UPDATE orders SET is_deleted = true WHERE id <= 100 AND pg_sleep(0.01) IS NOT NULL");
+
+        var impacts = await PreviewAsync(statements, TimeSpan.FromMilliseconds(300));
+
+        Assert.True(impacts[1].Estimated);
+        Assert.Contains("statement_timeout", impacts[1].Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PreviewAsync_estimate_of_a_data_modifying_cte_names_its_table_and_size()
+    {
+        var statements = ScriptAnalyzer.Analyze("WITH gone AS (DELETE FROM orders WHERE id <= 100 AND pg_sleep(0.01) IS NOT NULL RETURNING id) SELECT count(*) FROM gone");
+        await PostgresSandbox.ExecuteAsync(_connectionString, "ANALYZE orders");
+
+        var impact = (await PreviewAsync(statements, TimeSpan.FromMilliseconds(300)))[0];
+
+        Assert.True(impact.Estimated);
+        var table = impact.Tables.Single();
+        Assert.Equal("public.orders", table.QualifiedName);
+        Assert.True(table.Deleted > 0);
+        Assert.Equal(2000, table.RowsBefore);
+        Assert.True(table.RowsBeforeEstimated);
+    }
+
+    [Fact]
+    public async Task PreviewAsync_partition_rows_count_for_the_partitioned_table()
+    {
+        await PostgresSandbox.ExecuteAsync(_connectionString, """
+            CREATE TABLE readings (k int NOT NULL, v int) PARTITION BY RANGE (k);
+            CREATE TABLE readings_1 PARTITION OF readings FOR VALUES FROM (0) TO (100);
+            CREATE TABLE readings_2 PARTITION OF readings FOR VALUES FROM (100) TO (200);
+            CREATE TABLE readings_3 PARTITION OF readings FOR VALUES FROM (200) TO (300);
+            INSERT INTO readings SELECT g % 300, g FROM generate_series(1, 270) g;
+            """);
+        var statements = ScriptAnalyzer.Analyze("UPDATE readings SET v = 0 WHERE k < 300");
+
+        var table = (await PreviewAsync(statements))[0].Tables.Single();
+
+        Assert.Equal("public.readings", table.QualifiedName);
+        Assert.Equal(270, table.Updated);
+        Assert.Equal(270, table.RowsBefore);
+        Assert.False(table.RowsBeforeEstimated);
+        Assert.Equal(1.0, table.Fraction);
+    }
+
+    [Fact]
     public async Task PreviewAsync_sql_error_names_the_statement()
     {
         var statements = ScriptAnalyzer.Analyze("SELECT 1;\nUPDATE no_such_table SET x = 1 WHERE id = 1");
@@ -176,11 +224,11 @@ public sealed class ImpactPreviewerTests : IAsyncLifetime
         Assert.Contains("42P01", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<IReadOnlyList<StatementImpact>> PreviewAsync(IReadOnlyList<AnalyzedStatement> statements)
+    private async Task<IReadOnlyList<StatementImpact>> PreviewAsync(IReadOnlyList<AnalyzedStatement> statements, TimeSpan? statementTimeout = null)
     {
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
-        return await ImpactPreviewer.PreviewAsync(connection, statements, new PreviewBounds(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)), null, default);
+        return await ImpactPreviewer.PreviewAsync(connection, statements, new PreviewBounds(TimeSpan.FromSeconds(2), statementTimeout ?? TimeSpan.FromSeconds(30)), null, default);
     }
 
     private static Dictionary<string, (long Inserted, long Updated, long Deleted)> Totals(IReadOnlyList<StatementImpact> impacts)
