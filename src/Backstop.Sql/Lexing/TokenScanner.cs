@@ -50,12 +50,12 @@ internal static class TokenScanner
                 // scan.l's DOT_DOT (PL/pgSQL's FOR i IN 1..10); one token so that "..10" is not read as ".10".
                 return new Token(TokenKind.Operator, start, 2);
             case '.':
-                return SqlCharClass.IsDigit(Next(source, start + 1)) ? ScanNumber(source, start) : new Token(TokenKind.Dot, start, 1);
+                return SqlCharClass.IsDigit(Next(source, start + 1)) ? NumberScanner.Scan(source, start) : new Token(TokenKind.Dot, start, 1);
         }
 
         if (SqlCharClass.IsDigit(c))
         {
-            return ScanNumber(source, start);
+            return NumberScanner.Scan(source, start);
         }
 
         if (SqlCharClass.IsIdentifierStart(c))
@@ -155,70 +155,6 @@ internal static class TokenScanner
         }
 
         return new Token(TokenKind.Identifier, start, i - start);
-    }
-
-    /// <summary>
-    /// Numeric constants (docs: 4.1.2.6): <c>42</c>, <c>1_000</c>, <c>3.5</c>, <c>.5</c>, <c>1.5e10</c>, <c>0x1F</c>, <c>0o17</c>, <c>0b101</c>.
-    /// <c>1..10</c> stays an integer followed by dots, as scan.l's <c>numericfail</c> rule keeps it for PL/pgSQL ranges.
-    /// </summary>
-    private static Token ScanNumber(string source, int start)
-    {
-        var i = start;
-        if (source[i] == '0' && Next(source, i + 1) is 'x' or 'X' or 'o' or 'O' or 'b' or 'B')
-        {
-            var digitsStart = i + 2;
-            var j = digitsStart;
-            while (j < source.Length && (SqlCharClass.IsHexDigit(source[j]) || source[j] == '_'))
-            {
-                j++;
-            }
-
-            if (j > digitsStart)
-            {
-                return new Token(TokenKind.Number, start, j - start);
-            }
-        }
-
-        i = SkipDigits(source, i);
-        if (Next(source, i) == '.' && Next(source, i + 1) != '.')
-        {
-            i = SkipDigits(source, i + 1);
-        }
-
-        if (Next(source, i) is 'e' or 'E')
-        {
-            var j = i + 1;
-            if (Next(source, j) is '+' or '-')
-            {
-                j++;
-            }
-
-            if (SqlCharClass.IsDigit(Next(source, j)))
-            {
-                i = SkipDigits(source, j);
-            }
-        }
-
-        return new Token(TokenKind.Number, start, i - start);
-    }
-
-    /// <summary>Digits with single underscores between them (PostgreSQL 16's <c>decinteger</c>).</summary>
-    private static int SkipDigits(string source, int i)
-    {
-        while (i < source.Length)
-        {
-            var c = source[i];
-            if (SqlCharClass.IsDigit(c) || (c == '_' && SqlCharClass.IsDigit(Next(source, i + 1)) && i > 0 && SqlCharClass.IsDigit(source[i - 1])))
-            {
-                i++;
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        return i;
     }
 
     /// <summary><c>::</c> cast, <c>:=</c>, psql's <c>:name</c>, <c>:'name'</c>, <c>:"name"</c>, else a lone colon.</summary>
