@@ -97,7 +97,7 @@ internal static class BackstopApp
     private static int? ExitCodeFor(Exception e) => e switch
     {
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException => ExitCodes.UsageError,
-        ConnectionFailedException or StatementFailedException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
+        ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
         OperationCanceledException => ExitCodes.RuntimeError,
         _ => null,
     };

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Backstop.Core.Capture;
 using Backstop.Core.Environments;
 using Backstop.Core.Policies;
 using Backstop.Core.Preview;
@@ -33,7 +34,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         CheckResult preview;
-        var record = NewRecord(script, started);
+        var record = NewRecord(script, started) with { UndoOf = options.UndoOf?.Id };
         try
         {
             preview = await CheckAsync(statements, options.AllowAllRows, progress, cancellationToken);
@@ -89,6 +90,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         PolicyDecision decision;
         try
         {
+            var capture = transaction is null ? null : await BeginCaptureAsync(preview, options, record, cancellationToken);
             var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null);
             impacts = [];
             foreach (var statement in preview.Statements)
@@ -98,6 +100,19 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             }
 
             decision = Judge(preview.Statements, impacts, options.AllowAllRows);
+            if (capture is not null && transaction is not null)
+            {
+                var captured = await capture.EndAsync(record.ChangeUuid, cancellationToken);
+                var mismatches = CaptureVerification.Mismatches(impacts, captured, CaptureVerification.UncapturableStatements(preview.Statements));
+                if (mismatches.Count > 0)
+                {
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    var message = "the before-images do not account for every changed row, so the change could not be undone; rolled back, nothing was changed: " + string.Join("; ", mismatches);
+                    await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, message, impacts, decision), CancellationToken.None);
+                    return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Failed, RunImpacts = impacts, RunDecision = decision, Message = message };
+                }
+            }
+
             var differences = ImpactComparison.Differences(preview.Impacts, impacts).ToList();
             if (decision.Verdict > preview.Decision.Verdict)
             {
@@ -118,7 +133,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 await transaction.CommitAsync(CancellationToken.None);
             }
         }
-        catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException)
+        catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException or CapturePrivilegeException)
         {
             var message = transaction is null
                 ? e.Message + "; it ran outside a transaction block, so check what it left behind (CREATE INDEX CONCURRENTLY, for one, leaves an invalid index)"
@@ -138,6 +153,13 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Committed, RunImpacts = impacts, RunDecision = decision, Message = warning };
+    }
+
+    private Task<ChangeCapture> BeginCaptureAsync(CheckResult preview, RunOptions options, ChangeRecord record, CancellationToken cancellationToken)
+    {
+        var tables = preview.Impacts.SelectMany(i => i.Tables).Select(t => (t.Schema, t.Name));
+        var request = new CaptureRequest(record.ChangeUuid, record.Id, record.Environment, record.OsUser, record.ScriptSha256, options.UndoOf?.ChangeUuid);
+        return ChangeCapture.BeginAsync(target.Connection, request, tables, cancellationToken);
     }
 
     private ChangeRecord Finished(ChangeRecord record, ChangeOutcome outcome, string? message, IReadOnlyList<StatementImpact> impacts, PolicyDecision? decision) => record with
@@ -193,6 +215,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         Reasons = [],
         Impact = [],
         OsUser = Environment.UserName,
+        ChangeUuid = Guid.CreateVersion7(),
         StartedAt = started,
         Outcome = ChangeOutcome.Running,
     };

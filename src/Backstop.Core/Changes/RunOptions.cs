@@ -4,6 +4,9 @@ public sealed record RunOptions
 {
     public bool AllowAllRows { get; init; }
 
+    /// <summary>For an undo: the change it takes back.</summary>
+    public State.ChangeRecord? UndoOf { get; init; }
+
     /// <summary>Asked when the verdict is confirm; true to go ahead.</summary>
     public required Func<CheckResult, CancellationToken, Task<bool>> Confirm { get; init; }
 

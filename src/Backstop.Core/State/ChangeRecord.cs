@@ -8,6 +8,12 @@ public sealed record ChangeRecord
 {
     public long Id { get; init; }
 
+    /// <summary>The change's id in the target database's change log (<c>backstop.changes</c>), which is the source of truth.</summary>
+    public Guid ChangeUuid { get; init; }
+
+    /// <summary>For an undo: the local id of the change it takes back.</summary>
+    public long? UndoOf { get; init; }
+
     public required string Environment { get; init; }
 
     public required string SystemIdentifier { get; init; }

@@ -26,7 +26,9 @@ public sealed class SqliteStateStore : IStateStore
             started_at TEXT NOT NULL,
             duration_ms INTEGER,
             outcome TEXT NOT NULL,
-            message TEXT
+            message TEXT,
+            change_uuid TEXT,
+            undo_of INTEGER
         );
         CREATE INDEX IF NOT EXISTS changes_environment ON changes (environment, id);
         """;
@@ -57,6 +59,7 @@ public sealed class SqliteStateStore : IStateStore
         await using var connection = await store.OpenConnectionAsync(cancellationToken);
         await using var command = new SqliteCommand(Schema, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await AddMissingColumnsAsync(connection, cancellationToken);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -65,13 +68,36 @@ public sealed class SqliteStateStore : IStateStore
         return store;
     }
 
+    /// <summary>Stores written by an earlier version lack the columns added since; add them.</summary>
+    private static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        await using (var info = new SqliteCommand("SELECT name FROM pragma_table_info('changes')", connection))
+        await using (var reader = await info.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                columns.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var (column, type) in new[] { ("change_uuid", "TEXT"), ("undo_of", "INTEGER") })
+        {
+            if (!columns.Contains(column))
+            {
+                await using var alter = new SqliteCommand($"ALTER TABLE changes ADD COLUMN {column} {type}", connection);
+                await alter.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+    }
+
     public async Task<long> AddAsync(ChangeRecord change, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = new SqliteCommand(
             """
-            INSERT INTO changes (environment, system_identifier, database, host, port, script, script_sha256, verdict, reasons, impact, os_user, started_at, duration_ms, outcome, message)
-            VALUES ($environment, $system_identifier, $database, $host, $port, $script, $script_sha256, $verdict, $reasons, $impact, $os_user, $started_at, $duration_ms, $outcome, $message)
+            INSERT INTO changes (environment, system_identifier, database, host, port, script, script_sha256, verdict, reasons, impact, os_user, started_at, duration_ms, outcome, message, change_uuid, undo_of)
+            VALUES ($environment, $system_identifier, $database, $host, $port, $script, $script_sha256, $verdict, $reasons, $impact, $os_user, $started_at, $duration_ms, $outcome, $message, $change_uuid, $undo_of)
             RETURNING id
             """, connection);
         Bind(command, change);
@@ -130,6 +156,8 @@ public sealed class SqliteStateStore : IStateStore
                 Duration = reader.IsDBNull(reader.GetOrdinal("duration_ms")) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(reader.GetOrdinal("duration_ms"))),
                 Outcome = Enum.Parse<ChangeOutcome>(reader.GetString(reader.GetOrdinal("outcome"))),
                 Message = reader.IsDBNull(reader.GetOrdinal("message")) ? null : reader.GetString(reader.GetOrdinal("message")),
+                ChangeUuid = reader.IsDBNull(reader.GetOrdinal("change_uuid")) ? Guid.Empty : Guid.Parse(reader.GetString(reader.GetOrdinal("change_uuid"))),
+                UndoOf = reader.IsDBNull(reader.GetOrdinal("undo_of")) ? null : reader.GetInt64(reader.GetOrdinal("undo_of")),
             });
         }
 
@@ -153,6 +181,8 @@ public sealed class SqliteStateStore : IStateStore
         command.Parameters.AddWithValue("$duration_ms", change.Duration is { } d ? (long)d.TotalMilliseconds : DBNull.Value);
         command.Parameters.AddWithValue("$outcome", change.Outcome.ToString());
         command.Parameters.AddWithValue("$message", (object?)change.Message ?? DBNull.Value);
+        command.Parameters.AddWithValue("$change_uuid", change.ChangeUuid.ToString());
+        command.Parameters.AddWithValue("$undo_of", (object?)change.UndoOf ?? DBNull.Value);
     }
 
     private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)

@@ -1,0 +1,80 @@
+using Npgsql;
+
+namespace Backstop.Core.Capture;
+
+/// <summary>
+/// The <c>backstop</c> schema in a target database (DESIGN.md, D3), created on first use inside the change's
+/// own transaction: the change log (the source of truth for what committed), the tables each change
+/// captured, and the trigger function that copies transition tables into per-change image tables.
+/// </summary>
+internal static class CaptureSchema
+{
+    public const string Name = "backstop";
+
+    private const string Ddl = """
+        CREATE SCHEMA IF NOT EXISTS backstop;
+
+        CREATE TABLE IF NOT EXISTS backstop.changes (
+            change_id uuid PRIMARY KEY,
+            local_id bigint,
+            environment text NOT NULL,
+            os_user text NOT NULL,
+            script_sha256 text NOT NULL,
+            undo_of uuid,
+            committed_at timestamptz NOT NULL DEFAULT now()
+        );
+
+        CREATE TABLE IF NOT EXISTS backstop.change_tables (
+            change_id uuid NOT NULL REFERENCES backstop.changes ON DELETE CASCADE,
+            relid oid NOT NULL,
+            schema_name name NOT NULL,
+            table_name name NOT NULL,
+            image_table name NOT NULL UNIQUE,
+            key_columns name[] NOT NULL,
+            inserted bigint NOT NULL DEFAULT 0,
+            updated bigint NOT NULL DEFAULT 0,
+            deleted bigint NOT NULL DEFAULT 0,
+            PRIMARY KEY (change_id, relid)
+        );
+
+        -- Copies a statement's transition tables into the change's image table for that table:
+        -- 'I' new rows of an INSERT, 'U' and 'u' the old and new rows of an UPDATE, 'D' old rows of a DELETE.
+        -- TG_ARGV[0] is the image table's name in schema backstop.
+        CREATE OR REPLACE FUNCTION backstop.capture_rows() RETURNS trigger LANGUAGE plpgsql AS $capture$
+        DECLARE
+            image name := TG_ARGV[0];
+            rows bigint;
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_new r', image, 'I');
+                GET DIAGNOSTICS rows = ROW_COUNT;
+                UPDATE backstop.change_tables SET inserted = inserted + rows WHERE image_table = image;
+            ELSIF TG_OP = 'UPDATE' THEN
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_old r', image, 'U');
+                GET DIAGNOSTICS rows = ROW_COUNT;
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_new r', image, 'u');
+                UPDATE backstop.change_tables SET updated = updated + rows WHERE image_table = image;
+            ELSE
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_old r', image, 'D');
+                GET DIAGNOSTICS rows = ROW_COUNT;
+                UPDATE backstop.change_tables SET deleted = deleted + rows WHERE image_table = image;
+            END IF;
+            RETURN NULL;
+        END
+        $capture$;
+        """;
+
+    /// <exception cref="CapturePrivilegeException">the role may not create the schema.</exception>
+    public static async Task EnsureAsync(NpgsqlConnection connection, string role, string database, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(Ddl, connection);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw CapturePrivilegeException.ForSchema(role, database, e);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using Backstop.Postgres;
+using Npgsql;
+
+namespace Backstop.Core.Capture;
+
+/// <summary>
+/// Captures the old and new image of every row a change writes, inside the change's own transaction (DESIGN.md,
+/// D3): statement-level AFTER triggers with transition tables on every table the preview showed as affected,
+/// created when the change starts and dropped before it commits, so capture costs nothing outside guarded changes.
+/// </summary>
+internal sealed class ChangeCapture
+{
+    private static readonly string[] Events = ["INSERT", "UPDATE", "DELETE"];
+
+    private readonly NpgsqlConnection _connection;
+    private readonly List<CapturedTable> _tables;
+    private readonly string _role;
+
+    private ChangeCapture(NpgsqlConnection connection, List<CapturedTable> tables, string role)
+    {
+        _connection = connection;
+        _tables = tables;
+        _role = role;
+    }
+
+    /// <param name="tables">schema-qualified tables the preview showed as affected; tables that do not exist yet (the
+    /// script creates them) are not captured.</param>
+    /// <exception cref="CapturePrivilegeException">the role may not create the schema or a trigger.</exception>
+    public static async Task<ChangeCapture> BeginAsync(NpgsqlConnection connection, CaptureRequest request, IEnumerable<(string Schema, string Name)> tables, CancellationToken cancellationToken)
+    {
+        var (role, database) = await WhoAmIAsync(connection, cancellationToken);
+        await CaptureSchema.EnsureAsync(connection, role, database, cancellationToken);
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of) VALUES (@id, @local, @environment, @user, @sha, @undo)", connection))
+        {
+            insert.Parameters.AddWithValue("id", request.ChangeId);
+            insert.Parameters.AddWithValue("local", request.LocalId);
+            insert.Parameters.AddWithValue("environment", request.Environment);
+            insert.Parameters.AddWithValue("user", request.OsUser);
+            insert.Parameters.AddWithValue("sha", request.ScriptSha256);
+            insert.Parameters.AddWithValue("undo", (object?)request.UndoOf ?? DBNull.Value);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var captured = new List<CapturedTable>();
+        foreach (var (schema, name) in tables.Distinct())
+        {
+            if (await DescribeAsync(connection, schema, name, request.ChangeId, cancellationToken) is { } table)
+            {
+                await AttachAsync(connection, request.ChangeId, table, role, cancellationToken);
+                captured.Add(table);
+            }
+        }
+
+        return new ChangeCapture(connection, captured, role);
+    }
+
+    /// <summary>Drops the triggers and returns what each table captured.</summary>
+    public async Task<IReadOnlyList<CapturedTable>> EndAsync(Guid changeId, CancellationToken cancellationToken)
+    {
+        foreach (var table in _tables)
+        {
+            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {PgIdentifier.Quote(table.Schema, table.Name)}"));
+            await using var drop = new NpgsqlCommand(sql, _connection);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var counts = new Dictionary<uint, (long, long, long)>();
+        await using (var read = new NpgsqlCommand("SELECT relid, inserted, updated, deleted FROM backstop.change_tables WHERE change_id = @id", _connection))
+        {
+            read.Parameters.AddWithValue("id", changeId);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts[reader.GetFieldValue<uint>(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+            }
+        }
+
+        return _tables.Select(t =>
+        {
+            var (inserted, updated, deleted) = counts.GetValueOrDefault(t.RelationId);
+            return t with { Inserted = inserted, Updated = updated, Deleted = deleted };
+        }).ToList();
+    }
+
+    public string Role => _role;
+
+    internal static string ImageTableName(Guid changeId, uint relationId) => $"img_{changeId:N}_{relationId}";
+
+    private static string TriggerName(string @event) => "backstop_capture_" + @event.ToLowerInvariant();
+
+    private static async Task<CapturedTable?> DescribeAsync(NpgsqlConnection connection, string schema, string name, Guid changeId, CancellationToken cancellationToken)
+    {
+        // The key is the primary key; a table without one is matched on all its columns.
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT c.oid,
+                   coalesce((SELECT array_agg(a.attname ORDER BY k.ordinality)
+                             FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY k(attnum, ordinality)
+                             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                             WHERE i.indrelid = c.oid AND i.indisprimary),
+                            (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
+                             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
+            FROM pg_class c WHERE c.oid = to_regclass(@name) AND c.relkind IN ('r', 'p')
+            """, connection);
+        command.Parameters.AddWithValue("name", PgIdentifier.Quote(schema, name));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var relationId = reader.GetFieldValue<uint>(0);
+        return new CapturedTable(relationId, schema, name, ImageTableName(changeId, relationId), reader.GetFieldValue<string[]>(1));
+    }
+
+    private static async Task AttachAsync(NpgsqlConnection connection, Guid changeId, CapturedTable table, string role, CancellationToken cancellationToken)
+    {
+        var target = PgIdentifier.Quote(table.Schema, table.Name);
+        var image = PgIdentifier.Quote(CaptureSchema.Name, table.ImageTable);
+        await using (var create = new NpgsqlCommand(
+            $"CREATE TABLE {image} (LIKE {target}); " +
+            $"ALTER TABLE {image} ADD COLUMN backstop_op \"char\" NOT NULL, ADD COLUMN backstop_seq bigint GENERATED ALWAYS AS IDENTITY; " +
+            "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES (@id, @relid, @schema, @name, @image, @keys)",
+            connection))
+        {
+            create.Parameters.AddWithValue("id", changeId);
+            create.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
+            create.Parameters.AddWithValue("schema", table.Schema);
+            create.Parameters.AddWithValue("name", table.Name);
+            create.Parameters.AddWithValue("image", table.ImageTable);
+            create.Parameters.AddWithValue("keys", table.KeyColumns.ToArray());
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var argument = PgLiteral.Quote(table.ImageTable);
+        var triggers = string.Join("; ", Events.Select(e =>
+        {
+            var referencing = e switch
+            {
+                "INSERT" => "REFERENCING NEW TABLE AS backstop_new",
+                "UPDATE" => "REFERENCING OLD TABLE AS backstop_old NEW TABLE AS backstop_new",
+                _ => "REFERENCING OLD TABLE AS backstop_old",
+            };
+            return $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({argument})";
+        }));
+        await using var attach = new NpgsqlCommand(triggers, connection);
+        try
+        {
+            await attach.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw CapturePrivilegeException.ForTable(role, target, e);
+        }
+    }
+
+    private static async Task<(string Role, string Database)> WhoAmIAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT current_user::text, current_database()::text", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetString(0), reader.GetString(1));
+    }
+}
