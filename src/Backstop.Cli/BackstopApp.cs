@@ -39,6 +39,7 @@ internal static class BackstopApp
         root.Add(RunCommand.Create(host));
         root.Add(ChangesCommand.Create(host));
         root.Add(ShowCommand.Create(host));
+        root.Add(UndoCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };
@@ -98,7 +99,7 @@ internal static class BackstopApp
     {
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
-        OperationCanceledException => ExitCodes.RuntimeError,
+        OperationCanceledException or Core.Undo.UndoUnavailableException => ExitCodes.RuntimeError,
         _ => null,
     };
 }

@@ -1,0 +1,130 @@
+using Backstop.Cli.Rendering;
+using Backstop.Core.Changes;
+using Backstop.Core.Configuration;
+using Backstop.Core.Environments;
+using Backstop.Core.State;
+using Spectre.Console;
+
+namespace Backstop.Cli.Commands;
+
+/// <summary>
+/// The part of <c>run</c> that <c>undo</c> shares: the guarded pipeline with its preview on screen, the confirmation
+/// the verdict asks for, the report, and the exit code.
+/// </summary>
+internal static class GuardedRun
+{
+    public static async Task<int> ExecuteAsync(
+        CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
+        GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken)
+    {
+        var environment = target.Environment;
+        var store = await context.OpenStoreAsync(config, cancellationToken);
+        var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], context.Host.Clock);
+        var options = new RunOptions
+        {
+            AllowAllRows = flags.AllowAllRows,
+            UndoOf = undoOf,
+            Previewed = preview =>
+            {
+                if (!context.Json)
+                {
+                    ImpactView.Statements(context.Console, preview.Statements, preview.Impacts, preview.Decision);
+                    ImpactView.Summary(context.Console, preview.Decision, preview.Impacts.Sum(i => i.Changed));
+                }
+            },
+            Confirm = (_, ct) => ConfirmAsync(context, environment, flags.Yes, flags.ConfirmName, flags.Interactive, ct),
+        };
+        var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.RunAsync(script, statements, options, store, progress, cancellationToken));
+        Report(context, environment, result, config);
+        return result.Outcome switch
+        {
+            ChangeOutcome.Committed => ExitCodes.Done,
+            ChangeOutcome.Denied => ExitCodes.Denied,
+            ChangeOutcome.Failed => ExitCodes.RuntimeError,
+            _ => ExitCodes.NeedsConfirmation,
+        };
+    }
+
+    private static async Task<bool> ConfirmAsync(CommandContext context, EnvironmentConfig environment, bool yes, string? confirmName, bool interactive, CancellationToken cancellationToken)
+    {
+        if (environment.Tier == Tier.Production)
+        {
+            if (confirmName is not null)
+            {
+                if (string.Equals(confirmName, environment.Name, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+
+                context.ErrorConsole.MarkupLineInterpolated($"[red]--confirm '{confirmName}' does not match the environment's name '{environment.Name}'.[/]");
+                return false;
+            }
+
+            if (!interactive)
+            {
+                context.ErrorConsole.MarkupLineInterpolated($"This production change needs a typed confirmation; re-run with --confirm {environment.Name}.");
+                return false;
+            }
+
+            context.ErrorConsole.MarkupInterpolated($"Type the environment's name ([bold]{environment.Name}[/]) to run this change on production: ");
+            var typed = await context.Host.In.ReadLineAsync(cancellationToken);
+            return string.Equals(typed?.Trim(), environment.Name, StringComparison.Ordinal);
+        }
+
+        if (yes)
+        {
+            return true;
+        }
+
+        if (!interactive)
+        {
+            context.ErrorConsole.MarkupLine("This change needs confirmation; re-run with --yes.");
+            return false;
+        }
+
+        context.ErrorConsole.Markup($"Run this change on [bold]{Markup.Escape(environment.Name)}[/]? [[y/N]] ");
+        var answer = (await context.Host.In.ReadLineAsync(cancellationToken))?.Trim();
+        return answer is not null && (answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static void Report(CommandContext context, EnvironmentConfig environment, RunResult result, BackstopConfig config)
+    {
+        if (context.Json)
+        {
+            context.WriteJson(ChangeJson.Run(environment, result));
+            return;
+        }
+
+        var console = context.Console;
+        switch (result.Outcome)
+        {
+            case ChangeOutcome.Committed:
+                console.MarkupLineInterpolated($"[green]Committed[/] change [bold]{result.ChangeId}[/]: {result.RunImpacts!.Sum(i => i.Changed):N0} rows changed.");
+                if (result.Message is not null)
+                {
+                    context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {result.Message}");
+                }
+
+                break;
+            case ChangeOutcome.Denied:
+                console.MarkupLineInterpolated($"[red]Denied by the {environment.Tier.ToString().ToLowerInvariant()} policy; nothing was changed[/] (change {result.ChangeId}).");
+                break;
+            case ChangeOutcome.NeedsApproval:
+                console.MarkupLineInterpolated(
+                    $"[darkorange]Needs a second person's approval; nothing was changed[/] (change {result.ChangeId}). Approvals come with team mode; until then the policy can be changed under policies.{environment.Tier.ToString().ToLowerInvariant()} in {config.Path}.");
+                break;
+            case ChangeOutcome.ImpactChanged:
+                console.MarkupLineInterpolated($"[red]The impact changed between the preview and the run; rolled back, nothing was changed[/] (change {result.ChangeId}):");
+                foreach (var difference in result.Differences)
+                {
+                    console.MarkupLineInterpolated($"  - {difference}");
+                }
+
+                console.MarkupLine("Preview it again with `backstop check` and run it again if it is still what you want.");
+                break;
+            default:
+                console.MarkupLineInterpolated($"[yellow]Not confirmed; nothing was changed[/] (change {result.ChangeId}).");
+                break;
+        }
+    }
+}

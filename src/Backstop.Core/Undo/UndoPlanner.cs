@@ -1,0 +1,144 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Backstop.Core.Undo;
+
+/// <summary>
+/// Reads what a change captured and writes the script that takes it back: rows it created are deleted
+/// (children before parents), rows it removed are inserted again (parents before children), rows it modified
+/// are set back; and lists the rows that changed since, which undo leaves alone.
+/// </summary>
+public static class UndoPlanner
+{
+    private const int ConflictsShownPerTable = 1000;
+
+    /// <exception cref="UndoUnavailableException">the target has no before-images of this change.</exception>
+    public static async Task<UndoPlan> PlanAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)
+    {
+        var tables = await ReadTablesAsync(connection, changeId, localId, cancellationToken);
+        var ordered = await ParentsFirstAsync(connection, tables, cancellationToken);
+        var statements = new List<string>();
+        foreach (var table in Enumerable.Reverse(ordered))
+        {
+            statements.Add(new UndoSql(table).Delete());
+        }
+
+        foreach (var table in ordered)
+        {
+            statements.Add(new UndoSql(table).Reinsert());
+        }
+
+        foreach (var table in ordered)
+        {
+            if (new UndoSql(table).Revert() is { } revert)
+            {
+                statements.Add(revert);
+            }
+        }
+
+        var conflicts = new List<UndoConflict>();
+        foreach (var table in ordered)
+        {
+            await using var command = new NpgsqlCommand(new UndoSql(table).Conflicts() + $" LIMIT {ConflictsShownPerTable}", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                conflicts.Add(new UndoConflict(table.QualifiedName, reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+            }
+        }
+
+        var script = statements.Count == 0 ? "" : string.Join(";\n", statements) + ";\n";
+        return new UndoPlan(script, conflicts, ordered.Select(t => t.QualifiedName).ToList());
+    }
+
+    private static async Task<List<UndoTable>> ReadTablesAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)
+    {
+        if (!await ExistsAsync(connection, "SELECT to_regclass('backstop.changes') IS NOT NULL", changeId, cancellationToken)
+            || !await ExistsAsync(connection, "SELECT EXISTS (SELECT 1 FROM backstop.changes WHERE change_id = @id)", changeId, cancellationToken))
+        {
+            throw new UndoUnavailableException(
+                $"the target database has no record of change {localId} in backstop.changes: it did not commit, or its before-images were purged; nothing was changed");
+        }
+
+        var tables = new List<UndoTable>();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT ct.relid, n.nspname, c.relname, ct.image_table, ct.key_columns,
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+                   array(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum),
+                   array(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attidentity <> 'a'
+                         AND a.attname <> ALL (ct.key_columns) ORDER BY a.attnum),
+                   c.oid IS NULL
+            FROM backstop.change_tables ct
+            LEFT JOIN pg_class c ON c.oid = ct.relid
+            LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE ct.change_id = @id AND ct.inserted + ct.updated + ct.deleted > 0
+            ORDER BY ct.schema_name, ct.table_name
+            """, connection);
+        command.Parameters.AddWithValue("id", changeId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (reader.GetBoolean(8))
+            {
+                throw new UndoUnavailableException($"a table change {localId} wrote no longer exists (it was dropped since); restore it first (see `backstop trash list`)");
+            }
+
+            if (!reader.GetBoolean(5))
+            {
+                throw new UndoUnavailableException(
+                    $"{reader.GetString(1)}.{reader.GetString(2)} has no primary key; undo of tables without one (matching whole rows) is not supported yet, nothing was changed");
+            }
+
+            tables.Add(new UndoTable(
+                reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(6), reader.GetFieldValue<string[]>(7), HasPrimaryKey: true));
+        }
+
+        return tables;
+    }
+
+    /// <summary>Orders tables so that a table comes after every captured table its foreign keys point at.</summary>
+    private static async Task<List<UndoTable>> ParentsFirstAsync(NpgsqlConnection connection, List<UndoTable> tables, CancellationToken cancellationToken)
+    {
+        var ids = tables.Select(t => t.RelationId).ToArray();
+        var parents = tables.ToDictionary(t => t.RelationId, _ => new HashSet<uint>());
+        await using (var command = new NpgsqlCommand(
+            "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(@ids) AND confrelid = ANY(@ids) AND conrelid <> confrelid", connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = ids });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                parents[reader.GetFieldValue<uint>(0)].Add(reader.GetFieldValue<uint>(1));
+            }
+        }
+
+        var ordered = new List<UndoTable>();
+        var placed = new HashSet<uint>();
+        while (ordered.Count < tables.Count)
+        {
+            // A cycle of foreign keys has no parent-first order: place the rest as they come.
+            var next = tables.Where(t => !placed.Contains(t.RelationId) && parents[t.RelationId].All(placed.Contains)).ToList();
+            if (next.Count == 0)
+            {
+                next = tables.Where(t => !placed.Contains(t.RelationId)).ToList();
+            }
+
+            foreach (var table in next)
+            {
+                ordered.Add(table);
+                placed.Add(table.RelationId);
+            }
+        }
+
+        return ordered;
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, string sql, Guid changeId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("id", changeId);
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+}

@@ -1,0 +1,76 @@
+using Backstop.Postgres;
+
+namespace Backstop.Core.Undo;
+
+/// <summary>
+/// The SQL that takes one table back, from its image table. A key's events in capture order tell its net effect:
+/// the first event says whether the row existed before the change ('U', 'D': yes, with that old image) and the
+/// last whether it exists after ('I', 'u': yes, with that new image). Rows are only touched while they still
+/// equal what the change left; every other row is a conflict and is left alone.
+/// </summary>
+internal sealed class UndoSql(UndoTable table)
+{
+    private const string ExistedBefore = "IN ('U', 'D')";
+    private const string ExistsAfter = "IN ('I', 'u')";
+
+    private string Target => PgIdentifier.Quote(table.Schema, table.Name);
+
+    private string Image => PgIdentifier.Quote(Capture.CaptureSchema.Name, table.ImageTable);
+
+    private string Keys => string.Join(", ", table.KeyColumns.Select(PgIdentifier.Quote));
+
+    /// <summary>Each key once, with its first image (f.*), its last event and its last image as jsonb.</summary>
+    private string Net =>
+        $"SELECT f.*, l.backstop_op AS backstop_last_op, to_jsonb(l) - 'backstop_op' - 'backstop_seq' AS backstop_after " +
+        $"FROM (SELECT DISTINCT ON ({Keys}) * FROM {Image} ORDER BY {Keys}, backstop_seq) f " +
+        $"JOIN (SELECT DISTINCT ON ({Keys}) * FROM {Image} ORDER BY {Keys}, backstop_seq DESC) l USING ({Keys})";
+
+    /// <summary>Rows the change created: deleted while they are as the change left them.</summary>
+    public string Delete() =>
+        $"DELETE FROM {Target} AS t USING ({Net}) AS n " +
+        $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistsAfter} AND n.backstop_last_op {ExistsAfter} AND to_jsonb(t) = n.backstop_after";
+
+    /// <summary>Rows the change removed: inserted again, with their identity values, where their key is still free.</summary>
+    public string Reinsert()
+    {
+        var columns = string.Join(", ", table.InsertableColumns.Select(PgIdentifier.Quote));
+        var values = string.Join(", ", table.InsertableColumns.Select(c => "n." + PgIdentifier.Quote(c)));
+        return $"INSERT INTO {Target} ({columns}) OVERRIDING SYSTEM VALUE SELECT {values} FROM ({Net}) AS n " +
+            $"WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistedBefore} " +
+            $"AND NOT EXISTS (SELECT 1 FROM {Target} AS t WHERE {KeyMatch("t", "n")})";
+    }
+
+    /// <summary>Rows the change modified: set back to their old image while they are as the change left them. Null when no column can change.</summary>
+    public string? Revert()
+    {
+        if (table.UpdatableColumns.Count == 0)
+        {
+            return null;
+        }
+
+        var set = string.Join(", ", table.UpdatableColumns.Select(c => $"{PgIdentifier.Quote(c)} = n.{PgIdentifier.Quote(c)}"));
+        return $"UPDATE {Target} AS t SET {set} FROM ({Net}) AS n " +
+            $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter} AND to_jsonb(t) = n.backstop_after";
+    }
+
+    /// <summary>Keys undo would skip: (key as json, reason, current row as json).</summary>
+    public string Conflicts()
+    {
+        var key = "jsonb_build_object(" + string.Join(", ", table.KeyColumns.Select(c => $"{PgLiteral.Quote(c)}, n.{PgIdentifier.Quote(c)}")) + ")::text";
+        var present = $"t.{PgIdentifier.Quote(table.KeyColumns[0])} IS NOT NULL";
+        return $"""
+            SELECT {key},
+                   CASE WHEN n.backstop_last_op {ExistsAfter} AND NOT ({present}) THEN 'deleted after the change'
+                        WHEN n.backstop_last_op {ExistsAfter} THEN 'changed after the change'
+                        ELSE 'its key was taken after the change' END,
+                   CASE WHEN {present} THEN to_jsonb(t)::text END
+            FROM ({Net}) AS n LEFT JOIN {Target} AS t ON {KeyMatch("t", "n")}
+            WHERE (n.backstop_last_op {ExistsAfter} AND (NOT ({present}) OR to_jsonb(t) <> n.backstop_after))
+               OR (n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistedBefore} AND {present})
+            ORDER BY 1
+            """;
+    }
+
+    private string KeyMatch(string left, string right) =>
+        string.Join(" AND ", table.KeyColumns.Select(c => $"{left}.{PgIdentifier.Quote(c)} = {right}.{PgIdentifier.Quote(c)}"));
+}
