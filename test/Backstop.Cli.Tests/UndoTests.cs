@@ -18,7 +18,8 @@ public sealed class UndoTests : IDisposable
         INSERT INTO users (organization_id, email) SELECT 1 + g % 2, 'u' || g || '@example.com' FROM generate_series(1, 10) g;
         INSERT INTO leads (user_id, company, score) SELECT CASE WHEN g <= 300 THEN 1 ELSE 2 + g % 9 END, 'company ' || g, g % 100 + 0.25 FROM generate_series(1, 600) g;
         INSERT INTO conversations (lead_id, body) SELECT 1 + (g - 1) / 10, 'message ' || g || ' with ''quotes'' and ; semicolons' FROM generate_series(1, 6000) g;
-        CREATE TABLE orders (id int PRIMARY KEY, note text, is_deleted boolean NOT NULL DEFAULT false);
+        -- json has no equality operator: undo compares these rows through jsonb, the others column by column.
+        CREATE TABLE orders (id int PRIMARY KEY, note text, is_deleted boolean NOT NULL DEFAULT false, meta json NOT NULL DEFAULT '{"source": "web"}');
         INSERT INTO orders (id) SELECT g FROM generate_series(1, 5000) g;
         """;
 

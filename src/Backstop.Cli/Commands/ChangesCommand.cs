@@ -22,6 +22,11 @@ internal static class ChangesCommand
             }
 
             var store = await context.OpenStoreAsync(config, cancellationToken);
+            foreach (var note in await Core.Changes.ChangeReconciler.ReconcileAsync(config, store, context.Connector, cancellationToken))
+            {
+                context.ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+            }
+
             var changes = await store.ListAsync(environment, parse.GetValue(limit), cancellationToken);
             if (context.Json)
             {

@@ -37,25 +37,29 @@ internal static class CaptureSchema
             PRIMARY KEY (change_id, relid)
         );
 
+        -- One number per trigger firing orders a key's images across statements: old rows get 2n, new rows 2n + 1.
+        CREATE SEQUENCE IF NOT EXISTS backstop.capture_seq;
+
         -- Copies a statement's transition tables into the change's image table for that table:
         -- 'I' new rows of an INSERT, 'U' and 'u' the old and new rows of an UPDATE, 'D' old rows of a DELETE.
         -- TG_ARGV[0] is the image table's name in schema backstop.
         CREATE OR REPLACE FUNCTION backstop.capture_rows() RETURNS trigger LANGUAGE plpgsql AS $capture$
         DECLARE
             image name := TG_ARGV[0];
+            step bigint := nextval('backstop.capture_seq');
             rows bigint;
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_new r', image, 'I');
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_new r', image, 'I', 2 * step + 1);
                 GET DIAGNOSTICS rows = ROW_COUNT;
                 UPDATE backstop.change_tables SET inserted = inserted + rows WHERE image_table = image;
             ELSIF TG_OP = 'UPDATE' THEN
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_old r', image, 'U');
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_old r', image, 'U', 2 * step);
                 GET DIAGNOSTICS rows = ROW_COUNT;
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_new r', image, 'u');
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_new r', image, 'u', 2 * step + 1);
                 UPDATE backstop.change_tables SET updated = updated + rows WHERE image_table = image;
             ELSE
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L FROM backstop_old r', image, 'D');
+                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_old r', image, 'D', 2 * step);
                 GET DIAGNOSTICS rows = ROW_COUNT;
                 UPDATE backstop.change_tables SET deleted = deleted + rows WHERE image_table = image;
             END IF;

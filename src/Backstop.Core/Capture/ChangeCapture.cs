@@ -120,7 +120,7 @@ internal sealed class ChangeCapture
         var image = PgIdentifier.Quote(CaptureSchema.Name, table.ImageTable);
         await using (var create = new NpgsqlCommand(
             $"CREATE TABLE {image} (LIKE {target}); " +
-            $"ALTER TABLE {image} ADD COLUMN backstop_op \"char\" NOT NULL, ADD COLUMN backstop_seq bigint GENERATED ALWAYS AS IDENTITY; " +
+            $"ALTER TABLE {image} ADD COLUMN backstop_op \"char\" NOT NULL, ADD COLUMN backstop_seq bigint NOT NULL; " +
             "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES (@id, @relid, @schema, @name, @image, @keys)",
             connection))
         {

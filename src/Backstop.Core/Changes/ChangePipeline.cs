@@ -90,6 +90,11 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         PolicyDecision decision;
         try
         {
+            if (transaction is not null)
+            {
+                await ChangeReconciler.MarkSessionAsync(connection, record.ChangeUuid, cancellationToken);
+            }
+
             var capture = transaction is null ? null : await BeginCaptureAsync(preview, options, record, cancellationToken);
             var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null);
             impacts = [];

@@ -10,7 +10,7 @@ internal static class PolicyReader
     [
         "all_rows", "all_rows_acknowledged", "drop_database", "destructive_ddl",
         "total_rows", "total_rows_over", "table_fraction", "table_fraction_at_least", "table_fraction_min_rows",
-        "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "write", "read",
+        "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "no_primary_key", "write", "read",
     ];
 
     public static TierPolicy Read(YamlReader read, TierPolicy policy, YamlNode node, string where)
@@ -34,6 +34,7 @@ internal static class PolicyReader
                 "freeze" => policy with { Freeze = read.Enum<Verdict>(value, key) },
                 "freeze_window" => policy with { FreezeWindow = ReadWindow(read, value) },
                 "unclassified" => policy with { Unclassified = read.Enum<Verdict>(value, key) },
+                "no_primary_key" => policy with { NoPrimaryKey = read.Enum<Verdict>(value, key) },
                 "write" => policy with { Write = read.Enum<Verdict>(value, key) },
                 _ => policy with { Read = read.Enum<Verdict>(value, key) },
             };

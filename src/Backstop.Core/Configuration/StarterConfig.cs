@@ -36,6 +36,7 @@ public static class StarterConfig
             # freeze_window: "Fri 16:00 - Mon 08:00"   # or none
             # freeze: approve                 # any write inside the freeze window
             # unclassified: approve           # a statement Backstop cannot classify
+            # no_primary_key: approve         # a write to a table without a primary key (undo matches whole rows)
             # write: confirm                  # any other write
             # read: allow
           staging:

@@ -101,6 +101,11 @@ public static class PolicyEvaluator
             reasons.Add(new("unclassified", policy.Unclassified, "its impact could not be measured or estimated"));
         }
 
+        foreach (var table in impact.Tables.Where(t => t.HasPrimaryKey == false && t.Changed > 0))
+        {
+            reasons.Add(new("no_primary_key", policy.NoPrimaryKey, $"writes to {table.QualifiedName}, which has no primary key: undo could only match its rows by all their columns"));
+        }
+
         foreach (var table in impact.Tables)
         {
             if (table.Fraction is { } fraction && fraction >= policy.TableFractionAtLeast && table.RowsBefore > policy.TableFractionMinRows)

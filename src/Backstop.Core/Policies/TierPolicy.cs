@@ -45,6 +45,9 @@ public sealed record TierPolicy
 
     public Verdict Unclassified { get; init; }
 
+    /// <summary>A write to a table without a primary key: undo can only match its rows by all their columns.</summary>
+    public Verdict NoPrimaryKey { get; init; }
+
     /// <summary>Any write that no other rule is stricter about.</summary>
     public Verdict Write { get; init; }
 
@@ -62,6 +65,7 @@ public sealed record TierPolicy
         CascadeLarge = Verdict.Approve,
         Freeze = Verdict.Approve,
         Unclassified = Verdict.Approve,
+        NoPrimaryKey = Verdict.Approve,
         Write = Verdict.Confirm,
         Read = Verdict.Allow,
     };

@@ -72,16 +72,20 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         var sizes = await TableSizes.ReadAsync(connection, deltas.Select(d => d.RelationId).ToList(), cancellationToken);
         var tables = deltas.Select(d =>
         {
-            var size = sizes.GetValueOrDefault(d.RelationId);
+            if (sizes.GetValueOrDefault(d.RelationId) is not { } size)
+            {
+                return d.Impact;
+            }
+
             var before = size.Rows is { } now && !size.Estimated ? now + d.Impact.Deleted - d.Impact.Inserted : size.Rows;
-            return d.Impact with { RowsBefore = before, RowsBeforeEstimated = size.Estimated };
+            return d.Impact with { RowsBefore = before, RowsBeforeEstimated = size.Estimated, HasPrimaryKey = size.HasPrimaryKey };
         }).ToList();
 
         foreach (var (_, table) in removed ?? [])
         {
             if (table.Rows is { } rows && rows > 0)
             {
-                tables.Add(new TableImpact { Schema = table.Schema, Name = table.Name, Deleted = rows, RowsBefore = rows, RowsBeforeEstimated = table.Estimated });
+                tables.Add(new TableImpact { Schema = table.Schema, Name = table.Name, Deleted = rows, RowsBefore = rows, RowsBeforeEstimated = table.Estimated, HasPrimaryKey = table.HasPrimaryKey });
             }
         }
 

@@ -23,7 +23,7 @@ internal static class RemovedTables
 
     public static bool Applies(StatementInfo info) => info.Kind is StatementKind.Truncate or StatementKind.DropTable or StatementKind.DropSchema;
 
-    public static async Task<Dictionary<uint, (long? Rows, bool Estimated, string Schema, string Name)>> CountAsync(
+    public static async Task<Dictionary<uint, TableSize>> CountAsync(
         NpgsqlConnection connection, StatementInfo info, CancellationToken cancellationToken)
     {
         var ids = new List<uint>();

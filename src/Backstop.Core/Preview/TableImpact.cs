@@ -19,6 +19,9 @@ public sealed record TableImpact
     /// <summary><see cref="RowsBefore"/> comes from the planner's statistics (reltuples), not a count.</summary>
     public bool RowsBeforeEstimated { get; init; }
 
+    /// <summary>Whether the table has a primary key (rows can be told apart for undo); null when unknown.</summary>
+    public bool? HasPrimaryKey { get; init; }
+
     /// <summary>The counts come from EXPLAIN, not from running the statement.</summary>
     public bool Estimated { get; init; }
 

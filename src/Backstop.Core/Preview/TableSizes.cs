@@ -21,21 +21,22 @@ internal static class TableSizes
                     ELSE c.reltuples END::bigint,
                CASE WHEN c.relkind = 'p'
                     THEN (SELECT coalesce(sum(pg_relation_size(t.relid)), 0) FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
-                    ELSE pg_relation_size(c.oid) END::bigint
+                    ELSE pg_relation_size(c.oid) END::bigint,
+               EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.oid = ANY(@ids)
         """;
 
-    public static async Task<Dictionary<uint, (long? Rows, bool Estimated, string Schema, string Name)>> ReadAsync(
+    public static async Task<Dictionary<uint, TableSize>> ReadAsync(
         NpgsqlConnection connection, IReadOnlyCollection<uint> relationIds, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<uint, (long?, bool, string, string)>();
+        var result = new Dictionary<uint, TableSize>();
         if (relationIds.Count == 0)
         {
             return result;
         }
 
-        var toCount = new List<(uint Id, string Schema, string Name)>();
+        var toCount = new List<(uint Id, string Schema, string Name, bool HasPrimaryKey)>();
         await using (var command = new NpgsqlCommand(
             SizeSql,
             connection))
@@ -49,14 +50,15 @@ internal static class TableSizes
                 var name = reader.GetString(2);
                 var reltuples = reader.GetInt64(3);
                 var bytes = reader.GetInt64(4);
+                var hasPrimaryKey = reader.GetBoolean(5);
                 if (bytes <= ExactCountMaxBytes)
                 {
-                    toCount.Add((id, schema, name));
+                    toCount.Add((id, schema, name, hasPrimaryKey));
                 }
                 else
                 {
                     // reltuples is -1 until the table is first vacuumed or analyzed (docs: pg_class).
-                    result[id] = (reltuples >= 0 ? reltuples : null, true, schema, name);
+                    result[id] = new TableSize(reltuples >= 0 ? reltuples : null, true, schema, name, hasPrimaryKey);
                 }
             }
         }
@@ -69,7 +71,7 @@ internal static class TableSizes
             while (await reader.ReadAsync(cancellationToken))
             {
                 var table = toCount[reader.GetInt32(0)];
-                result[table.Id] = (reader.GetInt64(1), false, table.Schema, table.Name);
+                result[table.Id] = new TableSize(reader.GetInt64(1), false, table.Schema, table.Name, table.HasPrimaryKey);
             }
         }
 

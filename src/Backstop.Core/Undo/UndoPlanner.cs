@@ -68,8 +68,14 @@ public static class UndoPlanner
                    array(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum),
                    array(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attidentity <> 'a'
                          AND a.attname <> ALL (ct.key_columns) ORDER BY a.attnum),
-                   c.oid IS NULL
+                   c.oid IS NULL,
+                   array(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attnum > 0 AND NOT a.attisdropped
+                         AND a.attname NOT IN ('backstop_op', 'backstop_seq') ORDER BY a.attnum),
+                   (SELECT bool_and(EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+                                            WHERE am.amname = 'btree' AND oc.opcdefault AND oc.opcintype = a.atttypid))
+                    FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attnum > 0 AND NOT a.attisdropped)
             FROM backstop.change_tables ct
+            JOIN pg_class i ON i.relname = ct.image_table AND i.relnamespace = 'backstop'::regnamespace
             LEFT JOIN pg_class c ON c.oid = ct.relid
             LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE ct.change_id = @id AND ct.inserted + ct.updated + ct.deleted > 0
@@ -92,7 +98,8 @@ public static class UndoPlanner
 
             tables.Add(new UndoTable(
                 reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(6), reader.GetFieldValue<string[]>(7), HasPrimaryKey: true));
+                reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(6), reader.GetFieldValue<string[]>(7),
+                reader.GetFieldValue<string[]>(9), RowComparable: !reader.IsDBNull(10) && reader.GetBoolean(10)));
         }
 
         return tables;

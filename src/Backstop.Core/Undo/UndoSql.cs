@@ -19,16 +19,16 @@ internal sealed class UndoSql(UndoTable table)
 
     private string Keys => string.Join(", ", table.KeyColumns.Select(PgIdentifier.Quote));
 
-    /// <summary>Each key once, with its first image (f.*), its last event and its last image as jsonb.</summary>
+    /// <summary>Each key once, with its first image (f.*), its last event and its last image.</summary>
     private string Net =>
-        $"SELECT f.*, l.backstop_op AS backstop_last_op, to_jsonb(l) - 'backstop_op' - 'backstop_seq' AS backstop_after " +
+        $"SELECT f.*, l.backstop_op AS backstop_last_op, {AfterImage("l")} AS backstop_after " +
         $"FROM (SELECT DISTINCT ON ({Keys}) * FROM {Image} ORDER BY {Keys}, backstop_seq) f " +
         $"JOIN (SELECT DISTINCT ON ({Keys}) * FROM {Image} ORDER BY {Keys}, backstop_seq DESC) l USING ({Keys})";
 
     /// <summary>Rows the change created: deleted while they are as the change left them.</summary>
     public string Delete() =>
         $"DELETE FROM {Target} AS t USING ({Net}) AS n " +
-        $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistsAfter} AND n.backstop_last_op {ExistsAfter} AND to_jsonb(t) = n.backstop_after";
+        $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistsAfter} AND n.backstop_last_op {ExistsAfter} AND {Current("t")} IS NOT DISTINCT FROM n.backstop_after";
 
     /// <summary>Rows the change removed: inserted again, with their identity values, where their key is still free.</summary>
     public string Reinsert()
@@ -50,7 +50,7 @@ internal sealed class UndoSql(UndoTable table)
 
         var set = string.Join(", ", table.UpdatableColumns.Select(c => $"{PgIdentifier.Quote(c)} = n.{PgIdentifier.Quote(c)}"));
         return $"UPDATE {Target} AS t SET {set} FROM ({Net}) AS n " +
-            $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter} AND to_jsonb(t) = n.backstop_after";
+            $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter} AND {Current("t")} IS NOT DISTINCT FROM n.backstop_after";
     }
 
     /// <summary>Keys undo would skip: (key as json, reason, current row as json).</summary>
@@ -65,11 +65,23 @@ internal sealed class UndoSql(UndoTable table)
                         ELSE 'its key was taken after the change' END,
                    CASE WHEN {present} THEN to_jsonb(t)::text END
             FROM ({Net}) AS n LEFT JOIN {Target} AS t ON {KeyMatch("t", "n")}
-            WHERE (n.backstop_last_op {ExistsAfter} AND (NOT ({present}) OR to_jsonb(t) <> n.backstop_after))
+            WHERE (n.backstop_last_op {ExistsAfter} AND (NOT ({present}) OR {Current("t")} IS DISTINCT FROM n.backstop_after))
                OR (n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistedBefore} AND {present})
             ORDER BY 1
             """;
     }
+
+    /// <summary>
+    /// A row's value for comparison: a row of its captured columns where every type has equality (fast), else its
+    /// jsonb (json, point or xml columns have no equality operator).
+    /// </summary>
+    private string Current(string alias) => table.RowComparable
+        ? "ROW(" + string.Join(", ", table.ImageColumns.Select(c => $"{alias}.{PgIdentifier.Quote(c)}")) + ")"
+        : $"to_jsonb({alias})";
+
+    private string AfterImage(string alias) => table.RowComparable
+        ? Current(alias)
+        : $"to_jsonb({alias}) - 'backstop_op' - 'backstop_seq'";
 
     private string KeyMatch(string left, string right) =>
         string.Join(" AND ", table.KeyColumns.Select(c => $"{left}.{PgIdentifier.Quote(c)} = {right}.{PgIdentifier.Quote(c)}"));

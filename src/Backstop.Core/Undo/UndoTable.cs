@@ -1,6 +1,10 @@
 namespace Backstop.Core.Undo;
 
-/// <summary>A captured table as undo sees it today: where it is, its image table, and its columns.</summary>
+/// <summary>
+/// A captured table as undo sees it today: where it is, its image table, and its columns. <see cref="ImageColumns"/>
+/// are the table's columns when it was captured; <see cref="RowComparable"/> says whether all their types have an
+/// equality operator, so rows can be compared column by column instead of through jsonb.
+/// </summary>
 internal sealed record UndoTable(
     uint RelationId,
     string Schema,
@@ -9,7 +13,8 @@ internal sealed record UndoTable(
     IReadOnlyList<string> KeyColumns,
     IReadOnlyList<string> InsertableColumns,
     IReadOnlyList<string> UpdatableColumns,
-    bool HasPrimaryKey)
+    IReadOnlyList<string> ImageColumns,
+    bool RowComparable)
 {
     public string QualifiedName => $"{Schema}.{Name}";
 }

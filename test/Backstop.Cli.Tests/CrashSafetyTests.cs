@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Backstop.Testing;
+
+namespace Backstop.Cli.Tests;
+
+/// <summary>
+/// SIGKILL at random moments of `backstop run` and `backstop undo`: the database must be exactly before or after
+/// the change, never in between, and `backstop changes` must say which.
+/// </summary>
+public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
+{
+    private const int Kills = 20;
+    private const string Change = "UPDATE orders SET is_deleted = NOT is_deleted, note = 'flipped' WHERE id % 3 <> 0";
+
+    private readonly CliWorkspace _workspace = new();
+
+    public void Dispose() => _workspace.Dispose();
+
+    [Fact]
+    public async Task Run_and_undo_killed_at_random_points_leave_the_database_before_or_after_and_the_record_agrees()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE orders (id int PRIMARY KEY, note text, is_deleted boolean NOT NULL DEFAULT false);
+            INSERT INTO orders (id) SELECT g FROM generate_series(1, 200000) g;
+            """);
+        var before = await HashAsync(database);
+        long? after = null;
+        var random = new Random(20261121);
+        var outcomes = new List<string>();
+
+        for (var attempt = 0; attempt < Kills; attempt++)
+        {
+            // From "before" a run is killed; from "after" an undo of the committed run is.
+            var inBefore = await HashAsync(database) == before;
+            var (recordsBefore, _) = await ChangesAsync();
+            var args = inBefore ? new[] { "run", "-e", "dev", "-c", Change } : ["undo", await LastCommittedAsync()];
+            await KillDuringAsync(args, TimeSpan.FromMilliseconds(random.Next(300, 3000)));
+            await WaitForServerSessionsToEndAsync(database);
+
+            var now = await HashAsync(database);
+            var (records, newest) = await ChangesAsync();
+            var recorded = records == recordsBefore + 1;
+            var committed = recorded && newest == "committed";
+            if (now != before)
+            {
+                after ??= now;
+                Assert.True(now == after, $"attempt {attempt}: the data is neither as before nor as after the change");
+            }
+
+            Assert.True(committed == (inBefore ? now != before : now == before),
+                $"attempt {attempt} ({args[0]}): data {(now == before ? "before" : "after")}, newest record {(recorded ? newest : "none")}");
+            outcomes.Add(recorded ? newest! : "not recorded");
+            output.WriteLine($"attempt {attempt}: {args[0]} killed; data {(now == before ? "before" : "after")}; record: {outcomes[^1]}");
+        }
+
+        // The kills must have landed at different points: some changes committed, some did not.
+        Assert.Contains("committed", outcomes);
+        Assert.Contains(outcomes, o => o != "committed");
+    }
+
+    /// <summary>How many changes are recorded, and the newest one's outcome, after `backstop changes` has settled any left running.</summary>
+    private async Task<(int Count, string? NewestOutcome)> ChangesAsync()
+    {
+        var changes = await _workspace.RunAsync("changes", "--json");
+        Assert.True(changes.ExitCode == 0, changes.ToString());
+        using var json = JsonDocument.Parse(changes.Out);
+        var all = json.RootElement.GetProperty("changes").EnumerateArray().ToList();
+        Assert.DoesNotContain(all, c => c.GetProperty("outcome").GetString() == "running");
+        return (all.Count, all.Count == 0 ? null : all[0].GetProperty("outcome").GetString());
+    }
+
+    private async Task<string> LastCommittedAsync()
+    {
+        var changes = await _workspace.RunAsync("changes", "--json");
+        using var json = JsonDocument.Parse(changes.Out);
+        var all = json.RootElement.GetProperty("changes").EnumerateArray().ToList();
+        var committed = all.First(c => c.GetProperty("outcome").GetString() == "committed");
+        return committed.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
+    }
+
+    private async Task KillDuringAsync(string[] args, TimeSpan after)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = _workspace.Directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backstop.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(after))
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        await process.WaitForExitAsync();
+        await Task.WhenAll(stdout, stderr);
+    }
+
+    /// <summary>A killed client's server session ends on its own; wait for it so the data is final.</summary>
+    private static async Task WaitForServerSessionsToEndAsync(string database)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'backstop%'") == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("a killed backstop's server session did not end within 30 s");
+    }
+
+    private static Task<long> HashAsync(string database) =>
+        PostgresSandbox.ScalarAsync(database, "SELECT ('x' || left(md5(string_agg(t::text, '|' ORDER BY t.id)), 15))::bit(60)::bigint FROM orders t");
+}
