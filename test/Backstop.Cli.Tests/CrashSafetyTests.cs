@@ -23,12 +23,13 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", """
             CREATE TABLE orders (id int PRIMARY KEY, note text, is_deleted boolean NOT NULL DEFAULT false);
-            INSERT INTO orders (id) SELECT g FROM generate_series(1, 200000) g;
+            INSERT INTO orders (id) SELECT g FROM generate_series(1, 100000) g;
             """);
         var before = await HashAsync(database);
         long? after = null;
         var random = new Random(20261121);
         var outcomes = new List<string>();
+        var commands = new List<string>();
 
         for (var attempt = 0; attempt < Kills; attempt++)
         {
@@ -52,12 +53,14 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
             Assert.True(committed == (inBefore ? now != before : now == before),
                 $"attempt {attempt} ({args[0]}): data {(now == before ? "before" : "after")}, newest record {(recorded ? newest : "none")}");
             outcomes.Add(recorded ? newest! : "not recorded");
+            commands.Add(args[0]);
             output.WriteLine($"attempt {attempt}: {args[0]} killed; data {(now == before ? "before" : "after")}; record: {outcomes[^1]}");
         }
 
-        // The kills must have landed at different points: some changes committed, some did not.
+        // The kills must have landed at different points of both commands: some changes committed, some did not.
         Assert.Contains("committed", outcomes);
         Assert.Contains(outcomes, o => o != "committed");
+        Assert.True(commands.Count(c => c == "run") >= 3 && commands.Count(c => c == "undo") >= 3, string.Join(", ", commands));
     }
 
     /// <summary>How many changes are recorded, and the newest one's outcome, after `backstop changes` has settled any left running.</summary>
