@@ -53,6 +53,22 @@ public sealed class UndoTests : IDisposable
     }
 
     [Fact]
+    public async Task Undo_of_truncate_cascade_restores_every_truncated_table()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", TenantSchema);
+        var before = await HashesAsync(database);
+
+        var truncate = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "TRUNCATE leads CASCADE");
+        Assert.True(truncate.ExitCode == 0, truncate.ToString());
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM conversations"));
+
+        var undo = await _workspace.RunAsync("undo", ChangeId(truncate));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(before, await HashesAsync(database));
+    }
+
+    [Fact]
     public async Task Undo_of_an_undo_deletes_the_restored_rows_again()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", TenantSchema);

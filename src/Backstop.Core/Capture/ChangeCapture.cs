@@ -55,6 +55,35 @@ internal sealed class ChangeCapture
         return new ChangeCapture(connection, captured, role);
     }
 
+    /// <summary>
+    /// Copies the rows a TRUNCATE is about to remove into the images, as deletes. The table is locked first (TRUNCATE
+    /// would take the same lock a moment later), so no write slips in between the copy and the TRUNCATE.
+    /// </summary>
+    public async Task CaptureTruncateAsync(Guid changeId, IReadOnlyDictionary<uint, Preview.TableSize> tables, CancellationToken cancellationToken)
+    {
+        foreach (var (relationId, size) in tables)
+        {
+            var table = _tables.FirstOrDefault(t => t.RelationId == relationId);
+            if (table is null)
+            {
+                table = await DescribeAsync(_connection, size.Schema, size.Name, changeId, cancellationToken)
+                    ?? throw new InvalidOperationException($"{size.Schema}.{size.Name} disappeared while the change ran");
+                await AttachAsync(_connection, changeId, table, _role, cancellationToken);
+                _tables.Add(table);
+            }
+
+            var target = PgIdentifier.Quote(table.Schema, table.Name);
+            var image = PgIdentifier.Quote(CaptureSchema.Name, table.ImageTable);
+            await using var copy = new NpgsqlCommand(
+                $"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE; " +
+                $"WITH copied AS (INSERT INTO {image} SELECT t.*, 'D', 2 * nextval('backstop.capture_seq') FROM {target} t RETURNING 1) " +
+                "UPDATE backstop.change_tables SET deleted = deleted + (SELECT count(*) FROM copied) WHERE image_table = @image",
+                _connection);
+            copy.Parameters.AddWithValue("image", table.ImageTable);
+            await copy.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Drops the triggers and returns what each table captured.</summary>
     public async Task<IReadOnlyList<CapturedTable>> EndAsync(Guid changeId, CancellationToken cancellationToken)
     {

@@ -92,11 +92,17 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         {
             if (transaction is not null)
             {
+                // Capture's own locks (CREATE TRIGGER, the lock before a TRUNCATE) wait no longer than the statements' do.
+                await using var bound = new NpgsqlBatch(connection) { BatchCommands = { ImpactMeter.SetLocal("lock_timeout", target.Environment.LockTimeout) } };
+                await bound.ExecuteNonQueryAsync(cancellationToken);
                 await ChangeReconciler.MarkSessionAsync(connection, record.ChangeUuid, cancellationToken);
             }
 
             var capture = transaction is null ? null : await BeginCaptureAsync(preview, options, record, cancellationToken);
-            var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null);
+            var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null)
+            {
+                BeforeTruncate = capture is null ? null : (tables, ct) => capture.CaptureTruncateAsync(record.ChangeUuid, tables, ct),
+            };
             impacts = [];
             foreach (var statement in preview.Statements)
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Backstop.Core.Changes;
+using Backstop.Sql.Classification;
 using Npgsql;
 
 namespace Backstop.Core.Preview;
@@ -21,6 +22,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
     private Dictionary<uint, TableCounters>? _counters;
 
+    /// <summary>
+    /// Called before a TRUNCATE runs, with the tables it will empty (cascade included), so that their rows can be
+    /// captured first: no row trigger sees the rows TRUNCATE removes.
+    /// </summary>
+    public Func<IReadOnlyDictionary<uint, TableSize>, CancellationToken, Task>? BeforeTruncate { get; init; }
+
     public async Task<StatementImpact> MeasureAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
         if (!statement.Info.AllowedInTransaction)
@@ -37,6 +44,10 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         var removed = RemovedTables.Applies(statement.Info)
             ? await RemovedTables.CountAsync(connection, statement.Info, cancellationToken)
             : null;
+        if (removed is not null && statement.Info.Kind == StatementKind.Truncate && BeforeTruncate is { } beforeTruncate)
+        {
+            await beforeTruncate(removed, cancellationToken);
+        }
 
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"));
