@@ -40,6 +40,7 @@ internal static class BackstopApp
         root.Add(ChangesCommand.Create(host));
         root.Add(ShowCommand.Create(host));
         root.Add(UndoCommand.Create(host));
+        root.Add(TrashCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };
@@ -99,7 +100,7 @@ internal static class BackstopApp
     {
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
-        OperationCanceledException or Core.Undo.UndoUnavailableException => ExitCodes.RuntimeError,
+        OperationCanceledException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException => ExitCodes.RuntimeError,
         _ => null,
     };
 }

@@ -45,7 +45,7 @@ internal static class GuardedRun
         };
     }
 
-    private static async Task<bool> ConfirmAsync(CommandContext context, EnvironmentConfig environment, bool yes, string? confirmName, bool interactive, CancellationToken cancellationToken)
+    internal static async Task<bool> ConfirmAsync(CommandContext context, EnvironmentConfig environment, bool yes, string? confirmName, bool interactive, CancellationToken cancellationToken)
     {
         if (environment.Tier == Tier.Production)
         {

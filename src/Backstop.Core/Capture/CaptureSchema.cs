@@ -37,6 +37,19 @@ internal static class CaptureSchema
             PRIMARY KEY (change_id, relid)
         );
 
+        -- The recycle bin: tables a change dropped, moved into backstop_trash under a recorded name.
+        CREATE SCHEMA IF NOT EXISTS backstop_trash;
+        CREATE TABLE IF NOT EXISTS backstop.trash (
+            trash_id text PRIMARY KEY,
+            change_id uuid NOT NULL REFERENCES backstop.changes,
+            original_schema name NOT NULL,
+            original_name name NOT NULL,
+            trash_name name NOT NULL UNIQUE,
+            row_estimate bigint NOT NULL,
+            foreign_keys jsonb NOT NULL DEFAULT '[]',
+            dropped_at timestamptz NOT NULL DEFAULT now()
+        );
+
         -- One number per trigger firing orders a key's images across statements: old rows get 2n, new rows 2n + 1.
         CREATE SEQUENCE IF NOT EXISTS backstop.capture_seq;
 

@@ -89,7 +89,24 @@ internal sealed class ChangeCapture
     {
         foreach (var table in _tables)
         {
-            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {PgIdentifier.Quote(table.Schema, table.Name)}"));
+            // Found by oid: a DROP TABLE in the change may have moved the table into the recycle bin meanwhile.
+            await using var locate = new NpgsqlCommand("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = @relid", _connection);
+            locate.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
+            string? schema = null, name = null;
+            await using (var reader = await locate.ExecuteReaderAsync(cancellationToken))
+            {
+                if (await reader.ReadAsync(cancellationToken))
+                {
+                    (schema, name) = (reader.GetString(0), reader.GetString(1));
+                }
+            }
+
+            if (schema is null || name is null)
+            {
+                continue;
+            }
+
+            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {PgIdentifier.Quote(schema, name)}"));
             await using var drop = new NpgsqlCommand(sql, _connection);
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }

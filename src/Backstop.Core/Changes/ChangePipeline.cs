@@ -102,6 +102,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null)
             {
                 BeforeTruncate = capture is null ? null : (tables, ct) => capture.CaptureTruncateAsync(record.ChangeUuid, tables, ct),
+                InsteadOf = capture is null ? null : (statement, ct) => RecycleBin.TrashBin.TryMoveAsync(connection, record.ChangeUuid, statement, ct),
             };
             impacts = [];
             foreach (var statement in preview.Statements)
@@ -144,7 +145,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 await transaction.CommitAsync(CancellationToken.None);
             }
         }
-        catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException or CapturePrivilegeException)
+        catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException or CapturePrivilegeException or RecycleBin.RecycleBinException)
         {
             var message = transaction is null
                 ? e.Message + "; it ran outside a transaction block, so check what it left behind (CREATE INDEX CONCURRENTLY, for one, leaves an invalid index)"

@@ -73,29 +73,11 @@ internal sealed class YamlReader(string file)
     public TimeSpan Duration(YamlNode node, string key)
     {
         var text = Scalar(node, key).Trim();
-        if (TryParseDuration(text, out var duration))
+        if (Durations.TryParse(text, out var duration))
         {
             return duration;
         }
 
         throw Error(node, $"'{key}' is '{text}'; expected a duration like 500ms, 2s, 5m or 1h");
-    }
-
-    public static bool TryParseDuration(string text, out TimeSpan duration)
-    {
-        duration = default;
-        var units = new (string Suffix, double Milliseconds)[] { ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000) };
-        foreach (var (suffix, milliseconds) in units)
-        {
-            if (text.EndsWith(suffix, StringComparison.Ordinal)
-                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount)
-                && amount > 0)
-            {
-                duration = TimeSpan.FromMilliseconds(amount * milliseconds);
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -28,6 +28,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     /// </summary>
     public Func<IReadOnlyDictionary<uint, TableSize>, CancellationToken, Task>? BeforeTruncate { get; init; }
 
+    /// <summary>
+    /// Offered every statement before it runs; returning true means it was carried out another way (a DROP TABLE
+    /// moved into the recycle bin) and is not run as written.
+    /// </summary>
+    public Func<AnalyzedStatement, CancellationToken, Task<bool>>? InsteadOf { get; init; }
+
     public async Task<StatementImpact> MeasureAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
         if (!statement.Info.AllowedInTransaction)
@@ -47,6 +53,20 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         if (removed is not null && statement.Info.Kind == StatementKind.Truncate && BeforeTruncate is { } beforeTruncate)
         {
             await beforeTruncate(removed, cancellationToken);
+        }
+
+        if (InsteadOf is { } insteadOf && await CarriedOutAsync(insteadOf, statement, cancellationToken))
+        {
+            var afterMove = await SnapshotAsync(cancellationToken);
+            _counters = afterMove;
+            return new StatementImpact
+            {
+                Index = statement.Index,
+                CommandTag = ScriptAnalyzer.FirstWords(statement),
+                Executed = true,
+                Note = "moved into the recycle bin instead of dropped (backstop trash list)",
+                Tables = RemovedImpacts(removed),
+            };
         }
 
         await using var batch = new NpgsqlBatch(connection);
@@ -92,13 +112,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             return d.Impact with { RowsBefore = before, RowsBeforeEstimated = size.Estimated, HasPrimaryKey = size.HasPrimaryKey };
         }).ToList();
 
-        foreach (var (_, table) in removed ?? [])
-        {
-            if (table.Rows is { } rows && rows > 0)
-            {
-                tables.Add(new TableImpact { Schema = table.Schema, Name = table.Name, Deleted = rows, RowsBefore = rows, RowsBeforeEstimated = table.Estimated, HasPrimaryKey = table.HasPrimaryKey });
-            }
-        }
+        tables.AddRange(RemovedImpacts(removed));
 
         return new StatementImpact
         {
@@ -119,6 +133,24 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             new NpgsqlParameter { Value = ((long)value.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) },
         },
     };
+
+    private static List<TableImpact> RemovedImpacts(Dictionary<uint, TableSize>? removed) =>
+        (removed ?? []).Values
+            .Where(table => table.Rows is > 0)
+            .Select(table => new TableImpact { Schema = table.Schema, Name = table.Name, Deleted = table.Rows!.Value, RowsBefore = table.Rows, RowsBeforeEstimated = table.Estimated, HasPrimaryKey = table.HasPrimaryKey })
+            .ToList();
+
+    private static async Task<bool> CarriedOutAsync(Func<AnalyzedStatement, CancellationToken, Task<bool>> insteadOf, AnalyzedStatement statement, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await insteadOf(statement, cancellationToken);
+        }
+        catch (PostgresException e)
+        {
+            throw new StatementFailedException(statement, e);
+        }
+    }
 
     private static StatementImpact NotRun(AnalyzedStatement statement, string note) =>
         new() { Index = statement.Index, CommandTag = ScriptAnalyzer.FirstWords(statement), Note = note };

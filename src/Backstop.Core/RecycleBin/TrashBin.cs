@@ -1,0 +1,265 @@
+using System.Text.Json;
+using Backstop.Core.Changes;
+using Backstop.Postgres;
+using Backstop.Sql.Classification;
+using Npgsql;
+
+namespace Backstop.Core.RecycleBin;
+
+/// <summary>
+/// The recycle bin: a DROP TABLE run through Backstop moves the table into the <c>backstop_trash</c> schema under a
+/// recorded name instead of dropping it, with its data, indexes, constraints and triggers (ALTER TABLE … SET SCHEMA
+/// moves them all); foreign keys of other tables that pointed at it are recorded, dropped as CASCADE would, and
+/// re-created on restore.
+/// </summary>
+public static class TrashBin
+{
+    public const string Schema = "backstop_trash";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Moves the tables of a DROP TABLE into the bin. Returns false when the statement should run as written: not a
+    /// DROP TABLE, or one PostgreSQL itself would refuse (a missing table without IF EXISTS, dependents without CASCADE),
+    /// so that the user sees PostgreSQL's own error.
+    /// </summary>
+    /// <exception cref="RecycleBinException">a table the bin cannot keep faithfully (partitioned, or with views on it).</exception>
+    internal static async Task<bool> TryMoveAsync(NpgsqlConnection connection, Guid changeId, AnalyzedStatement statement, CancellationToken cancellationToken)
+    {
+        var info = statement.Info;
+        if (info.Kind != StatementKind.DropTable)
+        {
+            return false;
+        }
+
+        var ifExists = HasIfExists(statement);
+        var tables = new List<(uint Id, string Schema, string Name, long Rows)>();
+        foreach (var target in info.Targets)
+        {
+            await using var find = new NpgsqlCommand(
+                "SELECT c.oid, n.nspname, c.relname, c.relkind::text, greatest(c.reltuples, 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(@name)", connection);
+            find.Parameters.AddWithValue("name", PgIdentifier.Quote(target.Schema, target.Name));
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                if (ifExists)
+                {
+                    continue;
+                }
+
+                return false;
+            }
+
+            if (reader.GetString(3) != "r")
+            {
+                throw new RecycleBinException(
+                    $"{reader.GetString(1)}.{reader.GetString(2)} is not a plain table (relkind {reader.GetString(3)}); the recycle bin keeps plain tables only, so nothing was dropped. Drop it outside Backstop if you mean it");
+            }
+
+            tables.Add((reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(4)));
+        }
+
+        var dropped = tables.Select(t => t.Id).ToArray();
+        foreach (var table in tables)
+        {
+            var foreignKeys = await ForeignKeysIntoAsync(connection, table.Id, dropped, cancellationToken);
+            var views = await DependentViewsAsync(connection, table.Id, cancellationToken);
+            if ((foreignKeys.Count > 0 || views.Count > 0) && !info.Cascade)
+            {
+                return false;
+            }
+
+            if (views.Count > 0)
+            {
+                throw new RecycleBinException(
+                    $"views depend on {table.Schema}.{table.Name} ({string.Join(", ", views)}); the recycle bin keeps tables, not the views on them, so nothing was dropped. Drop the views in a statement of their own first");
+            }
+
+            var trashId = Guid.CreateVersion7().ToString("N")[..16];
+            var trashName = $"{table.Name}_{trashId}";
+            trashName = trashName.Length <= 63 ? trashName : $"t_{trashId}";
+            var sql = string.Concat(foreignKeys.Select(fk => $"ALTER TABLE {PgIdentifier.Quote(fk.Schema, fk.Table)} DROP CONSTRAINT {PgIdentifier.Quote(fk.Name)}; "))
+                + $"ALTER TABLE {PgIdentifier.Quote(table.Schema, table.Name)} SET SCHEMA {PgIdentifier.Quote(Schema)}; "
+                + $"ALTER TABLE {PgIdentifier.Quote(Schema, table.Name)} RENAME TO {PgIdentifier.Quote(trashName)}; "
+                + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, foreign_keys) VALUES (@id, @change, @schema, @name, @trash, @rows, @fks::jsonb)";
+            await using var move = new NpgsqlCommand(sql, connection);
+            move.Parameters.AddWithValue("id", trashId);
+            move.Parameters.AddWithValue("change", changeId);
+            move.Parameters.AddWithValue("schema", table.Schema);
+            move.Parameters.AddWithValue("name", table.Name);
+            move.Parameters.AddWithValue("trash", trashName);
+            move.Parameters.AddWithValue("rows", table.Rows);
+            move.Parameters.AddWithValue("fks", JsonSerializer.Serialize(foreignKeys, Json));
+            await move.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return true;
+    }
+
+    private static bool HasIfExists(AnalyzedStatement statement)
+    {
+        var tokens = statement.Statement.Tokens;
+        for (var i = 0; i + 1 < tokens.Count && i < 4; i++)
+        {
+            if (statement.Statement.TokenText(tokens[i]).Equals("IF", StringComparison.OrdinalIgnoreCase)
+                && statement.Statement.TokenText(tokens[i + 1]).Equals("EXISTS", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task<List<TrashForeignKey>> ForeignKeysIntoAsync(NpgsqlConnection connection, uint table, uint[] dropped, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT n.nspname, c.relname, con.conname, pg_get_constraintdef(con.oid)
+            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE con.contype = 'f' AND con.confrelid = @table AND con.conrelid <> ALL (@dropped) AND con.conparentid = 0
+            ORDER BY 1, 2, 3
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter("table", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table });
+        command.Parameters.Add(new NpgsqlParameter("dropped", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = dropped });
+        var keys = new List<TrashForeignKey>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(new TrashForeignKey(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+
+        return keys;
+    }
+
+    private static async Task<List<string>> DependentViewsAsync(NpgsqlConnection connection, uint table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT DISTINCT r.ev_class::regclass::text FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+            WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = @table AND r.ev_class <> @table
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter("table", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table });
+        var views = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            views.Add(reader.GetString(0));
+        }
+
+        return views;
+    }
+
+    /// <param name="olderThan">only items dropped longer ago than this, by the server's clock; null for all.</param>
+    public static async Task<IReadOnlyList<TrashItem>> ListAsync(NpgsqlConnection connection, CancellationToken cancellationToken, TimeSpan? olderThan = null)
+    {
+        var items = new List<TrashItem>();
+        if (!await BinExistsAsync(connection, cancellationToken))
+        {
+            return items;
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT trash_id, change_id, original_schema, original_name, trash_name, row_estimate, dropped_at FROM backstop.trash " +
+            "WHERE @age::interval IS NULL OR dropped_at < now() - @age::interval ORDER BY dropped_at DESC", connection);
+        command.Parameters.Add(new NpgsqlParameter("age", NpgsqlTypes.NpgsqlDbType.Interval) { Value = olderThan is { } age ? age : DBNull.Value });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new TrashItem(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return items;
+    }
+
+    /// <summary>Moves a table back under its old name and re-creates the foreign keys that pointed at it; returns warnings.</summary>
+    /// <exception cref="RecycleBinException">no such item, or its name (or schema) is not free.</exception>
+    public static async Task<IReadOnlyList<string>> RestoreAsync(NpgsqlConnection connection, string trashId, CancellationToken cancellationToken)
+    {
+        var item = (await ListAsync(connection, cancellationToken)).FirstOrDefault(i => i.TrashId == trashId)
+            ?? throw new RecycleBinException($"there is no item '{trashId}' in the recycle bin; list them with `backstop trash list`");
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await ScalarAsync<bool>(connection, "SELECT to_regclass(@name) IS NOT NULL", PgIdentifier.Quote(item.OriginalSchema, item.OriginalName), cancellationToken))
+        {
+            throw new RecycleBinException($"the name {item.OriginalQualifiedName} is taken by another table; rename or drop that table first, then restore again");
+        }
+
+        if (!await ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @name)", item.OriginalSchema, cancellationToken))
+        {
+            throw new RecycleBinException($"the schema {item.OriginalSchema} no longer exists; create it first, then restore again");
+        }
+
+        var keys = JsonSerializer.Deserialize<List<TrashForeignKey>>(
+            await ScalarAsync<string>(connection, "SELECT foreign_keys::text FROM backstop.trash WHERE trash_id = @name", trashId, cancellationToken), Json) ?? [];
+        await using (var move = new NpgsqlCommand(
+            $"ALTER TABLE {PgIdentifier.Quote(Schema, item.TrashName)} SET SCHEMA {PgIdentifier.Quote(item.OriginalSchema)}; " +
+            $"ALTER TABLE {PgIdentifier.Quote(item.OriginalSchema, item.TrashName)} RENAME TO {PgIdentifier.Quote(item.OriginalName)}", connection))
+        {
+            await move.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var warnings = new List<string>();
+        foreach (var key in keys)
+        {
+            var table = PgIdentifier.Quote(key.Schema, key.Table);
+            var name = PgIdentifier.Quote(key.Name);
+
+            // The definition is PostgreSQL's own (pg_get_constraintdef). NOT VALID first, so that rows written while the
+            // table was in the bin cannot block the restore; then validate, and say so if they break it.
+            await using (var add = new NpgsqlCommand($"ALTER TABLE {table} ADD CONSTRAINT {name} {key.Definition} NOT VALID", connection))
+            {
+                await add.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var validate = new NpgsqlCommand($"SAVEPOINT backstop_validate; ALTER TABLE {table} VALIDATE CONSTRAINT {name}; RELEASE SAVEPOINT backstop_validate", connection);
+            try
+            {
+                await validate.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+            {
+                await using var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT backstop_validate", connection);
+                await back.ExecuteNonQueryAsync(cancellationToken);
+                warnings.Add($"{key.Schema}.{key.Table} has rows written while {item.OriginalQualifiedName} was in the bin that break {key.Name}; it was restored NOT VALID ({e.MessageText})");
+            }
+        }
+
+        await using (var forget = new NpgsqlCommand("DELETE FROM backstop.trash WHERE trash_id = @id", connection))
+        {
+            forget.Parameters.AddWithValue("id", trashId);
+            await forget.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return warnings;
+    }
+
+    /// <summary>Drops for good the tables that have been in the bin longer than <paramref name="olderThan"/> (server time); returns them and the bytes freed.</summary>
+    public static async Task<(IReadOnlyList<TrashItem> Purged, long Bytes)> PurgeAsync(NpgsqlConnection connection, TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var purged = await ListAsync(connection, cancellationToken, olderThan);
+        long bytes = 0;
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var item in purged)
+        {
+            var table = PgIdentifier.Quote(Schema, item.TrashName);
+            bytes += await ScalarAsync<long>(connection, "SELECT pg_total_relation_size(to_regclass(@name))", table, cancellationToken);
+            await using var drop = new NpgsqlCommand($"DROP TABLE {table}; DELETE FROM backstop.trash WHERE trash_id = @id", connection);
+            drop.Parameters.AddWithValue("id", item.TrashId);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (purged, bytes);
+    }
+
+    private static async Task<bool> BinExistsAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        await ScalarAsync<bool>(connection, "SELECT to_regclass(@name) IS NOT NULL", "backstop.trash", cancellationToken);
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, string parameter, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("name", parameter);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}
