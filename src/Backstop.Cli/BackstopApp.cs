@@ -41,6 +41,7 @@ internal static class BackstopApp
         root.Add(ShowCommand.Create(host));
         root.Add(UndoCommand.Create(host));
         root.Add(TrashCommand.Create(host));
+        root.Add(PurgeCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };

@@ -87,6 +87,48 @@ public sealed class TrashTests : IDisposable
     }
 
     [Fact]
+    public async Task Undo_of_a_drop_table_restores_it_from_the_bin()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
+        var before = await TextAsync(database, Catalog);
+        var drop = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DROP TABLE IF EXISTS users, no_such_table CASCADE");
+        using var json = JsonDocument.Parse(drop.Out);
+
+        var undo = await _workspace.RunAsync("undo", json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(before, await TextAsync(database, Catalog));
+    }
+
+    [Fact]
+    public async Task Retention_purge_removes_old_images_and_the_change_can_no_longer_be_undone()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
+        var update = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE users SET age = 1 WHERE id <= 10");
+        using var json = JsonDocument.Parse(update.Out);
+        var id = json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var kept = await _workspace.RunAsync("purge", "-e", "dev", "--json");
+        var purged = await _workspace.RunAsync("purge", "-e", "dev", "--older-than", "0s", "--json");
+        var undo = await _workspace.RunAsync("undo", id);
+
+        using (var keptJson = JsonDocument.Parse(kept.Out))
+        {
+            Assert.Equal(0, keptJson.RootElement.GetProperty("changes").GetInt32());
+        }
+
+        using (var purgedJson = JsonDocument.Parse(purged.Out))
+        {
+            Assert.Equal(1, purgedJson.RootElement.GetProperty("changes").GetInt32());
+            Assert.True(purgedJson.RootElement.GetProperty("bytesFreed").GetInt64() > 0);
+        }
+
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'backstop' AND c.relname LIKE 'img\\_%'"));
+        Assert.Equal(1, undo.ExitCode);
+        Assert.Contains("purged", undo.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Purge_drops_binned_tables_for_good()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);

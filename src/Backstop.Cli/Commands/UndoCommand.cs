@@ -38,6 +38,34 @@ internal static class UndoCommand
             }
 
             var plan = await UndoPlanner.PlanAsync(target.Connection, change.ChangeUuid, change.Id, cancellationToken);
+            var binned = (await Core.RecycleBin.TrashBin.ListAsync(target.Connection, cancellationToken)).Where(i => i.ChangeId == change.ChangeUuid).ToList();
+            if (plan.IsEmpty && binned.Count > 0)
+            {
+                // The change dropped tables: they are in the recycle bin, whole, and go back under their names.
+                foreach (var item in binned)
+                {
+                    foreach (var warning in await Core.RecycleBin.TrashBin.RestoreAsync(target.Connection, item.TrashId, cancellationToken))
+                    {
+                        context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                    }
+
+                    context.Console.MarkupLineInterpolated($"Restored {item.OriginalQualifiedName} from the recycle bin.");
+                }
+
+                if (context.Json)
+                {
+                    context.WriteJson(new { changeId = change.Id, outcome = "restored", tables = binned.Select(i => i.OriginalQualifiedName) });
+                }
+
+                return ExitCodes.Done;
+            }
+
+            if (binned.Count > 0)
+            {
+                throw new UsageException(
+                    $"change {change.Id} both changed rows and dropped tables ({string.Join(", ", binned.Select(i => i.OriginalQualifiedName))}); restore the tables first with `backstop trash restore ID -e {environment.Name}`, then undo the rows");
+            }
+
             if (plan.Conflicts.Count > 0 && !parse.GetValue(skipConflicts))
             {
                 ReportConflicts(context, change, plan);

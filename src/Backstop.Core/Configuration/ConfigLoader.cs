@@ -13,7 +13,7 @@ public static class ConfigLoader
     public const string PathVariable = "BACKSTOP_CONFIG";
 
     private static readonly string[] TopLevelKeys = ["environments", "policies"];
-    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "identity"];
+    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity"];
     private static readonly string[] IdentityKeys = ["system_identifier", "database", "host", "port"];
 
     /// <summary>Where the configuration is: <c>--config</c>, else <c>BACKSTOP_CONFIG</c>, else backstop.yaml in the working directory.</summary>
@@ -130,6 +130,9 @@ public static class ConfigLoader
                     break;
                 case "statement_timeout":
                     environment = environment with { StatementTimeout = read.Duration(value, key) };
+                    break;
+                case "retention":
+                    environment = environment with { Retention = read.Duration(value, key) };
                     break;
                 case "identity":
                     environment = environment with { Identity = ReadIdentity(read, value) };

@@ -21,6 +21,9 @@ public sealed record EnvironmentConfig
     /// <summary>Bounds each statement of a preview (default 30 s).</summary>
     public TimeSpan StatementTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long before-images and recycle-bin tables are kept (default 30 days); <c>backstop purge</c> removes older ones.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Recorded by <c>env add</c>; null if it has not been recorded.</summary>
     public ServerIdentity? Identity { get; init; }
 }
