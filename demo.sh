@@ -48,6 +48,16 @@ expect 4 backstop check -e prod -c "DELETE FROM users WHERE id = 1"
 step "...and running it needs a second person's approval" "backstop run -e prod --confirm prod -c 'DELETE FROM users WHERE id = 1'"
 expect 4 backstop run -e prod --confirm prod -c "DELETE FROM users WHERE id = 1"
 
+step "Incident 2, run for real where the policy allows it, then taken back" "backstop env add dev --url $url --tier development"
+backstop env add dev --url "$url" --tier development
+counts() { psql -qtA "$url" -c "SELECT format('users %s, leads %s, conversations %s', (SELECT count(*) FROM users), (SELECT count(*) FROM leads), (SELECT count(*) FROM conversations))"; }
+echo "Before:        $(counts)"
+change=$(backstop run -e dev --json -c "DELETE FROM users WHERE id = 1" | sed -n 's/^  "changeId": \([0-9]*\),$/\1/p')
+echo "After delete:  $(counts)   (change $change)"
+printf '$ backstop undo %s\n' "$change"
+backstop undo "$change"
+echo "After undo:    $(counts)"
+
 step "Every run is recorded" "backstop changes"
 backstop changes
 psql -qtA "$url" -c "SELECT 'Still there: ' || (SELECT count(*) FROM orders WHERE NOT is_deleted) || ' live orders, ' || (SELECT count(*) FROM conversations) || ' conversations.'"

@@ -31,6 +31,11 @@ internal static class ImpactView
             var verdict = decision.Statements.First(v => v.Index == statement.Index);
             var firstLine = statement.Statement.Text.Split('\n')[0].TrimEnd();
             var more = statement.Statement.Text.Contains('\n', StringComparison.Ordinal) ? " …" : "";
+            if (firstLine.Length > 100)
+            {
+                (firstLine, more) = (firstLine[..100], " …");
+            }
+
             console.MarkupLineInterpolated($"[bold]Statement {statement.Index + 1}[/] (line {statement.Statement.Span.Start.Line}) [dim]{firstLine}{more}[/]");
             var tag = impact is null ? "" : impact.CommandTag + (impact.Estimated ? " (estimated)" : "");
             console.Markup($"  {Markup.Escape(tag)}  ");

@@ -17,18 +17,27 @@ public static class UndoPlanner
     {
         var tables = await ReadTablesAsync(connection, changeId, localId, cancellationToken);
         var ordered = await ParentsFirstAsync(connection, tables, cancellationToken);
+        var work = new Dictionary<uint, (long Deletes, long Reinserts, long Reverts)>();
+        foreach (var table in ordered)
+        {
+            await using var count = new NpgsqlCommand(new UndoSql(table).Counts(), connection);
+            await using var reader = await count.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            work[table.RelationId] = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+
         var statements = new List<string>();
-        foreach (var table in Enumerable.Reverse(ordered))
+        foreach (var table in Enumerable.Reverse(ordered).Where(t => work[t.RelationId].Deletes > 0))
         {
             statements.Add(new UndoSql(table).Delete());
         }
 
-        foreach (var table in ordered)
+        foreach (var table in ordered.Where(t => work[t.RelationId].Reinserts > 0))
         {
             statements.Add(new UndoSql(table).Reinsert());
         }
 
-        foreach (var table in ordered)
+        foreach (var table in ordered.Where(t => work[t.RelationId].Reverts > 0))
         {
             if (new UndoSql(table).Revert() is { } revert)
             {

@@ -53,6 +53,12 @@ internal sealed class UndoSql(UndoTable table)
             $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter} AND {Current("t")} IS NOT DISTINCT FROM n.backstop_after";
     }
 
+    /// <summary>How many keys each statement would touch at most: (delete, reinsert, revert), so that empty statements are left out.</summary>
+    public string Counts() =>
+        $"SELECT count(*) FILTER (WHERE n.backstop_op {ExistsAfter} AND n.backstop_last_op {ExistsAfter}), " +
+        $"count(*) FILTER (WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistedBefore}), " +
+        $"count(*) FILTER (WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter}) FROM ({Net}) AS n";
+
     /// <summary>Keys undo would skip: (key as json, reason, current row as json).</summary>
     public string Conflicts()
     {
