@@ -43,6 +43,7 @@ internal static class ChangesCommand
                         osUser = c.OsUser,
                         rowsChanged = c.Impact.Sum(i => i.Changed),
                         scriptSha256 = c.ScriptSha256,
+                        undoOf = c.UndoOf,
                     }),
                 });
                 return ExitCodes.Done;
@@ -57,7 +58,7 @@ internal static class ChangesCommand
             var table = new Table().AddColumns("Id", "Environment", "Started", "User", "Outcome", "Verdict", "Rows", "Script");
             foreach (var c in changes)
             {
-                var firstLine = c.Script.Trim().Split('\n')[0];
+                var firstLine = c.UndoOf is { } undone ? $"(undo of change {undone})" : c.Script.Trim().Split('\n')[0];
                 table.AddRow(
                     c.Id.ToString(CultureInfo.InvariantCulture),
                     Markup.Escape(c.Environment),
