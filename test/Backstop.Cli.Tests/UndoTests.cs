@@ -134,6 +134,41 @@ public sealed class UndoTests : IDisposable
     }
 
     [Fact]
+    public async Task Undo_of_a_table_without_primary_key_matches_whole_rows_duplicates_included()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE events (kind text, n int, at date);
+            INSERT INTO events SELECT CASE WHEN g % 3 = 0 THEN 'a' ELSE 'b' END, g % 5, NULL FROM generate_series(1, 300) g;
+            INSERT INTO events SELECT 'a', 1, NULL FROM generate_series(1, 20);
+            """);
+        const string multiset = "SELECT ('x' || left(md5(string_agg(e::text, '|' ORDER BY e::text)), 15))::bit(60)::bigint FROM events e";
+        var before = await PostgresSandbox.ScalarAsync(database, multiset);
+        var update = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE events SET n = n + 10 WHERE kind = 'a'; DELETE FROM events WHERE kind = 'b' AND n = 2");
+        Assert.True(update.ExitCode == 0, update.ToString());
+
+        var undo = await _workspace.RunAsync("undo", ChangeId(update));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, multiset));
+    }
+
+    [Fact]
+    public async Task Undo_of_a_table_without_primary_key_reports_rows_changed_since_as_conflicts()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE events (kind text, n int);
+            INSERT INTO events SELECT 'a', g FROM generate_series(1, 10) g;
+            """);
+        var update = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE events SET n = n * 100");
+        await PostgresSandbox.ExecuteAsync(database, "UPDATE events SET kind = 'changed later' WHERE n = 300");
+
+        var undo = await _workspace.RunAsync("undo", ChangeId(update), "--json");
+
+        Assert.Equal(5, undo.ExitCode);
+        Assert.Contains("0 of the 1 copies the change added are left", undo.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Undo_of_a_change_that_was_not_committed_exits_2()
     {
         await _workspace.AddEnvironmentAsync("prod", "production", TenantSchema);

@@ -20,7 +20,7 @@ public static class UndoPlanner
         var work = new Dictionary<uint, (long Deletes, long Reinserts, long Reverts)>();
         foreach (var table in ordered)
         {
-            await using var count = new NpgsqlCommand(new UndoSql(table).Counts(), connection);
+            await using var count = new NpgsqlCommand(table.HasPrimaryKey ? new UndoSql(table).Counts() : new WholeRowUndoSql(table).Counts(), connection);
             await using var reader = await count.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             work[table.RelationId] = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
@@ -29,12 +29,12 @@ public static class UndoPlanner
         var statements = new List<string>();
         foreach (var table in Enumerable.Reverse(ordered).Where(t => work[t.RelationId].Deletes > 0))
         {
-            statements.Add(new UndoSql(table).Delete());
+            statements.Add(table.HasPrimaryKey ? new UndoSql(table).Delete() : new WholeRowUndoSql(table).Delete());
         }
 
         foreach (var table in ordered.Where(t => work[t.RelationId].Reinserts > 0))
         {
-            statements.Add(new UndoSql(table).Reinsert());
+            statements.Add(table.HasPrimaryKey ? new UndoSql(table).Reinsert() : new WholeRowUndoSql(table).Reinsert());
         }
 
         foreach (var table in ordered.Where(t => work[t.RelationId].Reverts > 0))
@@ -48,7 +48,8 @@ public static class UndoPlanner
         var conflicts = new List<UndoConflict>();
         foreach (var table in ordered)
         {
-            await using var command = new NpgsqlCommand(new UndoSql(table).Conflicts() + $" LIMIT {ConflictsShownPerTable}", connection);
+            var conflictSql = table.HasPrimaryKey ? new UndoSql(table).Conflicts() : new WholeRowUndoSql(table).Conflicts();
+            await using var command = new NpgsqlCommand(conflictSql + $" LIMIT {ConflictsShownPerTable}", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -99,16 +100,17 @@ public static class UndoPlanner
                 throw new UndoUnavailableException($"a table change {localId} wrote no longer exists (it was dropped since); restore it first (see `backstop trash list`)");
             }
 
-            if (!reader.GetBoolean(5))
+            var rowComparable = !reader.IsDBNull(10) && reader.GetBoolean(10);
+            if (!reader.GetBoolean(5) && !rowComparable)
             {
                 throw new UndoUnavailableException(
-                    $"{reader.GetString(1)}.{reader.GetString(2)} has no primary key; undo of tables without one (matching whole rows) is not supported yet, nothing was changed");
+                    $"{reader.GetString(1)}.{reader.GetString(2)} has no primary key and a column without an equality operator (json, point, xml), so its rows cannot be matched; nothing was changed");
             }
 
             tables.Add(new UndoTable(
                 reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(6), reader.GetFieldValue<string[]>(7),
-                reader.GetFieldValue<string[]>(9), RowComparable: !reader.IsDBNull(10) && reader.GetBoolean(10)));
+                reader.GetFieldValue<string[]>(9), rowComparable) { HasPrimaryKey = reader.GetBoolean(5) });
         }
 
         return tables;

@@ -16,5 +16,8 @@ internal sealed record UndoTable(
     IReadOnlyList<string> ImageColumns,
     bool RowComparable)
 {
+    /// <summary>False: rows are matched by all their columns (<see cref="WholeRowUndoSql"/>).</summary>
+    public bool HasPrimaryKey { get; init; } = true;
+
     public string QualifiedName => $"{Schema}.{Name}";
 }
