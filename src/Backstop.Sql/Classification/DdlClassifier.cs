@@ -113,11 +113,23 @@ internal static class DdlClassifier
         i = cursor.SkipIfExists(i);
         var target = RelationNameReader.Read(cursor, ref i, allowOnly: true, allowAlias: false);
         var cascade = cursor.FindTopLevelWord(i, "CASCADE") >= 0;
+        var droppedColumns = new List<string>();
         var dropsColumn = false;
         var allowed = true;
         while (i < cursor.End)
         {
-            dropsColumn |= IsDropColumn(cursor, i);
+            if (IsDropColumn(cursor, i))
+            {
+                dropsColumn = true;
+
+                // DROP [COLUMN] [IF EXISTS] name
+                var name = cursor.IsWord(i + 1, "COLUMN") ? i + 2 : i + 1;
+                name = cursor.IsWord(name, "IF") && cursor.IsWord(name + 1, "EXISTS") ? name + 2 : name;
+                if (cursor.IsName(name))
+                {
+                    droppedColumns.Add(RelationNameReader.Unquote(cursor, name));
+                }
+            }
 
             // DETACH PARTITION ... CONCURRENTLY cannot run in a transaction block (docs: ALTER TABLE).
             var actionEnd = NextAction(cursor, i);
@@ -135,6 +147,7 @@ internal static class DdlClassifier
             ObjectType = "TABLE",
             Targets = target is null ? [] : [target],
             DropsColumn = dropsColumn,
+            DroppedColumns = droppedColumns,
             Cascade = cascade,
             AllowedInTransaction = allowed,
             IsWrite = true,

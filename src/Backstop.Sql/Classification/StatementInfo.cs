@@ -26,6 +26,9 @@ public sealed record StatementInfo
     /// <summary>ALTER TABLE with a <c>DROP COLUMN</c> (or <c>DROP</c> of a column) action.</summary>
     public bool DropsColumn { get; init; }
 
+    /// <summary>The columns an ALTER TABLE drops (unquoted names folded to lower case).</summary>
+    public IReadOnlyList<string> DroppedColumns { get; init; } = [];
+
     /// <summary>False for statements PostgreSQL refuses inside a transaction block (VACUUM, CREATE INDEX CONCURRENTLY, DROP DATABASE, ALTER SYSTEM, ...).</summary>
     public bool AllowedInTransaction { get; init; } = true;
 
