@@ -169,6 +169,21 @@ public sealed class UndoTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_that_adds_a_column_and_backfills_it_is_captured_and_undone()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", TenantSchema);
+
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c",
+            "ALTER TABLE orders ADD COLUMN region text; UPDATE orders SET region = 'eu' WHERE id <= 100; DELETE FROM orders WHERE id > 4990");
+        Assert.True(change.ExitCode == 0, change.ToString());
+        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(5000, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM orders"));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM orders WHERE region IS NOT NULL"));
+    }
+
+    [Fact]
     public async Task Undo_of_a_change_that_was_not_committed_exits_2()
     {
         await _workspace.AddEnvironmentAsync("prod", "production", TenantSchema);

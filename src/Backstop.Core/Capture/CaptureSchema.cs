@@ -55,24 +55,47 @@ internal static class CaptureSchema
 
         -- Copies a statement's transition tables into the change's image table for that table:
         -- 'I' new rows of an INSERT, 'U' and 'u' the old and new rows of an UPDATE, 'D' old rows of a DELETE.
-        -- TG_ARGV[0] is the image table's name in schema backstop.
+        -- Columns go by name (backstop.image_columns). TG_ARGV[0] is the image table's name in schema backstop.
+        -- Adds to an image table the columns its source table has gained (ALTER TABLE … ADD COLUMN during the change)
+        -- and returns the source's columns as a list for INSERT … SELECT, so that images go by name, not position.
+        CREATE OR REPLACE FUNCTION backstop.image_columns(image name, source oid) RETURNS text LANGUAGE plpgsql AS $columns$
+        DECLARE
+            image_id oid := to_regclass(format('backstop.%I', image));
+            added record;
+            columns text;
+        BEGIN
+            FOR added IN
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+                WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped
+                  AND NOT EXISTS (SELECT 1 FROM pg_attribute i WHERE i.attrelid = image_id AND i.attname = a.attname AND NOT i.attisdropped)
+            LOOP
+                EXECUTE format('ALTER TABLE backstop.%I ADD COLUMN %I %s', image, added.attname, added.type);
+            END LOOP;
+            SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO columns FROM pg_attribute a
+            WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped;
+            RETURN columns;
+        END
+        $columns$;
+
         CREATE OR REPLACE FUNCTION backstop.capture_rows() RETURNS trigger LANGUAGE plpgsql AS $capture$
         DECLARE
             image name := TG_ARGV[0];
             step bigint := nextval('backstop.capture_seq');
+            columns text := backstop.image_columns(image, TG_RELID);
             rows bigint;
         BEGIN
+
             IF TG_OP = 'INSERT' THEN
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_new r', image, 'I', 2 * step + 1);
+                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_new', image, columns, columns, 'I', 2 * step + 1);
                 GET DIAGNOSTICS rows = ROW_COUNT;
                 UPDATE backstop.change_tables SET inserted = inserted + rows WHERE image_table = image;
             ELSIF TG_OP = 'UPDATE' THEN
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_old r', image, 'U', 2 * step);
+                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'U', 2 * step);
                 GET DIAGNOSTICS rows = ROW_COUNT;
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_new r', image, 'u', 2 * step + 1);
+                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_new', image, columns, columns, 'u', 2 * step + 1);
                 UPDATE backstop.change_tables SET updated = updated + rows WHERE image_table = image;
             ELSE
-                EXECUTE format('INSERT INTO backstop.%I SELECT r.*, %L, %s FROM backstop_old r', image, 'D', 2 * step);
+                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'D', 2 * step);
                 GET DIAGNOSTICS rows = ROW_COUNT;
                 UPDATE backstop.change_tables SET deleted = deleted + rows WHERE image_table = image;
             END IF;

@@ -74,9 +74,18 @@ internal sealed class ChangeCapture
 
             var target = PgIdentifier.Quote(table.Schema, table.Name);
             var image = PgIdentifier.Quote(CaptureSchema.Name, table.ImageTable);
+            string columns;
+            await using (var list = new NpgsqlCommand("SELECT backstop.image_columns(@image, @relid)", _connection))
+            {
+                list.Parameters.AddWithValue("image", table.ImageTable);
+                list.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
+                columns = (string)(await list.ExecuteScalarAsync(cancellationToken))!;
+            }
+
+            // The column list is PostgreSQL's own quoting of the table's column names (quote_ident).
             await using var copy = new NpgsqlCommand(
                 $"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE; " +
-                $"WITH copied AS (INSERT INTO {image} SELECT t.*, 'D', 2 * nextval('backstop.capture_seq') FROM {target} t RETURNING 1) " +
+                $"WITH copied AS (INSERT INTO {image} ({columns}, backstop_op, backstop_seq) SELECT {columns}, 'D', 2 * nextval('backstop.capture_seq') FROM {target} RETURNING 1) " +
                 "UPDATE backstop.change_tables SET deleted = deleted + (SELECT count(*) FROM copied) WHERE image_table = @image",
                 _connection);
             copy.Parameters.AddWithValue("image", table.ImageTable);
@@ -165,7 +174,8 @@ internal sealed class ChangeCapture
         var target = PgIdentifier.Quote(table.Schema, table.Name);
         var image = PgIdentifier.Quote(CaptureSchema.Name, table.ImageTable);
         await using (var create = new NpgsqlCommand(
-            $"CREATE TABLE {image} (LIKE {target}); " +
+            // AS … WITH NO DATA: the table's columns and types, none of its constraints, so columns can come and go.
+            $"CREATE TABLE {image} AS SELECT * FROM {target} WITH NO DATA; " +
             $"ALTER TABLE {image} ADD COLUMN backstop_op \"char\" NOT NULL, ADD COLUMN backstop_seq bigint NOT NULL; " +
             "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES (@id, @relid, @schema, @name, @image, @keys)",
             connection))
