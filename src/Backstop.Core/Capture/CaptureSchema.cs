@@ -50,6 +50,19 @@ internal static class CaptureSchema
             dropped_at timestamptz NOT NULL DEFAULT now()
         );
 
+        -- Columns a change dropped: their definition, and their values by key in an image table of their own.
+        CREATE TABLE IF NOT EXISTS backstop.dropped_columns (
+            change_id uuid NOT NULL REFERENCES backstop.changes ON DELETE CASCADE,
+            relid oid NOT NULL,
+            column_name name NOT NULL,
+            column_type text NOT NULL,
+            not_null boolean NOT NULL,
+            default_expression text,
+            image_table name NOT NULL UNIQUE,
+            key_columns name[] NOT NULL,
+            PRIMARY KEY (change_id, relid, column_name)
+        );
+
         -- One number per trigger firing orders a key's images across statements: old rows get 2n, new rows 2n + 1.
         CREATE SEQUENCE IF NOT EXISTS backstop.capture_seq;
 

@@ -33,6 +33,14 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             throw new ScriptRejectedException(problem);
         }
 
+        // Rows written around a dropped column would be captured with and without it; keeping the column's values
+        // whole needs the drop to be a change of its own.
+        if (statements.Count > 1 && statements.FirstOrDefault(s => s.Info.DroppedColumns.Count > 0) is { } dropping)
+        {
+            throw new ScriptRejectedException(
+                $"statement {dropping.Index + 1} at {dropping.Location} drops a column; Backstop keeps a dropped column's values so the drop can be undone, and that needs ALTER TABLE … DROP COLUMN to run as a script of its own");
+        }
+
         CheckResult preview;
         var record = NewRecord(script, started) with { UndoOf = options.UndoOf?.Id };
         try
@@ -103,6 +111,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             {
                 BeforeTruncate = capture is null ? null : (tables, ct) => capture.CaptureTruncateAsync(record.ChangeUuid, tables, ct),
                 InsteadOf = capture is null ? null : (statement, ct) => RecycleBin.TrashBin.TryMoveAsync(connection, record.ChangeUuid, statement, ct),
+                BeforeDropColumns = capture is null ? null : (statement, ct) => capture.CaptureDroppedColumnsAsync(record.ChangeUuid, statement.Info.Targets[0], statement.Info.DroppedColumns, ct),
             };
             impacts = [];
             foreach (var statement in preview.Statements)

@@ -28,6 +28,9 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     /// </summary>
     public Func<IReadOnlyDictionary<uint, TableSize>, CancellationToken, Task>? BeforeTruncate { get; init; }
 
+    /// <summary>Called before an ALTER TABLE that drops columns runs, so that their values can be kept first.</summary>
+    public Func<AnalyzedStatement, CancellationToken, Task>? BeforeDropColumns { get; init; }
+
     /// <summary>
     /// Offered every statement before it runs; returning true means it was carried out another way (a DROP TABLE
     /// moved into the recycle bin) and is not run as written.
@@ -53,6 +56,11 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         if (removed is not null && statement.Info.Kind == StatementKind.Truncate && BeforeTruncate is { } beforeTruncate)
         {
             await beforeTruncate(removed, cancellationToken);
+        }
+
+        if (statement.Info.DroppedColumns.Count > 0 && BeforeDropColumns is { } beforeDropColumns)
+        {
+            await beforeDropColumns(statement, cancellationToken);
         }
 
         if (InsteadOf is { } insteadOf && await CarriedOutAsync(insteadOf, statement, cancellationToken))

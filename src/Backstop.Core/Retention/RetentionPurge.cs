@@ -27,7 +27,8 @@ public static class RetentionPurge
         var changes = new List<Guid>();
         await using (var find = new NpgsqlCommand(
             """
-            SELECT c.change_id, array(SELECT ct.image_table FROM backstop.change_tables ct WHERE ct.change_id = c.change_id)
+            SELECT c.change_id, array(SELECT ct.image_table FROM backstop.change_tables ct WHERE ct.change_id = c.change_id
+                                      UNION ALL SELECT dc.image_table FROM backstop.dropped_columns dc WHERE dc.change_id = c.change_id)
             FROM backstop.changes c
             WHERE c.committed_at < now() - @age AND NOT EXISTS (SELECT 1 FROM backstop.trash t WHERE t.change_id = c.change_id)
             """, connection))

@@ -26,7 +26,8 @@ public static class UndoPlanner
             work[table.RelationId] = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
         }
 
-        var statements = new List<string>();
+        // Columns the change dropped come back first, so that rows can be set back with them.
+        var (statements, columnConflicts) = await DroppedColumnRestore.PlanAsync(connection, changeId, cancellationToken);
         foreach (var table in Enumerable.Reverse(ordered).Where(t => work[t.RelationId].Deletes > 0))
         {
             statements.Add(table.HasPrimaryKey ? new UndoSql(table).Delete() : new WholeRowUndoSql(table).Delete());
@@ -45,7 +46,7 @@ public static class UndoPlanner
             }
         }
 
-        var conflicts = new List<UndoConflict>();
+        var conflicts = new List<UndoConflict>(columnConflicts);
         foreach (var table in ordered)
         {
             var conflictSql = table.HasPrimaryKey ? new UndoSql(table).Conflicts() : new WholeRowUndoSql(table).Conflicts();

@@ -1,0 +1,63 @@
+using Backstop.Postgres;
+using Npgsql;
+
+namespace Backstop.Core.Undo;
+
+/// <summary>
+/// Undo of ALTER TABLE … DROP COLUMN: adds the column back with its type, fills it from the values kept by key, then
+/// restores its default and NOT NULL. The column comes back at the end of the table; indexes and constraints that
+/// PostgreSQL dropped with it are not re-created.
+/// </summary>
+internal static class DroppedColumnRestore
+{
+    public static async Task<(List<string> Statements, List<UndoConflict> Conflicts)> PlanAsync(NpgsqlConnection connection, Guid changeId, CancellationToken cancellationToken)
+    {
+        var statements = new List<string>();
+        var conflicts = new List<UndoConflict>();
+        await using (var exists = new NpgsqlCommand("SELECT to_regclass('backstop.dropped_columns') IS NOT NULL", connection))
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return (statements, conflicts);
+            }
+        }
+
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT n.nspname, c.relname, d.column_name, d.column_type, d.not_null, d.default_expression, d.image_table, d.key_columns,
+                   EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = d.column_name AND NOT a.attisdropped)
+            FROM backstop.dropped_columns d JOIN pg_class c ON c.oid = d.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE d.change_id = @id ORDER BY 1, 2, 3
+            """, connection);
+        command.Parameters.AddWithValue("id", changeId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var table = PgIdentifier.Quote(reader.GetString(0), reader.GetString(1));
+            var column = PgIdentifier.Quote(reader.GetString(2));
+            if (reader.GetBoolean(8))
+            {
+                conflicts.Add(new UndoConflict($"{reader.GetString(0)}.{reader.GetString(1)}", reader.GetString(2), "a column of this name was added again after the change", null));
+                continue;
+            }
+
+            var image = PgIdentifier.Quote(Capture.CaptureSchema.Name, reader.GetString(6));
+            var match = string.Join(" AND ", reader.GetFieldValue<string[]>(7).Select(k => $"t.{PgIdentifier.Quote(k)} IS NOT DISTINCT FROM i.{PgIdentifier.Quote(k)}"));
+
+            // The type and default are PostgreSQL's own text for them (format_type, pg_get_expr).
+            statements.Add($"ALTER TABLE {table} ADD COLUMN {column} {reader.GetString(3)}");
+            statements.Add($"UPDATE {table} AS t SET {column} = i.{column} FROM {image} AS i WHERE {match}");
+            if (!reader.IsDBNull(5))
+            {
+                statements.Add($"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {reader.GetString(5)}");
+            }
+
+            if (reader.GetBoolean(4))
+            {
+                statements.Add($"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL");
+            }
+        }
+
+        return (statements, conflicts);
+    }
+}

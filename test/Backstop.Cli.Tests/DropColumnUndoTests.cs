@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text.Json;
+using Backstop.Testing;
+
+namespace Backstop.Cli.Tests;
+
+/// <summary>ALTER TABLE … DROP COLUMN keeps the column's values first, and undo puts the column back.</summary>
+public sealed class DropColumnUndoTests : IDisposable
+{
+    private const string Schema = """
+        CREATE TABLE leads (id int PRIMARY KEY, company text);
+        INSERT INTO leads SELECT g, 'company ' || g FROM generate_series(1, 500) g;
+        ALTER TABLE leads ADD COLUMN stage text NOT NULL DEFAULT 'new';
+        UPDATE leads SET stage = 'won' WHERE id % 7 = 0;
+        """;
+
+    private const string Stages = "SELECT ('x' || left(md5(string_agg(id || ':' || stage, '|' ORDER BY id)), 15))::bit(60)::bigint FROM leads";
+
+    private readonly CliWorkspace _workspace = new();
+
+    public void Dispose() => _workspace.Dispose();
+
+    [Fact]
+    public async Task Undo_of_drop_column_brings_back_the_column_with_its_values_default_and_not_null()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
+        var before = await PostgresSandbox.ScalarAsync(database, Stages);
+
+        var drop = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "ALTER TABLE leads DROP COLUMN stage");
+        Assert.True(drop.ExitCode == 0, drop.ToString());
+        using var json = JsonDocument.Parse(drop.Out);
+        var undo = await _workspace.RunAsync("undo", json.RootElement.GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, Stages));
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(database,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'leads' AND column_name = 'stage' AND is_nullable = 'NO' AND column_default = $$'new'::text$$"));
+    }
+
+    [Fact]
+    public async Task Drop_column_mixed_with_other_statements_is_refused_with_exit_2()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
+
+        var mixed = await _workspace.RunAsync("run", "-e", "dev", "-c", "ALTER TABLE leads DROP COLUMN stage; DELETE FROM leads WHERE id = 1");
+
+        Assert.Equal(2, mixed.ExitCode);
+        Assert.Contains("script of its own", mixed.Error, StringComparison.Ordinal);
+        Assert.Equal(500, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM leads"));
+    }
+}
