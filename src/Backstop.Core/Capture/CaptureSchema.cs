@@ -49,6 +49,8 @@ internal static class CaptureSchema
             foreign_keys jsonb NOT NULL DEFAULT '[]',
             dropped_at timestamptz NOT NULL DEFAULT now()
         );
+        -- 'table': trash_name is a table in backstop_trash; 'schema': trash_name is the renamed schema itself.
+        ALTER TABLE backstop.trash ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'table';
 
         -- Columns a change dropped: their definition, and their values by key in an image table of their own.
         CREATE TABLE IF NOT EXISTS backstop.dropped_columns (

@@ -16,7 +16,7 @@ public static class TrashBin
 {
     public const string Schema = "backstop_trash";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Moves the tables of a DROP TABLE into the bin. Returns false when the statement should run as written: not a
@@ -27,6 +27,11 @@ public static class TrashBin
     internal static async Task<bool> TryMoveAsync(NpgsqlConnection connection, Guid changeId, AnalyzedStatement statement, CancellationToken cancellationToken)
     {
         var info = statement.Info;
+        if (info.Kind == StatementKind.DropSchema)
+        {
+            return await SchemaTrash.TryMoveAsync(connection, changeId, statement, cancellationToken);
+        }
+
         if (info.Kind != StatementKind.DropTable)
         {
             return false;
@@ -111,7 +116,7 @@ public static class TrashBin
         return false;
     }
 
-    private static async Task<List<TrashForeignKey>> ForeignKeysIntoAsync(NpgsqlConnection connection, uint table, uint[] dropped, CancellationToken cancellationToken)
+    internal static async Task<List<TrashForeignKey>> ForeignKeysIntoAsync(NpgsqlConnection connection, uint table, uint[] dropped, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
@@ -132,7 +137,7 @@ public static class TrashBin
         return keys;
     }
 
-    private static async Task<List<string>> DependentViewsAsync(NpgsqlConnection connection, uint table, CancellationToken cancellationToken)
+    internal static async Task<List<string>> DependentViewsAsync(NpgsqlConnection connection, uint table, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
@@ -160,13 +165,16 @@ public static class TrashBin
         }
 
         await using var command = new NpgsqlCommand(
-            "SELECT trash_id, change_id, original_schema, original_name, trash_name, row_estimate, dropped_at FROM backstop.trash " +
+            "SELECT trash_id, change_id, original_schema, original_name, trash_name, row_estimate, dropped_at, kind FROM backstop.trash " +
             "WHERE @age::interval IS NULL OR dropped_at < now() - @age::interval ORDER BY dropped_at DESC", connection);
         command.Parameters.Add(new NpgsqlParameter("age", NpgsqlTypes.NpgsqlDbType.Interval) { Value = olderThan is { } age ? age : DBNull.Value });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new TrashItem(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetFieldValue<DateTimeOffset>(6)));
+            items.Add(new TrashItem(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetFieldValue<DateTimeOffset>(6))
+            {
+                Kind = reader.GetString(7),
+            });
         }
 
         return items;
@@ -179,21 +187,29 @@ public static class TrashBin
         var item = (await ListAsync(connection, cancellationToken)).FirstOrDefault(i => i.TrashId == trashId)
             ?? throw new RecycleBinException($"there is no item '{trashId}' in the recycle bin; list them with `backstop trash list`");
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await ScalarAsync<bool>(connection, "SELECT to_regclass(@name) IS NOT NULL", PgIdentifier.Quote(item.OriginalSchema, item.OriginalName), cancellationToken))
+        var schemaExists = await ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @name)", item.OriginalSchema, cancellationToken);
+        if (item.IsSchema && schemaExists)
+        {
+            throw new RecycleBinException($"a schema named {item.OriginalSchema} exists again; rename or drop it first, then restore again");
+        }
+
+        if (!item.IsSchema && await ScalarAsync<bool>(connection, "SELECT to_regclass(@name) IS NOT NULL", PgIdentifier.Quote(item.OriginalSchema, item.OriginalName), cancellationToken))
         {
             throw new RecycleBinException($"the name {item.OriginalQualifiedName} is taken by another table; rename or drop that table first, then restore again");
         }
 
-        if (!await ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @name)", item.OriginalSchema, cancellationToken))
+        if (!item.IsSchema && !schemaExists)
         {
             throw new RecycleBinException($"the schema {item.OriginalSchema} no longer exists; create it first, then restore again");
         }
 
         var keys = JsonSerializer.Deserialize<List<TrashForeignKey>>(
             await ScalarAsync<string>(connection, "SELECT foreign_keys::text FROM backstop.trash WHERE trash_id = @name", trashId, cancellationToken), Json) ?? [];
-        await using (var move = new NpgsqlCommand(
-            $"ALTER TABLE {PgIdentifier.Quote(Schema, item.TrashName)} SET SCHEMA {PgIdentifier.Quote(item.OriginalSchema)}; " +
-            $"ALTER TABLE {PgIdentifier.Quote(item.OriginalSchema, item.TrashName)} RENAME TO {PgIdentifier.Quote(item.OriginalName)}", connection))
+        var moveBack = item.IsSchema
+            ? $"ALTER SCHEMA {PgIdentifier.Quote(item.TrashName)} RENAME TO {PgIdentifier.Quote(item.OriginalSchema)}"
+            : $"ALTER TABLE {PgIdentifier.Quote(Schema, item.TrashName)} SET SCHEMA {PgIdentifier.Quote(item.OriginalSchema)}; " +
+              $"ALTER TABLE {PgIdentifier.Quote(item.OriginalSchema, item.TrashName)} RENAME TO {PgIdentifier.Quote(item.OriginalName)}";
+        await using (var move = new NpgsqlCommand(moveBack, connection))
         {
             await move.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -242,9 +258,20 @@ public static class TrashBin
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var item in purged)
         {
-            var table = PgIdentifier.Quote(Schema, item.TrashName);
-            bytes += await ScalarAsync<long>(connection, "SELECT pg_total_relation_size(to_regclass(@name))", table, cancellationToken);
-            await using var drop = new NpgsqlCommand($"DROP TABLE {table}; DELETE FROM backstop.trash WHERE trash_id = @id", connection);
+            string dropSql;
+            if (item.IsSchema)
+            {
+                bytes += await ScalarAsync<long>(connection, "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @name AND c.relkind IN ('r', 'm')", item.TrashName, cancellationToken);
+                dropSql = $"DROP SCHEMA {PgIdentifier.Quote(item.TrashName)} CASCADE";
+            }
+            else
+            {
+                var table = PgIdentifier.Quote(Schema, item.TrashName);
+                bytes += await ScalarAsync<long>(connection, "SELECT pg_total_relation_size(to_regclass(@name))", table, cancellationToken);
+                dropSql = $"DROP TABLE {table}";
+            }
+
+            await using var drop = new NpgsqlCommand($"{dropSql}; DELETE FROM backstop.trash WHERE trash_id = @id", connection);
             drop.Parameters.AddWithValue("id", item.TrashId);
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -3,5 +3,10 @@ namespace Backstop.Core.RecycleBin;
 /// <summary>A table in the recycle bin: where it came from, where it is, and the foreign keys of other tables that pointed at it.</summary>
 public sealed record TrashItem(string TrashId, Guid ChangeId, string OriginalSchema, string OriginalName, string TrashName, long RowEstimate, DateTimeOffset DroppedAt)
 {
-    public string OriginalQualifiedName => $"{OriginalSchema}.{OriginalName}";
+    /// <summary>"table", or "schema" for a whole schema kept under <see cref="TrashName"/>.</summary>
+    public string Kind { get; init; } = "table";
+
+    public bool IsSchema => Kind == "schema";
+
+    public string OriginalQualifiedName => IsSchema ? $"schema {OriginalSchema}" : $"{OriginalSchema}.{OriginalName}";
 }
