@@ -12,8 +12,25 @@ public static class UndoPlanner
 {
     private const int ConflictsShownPerTable = 1000;
 
+    /// <summary>Memory for the sorts of a large undo, for its transaction only.</summary>
+    private const string SortMemory = "256MB";
+
     /// <exception cref="UndoUnavailableException">the target has no before-images of this change.</exception>
     public static async Task<UndoPlan> PlanAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)
+    {
+        // Planning only reads; its sorts get the same memory as the undo's own (see SortMemory).
+        await using var reading = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using (var memory = new NpgsqlCommand($"SET LOCAL work_mem = '{SortMemory}'", connection))
+        {
+            await memory.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var plan = await PlanInTransactionAsync(connection, changeId, localId, cancellationToken);
+        await reading.CommitAsync(cancellationToken);
+        return plan;
+    }
+
+    private static async Task<UndoPlan> PlanInTransactionAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)
     {
         var tables = await ReadTablesAsync(connection, changeId, localId, cancellationToken);
         var ordered = await ParentsFirstAsync(connection, tables, cancellationToken);
@@ -56,6 +73,13 @@ public static class UndoPlanner
             {
                 conflicts.Add(new UndoConflict(table.QualifiedName, reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
             }
+        }
+
+        // Finding each key's first and last image sorts the images; with the default work_mem (4 MB) a large change
+        // sorts on disk. The setting lasts only for the undo's transaction.
+        if (statements.Count > 0 && work.Values.Sum(w => w.Deletes + w.Reinserts + w.Reverts) > 100_000)
+        {
+            statements.Insert(0, $"SET LOCAL work_mem = '{SortMemory}'");
         }
 
         var script = statements.Count == 0 ? "" : string.Join(";\n", statements) + ";\n";
