@@ -33,6 +33,14 @@ public static class UndoPlanner
     private static async Task<UndoPlan> PlanInTransactionAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)
     {
         var tables = await ReadTablesAsync(connection, changeId, localId, cancellationToken);
+        foreach (var table in tables)
+        {
+            // Image tables are written once and never analyzed; without statistics the planner takes a million images
+            // for two hundred and plans the undo's joins accordingly.
+            await using var analyze = new NpgsqlCommand($"ANALYZE {Postgres.PgIdentifier.Quote(Capture.CaptureSchema.Name, table.ImageTable)}", connection);
+            await analyze.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var ordered = await ParentsFirstAsync(connection, tables, cancellationToken);
         var work = new Dictionary<uint, (long Deletes, long Reinserts, long Reverts)>();
         foreach (var table in ordered)
