@@ -15,8 +15,6 @@ namespace Backstop.Benchmarks;
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 8)]
 public class CaptureBenchmarks
 {
-    private const string Update = "UPDATE bench_orders SET is_deleted = NOT is_deleted";
-
     private SandboxCluster _cluster = null!;
     private NpgsqlConnection _connection = null!;
     private Guid _committedChange;
@@ -25,47 +23,28 @@ public class CaptureBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var settings = new Dictionary<string, string> { ["max_wal_size"] = "16GB", ["checkpoint_timeout"] = "1h", ["autovacuum"] = "off" };
-        _cluster = SandboxCluster.StartAsync(new SandboxOptions { Name = "bench-capture-" + Environment.ProcessId, Settings = settings }).GetAwaiter().GetResult();
-        try
-        {
-            _connection = new NpgsqlConnection(_cluster.ConnectionString());
-            _connection.Open();
-            Execute("""
-                CREATE TABLE bench_orders (id bigint PRIMARY KEY, customer text NOT NULL, total numeric(10, 2) NOT NULL, is_deleted boolean NOT NULL DEFAULT false);
-                INSERT INTO bench_orders SELECT g, 'customer ' || g, g % 500, false FROM generate_series(1, 1000000) g;
-                """);
+        (_cluster, _connection) = BenchOrders.Start("bench-capture");
 
-            // One committed, captured change for the undo benchmark to take back.
-            _committedChange = Guid.CreateVersion7();
-            using (var transaction = _connection.BeginTransaction())
-            {
-                CapturedUpdate(_committedChange);
-                transaction.Commit();
-            }
-
-            _undoScript = UndoPlanner.PlanAsync(_connection, _committedChange, 1, CancellationToken.None).GetAwaiter().GetResult().Script;
-            Execute("VACUUM ANALYZE");
-        }
-        catch
+        // One committed, captured change for the undo benchmark to take back.
+        _committedChange = Guid.CreateVersion7();
+        using (var transaction = _connection.BeginTransaction())
         {
-            _cluster.StopAsync().GetAwaiter().GetResult();
-            throw;
+            CapturedUpdate(_committedChange);
+            transaction.Commit();
         }
+
+        _undoScript = UndoPlanner.PlanAsync(_connection, _committedChange, 1, CancellationToken.None).GetAwaiter().GetResult().Script;
+        Execute("VACUUM ANALYZE");
     }
 
     [IterationSetup]
-    public void Settle()
-    {
-        Execute("VACUUM bench_orders");
-        Execute("CHECKPOINT");
-    }
+    public void Settle() => BenchOrders.Settle(_connection);
 
     [Benchmark(Baseline = true, Description = "UPDATE of 1M rows, unguarded")]
     public void Plain()
     {
         using var transaction = _connection.BeginTransaction();
-        Execute(Update);
+        Execute(BenchOrders.Update);
         transaction.Rollback();
     }
 
@@ -104,13 +83,9 @@ public class CaptureBenchmarks
     private void CapturedUpdate(Guid change)
     {
         var capture = ChangeCapture.BeginAsync(_connection, Request(change), [("public", "bench_orders")], CancellationToken.None).GetAwaiter().GetResult();
-        Execute(Update);
+        Execute(BenchOrders.Update);
         capture.EndAsync(change, CancellationToken.None).GetAwaiter().GetResult();
     }
 
-    private void Execute(string sql)
-    {
-        using var command = new NpgsqlCommand(sql, _connection) { CommandTimeout = 0 };
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => BenchOrders.Execute(_connection, sql);
 }

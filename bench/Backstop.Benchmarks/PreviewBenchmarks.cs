@@ -16,8 +16,6 @@ namespace Backstop.Benchmarks;
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 10)]
 public class PreviewBenchmarks
 {
-    private const string Update = "UPDATE bench_orders SET is_deleted = NOT is_deleted";
-
     private SandboxCluster _cluster = null!;
     private NpgsqlConnection _connection = null!;
     private IReadOnlyList<AnalyzedStatement> _statements = null!;
@@ -25,40 +23,18 @@ public class PreviewBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        // Checkpoints and autovacuum at random moments were most of the run-to-run noise: keep them out of the measurement.
-        var settings = new Dictionary<string, string> { ["max_wal_size"] = "16GB", ["checkpoint_timeout"] = "1h", ["autovacuum"] = "off" };
-        _cluster = SandboxCluster.StartAsync(new SandboxOptions { Name = "bench-preview-" + Environment.ProcessId, Settings = settings }).GetAwaiter().GetResult();
-        try
-        {
-            _connection = new NpgsqlConnection(_cluster.ConnectionString());
-            _connection.Open();
-            Execute("""
-                CREATE TABLE bench_orders (id bigint PRIMARY KEY, customer text NOT NULL, total numeric(10, 2) NOT NULL, is_deleted boolean NOT NULL DEFAULT false);
-                INSERT INTO bench_orders SELECT g, 'customer ' || g, g % 500, false FROM generate_series(1, 1000000) g;
-                """);
-            Execute("VACUUM ANALYZE bench_orders");
-        }
-        catch
-        {
-            _cluster.StopAsync().GetAwaiter().GetResult();
-            throw;
-        }
-
-        _statements = ScriptAnalyzer.Analyze(Update);
+        (_cluster, _connection) = BenchOrders.Start("bench-preview");
+        _statements = ScriptAnalyzer.Analyze(BenchOrders.Update);
     }
 
     [IterationSetup]
-    public void Vacuum()
-    {
-        Execute("VACUUM bench_orders");
-        Execute("CHECKPOINT");
-    }
+    public void Settle() => BenchOrders.Settle(_connection);
 
     [Benchmark(Baseline = true, Description = "plain UPDATE of 1M rows (rolled back)")]
     public void PlainExecution()
     {
         using var transaction = _connection.BeginTransaction();
-        using var command = new NpgsqlCommand(Update, _connection, transaction) { CommandTimeout = 0 };
+        using var command = new NpgsqlCommand(BenchOrders.Update, _connection, transaction) { CommandTimeout = 0 };
         command.ExecuteNonQuery();
         transaction.Rollback();
     }
@@ -75,9 +51,4 @@ public class PreviewBenchmarks
         _cluster.StopAsync().GetAwaiter().GetResult();
     }
 
-    private void Execute(string sql)
-    {
-        using var command = new NpgsqlCommand(sql, _connection) { CommandTimeout = 0 };
-        command.ExecuteNonQuery();
-    }
 }
