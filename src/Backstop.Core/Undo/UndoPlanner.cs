@@ -42,10 +42,23 @@ public static class UndoPlanner
         }
 
         var ordered = await ParentsFirstAsync(connection, tables, cancellationToken);
+
+        // Each key's first and last image, found once (two sorts of the images) into a temporary table of this session
+        // that the counts, the conflicts and the undo's statements, in its preview and its run, all read.
+        var sql = new Dictionary<uint, UndoSql>();
+        foreach (var table in ordered.Where(t => t.HasPrimaryKey))
+        {
+            var net = $"backstop_net_{table.RelationId}";
+            await using var materialize = new NpgsqlCommand(
+                $"DROP TABLE IF EXISTS pg_temp.{net}; CREATE TEMP TABLE {net} AS {new UndoSql(table).NetQuery}; ANALYZE pg_temp.{net}", connection);
+            await materialize.ExecuteNonQueryAsync(cancellationToken);
+            sql[table.RelationId] = new UndoSql(table, $"pg_temp.{net}");
+        }
+
         var work = new Dictionary<uint, (long Deletes, long Reinserts, long Reverts)>();
         foreach (var table in ordered)
         {
-            await using var count = new NpgsqlCommand(table.HasPrimaryKey ? new UndoSql(table).Counts() : new WholeRowUndoSql(table).Counts(), connection);
+            await using var count = new NpgsqlCommand(table.HasPrimaryKey ? sql[table.RelationId].Counts() : new WholeRowUndoSql(table).Counts(), connection);
             await using var reader = await count.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             work[table.RelationId] = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
@@ -55,17 +68,17 @@ public static class UndoPlanner
         var (statements, columnConflicts) = await DroppedColumnRestore.PlanAsync(connection, changeId, cancellationToken);
         foreach (var table in Enumerable.Reverse(ordered).Where(t => work[t.RelationId].Deletes > 0))
         {
-            statements.Add(table.HasPrimaryKey ? new UndoSql(table).Delete() : new WholeRowUndoSql(table).Delete());
+            statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Delete() : new WholeRowUndoSql(table).Delete());
         }
 
         foreach (var table in ordered.Where(t => work[t.RelationId].Reinserts > 0))
         {
-            statements.Add(table.HasPrimaryKey ? new UndoSql(table).Reinsert() : new WholeRowUndoSql(table).Reinsert());
+            statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Reinsert() : new WholeRowUndoSql(table).Reinsert());
         }
 
         foreach (var table in ordered.Where(t => work[t.RelationId].Reverts > 0))
         {
-            if (new UndoSql(table).Revert() is { } revert)
+            if (sql[table.RelationId].Revert() is { } revert)
             {
                 statements.Add(revert);
             }
@@ -74,7 +87,7 @@ public static class UndoPlanner
         var conflicts = new List<UndoConflict>(columnConflicts);
         foreach (var table in ordered)
         {
-            var conflictSql = table.HasPrimaryKey ? new UndoSql(table).Conflicts() : new WholeRowUndoSql(table).Conflicts();
+            var conflictSql = table.HasPrimaryKey ? sql[table.RelationId].Conflicts() : new WholeRowUndoSql(table).Conflicts();
             await using var command = new NpgsqlCommand(conflictSql + $" LIMIT {ConflictsShownPerTable}", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
