@@ -15,7 +15,7 @@ internal static class GuardedRun
 {
     public static async Task<int> ExecuteAsync(
         CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
-        GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken)
+        GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null)
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
@@ -24,6 +24,7 @@ internal static class GuardedRun
         {
             AllowAllRows = flags.AllowAllRows,
             UndoOf = undoOf,
+            UndoBounds = undoBounds,
             Previewed = preview =>
             {
                 if (!context.Json)
@@ -121,6 +122,9 @@ internal static class GuardedRun
                 }
 
                 console.MarkupLine("Preview it again with `backstop check` and run it again if it is still what you want.");
+                break;
+            case ChangeOutcome.Failed:
+                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {result.Message} (change {result.ChangeId})");
                 break;
             default:
                 console.MarkupLineInterpolated($"[yellow]Not confirmed; nothing was changed[/] (change {result.ChangeId}).");

@@ -85,7 +85,7 @@ internal static class UndoCommand
 
             var statements = ScriptAnalyzer.Analyze(plan.Script);
             var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
-            return await GuardedRun.ExecuteAsync(context, config, target, plan.Script, statements, flags, change, cancellationToken);
+            return await GuardedRun.ExecuteAsync(context, config, target, plan.Script, statements, flags, change, cancellationToken, plan.Bounds);
         });
         return command;
     }

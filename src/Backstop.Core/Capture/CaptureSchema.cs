@@ -65,8 +65,34 @@ internal static class CaptureSchema
             PRIMARY KEY (change_id, relid, column_name)
         );
 
-        -- One number per trigger firing orders a key's images across statements: old rows get 2n, new rows 2n + 1.
+        -- One number per statement orders a key's images: old rows get 2n, new rows 2n + 1. The number is taken when
+        -- the statement starts (BEFORE STATEMENT), not when its AFTER trigger fires: statements nested inside it (a row
+        -- trigger, a cascade) finish first but started later. A stack per table and event, in a transaction-local
+        -- setting, hands each AFTER trigger its own statement's number.
         CREATE SEQUENCE IF NOT EXISTS backstop.capture_seq;
+
+        CREATE OR REPLACE FUNCTION backstop.capture_step() RETURNS trigger LANGUAGE plpgsql AS $step$
+        DECLARE
+            stack text := format('backstop.step_%s_%s', TG_RELID, lower(TG_OP));
+        BEGIN
+            PERFORM set_config(stack, coalesce(current_setting(stack, true), '') || nextval('backstop.capture_seq') || ',', true);
+            RETURN NULL;
+        END
+        $step$;
+
+        CREATE OR REPLACE FUNCTION backstop.take_step(relid oid, op text) RETURNS bigint LANGUAGE plpgsql AS $take$
+        DECLARE
+            stack text := format('backstop.step_%s_%s', relid, lower(op));
+            steps text[] := string_to_array(rtrim(coalesce(current_setting(stack, true), ''), ','), ',');
+            n int := coalesce(array_length(steps, 1), 0);
+        BEGIN
+            IF n = 0 THEN
+                RETURN nextval('backstop.capture_seq');
+            END IF;
+            PERFORM set_config(stack, coalesce(array_to_string(steps[1:n - 1], ',') || ',', ''), true);
+            RETURN steps[n]::bigint;
+        END
+        $take$;
 
         -- Copies a statement's transition tables into the change's image table for that table:
         -- 'I' new rows of an INSERT, 'U' and 'u' the old and new rows of an UPDATE, 'D' old rows of a DELETE.
@@ -95,7 +121,7 @@ internal static class CaptureSchema
         CREATE OR REPLACE FUNCTION backstop.capture_rows() RETURNS trigger LANGUAGE plpgsql AS $capture$
         DECLARE
             image name := TG_ARGV[0];
-            step bigint := nextval('backstop.capture_seq');
+            step bigint := backstop.take_step(TG_RELID, TG_OP);
             columns text := backstop.image_columns(image, TG_RELID);
             rows bigint;
         BEGIN

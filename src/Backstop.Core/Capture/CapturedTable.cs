@@ -3,6 +3,9 @@ namespace Backstop.Core.Capture;
 /// <summary>A table a change captured: where its images are, how rows are matched, and how many of each were captured.</summary>
 internal sealed record CapturedTable(uint RelationId, string Schema, string Name, string ImageTable, IReadOnlyList<string> KeyColumns)
 {
+    /// <summary>A partitioned table: a row moved between partitions counts as an insert and a delete in the statistics, but as an update in capture.</summary>
+    public bool IsPartitioned { get; init; }
+
     public long Inserted { get; init; }
 
     public long Updated { get; init; }

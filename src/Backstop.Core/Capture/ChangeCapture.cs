@@ -16,12 +16,16 @@ internal sealed class ChangeCapture
     private readonly List<CapturedTable> _tables;
     private readonly string _role;
 
-    private ChangeCapture(NpgsqlConnection connection, List<CapturedTable> tables, string role)
+    private ChangeCapture(NpgsqlConnection connection, List<CapturedTable> tables, string role, IReadOnlySet<string> created)
     {
         _connection = connection;
         _tables = tables;
         _role = role;
+        CreatedByChange = created;
     }
+
+    /// <summary>Tables the preview showed that did not exist when the change began: the change creates them, and undo leaves them.</summary>
+    public IReadOnlySet<string> CreatedByChange { get; }
 
     /// <param name="tables">schema-qualified tables the preview showed as affected; tables that do not exist yet (the
     /// script creates them) are not captured.</param>
@@ -43,6 +47,7 @@ internal sealed class ChangeCapture
         }
 
         var captured = new List<CapturedTable>();
+        var created = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (schema, name) in tables.Distinct())
         {
             if (await DescribeAsync(connection, schema, name, request.ChangeId, cancellationToken) is { } table)
@@ -50,9 +55,13 @@ internal sealed class ChangeCapture
                 await AttachAsync(connection, request.ChangeId, table, role, cancellationToken);
                 captured.Add(table);
             }
+            else
+            {
+                created.Add($"{schema}.{name}");
+            }
         }
 
-        return new ChangeCapture(connection, captured, role);
+        return new ChangeCapture(connection, captured, role, created);
     }
 
     /// <summary>
@@ -173,7 +182,7 @@ internal sealed class ChangeCapture
                 continue;
             }
 
-            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {PgIdentifier.Quote(schema, name)}"));
+            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {PgIdentifier.Quote(schema, name)}; DROP TRIGGER {StepTriggerName(e)} ON {PgIdentifier.Quote(schema, name)}"));
             await using var drop = new NpgsqlCommand(sql, _connection);
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -202,6 +211,8 @@ internal sealed class ChangeCapture
 
     private static string TriggerName(string @event) => "backstop_capture_" + @event.ToLowerInvariant();
 
+    private static string StepTriggerName(string @event) => "backstop_step_" + @event.ToLowerInvariant();
+
     private static async Task<CapturedTable?> DescribeAsync(NpgsqlConnection connection, string schema, string name, Guid changeId, CancellationToken cancellationToken)
     {
         // The key is the primary key; a table without one is matched on all its columns.
@@ -214,6 +225,7 @@ internal sealed class ChangeCapture
                              WHERE i.indrelid = c.oid AND i.indisprimary),
                             (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
                              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
+                   , c.relkind = 'p'
             FROM pg_class c WHERE c.oid = to_regclass(@name) AND c.relkind IN ('r', 'p')
             """, connection);
         command.Parameters.AddWithValue("name", PgIdentifier.Quote(schema, name));
@@ -224,7 +236,7 @@ internal sealed class ChangeCapture
         }
 
         var relationId = reader.GetFieldValue<uint>(0);
-        return new CapturedTable(relationId, schema, name, ImageTableName(changeId, relationId), reader.GetFieldValue<string[]>(1));
+        return new CapturedTable(relationId, schema, name, ImageTableName(changeId, relationId), reader.GetFieldValue<string[]>(1)) { IsPartitioned = reader.GetBoolean(2) };
     }
 
     private static async Task AttachAsync(NpgsqlConnection connection, Guid changeId, CapturedTable table, string role, CancellationToken cancellationToken)
@@ -256,7 +268,8 @@ internal sealed class ChangeCapture
                 "UPDATE" => "REFERENCING OLD TABLE AS backstop_old NEW TABLE AS backstop_new",
                 _ => "REFERENCING OLD TABLE AS backstop_old",
             };
-            return $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({argument})";
+            return $"CREATE TRIGGER {StepTriggerName(e)} BEFORE {e} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_step(); " +
+                $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({argument})";
         }));
         await using var attach = new NpgsqlCommand(triggers, connection);
         try

@@ -120,11 +120,24 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 impacts.Add(transaction is null ? await RunOutsideTransactionAsync(statement, cancellationToken) : await meter.MeasureAsync(statement, cancellationToken));
             }
 
+            if (transaction is not null)
+            {
+                impacts = [.. await meter.FlushDeferredAsync(impacts, cancellationToken)];
+            }
+
             decision = Judge(preview.Statements, impacts, options.AllowAllRows);
+            if (options.UndoBounds is { } bounds && transaction is not null && UndoOverreach(impacts, bounds) is { Count: > 0 } overreach)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                var message = "the undo would also change rows it did not capture, so it was rolled back and nothing was changed: " + string.Join("; ", overreach);
+                await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, message, impacts, decision), CancellationToken.None);
+                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Failed, RunImpacts = impacts, RunDecision = decision, Message = message };
+            }
+
             if (capture is not null && transaction is not null)
             {
                 var captured = await capture.EndAsync(record.ChangeUuid, cancellationToken);
-                var mismatches = CaptureVerification.Mismatches(impacts, captured, CaptureVerification.UncapturableStatements(preview.Statements));
+                var mismatches = CaptureVerification.Mismatches(impacts, captured, CaptureVerification.UncapturableStatements(preview.Statements), capture.CreatedByChange);
                 if (mismatches.Count > 0)
                 {
                     await transaction.RollbackAsync(CancellationToken.None);
@@ -174,6 +187,22 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Committed, RunImpacts = impacts, RunDecision = decision, Message = warning };
+    }
+
+    private static List<string> UndoOverreach(IReadOnlyList<StatementImpact> impacts, IReadOnlyDictionary<string, (long Updated, long Deleted)> bounds)
+    {
+        var overreach = new List<string>();
+        foreach (var table in impacts.SelectMany(i => i.Tables).GroupBy(t => t.QualifiedName, StringComparer.Ordinal))
+        {
+            var (updated, deleted) = (table.Sum(t => t.Updated), table.Sum(t => t.Deleted));
+            var (maxUpdated, maxDeleted) = bounds.GetValueOrDefault(table.Key);
+            if (updated > maxUpdated || deleted > maxDeleted)
+            {
+                overreach.Add($"{table.Key}: {updated} updated and {deleted} deleted, where the change's images account for {maxUpdated} and {maxDeleted}");
+            }
+        }
+
+        return overreach;
     }
 
     private Task<ChangeCapture> BeginCaptureAsync(CheckResult preview, RunOptions options, ChangeRecord record, CancellationToken cancellationToken)

@@ -7,6 +7,9 @@ public sealed record RunOptions
     /// <summary>For an undo: the change it takes back.</summary>
     public State.ChangeRecord? UndoOf { get; init; }
 
+    /// <summary>For an undo: per table, at most how many rows it may update and delete (see <see cref="Undo.UndoPlan.Bounds"/>).</summary>
+    public IReadOnlyDictionary<string, (long Updated, long Deleted)>? UndoBounds { get; init; }
+
     /// <summary>Asked when the verdict is confirm; true to go ahead.</summary>
     public required Func<CheckResult, CancellationToken, Task<bool>> Confirm { get; init; }
 

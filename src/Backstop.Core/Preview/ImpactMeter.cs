@@ -132,6 +132,51 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         };
     }
 
+    /// <summary>
+    /// Fires what would otherwise wait for COMMIT (deferred constraint triggers: SET CONSTRAINTS ALL IMMEDIATE) while it
+    /// can still be measured and captured, and adds what it wrote to the last statement's impact.
+    /// </summary>
+    public async Task<IReadOnlyList<StatementImpact>> FlushDeferredAsync(IReadOnlyList<StatementImpact> impacts, CancellationToken cancellationToken)
+    {
+        if (impacts.Count == 0 || _counters is null)
+        {
+            return impacts;
+        }
+
+        await using (var immediate = new NpgsqlCommand("SET CONSTRAINTS ALL IMMEDIATE", connection))
+        {
+            await immediate.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var after = await SnapshotAsync(cancellationToken);
+        var deltas = TableCounters.Deltas(_counters, after);
+        _counters = after;
+        if (deltas.Count == 0)
+        {
+            return impacts;
+        }
+
+        var last = impacts[^1];
+        var tables = last.Tables.ToList();
+        foreach (var (_, delta) in deltas)
+        {
+            var index = tables.FindIndex(t => t.QualifiedName == delta.QualifiedName);
+            tables.Add(index < 0 ? delta : tables[index] with
+            {
+                Inserted = tables[index].Inserted + delta.Inserted,
+                Updated = tables[index].Updated + delta.Updated,
+                Deleted = tables[index].Deleted + delta.Deleted,
+            });
+            if (index >= 0)
+            {
+                tables.RemoveAt(index);
+            }
+        }
+
+        var note = "includes what deferred triggers wrote at the end of the change";
+        return [.. impacts.Take(impacts.Count - 1), last with { Tables = tables, Note = last.Note is null ? note : $"{last.Note}; {note}" }];
+    }
+
     /// <summary>SET LOCAL through set_config, so the value travels as a parameter.</summary>
     internal static NpgsqlBatchCommand SetLocal(string setting, TimeSpan value) => new("SELECT set_config($1, $2, true)")
     {

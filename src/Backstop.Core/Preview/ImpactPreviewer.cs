@@ -25,7 +25,7 @@ public static class ImpactPreviewer
                 impacts.Add(await meter.MeasureAsync(statement, cancellationToken));
             }
 
-            return impacts;
+            return await meter.FlushDeferredAsync(impacts, cancellationToken);
         }
         finally
         {

@@ -10,15 +10,17 @@ namespace Backstop.Core.Undo;
 /// </summary>
 internal static class DroppedColumnRestore
 {
-    public static async Task<(List<string> Statements, List<UndoConflict> Conflicts)> PlanAsync(NpgsqlConnection connection, Guid changeId, CancellationToken cancellationToken)
+    /// <returns>the statements, conflicts, and the tables whose every row the refill may update.</returns>
+    public static async Task<(List<string> Statements, List<UndoConflict> Conflicts, List<string> Refilled)> PlanAsync(NpgsqlConnection connection, Guid changeId, CancellationToken cancellationToken)
     {
         var statements = new List<string>();
         var conflicts = new List<UndoConflict>();
+        var refilled = new List<string>();
         await using (var exists = new NpgsqlCommand("SELECT to_regclass('backstop.dropped_columns') IS NOT NULL", connection))
         {
             if (await exists.ExecuteScalarAsync(cancellationToken) is not true)
             {
-                return (statements, conflicts);
+                return (statements, conflicts, refilled);
             }
         }
 
@@ -45,6 +47,7 @@ internal static class DroppedColumnRestore
             var match = string.Join(" AND ", reader.GetFieldValue<string[]>(7).Select(k => $"t.{PgIdentifier.Quote(k)} IS NOT DISTINCT FROM i.{PgIdentifier.Quote(k)}"));
 
             // The type and default are PostgreSQL's own text for them (format_type, pg_get_expr).
+            refilled.Add($"{reader.GetString(0)}.{reader.GetString(1)}");
             statements.Add($"ALTER TABLE {table} ADD COLUMN {column} {reader.GetString(3)}");
             statements.Add($"UPDATE {table} AS t SET {column} = i.{column} FROM {image} AS i WHERE {match}");
             if (!reader.IsDBNull(5))
@@ -58,6 +61,6 @@ internal static class DroppedColumnRestore
             }
         }
 
-        return (statements, conflicts);
+        return (statements, conflicts, refilled);
     }
 }

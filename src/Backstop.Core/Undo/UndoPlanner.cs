@@ -64,13 +64,11 @@ public static class UndoPlanner
             work[table.RelationId] = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
         }
 
-        // Columns the change dropped come back first, so that rows can be set back with them.
-        var (statements, columnConflicts) = await DroppedColumnRestore.PlanAsync(connection, changeId, cancellationToken);
-        foreach (var table in Enumerable.Reverse(ordered).Where(t => work[t.RelationId].Deletes > 0))
-        {
-            statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Delete() : new WholeRowUndoSql(table).Delete());
-        }
-
+        // Columns the change dropped come back first, so that rows can be set back with them. Then rows the change
+        // removed come back (parents first) and rows it modified are set back, and only then are the rows it created
+        // deleted (children first): when the change moved keys (UPDATE … SET id = id + 1000 with ON UPDATE CASCADE),
+        // the children point at the new keys until they are set back, and deleting those first would cascade.
+        var (statements, columnConflicts, refilled) = await DroppedColumnRestore.PlanAsync(connection, changeId, cancellationToken);
         foreach (var table in ordered.Where(t => work[t.RelationId].Reinserts > 0))
         {
             statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Reinsert() : new WholeRowUndoSql(table).Reinsert());
@@ -82,6 +80,11 @@ public static class UndoPlanner
             {
                 statements.Add(revert);
             }
+        }
+
+        foreach (var table in Enumerable.Reverse(ordered).Where(t => work[t.RelationId].Deletes > 0))
+        {
+            statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Delete() : new WholeRowUndoSql(table).Delete());
         }
 
         var conflicts = new List<UndoConflict>(columnConflicts);
@@ -104,7 +107,14 @@ public static class UndoPlanner
         }
 
         var script = statements.Count == 0 ? "" : string.Join(";\n", statements) + ";\n";
-        return new UndoPlan(script, conflicts, ordered.Select(t => t.QualifiedName).ToList());
+        var bounds = ordered.ToDictionary(t => t.QualifiedName, t => (Updated: work[t.RelationId].Reverts, Deleted: work[t.RelationId].Deletes), StringComparer.Ordinal);
+        foreach (var table in refilled)
+        {
+            // Filling a restored column updates every row of its table.
+            bounds[table] = (long.MaxValue, bounds.GetValueOrDefault(table).Deleted);
+        }
+
+        return new UndoPlan(script, conflicts, ordered.Select(t => t.QualifiedName).ToList()) { Bounds = bounds };
     }
 
     private static async Task<List<UndoTable>> ReadTablesAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)

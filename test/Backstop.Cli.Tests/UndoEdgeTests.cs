@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using Backstop.Testing;
+
+namespace Backstop.Cli.Tests;
+
+/// <summary>Undo edges found in review: moved keys with cascades, nested writes, new tables.</summary>
+public sealed class UndoEdgeTests : IDisposable
+{
+    private readonly CliWorkspace _workspace = new();
+
+    public void Dispose() => _workspace.Dispose();
+
+    [Fact]
+    public async Task Undo_of_moved_primary_keys_keeps_the_children_that_followed_them()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE parent (id int PRIMARY KEY, name text);
+            CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent ON UPDATE CASCADE ON DELETE CASCADE);
+            INSERT INTO parent VALUES (1, 'a'), (2, 'b');
+            INSERT INTO child VALUES (10, 1), (11, 1), (12, 2);
+            """);
+        const string state = "SELECT ('x' || left(md5((SELECT string_agg(p::text, '|' ORDER BY id) FROM parent p) || (SELECT string_agg(c::text, '|' ORDER BY id) FROM child c)), 15))::bit(60)::bigint";
+        var before = await PostgresSandbox.ScalarAsync(database, state);
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE parent SET id = id + 1000");
+
+        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(3, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM child"));
+        Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, state));
+    }
+
+    [Fact]
+    public async Task Undo_restores_the_first_image_when_a_row_trigger_rewrites_the_same_rows()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE acct (id int PRIMARY KEY, balance int NOT NULL, touched int NOT NULL DEFAULT 0);
+            CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                UPDATE acct SET touched = touched + 1 WHERE id = NEW.id;
+                RETURN NULL;
+            END $$;
+            -- Fires on withdrawals only, so the undo (a deposit back) does not fire it again.
+            CREATE TRIGGER acct_touch AFTER UPDATE ON acct FOR EACH ROW WHEN (NEW.balance < OLD.balance) EXECUTE FUNCTION touch();
+            INSERT INTO acct (id, balance) SELECT g, 100 FROM generate_series(1, 20) g;
+            """);
+        const string state = "SELECT ('x' || left(md5(string_agg(a::text, '|' ORDER BY id)), 15))::bit(60)::bigint FROM acct a";
+        var before = await PostgresSandbox.ScalarAsync(database, state);
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE acct SET balance = balance - 10 WHERE id <= 5");
+        Assert.True(change.ExitCode == 0, change.ToString());
+
+        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, state));
+    }
+
+    [Fact]
+    public async Task Writes_of_deferred_triggers_are_measured_captured_and_undone()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE dt (id int PRIMARY KEY, v int);
+            CREATE TABLE dt_side (id int PRIMARY KEY, note text);
+            CREATE FUNCTION dt_after() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM dt_side WHERE id = NEW.id; RETURN NULL; END $$;
+            CREATE CONSTRAINT TRIGGER dt_deferred AFTER UPDATE ON dt DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.v > OLD.v) EXECUTE FUNCTION dt_after();
+            INSERT INTO dt SELECT g, 1 FROM generate_series(1, 10) g;
+            INSERT INTO dt_side SELECT g, 'side ' || g FROM generate_series(1, 10) g;
+            """);
+
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE dt SET v = 2 WHERE id <= 3");
+        Assert.True(change.ExitCode == 0, change.ToString());
+        Assert.Contains("public.dt_side", change.Out, StringComparison.Ordinal);
+        Assert.Equal(7, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM dt_side"));
+
+        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(10, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM dt_side"));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM dt WHERE v = 2"));
+    }
+
+    [Fact]
+    public async Task Undo_stops_when_a_trigger_would_delete_rows_again_that_it_restores()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE dt (id int PRIMARY KEY, v int);
+            CREATE TABLE dt_side (id int PRIMARY KEY, note text);
+            CREATE FUNCTION dt_after() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM dt_side WHERE id = NEW.id; RETURN NULL; END $$;
+            CREATE TRIGGER dt_after AFTER UPDATE ON dt FOR EACH ROW EXECUTE FUNCTION dt_after();
+            INSERT INTO dt SELECT g, 1 FROM generate_series(1, 10) g;
+            INSERT INTO dt_side SELECT g, 'side ' || g FROM generate_series(1, 10) g;
+            """);
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE dt SET v = 2 WHERE id <= 3");
+
+        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+
+        Assert.Equal(1, undo.ExitCode);
+        Assert.Contains("would also change rows it did not capture", undo.Error, StringComparison.Ordinal);
+        Assert.Equal(3, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM dt WHERE v = 2"));
+        Assert.Equal(7, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM dt_side"));
+    }
+
+    [Fact]
+    public async Task Run_that_creates_a_table_and_fills_it_commits()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", "CREATE TABLE seed (id int PRIMARY KEY)");
+
+        var run = await _workspace.RunAsync("run", "-e", "dev", "-c", "CREATE TABLE fresh (id int PRIMARY KEY); INSERT INTO fresh SELECT generate_series(1, 10)");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(10, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM fresh"));
+    }
+
+    private static string ChangeId(CliResult result)
+    {
+        using var json = JsonDocument.Parse(result.Out);
+        return json.RootElement.GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture);
+    }
+}
