@@ -38,6 +38,18 @@ public sealed class DropColumnUndoTests : IDisposable
     }
 
     [Fact]
+    public async Task Drop_column_of_a_table_without_primary_key_is_refused_and_nothing_is_dropped()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", "CREATE TABLE dn (a int, x int); INSERT INTO dn VALUES (1, 10), (1, 20);");
+
+        var drop = await _workspace.RunAsync("run", "-e", "dev", "-c", "ALTER TABLE dn DROP COLUMN x");
+
+        Assert.Equal(1, drop.ExitCode);
+        Assert.Contains("no primary key", drop.Error, StringComparison.Ordinal);
+        Assert.Equal(30, await PostgresSandbox.ScalarAsync(database, "SELECT sum(x) FROM dn"));
+    }
+
+    [Fact]
     public async Task Drop_column_mixed_with_other_statements_is_refused_with_exit_2()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);

@@ -109,7 +109,7 @@ public sealed class TrashTests : IDisposable
         var id = json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var kept = await _workspace.RunAsync("purge", "-e", "dev", "--json");
-        var purged = await _workspace.RunAsync("purge", "-e", "dev", "--older-than", "0s", "--json");
+        var purged = await _workspace.RunAsync("purge", "-e", "dev", "--older-than", "0s", "--yes", "--json");
         var undo = await _workspace.RunAsync("undo", id);
 
         using (var keptJson = JsonDocument.Parse(kept.Out))
@@ -126,6 +126,43 @@ public sealed class TrashTests : IDisposable
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'backstop' AND c.relname LIKE 'img\\_%'"));
         Assert.Equal(1, undo.ExitCode);
         Assert.Contains("purged", undo.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Purge_drops_binned_tables_that_reference_each_other()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE ta (id int PRIMARY KEY, b int);
+            CREATE TABLE tb (id int PRIMARY KEY, a int REFERENCES ta);
+            ALTER TABLE ta ADD FOREIGN KEY (b) REFERENCES tb;
+            """);
+        Assert.Equal(0, (await _workspace.RunAsync("run", "-e", "dev", "-c", "DROP TABLE ta, tb")).ExitCode);
+
+        var purge = await _workspace.RunAsync("trash", "purge", "-e", "dev", "--older-than", "0s", "--yes");
+
+        Assert.True(purge.ExitCode == 0, purge.ToString());
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM backstop.trash"));
+    }
+
+    [Fact]
+    public async Task Undo_of_a_drop_on_production_needs_the_typed_confirmation_and_is_recorded()
+    {
+        var database = await _workspace.AddEnvironmentAsync("prod", "production", Schema);
+        var policy = await File.ReadAllTextAsync(_workspace.ConfigPath);
+        await File.WriteAllTextAsync(_workspace.ConfigPath, policy.Replace(
+            "  production:\n", "  production:\n    destructive_ddl: confirm\n    total_rows: confirm\n    table_fraction: confirm\n", StringComparison.Ordinal));
+        var drop = await _workspace.RunAsync("run", "-e", "prod", "--confirm", "prod", "--json", "-c", "DROP TABLE leads");
+        Assert.True(drop.ExitCode == 0, drop.ToString());
+        using var json = JsonDocument.Parse(drop.Out);
+        var id = json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var unconfirmed = await _workspace.RunAsync("undo", id);
+        var confirmed = await _workspace.RunAsync("undo", id, "--confirm", "prod", "--json");
+
+        Assert.Equal(4, unconfirmed.ExitCode);
+        Assert.True(confirmed.ExitCode == 0, confirmed.ToString());
+        Assert.Equal("leads", await TextAsync(database, "SELECT to_regclass('public.leads')::text"));
+        Assert.Contains("\"undoOf\": " + id, (await _workspace.RunAsync("changes", "--json")).Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -119,6 +119,9 @@ internal sealed class ChangeCapture
             await using var describe = new NpgsqlCommand(
                 """
                 SELECT c.oid, a.attnum, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+                   a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.refobjid = c.oid AND dep.refobjsubid = a.attnum
+                                                  AND dep.classid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')),
                        coalesce((SELECT array_agg(k.attname ORDER BY x.ordinality) FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY x(attnum, ordinality)
                                  JOIN pg_attribute k ON k.attrelid = c.oid AND k.attnum = x.attnum WHERE i.indrelid = c.oid AND i.indisprimary),
                                 (SELECT array_agg(k.attname ORDER BY k.attnum) FROM pg_attribute k
@@ -140,8 +143,24 @@ internal sealed class ChangeCapture
             var type = reader.GetString(2);
             var notNull = reader.GetBoolean(3);
             var defaultExpression = reader.IsDBNull(4) ? null : reader.GetString(4);
-            var keys = reader.GetFieldValue<string[]>(5);
+            var hasPrimaryKey = reader.GetBoolean(5);
+            var ownsSequence = reader.GetBoolean(6);
+            var keys = reader.GetFieldValue<string[]>(7);
             await reader.CloseAsync();
+
+            // Without a primary key, rows that differ only in the dropped column could not be told apart on the way
+            // back; a serial or identity column's sequence is dropped with it. Refuse rather than keep half of it.
+            if (!hasPrimaryKey)
+            {
+                throw new RecycleBin.RecycleBinException(
+                    $"{target} has no primary key, so the values of column {column} could not be put back on the right rows; nothing was dropped. Add a primary key first, or drop the column outside Backstop if you mean it");
+            }
+
+            if (ownsSequence)
+            {
+                throw new RecycleBin.RecycleBinException(
+                    $"column {column} of {target} owns a sequence (serial or identity), which PostgreSQL drops with it and undo could not bring back; nothing was dropped. Drop it outside Backstop if you mean it");
+            }
 
             var selected = string.Join(", ", keys.Append(column).Select(PgIdentifier.Quote));
             await using var copy = new NpgsqlCommand(

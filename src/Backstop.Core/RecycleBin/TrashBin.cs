@@ -268,7 +268,8 @@ public static class TrashBin
             {
                 var table = PgIdentifier.Quote(Schema, item.TrashName);
                 bytes += await ScalarAsync<long>(connection, "SELECT pg_total_relation_size(to_regclass(@name))", table, cancellationToken);
-                dropSql = $"DROP TABLE {table}";
+                // Foreign keys between tables in the bin (dropped together) must not stop the purge.
+                dropSql = $"DROP TABLE {table} CASCADE";
             }
 
             await using var drop = new NpgsqlCommand($"{dropSql}; DELETE FROM backstop.trash WHERE trash_id = @id", connection);
