@@ -166,6 +166,19 @@ public sealed class TrashTests : IDisposable
     }
 
     [Fact]
+    public async Task A_table_of_the_same_name_can_be_dropped_again_and_both_are_kept()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", "CREATE TABLE owner_t (id serial PRIMARY KEY, v text)");
+        Assert.Equal(0, (await _workspace.RunAsync("run", "-e", "dev", "-c", "DROP TABLE owner_t")).ExitCode);
+        await PostgresSandbox.ExecuteAsync(database, "CREATE TABLE owner_t (id serial PRIMARY KEY, v text)");
+
+        var again = await _workspace.RunAsync("run", "-e", "dev", "-c", "DROP TABLE owner_t");
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(2, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM backstop.trash WHERE original_name = 'owner_t'"));
+    }
+
+    [Fact]
     public async Task Purge_drops_binned_tables_for_good()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
@@ -176,7 +189,7 @@ public sealed class TrashTests : IDisposable
 
         Assert.Contains("Nothing in the recycle bin is that old", young.Out, StringComparison.Ordinal);
         Assert.True(purge.ExitCode == 0, purge.ToString());
-        Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'backstop_trash' AND c.relkind = 'r'"));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 'backstop\\_trash\\_%' AND c.relkind = 'r'"));
     }
 
     private static async Task<string?> TextAsync(string database, string sql)

@@ -37,8 +37,7 @@ internal static class CaptureSchema
             PRIMARY KEY (change_id, relid)
         );
 
-        -- The recycle bin: tables a change dropped, moved into backstop_trash under a recorded name.
-        CREATE SCHEMA IF NOT EXISTS backstop_trash;
+        -- The recycle bin: what a change dropped, each item kept in a schema of its own (backstop_trash_<id>).
         CREATE TABLE IF NOT EXISTS backstop.trash (
             trash_id text PRIMARY KEY,
             change_id uuid NOT NULL REFERENCES backstop.changes,
@@ -49,7 +48,8 @@ internal static class CaptureSchema
             foreign_keys jsonb NOT NULL DEFAULT '[]',
             dropped_at timestamptz NOT NULL DEFAULT now()
         );
-        -- 'table': trash_name is a table in backstop_trash; 'schema': trash_name is the renamed schema itself.
+        -- trash_name is the item's schema: for 'table' it holds the table under its own name; for 'schema' it is the
+        -- dropped schema itself, renamed.
         ALTER TABLE backstop.trash ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'table';
 
         -- Columns a change dropped: their definition, and their values by key in an image table of their own.

@@ -17,7 +17,7 @@ internal sealed record TableCounters(uint RelationId, string Schema, string Name
         FROM pg_stat_xact_user_tables s
         JOIN pg_class r ON r.oid = coalesce(pg_partition_root(s.relid), s.relid)
         JOIN pg_namespace n ON n.oid = r.relnamespace
-        WHERE (s.n_tup_ins > 0 OR s.n_tup_upd > 0 OR s.n_tup_del > 0) AND s.schemaname NOT IN ('backstop', 'backstop_trash')
+        WHERE (s.n_tup_ins > 0 OR s.n_tup_upd > 0 OR s.n_tup_del > 0) AND s.schemaname <> 'backstop' AND s.schemaname NOT LIKE 'backstop\_trash\_%'
         GROUP BY r.oid, n.nspname, r.relname
         """;
 

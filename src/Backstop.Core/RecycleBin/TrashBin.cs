@@ -7,13 +7,14 @@ using Npgsql;
 namespace Backstop.Core.RecycleBin;
 
 /// <summary>
-/// The recycle bin: a DROP TABLE run through Backstop moves the table into the <c>backstop_trash</c> schema under a
-/// recorded name instead of dropping it, with its data, indexes, constraints and triggers (ALTER TABLE … SET SCHEMA
-/// moves them all); foreign keys of other tables that pointed at it are recorded, dropped as CASCADE would, and
+/// The recycle bin: a DROP TABLE run through Backstop moves the table into a schema of its own,
+/// <c>backstop_trash_&lt;id&gt;</c>, instead of dropping it, with its data, indexes, constraints and triggers (ALTER TABLE …
+/// SET SCHEMA moves them all); foreign keys of other tables that pointed at it are recorded, dropped as CASCADE would, and
 /// re-created on restore.
 /// </summary>
 public static class TrashBin
 {
+    /// <summary>The prefix of the bin's schemas: one per item.</summary>
     public const string Schema = "backstop_trash";
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -81,11 +82,12 @@ public static class TrashBin
             }
 
             var trashId = Guid.CreateVersion7().ToString("N")[..16];
-            var trashName = $"{table.Name}_{trashId}";
-            trashName = trashName.Length <= 63 ? trashName : $"t_{trashId}";
+            // A schema of its own per item: the table keeps its name, and so do its indexes and owned sequences, which
+            // would collide in a shared bin schema the second time a table of the same name is dropped.
+            var trashName = $"{Schema}_{trashId}";
             var sql = string.Concat(foreignKeys.Select(fk => $"ALTER TABLE {PgIdentifier.Quote(fk.Schema, fk.Table)} DROP CONSTRAINT {PgIdentifier.Quote(fk.Name)}; "))
-                + $"ALTER TABLE {PgIdentifier.Quote(table.Schema, table.Name)} SET SCHEMA {PgIdentifier.Quote(Schema)}; "
-                + $"ALTER TABLE {PgIdentifier.Quote(Schema, table.Name)} RENAME TO {PgIdentifier.Quote(trashName)}; "
+                + $"CREATE SCHEMA {PgIdentifier.Quote(trashName)}; "
+                + $"ALTER TABLE {PgIdentifier.Quote(table.Schema, table.Name)} SET SCHEMA {PgIdentifier.Quote(trashName)}; "
                 + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, foreign_keys) VALUES (@id, @change, @schema, @name, @trash, @rows, @fks::jsonb)";
             await using var move = new NpgsqlCommand(sql, connection);
             move.Parameters.AddWithValue("id", trashId);
@@ -207,8 +209,8 @@ public static class TrashBin
             await ScalarAsync<string>(connection, "SELECT foreign_keys::text FROM backstop.trash WHERE trash_id = @name", trashId, cancellationToken), Json) ?? [];
         var moveBack = item.IsSchema
             ? $"ALTER SCHEMA {PgIdentifier.Quote(item.TrashName)} RENAME TO {PgIdentifier.Quote(item.OriginalSchema)}"
-            : $"ALTER TABLE {PgIdentifier.Quote(Schema, item.TrashName)} SET SCHEMA {PgIdentifier.Quote(item.OriginalSchema)}; " +
-              $"ALTER TABLE {PgIdentifier.Quote(item.OriginalSchema, item.TrashName)} RENAME TO {PgIdentifier.Quote(item.OriginalName)}";
+            : $"ALTER TABLE {PgIdentifier.Quote(item.TrashName, item.OriginalName)} SET SCHEMA {PgIdentifier.Quote(item.OriginalSchema)}; " +
+              $"DROP SCHEMA {PgIdentifier.Quote(item.TrashName)}";
         await using (var move = new NpgsqlCommand(moveBack, connection))
         {
             await move.ExecuteNonQueryAsync(cancellationToken);
@@ -258,20 +260,12 @@ public static class TrashBin
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var item in purged)
         {
-            string dropSql;
-            if (item.IsSchema)
-            {
-                bytes += await ScalarAsync<long>(connection, "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @name AND c.relkind IN ('r', 'm')", item.TrashName, cancellationToken);
-                dropSql = $"DROP SCHEMA {PgIdentifier.Quote(item.TrashName)} CASCADE";
-            }
-            else
-            {
-                var table = PgIdentifier.Quote(Schema, item.TrashName);
-                bytes += await ScalarAsync<long>(connection, "SELECT pg_total_relation_size(to_regclass(@name))", table, cancellationToken);
-                // Foreign keys between tables in the bin (dropped together) must not stop the purge.
-                dropSql = $"DROP TABLE {table} CASCADE";
-            }
-
+            // Every item is a schema of its own (a binned table's, or a dropped schema): size it, then drop it whole.
+            // CASCADE: foreign keys between tables binned together must not stop the purge.
+            bytes += await ScalarAsync<long>(connection,
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = @name AND c.relkind IN ('r', 'm')",
+                item.TrashName, cancellationToken);
+            var dropSql = $"DROP SCHEMA {PgIdentifier.Quote(item.TrashName)} CASCADE";
             await using var drop = new NpgsqlCommand($"{dropSql}; DELETE FROM backstop.trash WHERE trash_id = @id", connection);
             drop.Parameters.AddWithValue("id", item.TrashId);
             await drop.ExecuteNonQueryAsync(cancellationToken);
