@@ -102,82 +102,9 @@ internal sealed class ChangeCapture
         }
     }
 
-    /// <summary>
-    /// Before an ALTER TABLE … DROP COLUMN: copies each dropped column's values, by key (the primary key, else every
-    /// other column), and its definition, so that undo can add it back. The table is locked first, as the ALTER would.
-    /// </summary>
-    public async Task CaptureDroppedColumnsAsync(Guid changeId, Sql.Classification.RelationName target, IReadOnlyList<string> columns, CancellationToken cancellationToken)
-    {
-        var table = PgIdentifier.Quote(target.Schema, target.Name);
-        await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", _connection))
-        {
-            await lockTable.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        foreach (var column in columns)
-        {
-            await using var describe = new NpgsqlCommand(
-                """
-                SELECT c.oid, a.attnum, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
-                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
-                   a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.refobjid = c.oid AND dep.refobjsubid = a.attnum
-                                                  AND dep.classid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')),
-                       coalesce((SELECT array_agg(k.attname ORDER BY x.ordinality) FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY x(attnum, ordinality)
-                                 JOIN pg_attribute k ON k.attrelid = c.oid AND k.attnum = x.attnum WHERE i.indrelid = c.oid AND i.indisprimary),
-                                (SELECT array_agg(k.attname ORDER BY k.attnum) FROM pg_attribute k
-                                 WHERE k.attrelid = c.oid AND k.attnum > 0 AND NOT k.attisdropped AND k.attname <> a.attname))
-                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = @column AND NOT a.attisdropped
-                LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
-                WHERE c.oid = to_regclass(@table)
-                """, _connection);
-            describe.Parameters.AddWithValue("column", column);
-            describe.Parameters.AddWithValue("table", table);
-            await using var reader = await describe.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                continue; // DROP COLUMN IF EXISTS of a missing column, or PostgreSQL's own error follows
-            }
-
-            var relationId = reader.GetFieldValue<uint>(0);
-            var image = $"col_{changeId:N}_{relationId}_{reader.GetInt16(1)}";
-            var type = reader.GetString(2);
-            var notNull = reader.GetBoolean(3);
-            var defaultExpression = reader.IsDBNull(4) ? null : reader.GetString(4);
-            var hasPrimaryKey = reader.GetBoolean(5);
-            var ownsSequence = reader.GetBoolean(6);
-            var keys = reader.GetFieldValue<string[]>(7);
-            await reader.CloseAsync();
-
-            // Without a primary key, rows that differ only in the dropped column could not be told apart on the way
-            // back; a serial or identity column's sequence is dropped with it. Refuse rather than keep half of it.
-            if (!hasPrimaryKey)
-            {
-                throw new RecycleBin.RecycleBinException(
-                    $"{target} has no primary key, so the values of column {column} could not be put back on the right rows; nothing was dropped. Add a primary key first, or drop the column outside Backstop if you mean it");
-            }
-
-            if (ownsSequence)
-            {
-                throw new RecycleBin.RecycleBinException(
-                    $"column {column} of {target} owns a sequence (serial or identity), which PostgreSQL drops with it and undo could not bring back; nothing was dropped. Drop it outside Backstop if you mean it");
-            }
-
-            var selected = string.Join(", ", keys.Append(column).Select(PgIdentifier.Quote));
-            await using var copy = new NpgsqlCommand(
-                $"CREATE TABLE {PgIdentifier.Quote(CaptureSchema.Name, image)} AS SELECT {selected} FROM {table}; " +
-                "INSERT INTO backstop.dropped_columns (change_id, relid, column_name, column_type, not_null, default_expression, image_table, key_columns) " +
-                "VALUES (@change, @relid, @column, @type, @notnull, @default, @image, @keys)", _connection);
-            copy.Parameters.AddWithValue("change", changeId);
-            copy.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = relationId });
-            copy.Parameters.AddWithValue("column", column);
-            copy.Parameters.AddWithValue("type", type);
-            copy.Parameters.AddWithValue("notnull", notNull);
-            copy.Parameters.AddWithValue("default", (object?)defaultExpression ?? DBNull.Value);
-            copy.Parameters.AddWithValue("image", image);
-            copy.Parameters.AddWithValue("keys", keys);
-            await copy.ExecuteNonQueryAsync(cancellationToken);
-        }
-    }
+    /// <summary>Before an ALTER TABLE … DROP COLUMN: see <see cref="DroppedColumnCapture"/>.</summary>
+    public Task CaptureDroppedColumnsAsync(Guid changeId, Sql.Classification.RelationName target, IReadOnlyList<string> columns, CancellationToken cancellationToken) =>
+        DroppedColumnCapture.CaptureAsync(_connection, changeId, target, columns, cancellationToken);
 
     /// <summary>Drops the triggers and returns what each table captured.</summary>
     public async Task<IReadOnlyList<CapturedTable>> EndAsync(Guid changeId, CancellationToken cancellationToken)

@@ -118,7 +118,10 @@ public static class TrashBin
         return false;
     }
 
-    internal static async Task<List<TrashForeignKey>> ForeignKeysIntoAsync(NpgsqlConnection connection, uint table, uint[] dropped, CancellationToken cancellationToken)
+    internal static Task<List<TrashForeignKey>> ForeignKeysIntoAsync(NpgsqlConnection connection, uint table, uint[] dropped, CancellationToken cancellationToken) =>
+        Capture.CatalogText.ReadQualifiedAsync(connection, () => ReadForeignKeysIntoAsync(connection, table, dropped, cancellationToken), cancellationToken);
+
+    private static async Task<List<TrashForeignKey>> ReadForeignKeysIntoAsync(NpgsqlConnection connection, uint table, uint[] dropped, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
