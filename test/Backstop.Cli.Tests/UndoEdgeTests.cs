@@ -102,6 +102,27 @@ public sealed class UndoEdgeTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_that_moves_rows_between_partitions_is_captured_and_undone()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE pt (k int NOT NULL, id int NOT NULL, v text, PRIMARY KEY (k, id)) PARTITION BY RANGE (k);
+            CREATE TABLE pt_low PARTITION OF pt FOR VALUES FROM (0) TO (10);
+            CREATE TABLE pt_high PARTITION OF pt FOR VALUES FROM (10) TO (100);
+            INSERT INTO pt SELECT g % 10, g, 'v' || g FROM generate_series(1, 50) g;
+            """);
+        const string state = "SELECT ('x' || left(md5(string_agg(p::text, '|' ORDER BY k, id)), 15))::bit(60)::bigint FROM pt p";
+        var before = await PostgresSandbox.ScalarAsync(database, state);
+
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE pt SET k = k + 10 WHERE id <= 5");
+        Assert.True(change.ExitCode == 0, change.ToString());
+        Assert.Equal(5, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pt_high"));
+        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, state));
+    }
+
+    [Fact]
     public async Task Run_that_creates_a_table_and_fills_it_commits()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", "CREATE TABLE seed (id int PRIMARY KEY)");
