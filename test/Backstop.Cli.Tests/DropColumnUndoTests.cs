@@ -50,6 +50,37 @@ public sealed class DropColumnUndoTests : IDisposable
     }
 
     [Fact]
+    public async Task Drop_column_that_owns_a_sequence_is_refused_and_nothing_is_dropped()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", "CREATE TABLE ds (id int PRIMARY KEY, n serial); INSERT INTO ds (id) VALUES (1), (2);");
+
+        var drop = await _workspace.RunAsync("run", "-e", "dev", "-c", "ALTER TABLE ds DROP COLUMN n");
+
+        Assert.Equal(1, drop.ExitCode);
+        Assert.Contains("owns a sequence", drop.Error, StringComparison.Ordinal);
+        Assert.Equal(3, await PostgresSandbox.ScalarAsync(database, "SELECT sum(n) FROM ds"));
+    }
+
+    [Fact]
+    public async Task Undo_of_drop_column_restores_a_default_that_names_a_function_of_another_schema()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE SCHEMA util;
+            CREATE FUNCTION util.stage_default() RETURNS text LANGUAGE sql AS $$ SELECT 'fresh' $$;
+            CREATE TABLE leads (id int PRIMARY KEY, stage text DEFAULT util.stage_default());
+            INSERT INTO leads (id) SELECT generate_series(1, 5);
+            """);
+        var drop = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "ALTER TABLE leads DROP COLUMN stage");
+        using var json = JsonDocument.Parse(drop.Out);
+
+        var undo = await _workspace.RunAsync("undo", json.RootElement.GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture));
+        await PostgresSandbox.ExecuteAsync(database, "INSERT INTO leads (id) VALUES (6)");
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(6, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM leads WHERE stage = 'fresh'"));
+    }
+
+    [Fact]
     public async Task Drop_column_mixed_with_other_statements_is_refused_with_exit_2()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
