@@ -151,8 +151,6 @@ internal sealed class ChangeCapture
         }).ToList();
     }
 
-    public string Role => _role;
-
     internal static string ImageTableName(Guid changeId, uint relationId) => $"img_{changeId:N}_{relationId}";
 
     private static string TriggerName(string @event) => "backstop_capture_" + @event.ToLowerInvariant();
