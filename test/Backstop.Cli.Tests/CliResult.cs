@@ -4,5 +4,15 @@ internal sealed record CliResult(int ExitCode, string Out, string Error)
 {
     public string All => Out + Error;
 
+    /// <summary>The "changeId" of a `run --json` or `undo --json`, as the next command takes it.</summary>
+    public string ChangeId
+    {
+        get
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(Out);
+            return json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
 }

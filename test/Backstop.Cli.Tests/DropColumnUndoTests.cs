@@ -28,8 +28,7 @@ public sealed class DropColumnUndoTests : IDisposable
 
         var drop = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "ALTER TABLE leads DROP COLUMN stage");
         Assert.True(drop.ExitCode == 0, drop.ToString());
-        using var json = JsonDocument.Parse(drop.Out);
-        var undo = await _workspace.RunAsync("undo", json.RootElement.GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture));
+        var undo = await _workspace.RunAsync("undo", drop.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, Stages));
@@ -71,9 +70,8 @@ public sealed class DropColumnUndoTests : IDisposable
             INSERT INTO leads (id) SELECT generate_series(1, 5);
             """);
         var drop = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "ALTER TABLE leads DROP COLUMN stage");
-        using var json = JsonDocument.Parse(drop.Out);
 
-        var undo = await _workspace.RunAsync("undo", json.RootElement.GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture));
+        var undo = await _workspace.RunAsync("undo", drop.ChangeId);
         await PostgresSandbox.ExecuteAsync(database, "INSERT INTO leads (id) VALUES (6)");
 
         Assert.True(undo.ExitCode == 0, undo.ToString());

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Npgsql;
+using Backstop.Testing;
 
 namespace Backstop.Cli.Tests;
 
@@ -36,12 +36,12 @@ public sealed class TrashSchemaTests : IDisposable
     public async Task Drop_schema_cascade_goes_to_the_bin_and_restore_brings_back_everything_in_it_and_the_foreign_keys_into_it()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
-        var before = await TextAsync(database, Catalog);
+        var before = await PostgresSandbox.TextAsync(database, Catalog);
 
         var drop = await _workspace.RunAsync("run", "-e", "dev", "-c", "DROP SCHEMA crm CASCADE");
         Assert.True(drop.ExitCode == 0, drop.ToString());
-        Assert.Null(await TextAsync(database, "SELECT to_regnamespace('crm')::text"));
-        Assert.Null(await TextAsync(database, "SELECT conname::text FROM pg_constraint WHERE conname = 'invoices_customer'"));
+        Assert.Null(await PostgresSandbox.TextAsync(database, "SELECT to_regnamespace('crm')::text"));
+        Assert.Null(await PostgresSandbox.TextAsync(database, "SELECT conname::text FROM pg_constraint WHERE conname = 'invoices_customer'"));
         var list = await _workspace.RunAsync("trash", "list", "-e", "dev", "--json");
         using var items = JsonDocument.Parse(list.Out);
         var item = items.RootElement.GetProperty("items").EnumerateArray().Single();
@@ -50,14 +50,6 @@ public sealed class TrashSchemaTests : IDisposable
         var restore = await _workspace.RunAsync("trash", "restore", item.GetProperty("id").GetString()!, "-e", "dev");
 
         Assert.True(restore.ExitCode == 0, restore.ToString());
-        Assert.Equal(before, await TextAsync(database, Catalog));
-    }
-
-    private static async Task<string?> TextAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync() as string;
+        Assert.Equal(before, await PostgresSandbox.TextAsync(database, Catalog));
     }
 }

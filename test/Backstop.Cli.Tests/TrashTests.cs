@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Backstop.Testing;
-using Npgsql;
 
 namespace Backstop.Cli.Tests;
 
@@ -37,12 +36,12 @@ public sealed class TrashTests : IDisposable
     public async Task Drop_table_goes_to_the_bin_and_restore_brings_back_data_indexes_constraints_triggers_and_foreign_keys()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
-        var before = await TextAsync(database, Catalog);
+        var before = await PostgresSandbox.TextAsync(database, Catalog);
 
         var drop = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DROP TABLE users CASCADE");
         Assert.True(drop.ExitCode == 0, drop.ToString());
-        Assert.Null(await TextAsync(database, "SELECT to_regclass('public.users')::text"));
-        Assert.Null(await TextAsync(database, "SELECT conname::text FROM pg_constraint WHERE conname = 'leads_user'"));
+        Assert.Null(await PostgresSandbox.TextAsync(database, "SELECT to_regclass('public.users')::text"));
+        Assert.Null(await PostgresSandbox.TextAsync(database, "SELECT conname::text FROM pg_constraint WHERE conname = 'leads_user'"));
         var list = await _workspace.RunAsync("trash", "list", "-e", "dev", "--json");
         using var items = JsonDocument.Parse(list.Out);
         var item = items.RootElement.GetProperty("items").EnumerateArray().Single();
@@ -51,7 +50,7 @@ public sealed class TrashTests : IDisposable
         var restore = await _workspace.RunAsync("trash", "restore", item.GetProperty("id").GetString()!, "-e", "dev");
 
         Assert.True(restore.ExitCode == 0, restore.ToString());
-        Assert.Equal(before, await TextAsync(database, Catalog));
+        Assert.Equal(before, await PostgresSandbox.TextAsync(database, Catalog));
         Assert.Contains("references leads leads_user FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE true", before, StringComparison.Ordinal);
         var emptied = await _workspace.RunAsync("trash", "list", "-e", "dev");
         Assert.Contains("empty", emptied.Out, StringComparison.Ordinal);
@@ -83,21 +82,20 @@ public sealed class TrashTests : IDisposable
 
         Assert.Equal(1, drop.ExitCode);
         Assert.Contains("2BP01", drop.Error, StringComparison.Ordinal);
-        Assert.Equal("users", await TextAsync(database, "SELECT to_regclass('public.users')::text"));
+        Assert.Equal("users", await PostgresSandbox.TextAsync(database, "SELECT to_regclass('public.users')::text"));
     }
 
     [Fact]
     public async Task Undo_of_a_drop_table_restores_it_from_the_bin()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
-        var before = await TextAsync(database, Catalog);
+        var before = await PostgresSandbox.TextAsync(database, Catalog);
         var drop = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DROP TABLE IF EXISTS users, no_such_table CASCADE");
-        using var json = JsonDocument.Parse(drop.Out);
 
-        var undo = await _workspace.RunAsync("undo", json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var undo = await _workspace.RunAsync("undo", drop.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
-        Assert.Equal(before, await TextAsync(database, Catalog));
+        Assert.Equal(before, await PostgresSandbox.TextAsync(database, Catalog));
     }
 
     [Fact]
@@ -105,8 +103,7 @@ public sealed class TrashTests : IDisposable
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
         var update = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE users SET age = 1 WHERE id <= 10");
-        using var json = JsonDocument.Parse(update.Out);
-        var id = json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = update.ChangeId;
 
         var kept = await _workspace.RunAsync("purge", "-e", "dev", "--json");
         var purged = await _workspace.RunAsync("purge", "-e", "dev", "--older-than", "0s", "--yes", "--json");
@@ -153,15 +150,14 @@ public sealed class TrashTests : IDisposable
             "  production:\n", "  production:\n    destructive_ddl: confirm\n    total_rows: confirm\n    table_fraction: confirm\n", StringComparison.Ordinal));
         var drop = await _workspace.RunAsync("run", "-e", "prod", "--confirm", "prod", "--json", "-c", "DROP TABLE leads");
         Assert.True(drop.ExitCode == 0, drop.ToString());
-        using var json = JsonDocument.Parse(drop.Out);
-        var id = json.RootElement.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = drop.ChangeId;
 
         var unconfirmed = await _workspace.RunAsync("undo", id);
         var confirmed = await _workspace.RunAsync("undo", id, "--confirm", "prod", "--json");
 
         Assert.Equal(4, unconfirmed.ExitCode);
         Assert.True(confirmed.ExitCode == 0, confirmed.ToString());
-        Assert.Equal("leads", await TextAsync(database, "SELECT to_regclass('public.leads')::text"));
+        Assert.Equal("leads", await PostgresSandbox.TextAsync(database, "SELECT to_regclass('public.leads')::text"));
         Assert.Contains("\"undoOf\": " + id, (await _workspace.RunAsync("changes", "--json")).Out, StringComparison.Ordinal);
     }
 
@@ -190,13 +186,5 @@ public sealed class TrashTests : IDisposable
         Assert.Contains("Nothing in the recycle bin is that old", young.Out, StringComparison.Ordinal);
         Assert.True(purge.ExitCode == 0, purge.ToString());
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 'backstop\\_trash\\_%' AND c.relkind = 'r'"));
-    }
-
-    private static async Task<string?> TextAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync() as string;
     }
 }

@@ -24,7 +24,7 @@ public sealed class UndoEdgeTests : IDisposable
         var before = await PostgresSandbox.ScalarAsync(database, state);
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE parent SET id = id + 1000");
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+        var undo = await _workspace.RunAsync("undo", change.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(3, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM child"));
@@ -50,7 +50,7 @@ public sealed class UndoEdgeTests : IDisposable
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE acct SET balance = balance - 10 WHERE id <= 5");
         Assert.True(change.ExitCode == 0, change.ToString());
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+        var undo = await _workspace.RunAsync("undo", change.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, state));
@@ -73,7 +73,7 @@ public sealed class UndoEdgeTests : IDisposable
         Assert.Contains("public.dt_side", change.Out, StringComparison.Ordinal);
         Assert.Equal(7, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM dt_side"));
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+        var undo = await _workspace.RunAsync("undo", change.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(10, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM dt_side"));
@@ -93,7 +93,7 @@ public sealed class UndoEdgeTests : IDisposable
             """);
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE dt SET v = 2 WHERE id <= 3");
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+        var undo = await _workspace.RunAsync("undo", change.ChangeId);
 
         Assert.Equal(1, undo.ExitCode);
         Assert.Contains("would also change rows it did not capture", undo.Error, StringComparison.Ordinal);
@@ -116,7 +116,7 @@ public sealed class UndoEdgeTests : IDisposable
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE pt SET k = k + 10 WHERE id <= 5");
         Assert.True(change.ExitCode == 0, change.ToString());
         Assert.Equal(5, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pt_high"));
-        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+        var undo = await _workspace.RunAsync("undo", change.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, state));
@@ -131,11 +131,5 @@ public sealed class UndoEdgeTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(10, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM fresh"));
-    }
-
-    private static string ChangeId(CliResult result)
-    {
-        using var json = JsonDocument.Parse(result.Out);
-        return json.RootElement.GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture);
     }
 }

@@ -38,7 +38,7 @@ public sealed class UndoTests : IDisposable
         var delete = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DELETE FROM users WHERE id = 1");
         Assert.True(delete.ExitCode == 0, delete.ToString());
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM conversations WHERE lead_id <= 300"));
-        var changeId = ChangeId(delete);
+        var changeId = delete.ChangeId;
 
         var undo = await _workspace.RunAsync("undo", changeId, "--json");
 
@@ -62,7 +62,7 @@ public sealed class UndoTests : IDisposable
         Assert.True(truncate.ExitCode == 0, truncate.ToString());
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM conversations"));
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(truncate));
+        var undo = await _workspace.RunAsync("undo", truncate.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(before, await HashesAsync(database));
@@ -74,10 +74,10 @@ public sealed class UndoTests : IDisposable
         var database = await _workspace.AddEnvironmentAsync("dev", "development", TenantSchema);
         var delete = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DELETE FROM users WHERE id = 1");
         var afterDelete = await HashesAsync(database);
-        var undo = await _workspace.RunAsync("undo", ChangeId(delete), "--json");
+        var undo = await _workspace.RunAsync("undo", delete.ChangeId, "--json");
 
-        var redo = await _workspace.RunAsync("undo", ChangeId(undo), "--json");
-        var again = await _workspace.RunAsync("undo", ChangeId(delete));
+        var redo = await _workspace.RunAsync("undo", undo.ChangeId, "--json");
+        var again = await _workspace.RunAsync("undo", delete.ChangeId);
 
         Assert.True(redo.ExitCode == 0, redo.ToString());
         Assert.Equal(afterDelete, await HashesAsync(database));
@@ -95,7 +95,7 @@ public sealed class UndoTests : IDisposable
         // Fifty later writes from another connection, to rows the change touched.
         await PostgresSandbox.ExecuteAsync(database, "UPDATE orders SET note = 'refunded later' WHERE id % 100 = 0");
 
-        var stopped = await _workspace.RunAsync("undo", ChangeId(update), "--json");
+        var stopped = await _workspace.RunAsync("undo", update.ChangeId, "--json");
 
         Assert.Equal(5, stopped.ExitCode);
         using (var json = JsonDocument.Parse(stopped.Out))
@@ -108,7 +108,7 @@ public sealed class UndoTests : IDisposable
 
         Assert.Equal(5000, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM orders WHERE is_deleted"));
 
-        var skipped = await _workspace.RunAsync("undo", ChangeId(update), "--skip-conflicts");
+        var skipped = await _workspace.RunAsync("undo", update.ChangeId, "--skip-conflicts");
 
         Assert.True(skipped.ExitCode == 0, skipped.ToString());
         Assert.Equal(50, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM orders WHERE is_deleted"));
@@ -124,8 +124,8 @@ public sealed class UndoTests : IDisposable
         var delete = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DELETE FROM orders WHERE id = 42");
         await PostgresSandbox.ExecuteAsync(database, "INSERT INTO orders (id, note) VALUES (42, 'someone else')");
 
-        var undoInsert = await _workspace.RunAsync("undo", ChangeId(insert));
-        var undoDelete = await _workspace.RunAsync("undo", ChangeId(delete), "--json");
+        var undoInsert = await _workspace.RunAsync("undo", insert.ChangeId);
+        var undoDelete = await _workspace.RunAsync("undo", delete.ChangeId, "--json");
 
         Assert.True(undoInsert.ExitCode == 0, undoInsert.ToString());
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM orders WHERE id > 6000"));
@@ -146,7 +146,7 @@ public sealed class UndoTests : IDisposable
         var update = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE events SET n = n + 10 WHERE kind = 'a'; DELETE FROM events WHERE kind = 'b' AND n = 2");
         Assert.True(update.ExitCode == 0, update.ToString());
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(update));
+        var undo = await _workspace.RunAsync("undo", update.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, multiset));
@@ -162,7 +162,7 @@ public sealed class UndoTests : IDisposable
         var update = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE events SET n = n * 100");
         await PostgresSandbox.ExecuteAsync(database, "UPDATE events SET kind = 'changed later' WHERE n = 300");
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(update), "--json");
+        var undo = await _workspace.RunAsync("undo", update.ChangeId, "--json");
 
         Assert.Equal(5, undo.ExitCode);
         Assert.Contains("0 of the 1 copies the change added are left", undo.Out, StringComparison.Ordinal);
@@ -176,7 +176,7 @@ public sealed class UndoTests : IDisposable
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c",
             "ALTER TABLE orders ADD COLUMN region text; UPDATE orders SET region = 'eu' WHERE id <= 100; DELETE FROM orders WHERE id > 4990");
         Assert.True(change.ExitCode == 0, change.ToString());
-        var undo = await _workspace.RunAsync("undo", ChangeId(change));
+        var undo = await _workspace.RunAsync("undo", change.ChangeId);
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(5000, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM orders"));
@@ -189,16 +189,10 @@ public sealed class UndoTests : IDisposable
         await _workspace.AddEnvironmentAsync("prod", "production", TenantSchema);
         var denied = await _workspace.RunAsync("run", "-e", "prod", "--json", "-c", "DELETE FROM orders");
 
-        var undo = await _workspace.RunAsync("undo", ChangeId(denied));
+        var undo = await _workspace.RunAsync("undo", denied.ChangeId);
 
         Assert.Equal(2, undo.ExitCode);
         Assert.Contains("was not committed", undo.Error, StringComparison.Ordinal);
-    }
-
-    private static string ChangeId(CliResult result)
-    {
-        using var json = JsonDocument.Parse(result.Out);
-        return json.RootElement.GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>Each table's content, row by row in key order, as one hash.</summary>
