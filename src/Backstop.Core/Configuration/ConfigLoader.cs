@@ -13,7 +13,9 @@ public static class ConfigLoader
     public const string PathVariable = "BACKSTOP_CONFIG";
 
     private static readonly string[] TopLevelKeys = ["environments", "policies"];
-    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity"];
+    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr"];
+    private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
+    private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
     private static readonly string[] IdentityKeys = ["system_identifier", "database", "host", "port"];
 
     /// <summary>Where the configuration is: <c>--config</c>, else <c>BACKSTOP_CONFIG</c>, else backstop.yaml in the working directory.</summary>
@@ -137,6 +139,12 @@ public static class ConfigLoader
                 case "identity":
                     environment = environment with { Identity = ReadIdentity(read, value) };
                     break;
+                case "backup":
+                    environment = environment with { Backup = ReadBackup(read, value) };
+                    break;
+                case "pitr":
+                    environment = environment with { Pitr = ReadPitr(read, value) };
+                    break;
             }
         }
 
@@ -144,6 +152,42 @@ public static class ConfigLoader
         {
             Url = url ?? throw read.Error(node, $"environment '{name}' has no 'url'"),
             Tier = tier ?? throw read.Error(node, $"environment '{name}' has no 'tier' (production, staging or development)"),
+        };
+    }
+
+    private static BackupSettings ReadBackup(YamlReader read, YamlNode node)
+    {
+        var settings = BackupSettings.Default;
+        foreach (var (key, value) in read.Entries(read.Mapping(node, "backup"), "backup", BackupKeys))
+        {
+            settings = key switch
+            {
+                "repository" => settings with { Repository = read.Scalar(value, key) },
+                "jobs" => settings with { Jobs = (int)Math.Min(read.Long(value, key, 1), 64) },
+                "compression" => settings with { Compression = ReadCompression(read, value) },
+                "keep" => settings with { Keep = (int)Math.Min(read.Long(value, key, 1), int.MaxValue) },
+                "max_age" => settings with { MaxAge = read.Duration(value, key) },
+                _ => settings with { ProvenWithin = read.Duration(value, key) },
+            };
+        }
+
+        return settings;
+    }
+
+    private static int ReadCompression(YamlReader read, YamlNode value)
+    {
+        var level = read.Long(value, "compression", 0);
+        return level <= 9 ? (int)level : throw read.Error(value, $"'compression' is {level}; use 0 (none) to 9 (smallest)");
+    }
+
+    private static PitrSettings ReadPitr(YamlReader read, YamlNode node)
+    {
+        var values = read.Entries(read.Mapping(node, "pitr"), "pitr", PitrKeys).ToDictionary(e => e.Key, e => read.Scalar(e.Value, e.Key), StringComparer.Ordinal);
+        return new PitrSettings
+        {
+            DataDirectory = values.GetValueOrDefault("pgdata") ?? throw read.Error(node, "pitr has no 'pgdata' (the cluster's data directory); `backstop pitr enable -e ENV --pgdata PATH` writes it"),
+            Repository = values.GetValueOrDefault("repository"),
+            Stanza = values.GetValueOrDefault("stanza"),
         };
     }
 

@@ -24,6 +24,11 @@ public sealed record EnvironmentConfig
     /// <summary>How long before-images and recycle-bin tables are kept (default 30 days); <c>backstop purge</c> removes older ones.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
 
+    public BackupSettings Backup { get; init; } = BackupSettings.Default;
+
+    /// <summary>Null until <c>backstop pitr enable</c> sets point-in-time recovery up.</summary>
+    public PitrSettings? Pitr { get; init; }
+
     /// <summary>Recorded by <c>env add</c>; null if it has not been recorded.</summary>
     public ServerIdentity? Identity { get; init; }
 }

@@ -189,6 +189,49 @@ public sealed class PgUrl
         return builder.ConnectionString;
     }
 
+    private static readonly Dictionary<string, string> LibpqVariables = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["sslmode"] = "PGSSLMODE",
+        ["application_name"] = "PGAPPNAME",
+        ["connect_timeout"] = "PGCONNECT_TIMEOUT",
+        ["target_session_attrs"] = "PGTARGETSESSIONATTRS",
+        ["options"] = "PGOPTIONS",
+        ["sslrootcert"] = "PGSSLROOTCERT",
+        ["sslcert"] = "PGSSLCERT",
+        ["sslkey"] = "PGSSLKEY",
+    };
+
+    /// <summary>
+    /// The URL as libpq environment variables (docs: "libpq → Environment Variables"), for PostgreSQL's own programs
+    /// (pg_dump, pg_restore, pg_amcheck, psql). The password goes in <c>PGPASSWORD</c> of the child process only,
+    /// never on its command line, where any user of the machine could read it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ToLibpqEnvironment()
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PGHOST"] = Host,
+            ["PGPORT"] = Port.ToString(CultureInfo.InvariantCulture),
+            ["PGDATABASE"] = Database,
+        };
+        if (User is not null)
+        {
+            variables["PGUSER"] = User;
+        }
+
+        if (_password is not null)
+        {
+            variables["PGPASSWORD"] = _password;
+        }
+
+        foreach (var (key, value) in _parameters)
+        {
+            variables[LibpqVariables[key]] = value;
+        }
+
+        return variables;
+    }
+
     /// <summary>The same server and credentials, another database.</summary>
     public PgUrl WithDatabase(string database) => new(Host, Port, database, User, _password, _parameters);
 
