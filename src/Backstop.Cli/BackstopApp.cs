@@ -42,6 +42,7 @@ internal static class BackstopApp
         root.Add(UndoCommand.Create(host));
         root.Add(TrashCommand.Create(host));
         root.Add(PurgeCommand.Create(host));
+        root.Add(BackupCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };
@@ -101,7 +102,7 @@ internal static class BackstopApp
     {
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
-        OperationCanceledException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException => ExitCodes.RuntimeError,
+        OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException => ExitCodes.RuntimeError,
         _ => null,
     };
 }

@@ -76,7 +76,7 @@ public static class Fingerprinter
     private static readonly string ObjectsQuery = $"""
         SELECT 'indexes', count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {UserRelations}
         UNION ALL
-        SELECT 'constraints ' || co.contype, count(*) FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE {UserRelations} GROUP BY co.contype
+        SELECT 'constraints ' || co.contype::text, count(*) FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE {UserRelations} GROUP BY co.contype
         UNION ALL
         SELECT 'triggers', count(*) FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT tg.tgisinternal AND {UserRelations}
         UNION ALL
@@ -90,14 +90,14 @@ public static class Fingerprinter
         SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'S' AND {UserRelations}
           AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-        ORDER BY 1 COLLATE "C", 2 COLLATE "C"
+        ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C"
         """;
 
     private static readonly string NotValidQuery = $"""
         SELECT n.nspname || '.' || coalesce(c.relname, '') || '.' || co.conname
         FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace LEFT JOIN pg_class c ON c.oid = co.conrelid
         WHERE NOT co.convalidated AND {UserRelations}
-        ORDER BY 1 COLLATE "C"
+        ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C", co.conname COLLATE "C"
         """;
 
     public static async Task<DatabaseFingerprint> TakeAsync(NpgsqlConnection connection, IProgress<string>? progress, CancellationToken cancellationToken) =>

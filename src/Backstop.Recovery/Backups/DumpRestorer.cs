@@ -1,0 +1,60 @@
+using System.Globalization;
+using Backstop.Postgres;
+using Backstop.Postgres.Connections;
+using Backstop.Postgres.Tools;
+using Npgsql;
+
+namespace Backstop.Recovery.Backups;
+
+/// <summary>Restores a backup's dump into a database with pg_restore (parallel jobs), creating the database when it does not exist.</summary>
+public static class DumpRestorer
+{
+    /// <summary>Runs roles.sql against a cluster Backstop owns (a sandbox): roles that exist already are left as they are.</summary>
+    public static async Task CreateRolesAsync(string backupDirectory, PgUrl maintenance, CancellationToken cancellationToken)
+    {
+        var roles = Path.Combine(backupDirectory, "roles.sql");
+        if (!File.Exists(roles))
+        {
+            return;
+        }
+
+        // Without ON_ERROR_STOP: "role already exists" for the bootstrap superuser is expected and harmless.
+        await ClientTool.RunAsync("psql", ["-X", "-q", "--no-password", "-f", roles], maintenance, cancellationToken: cancellationToken);
+    }
+
+    public static async Task CreateDatabaseAsync(PgUrl maintenance, string database, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(maintenance.ToConnectionString());
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {PgIdentifier.Quote(database)} TEMPLATE template0", connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <param name="clean">drop the objects of the dump first (<c>--clean --if-exists</c>): for a restore over a database that holds them.</param>
+    /// <param name="owners">give objects their owners and grants back; false: objects belong to the restoring user.</param>
+    public static async Task RestoreAsync(string backupDirectory, PgUrl target, int jobs, bool clean, bool owners, Action<string>? onLine, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string>
+        {
+            "--jobs", jobs.ToString(CultureInfo.InvariantCulture), "--exit-on-error", "--no-password", "--verbose", "--dbname", target.Database,
+        };
+        if (clean)
+        {
+            arguments.AddRange(["--clean", "--if-exists"]);
+        }
+
+        if (!owners)
+        {
+            arguments.AddRange(["--no-owner", "--no-privileges"]);
+        }
+
+        arguments.Add(Path.Combine(backupDirectory, "dump"));
+        var result = await ClientTool.RunAsync("pg_restore", arguments, target, onLine, cancellationToken);
+        if (!result.Succeeded)
+        {
+            var errors = result.Errors.Split('\n').Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).TakeLast(4);
+            var summary = string.Join(" | ", errors.Select(e => e.Trim()));
+            throw new BackupException($"pg_restore failed (exit {result.ExitCode}): {(summary.Length > 0 ? summary : result.ErrorSummary())}");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Backstop.Postgres.Connections;
+using Backstop.Postgres.Sandbox;
+using Backstop.Recovery.Catalog;
+using Backstop.Recovery.Drills;
+using Npgsql;
+
+namespace Backstop.Recovery.Backups;
+
+/// <summary>What a drill found.</summary>
+public sealed record DrillResult(DrillEntry Entry, IReadOnlyList<DrillFailure> Failures, string? SandboxUrl)
+{
+    public bool Passed => Failures.Count == 0;
+}
+
+/// <summary>
+/// <c>backstop backup verify</c>, the restore drill: the manifest's checksums, a restore with pg_restore into a
+/// sandbox cluster, every table's row count and fingerprint against those taken in the backup's snapshot, sequences,
+/// large objects and schema objects, pg_amcheck on every table and index, and constraints valid. The outcome is
+/// recorded in the catalog either way; only a passed drill proves a backup.
+/// </summary>
+public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
+{
+    public async Task<DrillResult> RunAsync(BackupEntry backup, int jobs, bool keepSandbox, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var started = clock.GetUtcNow();
+        var durations = new Dictionary<string, double>(StringComparer.Ordinal);
+        var failures = new List<DrillFailure>();
+        SandboxCluster? sandbox = null;
+        string? sandboxUrl = null;
+        try
+        {
+            var manifest = await StepAsync("manifest", durations, progress, async () =>
+            {
+                if (!Directory.Exists(backup.Path))
+                {
+                    failures.Add(new("manifest", backup.Path, "the backup's directory is missing"));
+                    return null;
+                }
+
+                BackupManifest read;
+                try
+                {
+                    read = BackupManifest.Read(backup.Path);
+                }
+                catch (BackupException e)
+                {
+                    failures.Add(new("manifest", BackupManifest.FileName, e.Message));
+                    return null;
+                }
+
+                failures.AddRange(await ManifestCheck.CheckAsync(backup.Path, read, cancellationToken));
+                return read;
+            });
+
+            if (manifest is not null && failures.Count == 0)
+            {
+                sandbox = await StepAsync("sandbox", durations, progress, () => SandboxCluster.StartAsync(new SandboxOptions { Name = $"drill-{backup.Id}-{Guid.NewGuid().ToString("N")[..4]}" }, null, cancellationToken));
+                var maintenance = PgUrl.Parse(sandbox.Url);
+                var target = maintenance.WithDatabase(manifest.Database);
+                sandboxUrl = target.ToString();
+                var restored = await StepAsync("restore", durations, progress, async () =>
+                {
+                    try
+                    {
+                        if (manifest.RolesIncluded)
+                        {
+                            await DumpRestorer.CreateRolesAsync(backup.Path, maintenance, cancellationToken);
+                        }
+
+                        await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken);
+                        await DumpRestorer.RestoreAsync(backup.Path, target, jobs, clean: false, owners: manifest.RolesIncluded, null, cancellationToken);
+                        return true;
+                    }
+                    catch (BackupException e)
+                    {
+                        failures.Add(new("restore", "dump", e.Message));
+                        return false;
+                    }
+                });
+
+                if (restored)
+                {
+                    await StepAsync("data", durations, progress, async () =>
+                    {
+                        await using var connection = new NpgsqlConnection(target.ToConnectionString());
+                        await connection.OpenAsync(cancellationToken);
+                        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+                        var actual = await Fingerprinter.TakeAsync(connection, null, cancellationToken);
+                        failures.AddRange(DrillChecks.Compare(manifest.Fingerprint, actual));
+                        return true;
+                    });
+                    await StepAsync("amcheck", durations, progress, async () =>
+                    {
+                        failures.AddRange(await DrillChecks.AmCheckAsync(target, jobs, cancellationToken));
+                        return true;
+                    });
+                }
+            }
+        }
+        finally
+        {
+            if (sandbox is not null && !keepSandbox)
+            {
+                await sandbox.StopAsync(CancellationToken.None);
+                sandboxUrl = null;
+            }
+        }
+
+        var first = failures.FirstOrDefault();
+        var entry = new DrillEntry
+        {
+            Environment = backup.Environment,
+            BackupId = backup.Id,
+            Kind = "logical",
+            StartedAt = started,
+            FinishedAt = clock.GetUtcNow(),
+            Passed = failures.Count == 0,
+            FailedCheck = first?.Check,
+            FailedObject = first?.Object,
+            Message = failures.Count == 0 ? null : string.Join("; ", failures.Take(10).Select(f => f.ToString())),
+            Durations = JsonSerializer.Serialize(durations),
+        };
+        entry = entry with { Id = await catalog.AddDrillAsync(entry, CancellationToken.None) };
+        return new DrillResult(entry, failures, sandboxUrl);
+    }
+
+    private static async Task<T> StepAsync<T>(string name, Dictionary<string, double> durations, IProgress<string>? progress, Func<Task<T>> step)
+    {
+        progress?.Report(name);
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            return await step();
+        }
+        finally
+        {
+            durations[name] = Math.Round(watch.Elapsed.TotalSeconds, 3);
+        }
+    }
+
+    internal static string Seconds(double value) => value.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+}
