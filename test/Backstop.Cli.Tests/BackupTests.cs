@@ -1,0 +1,259 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Backstop.Testing;
+
+namespace Backstop.Cli.Tests;
+
+/// <summary>backup run / verify / list / status / restore against a real database, including damaged backups.</summary>
+public sealed class BackupTests : IDisposable
+{
+    private readonly CliWorkspace _workspace = new();
+
+    public void Dispose() => _workspace.Dispose();
+
+    [Fact]
+    public async Task A_backup_with_schemas_keys_sequences_and_large_objects_is_proven_by_its_drill()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+
+        var run = await _workspace.RunAsync("backup", "run", "-e", "dev", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var backup = JsonDocument.Parse(run.Out);
+        var id = backup.RootElement.GetProperty("id").GetString()!;
+        Assert.Equal(3, backup.RootElement.GetProperty("tables").GetInt32());
+        Assert.Equal(300 + 5000 + 5000, backup.RootElement.GetProperty("rows").GetInt64());
+
+        var before = await _workspace.RunAsync("backup", "status", "-e", "dev", "--strict", "--json");
+        Assert.Equal(1, before.ExitCode);
+
+        var verify = await _workspace.RunAsync("backup", "verify", id, "-e", "dev", "--json");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        using (var drill = JsonDocument.Parse(verify.Out))
+        {
+            Assert.True(drill.RootElement.GetProperty("passed").GetBoolean());
+            Assert.Empty(drill.RootElement.GetProperty("failures").EnumerateArray());
+        }
+
+        var status = await _workspace.RunAsync("backup", "status", "-e", "dev", "--strict", "--json");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        using (var json = JsonDocument.Parse(status.Out))
+        {
+            var dev = json.RootElement.GetProperty("environments")[0];
+            Assert.False(dev.GetProperty("stale").GetBoolean());
+            Assert.Equal(id, dev.GetProperty("lastProvenRestore").GetProperty("backup").GetString());
+        }
+
+        var table = await _workspace.RunAsync("backup", "status");
+        Assert.Contains("(backup " + id + ")", table.Out, StringComparison.Ordinal);
+
+        // The source is untouched by all this.
+        Assert.Equal(5000, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM sales.orders"));
+    }
+
+    [Fact]
+    public async Task A_restore_goes_into_a_new_database_and_never_over_a_non_empty_one_without_force_and_the_typed_name()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var id = await BackupAsync();
+        var source = CliWorkspace.UrlOf(database);
+        var fresh = source[..source.LastIndexOf('/')] + "/restored_" + Guid.NewGuid().ToString("N")[..8];
+
+        var restore = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--json");
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        var restored = ConnectionStringOf(fresh);
+        Assert.Equal(5000, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
+        Assert.Equal(2, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM pg_largeobject_metadata"));
+
+        // The sequence goes on where the source's was, so new rows do not collide with restored ones.
+        Assert.Equal(5001, await PostgresSandbox.ScalarAsync(restored, "SELECT nextval('sales.orders_id_seq')"));
+
+        var refused = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("is not empty", refused.Error, StringComparison.Ordinal);
+
+        await PostgresSandbox.ExecuteAsync(restored, "DELETE FROM sales.orders WHERE id <= 10");
+        var unconfirmed = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--force");
+        Assert.Equal(4, unconfirmed.ExitCode);
+        Assert.Equal(4990, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
+
+        var dbName = fresh[(fresh.LastIndexOf('/') + 1)..];
+        var forced = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--force", "--confirm", dbName);
+        Assert.True(forced.ExitCode == 0, forced.ToString());
+        Assert.Equal(5000, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
+    }
+
+    [Fact]
+    public async Task A_flipped_byte_in_a_data_file_fails_the_drill_naming_the_file_and_its_table()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var id = await BackupAsync();
+        var file = OrdersDataFile(id);
+        var bytes = await File.ReadAllBytesAsync(file);
+        bytes[bytes.Length / 2] ^= 0x01;
+        await File.WriteAllBytesAsync(file, bytes);
+
+        var failure = await VerifyFailureAsync(id);
+        Assert.Equal("manifest", failure.Check);
+        Assert.Contains(Path.GetFileName(file), failure.Object, StringComparison.Ordinal);
+        Assert.Contains("sales.orders", failure.Object, StringComparison.Ordinal);
+        await AssertRecordedAsFailedAsync(id, "manifest");
+    }
+
+    [Fact]
+    public async Task A_deleted_file_fails_the_drill_naming_the_file()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var id = await BackupAsync();
+        File.Delete(Path.Combine(BackupPath(id), "dump", "toc.dat"));
+
+        var failure = await VerifyFailureAsync(id);
+        Assert.Equal("manifest", failure.Check);
+        Assert.Equal("dump/toc.dat", failure.Object);
+        Assert.Contains("missing", failure.Message, StringComparison.Ordinal);
+        await AssertRecordedAsFailedAsync(id, "manifest");
+    }
+
+    [Fact]
+    public async Task A_row_missing_from_the_dump_fails_the_drill_naming_the_table_even_when_the_checksums_were_made_to_match()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var id = await BackupAsync();
+
+        // A dump that was wrong from the start (a bug, a bad disk before checksumming): remove one row and re-checksum it.
+        var file = OrdersDataFile(id);
+        string text;
+        await using (var input = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
+        using (var reader = new StreamReader(input, Encoding.UTF8))
+        {
+            text = await reader.ReadToEndAsync();
+        }
+
+        var lines = text.Split('\n').ToList();
+        lines.RemoveAt(42);
+        await using (var output = new GZipStream(File.Create(file), CompressionLevel.Optimal))
+        {
+            await output.WriteAsync(Encoding.UTF8.GetBytes(string.Join('\n', lines)));
+        }
+
+        RewriteChecksum(id, file);
+        var failure = await VerifyFailureAsync(id);
+        Assert.Equal("rows", failure.Check);
+        Assert.Equal("sales.orders", failure.Object);
+        Assert.Contains("4,999 rows restored, 5,000 at backup time", failure.Message, StringComparison.Ordinal);
+        await AssertRecordedAsFailedAsync(id, "rows");
+    }
+
+    [Fact]
+    public async Task A_changed_value_in_the_dump_fails_the_fingerprint_check_for_that_table()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var id = await BackupAsync();
+        var file = OrdersDataFile(id);
+        string text;
+        await using (var input = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
+        using (var reader = new StreamReader(input, Encoding.UTF8))
+        {
+            text = await reader.ReadToEndAsync();
+        }
+
+        await using (var output = new GZipStream(File.Create(file), CompressionLevel.Optimal))
+        {
+            await output.WriteAsync(Encoding.UTF8.GetBytes(text.Replace("\torder 12\n", "\torder 13\n", StringComparison.Ordinal)));
+        }
+
+        RewriteChecksum(id, file);
+        var failure = await VerifyFailureAsync(id);
+        Assert.Equal("fingerprint", failure.Check);
+        Assert.Equal("sales.orders", failure.Object);
+    }
+
+    [Fact]
+    public async Task Verify_of_an_unknown_backup_is_a_usage_error_that_says_how_to_list_them()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var result = await _workspace.RunAsync("backup", "verify", "20990101-000000", "-e", "dev");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("backstop backup list -e dev", result.Error, StringComparison.Ordinal);
+
+        var latest = await _workspace.RunAsync("backup", "verify", "--latest", "-e", "dev");
+        Assert.Equal(2, latest.ExitCode);
+        Assert.Contains("backstop backup run -e dev", latest.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keep_removes_older_backups_but_never_the_newest_proven_one()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var proven = await BackupAsync();
+        Assert.Equal(0, (await _workspace.RunAsync("backup", "verify", proven, "-e", "dev")).ExitCode);
+        var second = await BackupAsync();
+        var third = await _workspace.RunAsync("backup", "run", "-e", "dev", "--keep", "1", "--json");
+        Assert.True(third.ExitCode == 0, third.ToString());
+        using var json = JsonDocument.Parse(third.Out);
+        Assert.Equal([second], json.RootElement.GetProperty("expired").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(Directory.Exists(BackupPath(proven)));
+        Assert.False(Directory.Exists(BackupPath(second)));
+    }
+
+    private async Task<string> BackupAsync()
+    {
+        var run = await _workspace.RunAsync("backup", "run", "-e", "dev", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var json = JsonDocument.Parse(run.Out);
+        return json.RootElement.GetProperty("id").GetString()!;
+    }
+
+    private string BackupPath(string id) => Path.Combine(_workspace.Directory, ".backstop", "backups", "dev", id);
+
+    /// <summary>The dump file holding sales.orders, found from the dump's table of contents.</summary>
+    private string OrdersDataFile(string id)
+    {
+        var dump = Path.Combine(BackupPath(id), "dump");
+        using var list = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Backstop.Postgres.Tools.ClientTool.PathOf("pg_restore"), ["--list", dump]) { RedirectStandardOutput = true })!;
+        var toc = list.StandardOutput.ReadToEnd();
+        list.WaitForExit();
+        var line = toc.Split('\n').Single(l => l.Contains("TABLE DATA sales orders ", StringComparison.Ordinal));
+        return Path.Combine(dump, line[..line.IndexOf(';', StringComparison.Ordinal)] + ".dat.gz");
+    }
+
+    private void RewriteChecksum(string id, string file)
+    {
+        var manifestPath = Path.Combine(BackupPath(id), "manifest.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        var relative = Path.GetRelativePath(BackupPath(id), file).Replace('\\', '/');
+        var entry = manifest["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == relative)!;
+        entry["size"] = new FileInfo(file).Length;
+        entry["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+    }
+
+    private async Task<(string Check, string Object, string Message)> VerifyFailureAsync(string id)
+    {
+        var verify = await _workspace.RunAsync("backup", "verify", id, "-e", "dev", "--json");
+        Assert.True(verify.ExitCode == 1, verify.ToString());
+        using var json = JsonDocument.Parse(verify.Out);
+        Assert.False(json.RootElement.GetProperty("passed").GetBoolean());
+        var first = json.RootElement.GetProperty("failures")[0];
+        return (first.GetProperty("check").GetString()!, first.GetProperty("object").GetString()!, first.GetProperty("message").GetString()!);
+    }
+
+    private async Task AssertRecordedAsFailedAsync(string id, string check)
+    {
+        var list = await _workspace.RunAsync("backup", "list", "-e", "dev", "--json");
+        using var json = JsonDocument.Parse(list.Out);
+        var entry = json.RootElement.GetProperty("backups").EnumerateArray().Single(b => b.GetProperty("id").GetString() == id);
+        var drill = entry.GetProperty("lastDrill");
+        Assert.False(drill.GetProperty("passed").GetBoolean());
+        Assert.Equal(check, drill.GetProperty("failedCheck").GetString());
+
+        var status = await _workspace.RunAsync("backup", "status", "-e", "dev", "--strict");
+        Assert.Equal(1, status.ExitCode);
+    }
+
+    private static string ConnectionStringOf(string url)
+    {
+        var uri = new Uri(url);
+        return $"Host={uri.Host};Port={uri.Port};Username=postgres;Database={uri.AbsolutePath.TrimStart('/')};Pooling=false";
+    }
+}
