@@ -12,6 +12,18 @@ public sealed class PgBinaries
 
     public string Path(string tool) => System.IO.Path.Combine(Directory, tool);
 
+    /// <summary>
+    /// The binaries of one major version (<c>/usr/lib/postgresql/N/bin</c>, Debian's layout), for programs that must
+    /// match a cluster's version such as pg_controldata and pg_ctl; the newest installed ones otherwise.
+    /// </summary>
+    public static PgBinaries ForMajorVersion(string majorVersion)
+    {
+        var debian = System.IO.Path.Combine("/usr/lib/postgresql", majorVersion, "bin");
+        return Environment.GetEnvironmentVariable("BACKSTOP_PG_BIN") is not { Length: > 0 } && File.Exists(System.IO.Path.Combine(debian, "pg_ctl"))
+            ? new PgBinaries(debian)
+            : Find();
+    }
+
     public static PgBinaries Find()
     {
         var configured = Environment.GetEnvironmentVariable("BACKSTOP_PG_BIN");

@@ -37,57 +37,23 @@ public sealed partial class SandboxCluster : IAsyncDisposable
 
     public static async Task<SandboxCluster> StartAsync(SandboxOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
-        var binaries = PgBinaries.Find();
-        var root = options.Root ?? DefaultRoot;
-        var name = options.Name ?? "sandbox-" + Guid.NewGuid().ToString("N")[..8];
-        if (!ValidName().IsMatch(name))
-        {
-            throw new SandboxException($"the sandbox name '{name}' is not valid; use 1 to 40 letters, digits, '-' or '_'");
-        }
-
-        var directory = Path.Combine(root, name);
-        if (Directory.Exists(directory))
-        {
-            throw new SandboxException($"a sandbox named '{name}' already exists ({directory}); stop it with `backstop sandbox stop {name}` or choose another name");
-        }
-
-        Directory.CreateDirectory(root);
-        Directory.CreateDirectory(directory);
-        var info = new SandboxInfo
-        {
-            Name = name,
-            Port = options.Port ?? FreeLoopbackPort(),
-            Directory = directory,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        var cluster = new SandboxCluster(info, binaries);
+        var cluster = await CreateDirectoryAsync(options, cancellationToken);
+        var info = cluster.Info;
+        var binaries = cluster.Binaries;
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(directory, InfoFileName), JsonSerializer.Serialize(info), cancellationToken);
-            await ToolProcess.HandOverAsync(directory, cancellationToken);
-
             progress?.Report("initdb");
             await RunAsync(binaries.Path("initdb"), ["-D", info.DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], "initdb", cancellationToken);
 
             progress?.Report("starting server");
-            var settings = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["listen_addresses"] = "127.0.0.1",
-                ["port"] = info.Port.ToString(CultureInfo.InvariantCulture),
-                ["unix_socket_directories"] = directory,
-                ["fsync"] = "off",
-                ["synchronous_commit"] = "off",
-                ["full_page_writes"] = "off",
-                ["max_connections"] = "100",
-            };
+            var settings = SandboxSettings(info);
+            settings["max_connections"] = "100";
             foreach (var (key, value) in options.Settings)
             {
                 settings[key] = value;
             }
 
-            // Settings go into postgresql.conf rather than through pg_ctl -o, which passes them through a shell.
-            var lines = settings.Select(setting => $"{setting.Key} = '{setting.Value.Replace("'", "''", StringComparison.Ordinal)}'");
-            await File.AppendAllLinesAsync(Path.Combine(info.DataDirectory, "postgresql.conf"), ["", "# Backstop sandbox", .. lines], cancellationToken);
+            await File.AppendAllLinesAsync(Path.Combine(info.DataDirectory, "postgresql.conf"), ["", "# Backstop sandbox", .. SettingLines(settings)], cancellationToken);
             await RunAsync(binaries.Path("pg_ctl"), ["start", "-D", info.DataDirectory, "-l", info.LogFile, "-w", "-t", "60"], "pg_ctl start", cancellationToken);
             return cluster;
         }
@@ -96,6 +62,34 @@ public sealed partial class SandboxCluster : IAsyncDisposable
             await cluster.StopAsync(CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates a sandbox's directory and record without a data directory, for one that another program writes into
+    /// <see cref="SandboxInfo.DataDirectory"/> (pgBackRest's restore of a point-in-time clone); start it with
+    /// <see cref="StartRestoredAsync"/>. It is listed and stopped like any other sandbox. The directory belongs to
+    /// the service user when we are root.
+    /// </summary>
+    public static Task<SandboxCluster> CreateEmptyAsync(SandboxOptions options, CancellationToken cancellationToken = default) =>
+        CreateDirectoryAsync(options, cancellationToken);
+
+    /// <summary>
+    /// Starts the server on a data directory copied from another cluster. The sandbox's own settings (loopback port,
+    /// socket in the sandbox directory, no fsync) and <paramref name="settings"/> are appended to
+    /// postgresql.auto.conf, which is read last, so they win over the configuration that came with the copy.
+    /// max_connections and the like stay as copied: a server in recovery refuses values below the original's.
+    /// </summary>
+    public async Task StartRestoredAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var all = SandboxSettings(Info);
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        await File.AppendAllLinesAsync(Path.Combine(Info.DataDirectory, "postgresql.auto.conf"), ["", "# Backstop sandbox", .. SettingLines(all)], cancellationToken);
+        var seconds = ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await RunAsync(Binaries.Path("pg_ctl"), ["start", "-D", Info.DataDirectory, "-l", Info.LogFile, "-w", "-t", seconds], "pg_ctl start", cancellationToken);
     }
 
     /// <summary>Sandboxes recorded under <paramref name="root"/>, running or not.</summary>
@@ -183,6 +177,59 @@ public sealed partial class SandboxCluster : IAsyncDisposable
             return null;
         }
     }
+
+    private static async Task<SandboxCluster> CreateDirectoryAsync(SandboxOptions options, CancellationToken cancellationToken)
+    {
+        var binaries = PgBinaries.Find();
+        var root = options.Root ?? DefaultRoot;
+        var name = options.Name ?? "sandbox-" + Guid.NewGuid().ToString("N")[..8];
+        if (!ValidName().IsMatch(name))
+        {
+            throw new SandboxException($"the sandbox name '{name}' is not valid; use 1 to 40 letters, digits, '-' or '_'");
+        }
+
+        var directory = Path.Combine(root, name);
+        if (Directory.Exists(directory))
+        {
+            throw new SandboxException($"a sandbox named '{name}' already exists ({directory}); stop it with `backstop sandbox stop {name}` or choose another name");
+        }
+
+        Directory.CreateDirectory(root);
+        Directory.CreateDirectory(directory);
+        var info = new SandboxInfo
+        {
+            Name = name,
+            Port = options.Port ?? FreeLoopbackPort(),
+            Directory = directory,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        var cluster = new SandboxCluster(info, binaries);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, InfoFileName), JsonSerializer.Serialize(info), cancellationToken);
+            await ToolProcess.HandOverAsync(directory, cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.StopAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static Dictionary<string, string> SandboxSettings(SandboxInfo info) => new(StringComparer.Ordinal)
+    {
+        ["listen_addresses"] = "127.0.0.1",
+        ["port"] = info.Port.ToString(CultureInfo.InvariantCulture),
+        ["unix_socket_directories"] = info.Directory,
+        ["fsync"] = "off",
+        ["synchronous_commit"] = "off",
+        ["full_page_writes"] = "off",
+    };
+
+    // Settings go into the configuration file rather than through pg_ctl -o, which passes them through a shell.
+    private static IEnumerable<string> SettingLines(IReadOnlyDictionary<string, string> settings) =>
+        settings.Select(setting => $"{setting.Key} = '{setting.Value.Replace("'", "''", StringComparison.Ordinal)}'");
 
     private static async Task RunAsync(string program, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
     {
