@@ -30,7 +30,7 @@ public sealed record PitrSettings
     /// <summary>The cluster's data directory on this machine.</summary>
     public required string DataDirectory { get; init; }
 
-    /// <summary>The pgBackRest repository; null: <c>.backstop/pitr/&lt;env&gt;</c> beside backstop.yaml.</summary>
+    /// <summary>The pgBackRest repository; null: <c>.backstop/pitr/&lt;env&gt;/repo</c> beside backstop.yaml.</summary>
     public string? Repository { get; init; }
 
     /// <summary>The pgBackRest stanza; null: the environment's name.</summary>

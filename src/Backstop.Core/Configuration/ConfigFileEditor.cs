@@ -6,7 +6,7 @@ namespace Backstop.Core.Configuration;
 
 /// <summary>
 /// Edits backstop.yaml as text, so that the user's comments and layout survive: adds an environment
-/// block, or replaces its identity line. Every edit is parsed before it is written, and written to a
+/// block, replaces its identity line, or writes its <c>pitr:</c> section. Every edit is parsed before it is written, and written to a
 /// temporary file that replaces the original, so a failed edit leaves the file as it was.
 /// </summary>
 public static class ConfigFileEditor
@@ -57,25 +57,7 @@ public static class ConfigFileEditor
     public static void SetIdentity(string path, string name, ServerIdentity identity)
     {
         var lines = File.ReadAllLines(path).ToList();
-        var header = lines.FindIndex(l => l.StartsWith("environments:", StringComparison.Ordinal));
-        var blockEnd = header + 1;
-        while (header >= 0 && blockEnd < lines.Count && (lines[blockEnd].Length == 0 || char.IsWhiteSpace(lines[blockEnd][0]) || lines[blockEnd][0] == '#'))
-        {
-            blockEnd++;
-        }
-
-        var start = header < 0 ? -1 : lines.FindIndex(header, blockEnd - header, l => l == $"  {name}:" || l == $"  \"{name}\":");
-        if (start < 0)
-        {
-            throw new ConfigException($"environment '{name}' was not found as a block '  {name}:' in {path}; edit its identity by hand");
-        }
-
-        var end = start + 1;
-        while (end < lines.Count && (lines[end].StartsWith("    ", StringComparison.Ordinal) || lines[end].Trim().Length == 0))
-        {
-            end++;
-        }
-
+        var (start, end) = FindEnvironment(lines, path, name, "its identity");
         var existing = lines.FindIndex(start, end - start, l => l.StartsWith("    identity:", StringComparison.Ordinal));
         if (existing >= 0)
         {
@@ -94,6 +76,74 @@ public static class ConfigFileEditor
         }
 
         Save(path, lines);
+    }
+
+    /// <summary>Writes the environment's <c>pitr:</c> section (pgdata, repository, stanza), replacing the one there is.</summary>
+    public static void SetPitr(string path, string name, PitrSettings pitr)
+    {
+        var lines = File.ReadAllLines(path).ToList();
+        var (start, end) = FindEnvironment(lines, path, name, "its pitr section");
+        var section = new List<string> { "    pitr:", $"      pgdata: {Quote(pitr.DataDirectory)}" };
+        if (pitr.Repository is not null)
+        {
+            section.Add($"      repository: {Quote(pitr.Repository)}");
+        }
+
+        if (pitr.Stanza is not null)
+        {
+            section.Add($"      stanza: {Quote(pitr.Stanza)}");
+        }
+
+        var existing = lines.FindIndex(start, end - start, l => l.StartsWith("    pitr:", StringComparison.Ordinal));
+        if (existing >= 0)
+        {
+            var sectionEnd = existing + 1;
+            while (sectionEnd < end && (lines[sectionEnd].StartsWith("      ", StringComparison.Ordinal) || (lines[sectionEnd].Trim().Length == 0 && sectionEnd + 1 < end && lines[sectionEnd + 1].StartsWith("      ", StringComparison.Ordinal))))
+            {
+                sectionEnd++;
+            }
+
+            lines.RemoveRange(existing, sectionEnd - existing);
+            lines.InsertRange(existing, section);
+        }
+        else
+        {
+            // After the block's last line, before the blank lines that separate it from the next one.
+            var last = end;
+            while (last > start + 1 && lines[last - 1].Trim().Length == 0)
+            {
+                last--;
+            }
+
+            lines.InsertRange(last, section);
+        }
+
+        Save(path, lines);
+    }
+
+    /// <summary>The lines of an environment's block: its <c>  name:</c> line and the indented lines after it.</summary>
+    private static (int Start, int End) FindEnvironment(List<string> lines, string path, string name, string what)
+    {
+        var header = lines.FindIndex(l => l.StartsWith("environments:", StringComparison.Ordinal));
+        var blockEnd = header + 1;
+        while (header >= 0 && blockEnd < lines.Count && (lines[blockEnd].Length == 0 || char.IsWhiteSpace(lines[blockEnd][0]) || lines[blockEnd][0] == '#'))
+        {
+            blockEnd++;
+        }
+
+        var start = header < 0 ? -1 : lines.FindIndex(header, blockEnd - header, l => l == $"  {name}:" || l == $"  \"{name}\":");
+        if (start < 0)
+        {
+            throw new ConfigException($"environment '{name}' was not found as a block '  {name}:' in {path}; edit {what} by hand");
+        }
+
+        var end = start + 1;
+        while (end < lines.Count && (lines[end].StartsWith("    ", StringComparison.Ordinal) || lines[end].Trim().Length == 0))
+        {
+            end++;
+        }
+
+        return (start, end);
     }
 
     private static string IdentityLine(ServerIdentity identity) =>
