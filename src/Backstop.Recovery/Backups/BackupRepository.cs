@@ -19,12 +19,12 @@ public sealed class BackupRepository(string root, string environment)
 
     public string PartialPathOf(string id) => Path.Combine(Directory, PartialPrefix + id);
 
-    /// <summary>A new id from the time, <c>yyyyMMdd-HHmmss</c> (UTC), with a suffix if that second is taken.</summary>
-    public string NewId(DateTimeOffset now)
+    /// <summary>A new id from the time, <c>yyyyMMdd-HHmmss</c> (UTC), with a suffix if that second is taken (on disk or in <paramref name="taken"/>).</summary>
+    public string NewId(DateTimeOffset now, IReadOnlySet<string> taken)
     {
         var id = now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var candidate = id;
-        for (var n = 2; System.IO.Directory.Exists(PathOf(candidate)) || System.IO.Directory.Exists(PartialPathOf(candidate)); n++)
+        for (var n = 2; taken.Contains(candidate) || System.IO.Directory.Exists(PathOf(candidate)) || System.IO.Directory.Exists(PartialPathOf(candidate)); n++)
         {
             candidate = $"{id}-{n.ToString(CultureInfo.InvariantCulture)}";
         }

@@ -30,7 +30,8 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
         repository.EnsureExists();
         await SettleAsync(catalog, repository, environment, cancellationToken);
         var started = clock.GetUtcNow();
-        var id = repository.NewId(started);
+        var taken = (await catalog.ListAsync(environment, cancellationToken)).Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+        var id = repository.NewId(started, taken);
         var partial = repository.PartialPathOf(id);
         Directory.CreateDirectory(partial);
         var entry = new BackupEntry
