@@ -32,6 +32,18 @@ internal static partial class BackupCommand
         return new BackupRepository(root, environment.Name);
     }
 
+    /// <summary>For a script with DROP DATABASE: per database of the target's server, when its newest proven backup was taken.</summary>
+    internal static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(
+        BackstopConfig config, ServerIdentity identity, IReadOnlyList<Core.Changes.AnalyzedStatement> statements, CancellationToken cancellationToken)
+    {
+        if (!statements.Any(s => s.Info.Kind == Backstop.Sql.Classification.StatementKind.DropDatabase))
+        {
+            return new Dictionary<string, DateTimeOffset>();
+        }
+
+        return await BackupProofs.ForServerAsync(await OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, cancellationToken);
+    }
+
     internal static Task<BackupCatalog> OpenCatalogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
         BackupCatalog.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
 

@@ -27,7 +27,10 @@ internal static class CheckCommand
             var statements = ScriptAnalyzer.Analyze(script);
             await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             ImpactView.Banner(context.Console, environment, target.Url);
-            var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], host.Clock);
+            var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], host.Clock)
+            {
+                ProvenBackups = await BackupCommand.ProvenBackupsAsync(config, target.Identity, statements, cancellationToken),
+            };
             var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.CheckAsync(statements, parse.GetValue(allowAllRows), progress, cancellationToken));
             var runRefusal = ChangePipeline.TransactionalityProblem(statements);
             if (context.Json)

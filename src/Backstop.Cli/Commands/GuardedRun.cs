@@ -19,7 +19,10 @@ internal static class GuardedRun
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
-        var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], context.Host.Clock);
+        var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], context.Host.Clock)
+        {
+            ProvenBackups = await BackupCommand.ProvenBackupsAsync(config, target.Identity, statements, cancellationToken),
+        };
         var options = new RunOptions
         {
             AllowAllRows = flags.AllowAllRows,

@@ -15,6 +15,9 @@ namespace Backstop.Core.Changes;
 /// </summary>
 public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy policy, TimeProvider clock)
 {
+    /// <summary>Per database of the target's server, when its newest proven backup was taken (for DROP DATABASE).</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> ProvenBackups { get; init; } = new Dictionary<string, DateTimeOffset>();
+
     /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
     public async Task<CheckResult> CheckAsync(IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IProgress<int>? progress, CancellationToken cancellationToken)
     {
@@ -250,7 +253,14 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
     }
 
     private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows) =>
-        PolicyEvaluator.Evaluate(policy, statements, impacts, new PolicyContext { Now = clock.GetUtcNow(), TimeZone = target.Environment.TimeZone, AllowAllRows = allowAllRows });
+        PolicyEvaluator.Evaluate(policy, statements, impacts, new PolicyContext
+        {
+            Now = clock.GetUtcNow(),
+            TimeZone = target.Environment.TimeZone,
+            AllowAllRows = allowAllRows,
+            EnvironmentName = target.Environment.Name,
+            ProvenBackups = ProvenBackups,
+        });
 
     private ChangeRecord NewRecord(string script, DateTimeOffset started) => new()
     {

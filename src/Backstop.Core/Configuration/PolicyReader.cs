@@ -8,7 +8,7 @@ internal static class PolicyReader
 {
     private static readonly string[] Keys =
     [
-        "all_rows", "all_rows_acknowledged", "drop_database", "destructive_ddl",
+        "all_rows", "all_rows_acknowledged", "drop_database", "drop_database_backup_within", "destructive_ddl",
         "total_rows", "total_rows_over", "table_fraction", "table_fraction_at_least", "table_fraction_min_rows",
         "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "no_primary_key", "write", "read",
     ];
@@ -22,6 +22,7 @@ internal static class PolicyReader
                 "all_rows" => policy with { AllRows = read.Enum<Verdict>(value, key) },
                 "all_rows_acknowledged" => policy with { AllRowsAcknowledged = read.Enum<Verdict>(value, key) },
                 "drop_database" => policy with { DropDatabase = read.Enum<Verdict>(value, key) },
+                "drop_database_backup_within" => policy with { DropDatabaseBackupWithin = ReadOptionalDuration(read, value, key) },
                 "destructive_ddl" => policy with { DestructiveDdl = read.Enum<Verdict>(value, key) },
                 "total_rows" => policy with { TotalRows = read.Enum<Verdict>(value, key) },
                 "total_rows_over" => policy with { TotalRowsOver = read.Long(value, key, 0) },
@@ -42,6 +43,9 @@ internal static class PolicyReader
 
         return policy;
     }
+
+    private static TimeSpan? ReadOptionalDuration(YamlReader read, YamlNode value, string key) =>
+        read.Scalar(value, key).Equals("none", StringComparison.OrdinalIgnoreCase) ? null : read.Duration(value, key);
 
     private static FreezeWindow? ReadWindow(YamlReader read, YamlNode value)
     {

@@ -9,4 +9,13 @@ public sealed record PolicyContext
 
     /// <summary><c>--allow-all-rows</c>: the user says the statements without WHERE are meant.</summary>
     public bool AllowAllRows { get; init; }
+
+    /// <summary>The environment's name, for messages that say which command to run.</summary>
+    public string EnvironmentName { get; init; } = "ENV";
+
+    /// <summary>
+    /// Per database of the target's server: when its newest proven backup was taken (a backup whose latest restore
+    /// drill passed). Consulted for <see cref="TierPolicy.DropDatabaseBackupWithin"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> ProvenBackups { get; init; } = new Dictionary<string, DateTimeOffset>();
 }

@@ -44,6 +44,23 @@ public static class PolicyEvaluator
     /// <summary>A statement that looks like a read but changed rows (a function with side effects) is judged as the write it is.</summary>
     private static bool IsWrite(AnalyzedStatement statement, StatementImpact? impact) => statement.Info.IsWrite || impact?.Changed > 0;
 
+    /// <summary>A denial unless the database to drop has a backup taken within <paramref name="within"/> and proven by a drill.</summary>
+    private static IEnumerable<PolicyReason> BackupProof(string database, TimeSpan within, PolicyContext context)
+    {
+        var limit = within.TotalMinutes < 120 ? $"{within.TotalMinutes:0} minutes" : $"{within.TotalHours:0.#} hours";
+        var fix = $"make one with `backstop backup run -e {context.EnvironmentName} --database {database}` and prove it with `backstop backup verify --latest -e {context.EnvironmentName}`";
+        if (!context.ProvenBackups.TryGetValue(database, out var taken))
+        {
+            yield return new("drop_database_backup", Verdict.Deny, $"DROP DATABASE {database} needs a backup of it proven by a restore drill, taken within the last {limit}; there is none: {fix}");
+        }
+        else if (context.Now - taken > within)
+        {
+            var age = context.Now - taken;
+            var ago = age.TotalMinutes < 120 ? $"{age.TotalMinutes:0} minutes" : $"{age.TotalHours:0.#} hours";
+            yield return new("drop_database_backup", Verdict.Deny, $"DROP DATABASE {database} needs a backup of it proven by a restore drill, taken within the last {limit}; the newest was taken {ago} ago: {fix}");
+        }
+    }
+
     private static List<PolicyReason> StatementReasons(TierPolicy policy, AnalyzedStatement statement, StatementImpact? impact, PolicyContext context, bool isWrite)
     {
         var info = statement.Info;
@@ -77,6 +94,10 @@ public static class PolicyEvaluator
         if (info.Kind == StatementKind.DropDatabase)
         {
             reasons.Add(new("drop_database", policy.DropDatabase, "DROP DATABASE"));
+            if (policy.DropDatabase < Verdict.Deny && policy.DropDatabaseBackupWithin is { } within && info.Targets.Count > 0)
+            {
+                reasons.AddRange(BackupProof(info.Targets[0].Name, within, context));
+            }
         }
 
         if (info.Kind is StatementKind.DropTable or StatementKind.DropSchema or StatementKind.Truncate || info.DropsColumn)

@@ -14,6 +14,12 @@ public sealed record TierPolicy
 
     public Verdict DropDatabase { get; init; }
 
+    /// <summary>
+    /// Where DROP DATABASE is not denied: it is denied unless a backup of that database was taken within this time and
+    /// proven by a passed restore drill (null: no such requirement).
+    /// </summary>
+    public TimeSpan? DropDatabaseBackupWithin { get; init; }
+
     /// <summary>DROP TABLE / SCHEMA, TRUNCATE, ALTER TABLE … DROP COLUMN.</summary>
     public Verdict DestructiveDdl { get; init; }
 
@@ -58,6 +64,7 @@ public sealed record TierPolicy
         AllRows = Verdict.Deny,
         AllRowsAcknowledged = Verdict.Approve,
         DropDatabase = Verdict.Deny,
+        DropDatabaseBackupWithin = TimeSpan.FromMinutes(60),
         DestructiveDdl = Verdict.Approve,
         TotalRows = Verdict.Approve,
         TableFraction = Verdict.Approve,
@@ -75,6 +82,7 @@ public sealed record TierPolicy
         AllRows = Verdict.Confirm,
         AllRowsAcknowledged = Verdict.Confirm,
         DropDatabase = Verdict.Confirm,
+        DropDatabaseBackupWithin = TimeSpan.FromMinutes(60),
         DestructiveDdl = Verdict.Confirm,
         TotalRows = Verdict.Confirm,
         TableFraction = Verdict.Confirm,

@@ -104,7 +104,8 @@ public sealed class PolicyEvaluatorTests
             _ => TierPolicy.Development,
         };
 
-        var decision = Evaluate(policy, "DROP DATABASE shop");
+        var proven = Midweek with { ProvenBackups = new Dictionary<string, DateTimeOffset> { ["shop"] = Midweek.Now.AddMinutes(-10) } };
+        var decision = Evaluate(policy, "DROP DATABASE shop", proven);
 
         Assert.Equal(expected, decision.Verdict);
         if (expected > Verdict.Allow)
@@ -112,6 +113,39 @@ public sealed class PolicyEvaluatorTests
             Assert.Equal("DROP DATABASE", Assert.Single(decision.DecidingReasons).Message);
         }
     }
+
+    [Fact]
+    public void Evaluate_drop_database_on_staging_without_a_proven_backup_is_denied_and_says_which_commands_make_one()
+    {
+        var decision = Evaluate(TierPolicy.Staging, "DROP DATABASE shop", Midweek with { EnvironmentName = "stage" });
+
+        Assert.Equal(Verdict.Deny, decision.Verdict);
+        var reason = Assert.Single(decision.DecidingReasons);
+        Assert.Equal("drop_database_backup", reason.Rule);
+        Assert.Contains("within the last 60 minutes; there is none", reason.Message, StringComparison.Ordinal);
+        Assert.Contains("`backstop backup run -e stage --database shop`", reason.Message, StringComparison.Ordinal);
+        Assert.Contains("`backstop backup verify --latest -e stage`", reason.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_drop_database_with_a_proven_backup_older_than_the_limit_is_denied()
+    {
+        var old = Midweek with { ProvenBackups = new Dictionary<string, DateTimeOffset> { ["shop"] = Midweek.Now.AddMinutes(-61), ["other"] = Midweek.Now } };
+
+        var decision = Evaluate(TierPolicy.Staging, "DROP DATABASE shop", old);
+
+        Assert.Equal(Verdict.Deny, decision.Verdict);
+        Assert.Contains("the newest was taken 61 minutes ago", Assert.Single(decision.DecidingReasons).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_drop_database_backup_requirement_can_be_switched_off()
+    {
+        var decision = Evaluate(TierPolicy.Staging with { DropDatabaseBackupWithin = null }, "DROP DATABASE shop");
+
+        Assert.Equal(Verdict.Confirm, decision.Verdict);
+    }
+
 
     [Theory]
     [InlineData("DROP TABLE orders", "DROP TABLE of orders")]

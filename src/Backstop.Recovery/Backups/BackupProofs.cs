@@ -1,0 +1,26 @@
+using Backstop.Recovery.Catalog;
+
+namespace Backstop.Recovery.Backups;
+
+/// <summary>Which databases of a server have a proven backup, and from when: what the DROP DATABASE policy asks for.</summary>
+public static class BackupProofs
+{
+    /// <summary>Per database of the server <paramref name="systemIdentifier"/>: when its newest backup whose latest drill passed was taken.</summary>
+    public static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ForServerAsync(BackupCatalog catalog, string systemIdentifier, CancellationToken cancellationToken)
+    {
+        var backups = (await catalog.ListAsync(null, cancellationToken))
+            .Where(b => b.Kind == "logical" && b.Status == BackupStatus.Complete && b.SystemIdentifier == systemIdentifier)
+            .ToDictionary(b => (b.Environment, b.Id));
+        var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var drill in (await catalog.ListDrillsAsync(null, cancellationToken)).Where(d => d.Kind == "logical").GroupBy(d => (d.Environment, d.BackupId)).Select(g => g.First()))
+        {
+            if (drill.Passed && backups.TryGetValue((drill.Environment, drill.BackupId), out var backup)
+                && (!result.TryGetValue(backup.Database, out var known) || backup.StartedAt > known))
+            {
+                result[backup.Database] = backup.StartedAt;
+            }
+        }
+
+        return result;
+    }
+}
