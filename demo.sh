@@ -58,6 +58,13 @@ printf '$ backstop undo %s\n' "$change"
 backstop undo "$change"
 echo "After undo:    $(counts)"
 
+step "A backup, and the restore drill that proves it" "backstop backup run -e prod && backstop backup verify --latest -e prod"
+backstop backup run -e prod
+backstop backup verify --latest -e prod
+
+step "The proven restore, as cron or monitoring sees it" "backstop backup status --strict"
+backstop backup status --strict
+
 step "Every run is recorded" "backstop changes"
 backstop changes
 psql -qtA "$url" -c "SELECT 'Still there: ' || (SELECT count(*) FROM orders WHERE NOT is_deleted) || ' live orders, ' || (SELECT count(*) FROM conversations) || ' conversations.'"
