@@ -21,28 +21,31 @@ internal static class ArchiveConfiguration
                 isUsageError: true);
         }
 
-        if (settings.ArchiveCommand.Length > 0 && settings.ArchiveCommand != "(disabled)" && settings.ArchiveCommand != archiveCommand)
+        var existing = settings.FileValues.GetValueOrDefault("archive_command", settings.ArchiveCommand);
+        if (existing.Length > 0 && existing != "(disabled)" && existing != archiveCommand)
         {
             throw new PitrException(
-                $"environment '{environment}' already archives WAL with archive_command '{settings.ArchiveCommand}'; Backstop will not replace another archiver. " +
+                $"environment '{environment}' already archives WAL with archive_command '{existing}'; Backstop will not replace another archiver. " +
                 "If pgBackRest should take over, remove it first (ALTER SYSTEM RESET archive_command, or delete the line from postgresql.conf and reload), then run this again",
                 isUsageError: true);
         }
 
+        // A value already in the files (set by an earlier run, waiting for a restart) is not set again.
+        string Pending(string name, string running) => settings.FileValues.TryGetValue(name, out var file) ? file : running;
         var plan = new List<(string, string, string)>();
-        if (settings.WalLevel == "minimal")
+        if (Pending("wal_level", settings.WalLevel) == "minimal")
         {
-            plan.Add(("wal_level", "replica", "WAL archiving needs WAL for replicas, not the minimal level; takes effect at restart"));
+            plan.Add(("wal_level", "replica", "archiving needs more WAL than the minimal level (at restart)"));
         }
 
-        if (!settings.Archiving)
+        if (Pending("archive_mode", settings.ArchiveMode) is not ("on" or "always"))
         {
-            plan.Add(("archive_mode", "on", "the server hands every finished WAL segment to archive_command; takes effect at restart"));
+            plan.Add(("archive_mode", "on", "the server hands each finished WAL segment to archive_command (at restart)"));
         }
 
-        if (settings.ArchiveCommand != archiveCommand)
+        if (Pending("archive_command", settings.ArchiveCommand) != archiveCommand)
         {
-            plan.Add(("archive_command", archiveCommand, "pgBackRest stores each WAL segment in the repository; takes effect at reload"));
+            plan.Add(("archive_command", archiveCommand, "pgBackRest stores each WAL segment in the repository (at reload)"));
         }
 
         return plan;
@@ -60,7 +63,7 @@ internal static class ArchiveConfiguration
             // ALTER SYSTEM takes no parameters: the value is a quoted literal, the name one of ours.
             await using var alter = new NpgsqlCommand($"ALTER SYSTEM SET {name} = {PgLiteral.Quote(value)}", connection);
             await alter.ExecuteNonQueryAsync(cancellationToken);
-            changed($"ALTER SYSTEM SET {name} = {PgLiteral.Quote(value)} (in postgresql.auto.conf): {why}");
+            changed($"ALTER SYSTEM SET {name} = {PgLiteral.Quote(value)}: {why}");
         }
 
         await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);

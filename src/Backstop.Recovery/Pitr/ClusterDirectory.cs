@@ -12,6 +12,23 @@ public sealed partial record ClusterDirectory(string Path, string MajorVersion, 
 
     public PgBinaries Binaries => PgBinaries.ForMajorVersion(MajorVersion);
 
+    /// <summary>
+    /// The running server's first socket directory, from line 5 of postmaster.pid (docs: "Database File Layout"); null
+    /// when the server is not running or listens on no socket. Unlike unix_socket_directories, it needs no privilege.
+    /// </summary>
+    public string? PostmasterSocketDirectory()
+    {
+        try
+        {
+            var lines = File.ReadAllLines(System.IO.Path.Combine(Path, "postmaster.pid"));
+            return lines.Length > 4 && lines[4].StartsWith('/') ? lines[4].Trim() : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <exception cref="PitrException">the path is not a data directory, or pg_controldata cannot read it.</exception>
     public static async Task<ClusterDirectory> ReadAsync(string path, CancellationToken cancellationToken)
     {

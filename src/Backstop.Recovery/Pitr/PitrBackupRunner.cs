@@ -62,15 +62,22 @@ public static class PitrBackupRunner
             FinishedAt = made.StoppedAt,
             SizeBytes = made.RepositoryBytes,
             Message = made.HasErrors
-                ? "pgBackRest reported errors while copying (page checksums?); see `pgbackrest info --set` and its log"
+                ? "pgBackRest found errors while copying (page checksums?)"
                 : $"{made.Type} backup of a {FormatBytes(made.DatabaseBytes)} cluster, WAL {made.WalStart} to {made.WalStop}",
             ProcessId = Environment.ProcessId,
         };
         await catalog.AddAsync(entry, cancellationToken);
+        if (made.HasErrors)
+        {
+            throw new PitrException(
+                $"pgBackRest backup {made.Label} of environment '{stanza.Environment.Name}' found errors while copying (page checksums?), so it is recorded as failed; " +
+                $"see `pgbackrest --config={stanza.Layout.ConfigFile} --stanza={stanza.Layout.Stanza} info --set={made.Label}` and its log in {stanza.Layout.LogDirectory}");
+        }
+
         return entry;
     }
 
-    public static string FormatBytes(long bytes) => bytes switch
+    private static string FormatBytes(long bytes) => bytes switch
     {
         >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + " GiB",
         >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",

@@ -22,7 +22,7 @@ internal static class PitrDirectories
         if (!File.Exists(layout.ConfigFile) || await File.ReadAllTextAsync(layout.ConfigFile, cancellationToken) != text)
         {
             await File.WriteAllTextAsync(layout.ConfigFile, text, cancellationToken);
-            changed($"wrote {layout.ConfigFile}: stanza '{layout.Stanza}', repository {layout.Repository}, data directory {layout.DataDirectory}, server on socket {settings.SocketDirectory} port {settings.Port}");
+            changed($"wrote {layout.ConfigFile}: stanza '{layout.Stanza}', repository {layout.Repository}, server on socket {settings.SocketDirectory} port {settings.Port}");
         }
 
         await owner.HandOverAsync(layout.Directory, cancellationToken);

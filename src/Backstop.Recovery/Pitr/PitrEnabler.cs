@@ -54,6 +54,7 @@ public sealed partial class PitrEnabler(BackstopConfig config, EnvironmentConnec
             }
 
             settings = await ServerSettings.ReadAsync(target.Connection, cancellationToken);
+            settings = settings with { SocketDirectory = cluster.PostmasterSocketDirectory() ?? settings.SocketDirectory };
             if (settings.SocketDirectory is null)
             {
                 throw new PitrException($"the server of environment '{environment.Name}' listens on no Unix socket (unix_socket_directories is empty), and pgBackRest reaches the server through one; set unix_socket_directories and restart it");
