@@ -129,6 +129,31 @@ public sealed class PitrTests(PitrPrimary primary) : IClassFixture<PitrPrimary>
         Assert.Equal(RecoveryTarget.Display(result.CloneResult.Target), drill.BackupId);
     }
 
+    [Fact]
+    public async Task Verify_constraint_not_valid_on_the_clone_but_validated_since_on_the_source_fails_and_is_recorded()
+    {
+        await PostgresSandbox.ExecuteAsync(primary.AppConnectionString, """
+            CREATE TABLE accounts (id int PRIMARY KEY, balance int);
+            ALTER TABLE accounts ADD CONSTRAINT accounts_balance CHECK (balance >= 0) NOT VALID;
+            """);
+        var target = RecoveryTarget.Display(DateTimeOffset.Parse((await PostgresSandbox.TextAsync(primary.AppConnectionString, "SELECT clock_timestamp()::text"))!, System.Globalization.CultureInfo.InvariantCulture));
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        await PostgresSandbox.ExecuteAsync(primary.AppConnectionString, "ALTER TABLE accounts VALIDATE CONSTRAINT accounts_balance");
+        var catalog = await primary.CatalogAsync();
+
+        var result = await PitrVerifier.VerifyAsync(
+            await primary.StanzaAsync(), primary.Connector, catalog, new VerifyOptions { CloneOptions = new CloneOptions { Time = target, Name = PitrPrimary.TestName() } }, null, CancellationToken.None);
+
+        Assert.False(result.Passed);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal("constraints check failed for public.accounts.accounts_balance: the constraint is NOT VALID on the clone but valid on the source", failure.ToString());
+        var drill = (await catalog.ListDrillsAsync("primary", CancellationToken.None)).First(d => d.Id == result.DrillId);
+        Assert.False(drill.Passed);
+        Assert.Equal("constraints", drill.FailedCheck);
+        Assert.Equal("public.accounts.accounts_balance", drill.FailedObject);
+        Assert.False(Directory.Exists(result.CloneResult.Cluster.Info.Directory));
+    }
+
     private async Task<DateTimeOffset> InsertAndReadClockAsync(int id)
     {
         await using var connection = new NpgsqlConnection(primary.AppConnectionString);
