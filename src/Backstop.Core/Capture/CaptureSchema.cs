@@ -65,6 +65,14 @@ internal static class CaptureSchema
             PRIMARY KEY (change_id, relid, column_name)
         );
 
+        -- Where sequences owned by a truncated table stood before it (TRUNCATE … RESTART IDENTITY sets them back).
+        CREATE TABLE IF NOT EXISTS backstop.change_sequences (
+            change_id uuid NOT NULL REFERENCES backstop.changes ON DELETE CASCADE,
+            sequence_name text NOT NULL,
+            last_value bigint NOT NULL,
+            PRIMARY KEY (change_id, sequence_name)
+        );
+
         -- One number per statement orders a key's images: old rows get 2n, new rows 2n + 1. The number is taken when
         -- the statement starts (BEFORE STATEMENT), not when its AFTER trigger fires: statements nested inside it (a row
         -- trigger, a cascade) finish first but started later. A stack per table and event, in a transaction-local

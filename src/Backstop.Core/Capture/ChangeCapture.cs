@@ -91,6 +91,29 @@ internal sealed class ChangeCapture
                 columns = (string)(await list.ExecuteScalarAsync(cancellationToken))!;
             }
 
+            // TRUNCATE … RESTART IDENTITY sets the table's own sequences back: keep where they stood, so undo can put them forward again.
+            await using (var sequences = new NpgsqlCommand(
+                """
+                INSERT INTO backstop.change_sequences (change_id, sequence_name, last_value)
+                SELECT @change, name, last_value FROM (
+                    -- Materialized, so that pg_sequence_last_value never sees a relation that is not a sequence.
+                    WITH owned AS MATERIALIZED (
+                        SELECT s.oid, format('%I.%I', n.nspname, s.relname) AS name
+                        FROM pg_depend d
+                        JOIN pg_class s ON s.oid = d.objid
+                        JOIN pg_namespace n ON n.oid = s.relnamespace
+                        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjid = @relid
+                          AND d.deptype IN ('a', 'i') AND s.relkind = 'S')
+                    SELECT name, pg_sequence_last_value(oid) AS last_value FROM owned) AS sequences
+                WHERE last_value IS NOT NULL
+                ON CONFLICT DO NOTHING
+                """, _connection))
+            {
+                sequences.Parameters.AddWithValue("change", changeId);
+                sequences.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
+                await sequences.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             // The column list is PostgreSQL's own quoting of the table's column names (quote_ident).
             await using var copy = new NpgsqlCommand(
                 $"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE; " +

@@ -87,6 +87,16 @@ public static class UndoPlanner
             statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Delete() : new WholeRowUndoSql(table).Delete());
         }
 
+        // Sequences a TRUNCATE … RESTART IDENTITY set back go forward again to where they stood, never backwards (rows
+        // inserted since keep their numbers). setval is not transactional: a preview moves them too, which is harmless.
+        if (await ExistsAsync(connection, "SELECT to_regclass('backstop.change_sequences') IS NOT NULL", changeId, cancellationToken)
+            && await ExistsAsync(connection, "SELECT EXISTS (SELECT FROM backstop.change_sequences WHERE change_id = @id)", changeId, cancellationToken))
+        {
+            statements.Add(
+                "SELECT setval(s.sequence_name::regclass, greatest(s.last_value, coalesce(pg_sequence_last_value(s.sequence_name::regclass), 0))) " +
+                $"FROM backstop.change_sequences s WHERE s.change_id = '{changeId:D}'");
+        }
+
         var conflicts = new List<UndoConflict>(columnConflicts);
         foreach (var table in ordered)
         {
