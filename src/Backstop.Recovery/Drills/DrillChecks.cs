@@ -84,7 +84,7 @@ public static partial class DrillChecks
     {
         var result = await ClientTool.RunAsync(
             "pg_amcheck",
-            ["--install-missing", "--heapallindexed", "--rootdescend", "--jobs", jobs.ToString(CultureInfo.InvariantCulture), "--no-strict-names", "--database", database.Database],
+            ["--install-missing", "--heapallindexed", "--jobs", jobs.ToString(CultureInfo.InvariantCulture), "--no-strict-names", "--database", database.Database],
             database,
             cancellationToken: cancellationToken);
         if (result.Succeeded)
