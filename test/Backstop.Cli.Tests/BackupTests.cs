@@ -44,6 +44,9 @@ public sealed class BackupTests : IDisposable
             Assert.Equal(id, dev.GetProperty("lastProvenRestore").GetProperty("backup").GetString());
         }
 
+        var thorough = await _workspace.RunAsync("backup", "verify", "--latest", "--thorough", "-e", "dev");
+        Assert.True(thorough.ExitCode == 0, thorough.ToString());
+
         var table = await _workspace.RunAsync("backup", "status");
         Assert.Contains("(backup " + id + ")", table.Out, StringComparison.Ordinal);
 
@@ -81,6 +84,28 @@ public sealed class BackupTests : IDisposable
         var forced = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--force", "--confirm", dbName);
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.Equal(5000, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_sandbox_prints_a_url_that_holds_the_data_with_its_owners()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql + "CREATE ROLE backstop_test_owner NOLOGIN; ALTER TABLE crm.users OWNER TO backstop_test_owner;");
+        var id = await BackupAsync();
+        var name = "restore-test-" + Guid.NewGuid().ToString("N")[..6];
+
+        var restore = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--sandbox", "--name", name, "--json");
+        try
+        {
+            Assert.True(restore.ExitCode == 0, restore.ToString());
+            using var json = JsonDocument.Parse(restore.Out);
+            var restored = ConnectionStringOf(json.RootElement.GetProperty("url").GetString()!);
+            Assert.Equal(300, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM crm.users"));
+            Assert.Equal("backstop_test_owner", await PostgresSandbox.TextAsync(restored, "SELECT tableowner FROM pg_tables WHERE schemaname = 'crm' AND tablename = 'users'"));
+        }
+        finally
+        {
+            await _workspace.RunAsync("sandbox", "stop", name);
+        }
     }
 
     [Fact]

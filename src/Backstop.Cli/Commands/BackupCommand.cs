@@ -118,9 +118,10 @@ internal static partial class BackupCommand
         var latest = new Option<bool>("--latest") { Description = "Drill the latest complete backup" };
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel pg_restore and pg_amcheck jobs (default: backup.jobs, else 2)" };
         var keepSandbox = new Option<bool>("--keep-sandbox") { Description = "Leave the drill's sandbox running to look at it (stop it with `backstop sandbox stop NAME`)" };
+        var thorough = new Option<bool>("--thorough") { Description = "pg_amcheck also looks up every heap tuple in every index and every index tuple from the root (--heapallindexed --rootdescend): several times slower" };
         var command = new Command("verify", "The restore drill: check the manifest, restore into a sandbox, compare every table's rows and fingerprint, run pg_amcheck, check constraints; record the result")
         {
-            environmentOption, id, latest, jobs, keepSandbox,
+            environmentOption, id, latest, jobs, keepSandbox, thorough,
         };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
@@ -136,7 +137,7 @@ internal static partial class BackupCommand
             await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
             var backup = await UsableBackupAsync(catalog, environment.Name, requested, cancellationToken);
             var drill = new RestoreDrill(catalog, host.Clock);
-            var result = await drill.RunAsync(backup, parse.GetValue(jobs) ?? environment.Backup.Jobs, parse.GetValue(keepSandbox), new ProgressLines(context).Steps, cancellationToken);
+            var result = await drill.RunAsync(backup, parse.GetValue(jobs) ?? environment.Backup.Jobs, parse.GetValue(keepSandbox), new ProgressLines(context).Steps, parse.GetValue(thorough), cancellationToken);
             var durations = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(result.Entry.Durations) ?? [];
             if (context.Json)
             {

@@ -128,11 +128,14 @@ public sealed partial class SandboxCluster : IAsyncDisposable
     }
 
     /// <summary>Stops the server (fast shutdown) and removes the directory. Safe to call twice.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    public Task StopAsync(CancellationToken cancellationToken = default) => StopAsync(immediate: false, cancellationToken);
+
+    /// <param name="immediate">stop without a shutdown checkpoint (<c>-m immediate</c>): for a cluster whose data is deleted next anyway.</param>
+    public async Task StopAsync(bool immediate, CancellationToken cancellationToken)
     {
         if (File.Exists(Path.Combine(Info.DataDirectory, "postmaster.pid")))
         {
-            var (exitCode, output) = await ToolProcess.RunAsync(Binaries.Path("pg_ctl"), ["stop", "-D", Info.DataDirectory, "-m", "fast", "-w", "-t", "60"], cancellationToken);
+            var (exitCode, output) = await ToolProcess.RunAsync(Binaries.Path("pg_ctl"), ["stop", "-D", Info.DataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60"], cancellationToken);
             if (exitCode != 0 && IsRunning(Info))
             {
                 throw new SandboxException($"pg_ctl stop failed for sandbox '{Info.Name}': {output.Trim()}");

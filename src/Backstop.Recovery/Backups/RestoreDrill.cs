@@ -39,13 +39,19 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
         ["autovacuum"] = "off",
     };
 
-    public async Task<DrillResult> RunAsync(BackupEntry backup, int jobs, bool keepSandbox, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <param name="thorough">pg_amcheck with <c>--heapallindexed --rootdescend</c> (see <see cref="DrillChecks.AmCheckAsync"/>).</param>
+    public async Task<DrillResult> RunAsync(BackupEntry backup, int jobs, bool keepSandbox, IProgress<string>? progress, bool thorough, CancellationToken cancellationToken)
     {
         var started = clock.GetUtcNow();
         var durations = new System.Collections.Concurrent.ConcurrentDictionary<string, double>(StringComparer.Ordinal);
         var failures = new List<DrillFailure>();
         SandboxCluster? sandbox = null;
         string? sandboxUrl = null;
+        // The cluster starts while the manifest is checked (both take a second or so); it is stopped unused if a file is bad.
+        var starting = StepAsync("sandbox", durations, null, () => SandboxCluster.StartAsync(
+            new SandboxOptions { Name = $"drill-{backup.Id}-{Guid.NewGuid().ToString("N")[..4]}", Settings = RestoreSettings },
+            null,
+            cancellationToken));
         try
         {
             var manifest = await StepAsync("manifest", durations, progress, async () =>
@@ -71,12 +77,9 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
                 return read;
             });
 
+            sandbox = await starting;
             if (manifest is not null && failures.Count == 0)
             {
-                sandbox = await StepAsync("sandbox", durations, progress, () => SandboxCluster.StartAsync(
-                    new SandboxOptions { Name = $"drill-{backup.Id}-{Guid.NewGuid().ToString("N")[..4]}", Settings = RestoreSettings },
-                    null,
-                    cancellationToken));
                 var maintenance = PgUrl.Parse(sandbox.Url);
                 var target = maintenance.WithDatabase(manifest.Database);
                 sandboxUrl = target.ToString();
@@ -111,7 +114,7 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
                         var actual = await Fingerprinter.TakeAsync(connection, null, cancellationToken);
                         return DrillChecks.Compare(manifest.Fingerprint, actual);
                     });
-                    var amcheck = StepAsync("amcheck", durations, progress, () => DrillChecks.AmCheckAsync(target, jobs, cancellationToken));
+                    var amcheck = StepAsync("amcheck", durations, progress, () => DrillChecks.AmCheckAsync(target, jobs, thorough, cancellationToken));
                     failures.AddRange(await data);
                     failures.AddRange(await amcheck);
                 }
@@ -119,9 +122,10 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
         }
         finally
         {
-            if (sandbox is not null && !keepSandbox)
+            sandbox ??= await StartedOrNullAsync(starting);
+            if (sandbox is not null && (!keepSandbox || sandboxUrl is null))
             {
-                await sandbox.StopAsync(CancellationToken.None);
+                await sandbox.StopAsync(immediate: true, CancellationToken.None);
                 sandboxUrl = null;
             }
         }
@@ -142,6 +146,19 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
         };
         entry = entry with { Id = await catalog.AddDrillAsync(entry, CancellationToken.None) };
         return new DrillResult(entry, failures, sandboxUrl);
+    }
+
+    /// <summary>The sandbox of a drill that stopped before it was used: null if it failed to start (the error is reported by the step that awaited it).</summary>
+    private static async Task<SandboxCluster?> StartedOrNullAsync(Task<SandboxCluster> starting)
+    {
+        try
+        {
+            return await starting;
+        }
+        catch (SandboxException)
+        {
+            return null;
+        }
     }
 
     private static async Task<T> StepAsync<T>(string name, System.Collections.Concurrent.ConcurrentDictionary<string, double> durations, IProgress<string>? progress, Func<Task<T>> step)
