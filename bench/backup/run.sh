@@ -63,7 +63,7 @@ tuned_port=$(backstop sandbox list --json | tr -d ' \n' | grep -o "\"name\":\"$n
 psql -X -q -p "$tuned_port" -d postgres -c "ALTER SYSTEM SET wal_level = minimal" -c "ALTER SYSTEM SET max_wal_senders = 0" -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
     -c "ALTER SYSTEM SET checkpoint_timeout = '30min'" -c "ALTER SYSTEM SET maintenance_work_mem = '512MB'" -c "ALTER SYSTEM SET shared_buffers = '256MB'" -c "ALTER SYSTEM SET autovacuum = off"
 as_owner=(); [ "$(id -u)" -eq 0 ] && as_owner=(runuser -u postgres --)
-"${as_owner[@]}" "$PGBIN/pg_ctl" restart -D "$tuned_dir/data" -w -l "$tuned_dir/server.log" >/dev/null
+(cd / && "${as_owner[@]}" "$PGBIN/pg_ctl" restart -D "$tuned_dir/data" -w -l "$tuned_dir/server.log" >/dev/null)
 restore_times=(); tuned_times=(); drill_times=()
 for round in $(seq 1 "$ROUNDS"); do
     psql -X -q -p "$plain_port" -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
