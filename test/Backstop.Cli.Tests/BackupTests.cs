@@ -109,6 +109,19 @@ public sealed class BackupTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backup_of_the_postgres_database_is_drilled_in_the_new_cluster_s_own_postgres_database()
+    {
+        var cluster = await PostgresSandbox.GetAsync();
+        Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
+        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "dev", "--url", CliWorkspace.UrlOf(cluster.ConnectionString()), "--tier", "development")).ExitCode);
+
+        var id = await BackupAsync();
+        var verify = await _workspace.RunAsync("backup", "verify", id, "-e", "dev");
+
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+    }
+
+    [Fact]
     public async Task A_flipped_byte_in_a_data_file_fails_the_drill_naming_the_file_and_its_table()
     {
         await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);

@@ -22,10 +22,20 @@ public static class DumpRestorer
         await ClientTool.RunAsync("psql", ["-X", "-q", "--no-password", "-f", roles], maintenance, cancellationToken: cancellationToken);
     }
 
+    /// <summary>Creates the database, unless it exists already: in a new cluster, a backup of <c>postgres</c> goes into its empty <c>postgres</c>.</summary>
     public static async Task CreateDatabaseAsync(PgUrl maintenance, string database, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(maintenance.ToConnectionString());
         await connection.OpenAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT FROM pg_database WHERE datname = @name)", connection))
+        {
+            exists.Parameters.AddWithValue("name", database);
+            if (await exists.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return;
+            }
+        }
+
         await using var command = new NpgsqlCommand($"CREATE DATABASE {PgIdentifier.Quote(database)} TEMPLATE template0", connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
