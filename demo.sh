@@ -62,8 +62,8 @@ step "A backup, and the restore drill that proves it" "backstop backup run -e pr
 backstop backup run -e prod
 backstop backup verify --latest -e prod
 
-step "The proven restore, as cron or monitoring sees it" "backstop backup status --strict"
-backstop backup status --strict
+step "The proven restore, as cron or monitoring sees it" "backstop backup status -e prod --strict"
+backstop backup status -e prod --strict
 
 step "Every run is recorded" "backstop changes"
 backstop changes

@@ -28,6 +28,8 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
     /// recovery needs (<c>wal_level = minimal</c>: index builds and loads into new tables skip it), rare checkpoints,
     /// memory for index builds, no autovacuum. None of this changes what is restored or checked.
     /// </summary>
+    private static readonly string[] StepOrder = ["manifest", "sandbox", "restore", "data", "amcheck"];
+
     public static readonly IReadOnlyDictionary<string, string> RestoreSettings = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["wal_level"] = "minimal",
@@ -142,7 +144,7 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
             FailedCheck = first?.Check,
             FailedObject = first?.Object,
             Message = failures.Count == 0 ? null : string.Join("; ", failures.Take(10).Select(f => f.ToString())),
-            Durations = JsonSerializer.Serialize(durations),
+            Durations = JsonSerializer.Serialize(durations.OrderBy(d => Array.IndexOf(StepOrder, d.Key)).ToDictionary(d => d.Key, d => d.Value)),
         };
         entry = entry with { Id = await catalog.AddDrillAsync(entry, CancellationToken.None) };
         return new DrillResult(entry, failures, sandboxUrl);
