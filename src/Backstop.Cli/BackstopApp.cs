@@ -43,6 +43,7 @@ internal static class BackstopApp
         root.Add(TrashCommand.Create(host));
         root.Add(PurgeCommand.Create(host));
         root.Add(BackupCommand.Create(host));
+        root.Add(RepairCommand.Create(host));
         root.Add(PitrCommand.Create(host));
 
         var parse = root.Parse(args);

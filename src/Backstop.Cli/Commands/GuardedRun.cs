@@ -15,7 +15,8 @@ internal static class GuardedRun
 {
     public static async Task<int> ExecuteAsync(
         CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
-        GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null)
+        GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null,
+        Func<object, object>? wrapJson = null)
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
@@ -39,7 +40,7 @@ internal static class GuardedRun
             Confirm = (_, ct) => ConfirmAsync(context, environment, flags.Yes, flags.ConfirmName, flags.Interactive, ct),
         };
         var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.RunAsync(script, statements, options, store, progress, cancellationToken));
-        Report(context, environment, result, config);
+        Report(context, environment, result, config, wrapJson);
         return result.Outcome switch
         {
             ChangeOutcome.Committed => ExitCodes.Done,
@@ -91,11 +92,12 @@ internal static class GuardedRun
         return answer is not null && (answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
     }
 
-    private static void Report(CommandContext context, EnvironmentConfig environment, RunResult result, BackstopConfig config)
+    private static void Report(CommandContext context, EnvironmentConfig environment, RunResult result, BackstopConfig config, Func<object, object>? wrapJson)
     {
         if (context.Json)
         {
-            context.WriteJson(ChangeJson.Run(environment, result));
+            var json = ChangeJson.Run(environment, result);
+            context.WriteJson(wrapJson is null ? json : wrapJson(json));
             return;
         }
 

@@ -1,0 +1,283 @@
+using System.CommandLine;
+using Backstop.Cli.Rendering;
+using Backstop.Core.Changes;
+using Backstop.Core.Configuration;
+using Backstop.Recovery.Pitr;
+using Backstop.Recovery.Repair;
+using Spectre.Console;
+
+namespace Backstop.Cli.Commands;
+
+/// <summary>
+/// <c>backstop repair</c>: put back only the rows and columns a mistake changed, from a clone or a backup, as a guarded
+/// change (preview, policy, confirmation, capture, undo) while the database keeps running.
+/// </summary>
+internal static class RepairCommand
+{
+    private const int SampleRows = 10;
+
+    public static Command Create(CliHost host)
+    {
+        var environmentOption = EnvironmentOption.Required();
+        var table = new Option<string>("--table") { Description = "The table to repair (name or schema.name)", Required = true };
+        var from = new Option<string?>("--from") { Description = "Where the right values are: a postgresql:// URL (a clone), backup:ID, or pitr:TIME (a point-in-time clone made for the occasion)" };
+        var after = new Option<string?>("--after") { Description = "Three-way: a state just after the mistake (URL, backup:ID or pitr:TIME); only rows the mistake changed are repaired, later writes are kept" };
+        var incidentAt = new Option<string?>("--incident-at") { Description = "The mistake's time: --from pitr:TIME and --after pitr:TIME+window, both cloned for the occasion" };
+        var window = new Option<string>("--incident-window") { Description = "With --incident-at: how long after it the mistake had committed (default 10s); writes to the repaired columns in that window count as the mistake's", DefaultValueFactory = _ => "10s" };
+        var columns = new Option<string?>("--columns") { Description = "Only these columns, comma-separated (default: every column but the key)" };
+        var where = new Option<string?>("--where") { Description = "Only rows matching this SQL condition, on every side" };
+        var key = new Option<string?>("--key") { Description = "Columns that identify a row, comma-separated (default: the primary key)" };
+        var restoreMissing = new Option<bool>("--restore-missing") { Description = "Re-insert rows the target lacks, with the same keys" };
+        var deleteExtra = new Option<bool>("--delete-extra") { Description = "Delete rows that exist only in the target" };
+        var overwrite = new Option<bool>("--overwrite-conflicts") { Description = "Three-way: repair rows that changed again after the mistake too" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Compare and show what would be repaired; change nothing" };
+        var keepSources = new Option<bool>("--keep-sources") { Description = "Leave the clones and sandboxes made for the repair running" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Confirm without a prompt (not enough on production: use --confirm NAME)" };
+        var confirm = new Option<string?>("--confirm") { Description = "Confirm on production without a prompt by giving the environment's name" };
+        var command = new Command("repair", "Put back the rows and columns a mistake changed, from a clone or a backup, as a guarded change that can be undone")
+        {
+            environmentOption, table, from, after, incidentAt, window, columns, where, key, restoreMissing, deleteExtra, overwrite, dryRun, keepSources, yes, confirm,
+        };
+        BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
+        {
+            var config = context.LoadConfig();
+            var environment = config.Environment(parse.GetValue(environmentOption)!);
+            var (fromSpec, afterSpec) = Sources(parse.GetValue(from), parse.GetValue(after), parse.GetValue(incidentAt), parse.GetValue(window)!, environment, host.Clock.GetUtcNow());
+            var options = new RepairOptions
+            {
+                RestoreMissing = parse.GetValue(restoreMissing),
+                DeleteExtra = parse.GetValue(deleteExtra),
+                OverwriteConflicts = parse.GetValue(overwrite),
+                Where = parse.GetValue(where),
+            };
+            if (options.OverwriteConflicts && afterSpec is null)
+            {
+                throw new UsageException("--overwrite-conflicts needs a three-way repair (--after or --incident-at)");
+            }
+
+            var progress = new Progress<string>(step => context.ErrorConsole.MarkupLineInterpolated($"[grey]{step}…[/]"));
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
+            var repairTable = await Resolve(() => RepairTable.ResolveAsync(target.Connection, parse.GetValue(table)!, List(parse.GetValue(columns)), List(parse.GetValue(key)), cancellationToken));
+            await CheckWhereAsync(target.Connection, repairTable, options.Where, "the target", cancellationToken);
+
+            var keep = parse.GetValue(keepSources);
+            await using var source = await RepairSources.OpenAsync(context, config, environment, fromSpec, keep, progress, cancellationToken);
+            await Resolve(async () => { await repairTable.CheckSourceAsync(source.Connection, source.Name, cancellationToken); return 0; });
+            await CheckWhereAsync(source.Connection, repairTable, options.Where, source.Name, cancellationToken);
+            await using var afterSource = afterSpec is null ? null : await RepairSources.OpenAsync(context, config, environment, afterSpec, keep, progress, cancellationToken);
+            if (afterSource is not null)
+            {
+                await Resolve(async () => { await repairTable.CheckSourceAsync(afterSource.Connection, afterSource.Name, cancellationToken); return 0; });
+            }
+
+            var rows = await EstimateRowsAsync(target.Connection, repairTable, cancellationToken);
+            var bits = RepairPlanner.BucketBits(rows);
+            var plan = await RepairPlanner.PlanAsync(
+                repairTable,
+                new TableSnapshot(target.Connection, repairTable, options.Where, bits),
+                new TableSnapshot(source.Connection, repairTable, options.Where, bits),
+                afterSource is null ? null : new TableSnapshot(afterSource.Connection, repairTable, options.Where, bits),
+                options,
+                progress,
+                cancellationToken);
+            var compared = watch.Elapsed;
+            var summary = Summary(plan, source.Name, afterSource?.Name, compared);
+            if (!context.Json)
+            {
+                Show(context, plan, source.Name, afterSource?.Name, compared);
+            }
+
+            if (plan.AfterShowsNoMistake)
+            {
+                context.ErrorConsole.MarkupLine("[yellow]warning:[/] the state \"after\" the mistake equals the source wherever the target differs: it may have been taken before the mistake committed. Give a later --after (or a longer --incident-window); nothing was repaired.");
+            }
+
+            if (plan.IsEmpty || parse.GetValue(dryRun))
+            {
+                if (context.Json)
+                {
+                    context.WriteJson(new { repair = summary, change = (object?)null });
+                }
+                else if (plan.IsEmpty)
+                {
+                    context.Console.MarkupLine("Nothing to repair.");
+                }
+
+                return ExitCodes.Done;
+            }
+
+            var script = await RepairScript.PrepareAsync(target.Connection, plan, cancellationToken);
+            var statements = ScriptAnalyzer.Analyze(script);
+            var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
+            return await GuardedRun.ExecuteAsync(context, config, target, script, statements, flags, undoOf: null, cancellationToken, wrapJson: change => new { repair = summary, change });
+        });
+        return command;
+    }
+
+    private static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string window, EnvironmentConfig environment, DateTimeOffset now)
+    {
+        if (incidentAt is null)
+        {
+            return (from ?? throw new UsageException("say where the right values are: --from URL|backup:ID|pitr:TIME, or --incident-at TIME"), after);
+        }
+
+        if (from is not null || after is not null)
+        {
+            throw new UsageException("--incident-at makes both sources from point-in-time clones; give it without --from and --after");
+        }
+
+        if (!Durations.TryParse(window, out var span) || span <= TimeSpan.Zero)
+        {
+            throw new UsageException($"--incident-window '{window}' is not a duration; use e.g. 10s or 2m");
+        }
+
+        DateTimeOffset at;
+        try
+        {
+            at = RecoveryTarget.Parse(incidentAt, environment.TimeZone, now);
+        }
+        catch (PitrException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        return (RepairSources.PitrPrefix + RecoveryTarget.Format(at), RepairSources.PitrPrefix + RecoveryTarget.Format(at + span));
+    }
+
+    private static List<string>? List(string? text) =>
+        text?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    private static async Task<T> Resolve<T>(Func<Task<T>> resolve)
+    {
+        try
+        {
+            return await resolve();
+        }
+        catch (RepairUsageException e)
+        {
+            throw new UsageException(e.Message + "; nothing was changed");
+        }
+    }
+
+    /// <summary>A --where that does not parse or names an unknown column is a usage error, found before anything is compared.</summary>
+    private static async Task CheckWhereAsync(Npgsql.NpgsqlConnection connection, RepairTable table, string? where, string side, CancellationToken cancellationToken)
+    {
+        if (where is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var command = new Npgsql.NpgsqlCommand($"EXPLAIN SELECT 1 FROM {table.Quoted} AS r WHERE ({where})", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (Npgsql.PostgresException e)
+        {
+            throw new UsageException($"--where does not work on {table.QualifiedName} in {side}: {e.MessageText}; nothing was changed");
+        }
+    }
+
+    private static async Task<long> EstimateRowsAsync(Npgsql.NpgsqlConnection connection, RepairTable table, CancellationToken cancellationToken)
+    {
+        await using var command = new Npgsql.NpgsqlCommand("SELECT (CASE WHEN reltuples < 0 THEN pg_relation_size(oid) / 100 ELSE reltuples END)::bigint FROM pg_class WHERE oid = to_regclass(@name)", connection);
+        command.Parameters.AddWithValue("name", table.Quoted);
+        return await command.ExecuteScalarAsync(cancellationToken) is long rows ? rows : 0;
+    }
+
+    private static object Summary(RepairPlan plan, string source, string? after, TimeSpan compared) => new
+    {
+        table = plan.Table.QualifiedName,
+        key = plan.Table.Key.Select(k => k.Name),
+        columns = plan.Table.Columns.Select(c => c.Name),
+        source,
+        after,
+        threeWay = plan.ThreeWay,
+        sourceRows = plan.SourceRows,
+        targetRows = plan.TargetRows,
+        buckets = plan.Buckets,
+        differingBuckets = plan.DifferingBuckets,
+        updates = plan.Updates.Count,
+        inserts = plan.Inserts.Count,
+        deletes = plan.Deletes.Count,
+        conflicts = plan.Conflicts.Count,
+        laterWrites = plan.LaterWrites,
+        missingLeft = plan.MissingLeft,
+        extraLeft = plan.ExtraLeft,
+        compareSeconds = Math.Round(compared.TotalSeconds, 3),
+        sample = plan.Updates.Take(SampleRows).Select(r => Row(plan, r)),
+        conflictRows = plan.Conflicts.Take(100).Select(r => Row(plan, r)),
+    };
+
+    private static object Row(RepairPlan plan, RepairRow row) => new
+    {
+        key = Named(plan.Table.Key, row.Key),
+        target = row.Target is null ? null : Named(plan.Table.Columns, row.Target),
+        source = row.Source is null ? null : Named(plan.Table.Columns, row.Source),
+        after = row.After is null ? null : Named(plan.Table.Columns, row.After),
+    };
+
+    private static Dictionary<string, string> Named(IReadOnlyList<RepairColumn> columns, string text)
+    {
+        var fields = TableSnapshot.Fields(text);
+        return columns.Select((c, i) => (c.Name, Value: i < fields.Length ? TableSnapshot.Display(fields[i]) : "")).ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+    }
+
+    private static void Show(CommandContext context, RepairPlan plan, string source, string? after, TimeSpan compared)
+    {
+        var console = context.Console;
+        console.MarkupLineInterpolated($"Repair of [bold]{plan.Table.QualifiedName}[/] ({string.Join(", ", plan.Table.Columns.Select(c => c.Name))}) by ({string.Join(", ", plan.Table.Key.Select(k => k.Name))}) from {source}{(after is null ? "" : $", three-way with {after}")}.");
+        console.MarkupLineInterpolated(
+            $"Compared {Humanize.Count(plan.SourceRows)} source and {Humanize.Count(plan.TargetRows)} target rows in {Humanize.Span(compared)}: {plan.DifferingBuckets} of {plan.Buckets} key buckets differ.");
+        var table = new Table().AddColumns("What", "Rows");
+        table.AddRow("rows set back (differing values)", Humanize.Count(plan.Updates.Count));
+        table.AddRow("missing rows re-inserted", Humanize.Count(plan.Inserts.Count));
+        table.AddRow("extra rows deleted", Humanize.Count(plan.Deletes.Count));
+        if (plan.ThreeWay)
+        {
+            table.AddRow("[yellow]conflicts: changed again since the mistake, left alone[/]", Humanize.Count(plan.Conflicts.Count));
+            table.AddRow("changed only after the mistake, kept", Humanize.Count(plan.LaterWrites));
+        }
+
+        if (plan.MissingLeft > 0)
+        {
+            table.AddRow("missing from the target, not restored (--restore-missing)", Humanize.Count(plan.MissingLeft));
+        }
+
+        if (plan.ExtraLeft > 0)
+        {
+            table.AddRow("only in the target, kept (--delete-extra)", Humanize.Count(plan.ExtraLeft));
+        }
+
+        console.Write(table);
+        Sample(console, plan, plan.Updates, "Sample of rows set back (target → source):");
+        Sample(console, plan, plan.Conflicts, "Conflicts (target / after the mistake / source):");
+    }
+
+    private static void Sample(IAnsiConsole console, RepairPlan plan, IReadOnlyList<RepairRow> rows, string title)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        console.MarkupLineInterpolated($"{title}");
+        foreach (var row in rows.Take(SampleRows))
+        {
+            var key = string.Join(", ", Named(plan.Table.Key, row.Key).Select(p => $"{p.Key}={p.Value}"));
+            var target = row.Target is null ? null : Named(plan.Table.Columns, row.Target);
+            var source = row.Source is null ? null : Named(plan.Table.Columns, row.Source);
+            var after = row.After is null ? null : Named(plan.Table.Columns, row.After);
+            var changes = plan.Table.Columns
+                .Where(c => target?.GetValueOrDefault(c.Name) != source?.GetValueOrDefault(c.Name))
+                .Select(c => $"{c.Name}: {target?.GetValueOrDefault(c.Name) ?? "(no row)"}" + (plan.ThreeWay && rows == plan.Conflicts ? $" / {after?.GetValueOrDefault(c.Name) ?? "(no row)"}" : "") + $" → {source?.GetValueOrDefault(c.Name) ?? "(no row)"}");
+            console.MarkupLineInterpolated($"  ({key}) {string.Join("; ", changes)}");
+        }
+
+        if (rows.Count > SampleRows)
+        {
+            console.MarkupLineInterpolated($"  … and {Humanize.Count(rows.Count - SampleRows)} more");
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Numerics;
+
+namespace Backstop.Recovery.Repair;
+
+/// <summary>
+/// Compares a table on two or three sides and decides what to repair (see <see cref="RepairPlan"/>). First a hash per
+/// bucket of keys on every side at once (one scan each, in the servers); then, only for the buckets where source and
+/// target differ, the rows, streamed with COPY (one more scan each); never a round trip per row.
+/// </summary>
+public static class RepairPlanner
+{
+    /// <summary>Buckets for a table of <paramref name="rows"/> rows: about a thousand rows each, between 2^6 and 2^16 of them.</summary>
+    public static int BucketBits(long rows) => Math.Clamp(64 - BitOperations.LeadingZeroCount((ulong)Math.Max(rows / 1000, 1)), 6, 16);
+
+    public static async Task<RepairPlan> PlanAsync(
+        RepairTable table, TableSnapshot target, TableSnapshot source, TableSnapshot? after, RepairOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report("comparing bucket hashes");
+        var targetBuckets = target.BucketsAsync(cancellationToken);
+        var sourceBuckets = source.BucketsAsync(cancellationToken);
+        var afterBuckets = after?.BucketsAsync(cancellationToken);
+        var t = await targetBuckets;
+        var s = await sourceBuckets;
+        if (afterBuckets is not null)
+        {
+            await afterBuckets;
+        }
+
+        var plan = new RepairPlan
+        {
+            Table = table,
+            ThreeWay = after is not null,
+            SourceRows = s.Values.Sum(b => b.Rows),
+            TargetRows = t.Values.Sum(b => b.Rows),
+            Buckets = s.Keys.Union(t.Keys).Count(),
+        };
+        var differing = s.Keys.Union(t.Keys).Where(b => !s.TryGetValue(b, out var x) || !t.TryGetValue(b, out var y) || x != y).ToList();
+        plan.DifferingBuckets = differing.Count;
+        if (differing.Count == 0)
+        {
+            return plan;
+        }
+
+        progress?.Report($"fetching the rows of {differing.Count} of {plan.Buckets} buckets that differ");
+        var targetRows = target.RowsAsync(differing, table.Columns, cancellationToken);
+        var sourceRows = source.RowsAsync(differing, table.Columns, cancellationToken);
+        var afterRows = after?.RowsAsync(differing, table.Columns, cancellationToken);
+        var tr = await targetRows;
+        var sr = await sourceRows;
+        var ar = afterRows is null ? null : await afterRows;
+
+        var missing = new List<string>();
+        foreach (var key in sr.Keys.Union(tr.Keys))
+        {
+            var sv = sr.GetValueOrDefault(key);
+            var tv = tr.GetValueOrDefault(key);
+            if (sv == tv)
+            {
+                continue;
+            }
+
+            var av = ar?.GetValueOrDefault(key);
+            var row = new RepairRow(key, sv, tv, av);
+            if (ar is not null)
+            {
+                if (sv == av)
+                {
+                    // The mistake did not touch this row; it changed afterwards, legitimately.
+                    plan.LaterWrites++;
+                    continue;
+                }
+
+                if (tv != av && !options.OverwriteConflicts)
+                {
+                    plan.Conflicts.Add(row);
+                    continue;
+                }
+            }
+
+            if (sv is not null && tv is not null)
+            {
+                plan.Updates.Add(row);
+            }
+            else if (sv is not null)
+            {
+                if (options.RestoreMissing)
+                {
+                    missing.Add(key);
+                }
+                else
+                {
+                    plan.MissingLeft++;
+                }
+            }
+            else if (options.DeleteExtra)
+            {
+                plan.Deletes.Add(row);
+            }
+            else
+            {
+                plan.ExtraLeft++;
+            }
+        }
+
+        if (ar is not null && plan.IsEmpty && plan.Conflicts.Count == 0 && plan.LaterWrites > 0)
+        {
+            plan.AfterShowsNoMistake = true;
+        }
+
+        if (missing.Count > 0)
+        {
+            progress?.Report($"fetching {missing.Count} missing rows in full");
+            var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
+            var full = await source.RowsAsync(differing, table.Insertable.Where(c => !keyNames.Contains(c.Name)).ToList(), cancellationToken);
+            foreach (var key in missing)
+            {
+                plan.Inserts[key] = full[key];
+            }
+        }
+
+        return plan;
+    }
+}
