@@ -12,6 +12,9 @@ public static class RepairPlanner
     /// <summary>Buckets for a table of <paramref name="rows"/> rows: about a thousand rows each, between 2^6 and 2^16 of them.</summary>
     public static int BucketBits(long rows) => Math.Clamp(64 - BitOperations.LeadingZeroCount((ulong)Math.Max(rows / 1000, 1)), 6, 16);
 
+    private static bool Differs(Dictionary<int, (long Rows, string Sum)> one, Dictionary<int, (long Rows, string Sum)> other, int bucket) =>
+        !one.TryGetValue(bucket, out var x) || !other.TryGetValue(bucket, out var y) || x != y;
+
     public static async Task<RepairPlan> PlanAsync(
         RepairTable table, TableSnapshot target, TableSnapshot source, TableSnapshot? after, RepairOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
     {
@@ -21,10 +24,6 @@ public static class RepairPlanner
         var afterBuckets = after?.BucketsAsync(cancellationToken);
         var t = await targetBuckets;
         var s = await sourceBuckets;
-        if (afterBuckets is not null)
-        {
-            await afterBuckets;
-        }
 
         var plan = new RepairPlan
         {
@@ -34,7 +33,12 @@ public static class RepairPlanner
             TargetRows = t.Values.Sum(b => b.Rows),
             Buckets = s.Keys.Union(t.Keys).Count(),
         };
-        var differing = s.Keys.Union(t.Keys).Where(b => !s.TryGetValue(b, out var x) || !t.TryGetValue(b, out var y) || x != y).ToList();
+        // Rows to look at: where source and target differ, and (three-way) where the mistake changed something, since a
+        // row it changed and that was set again since is a conflict even when it now equals the source.
+        var a = afterBuckets is null ? null : await afterBuckets;
+        var differing = s.Keys.Union(t.Keys).Union(a?.Keys ?? Enumerable.Empty<int>())
+            .Where(b => Differs(s, t, b) || (a is not null && Differs(s, a, b)))
+            .ToList();
         plan.DifferingBuckets = differing.Count;
         if (differing.Count == 0)
         {
@@ -50,31 +54,32 @@ public static class RepairPlanner
         var ar = afterRows is null ? null : await afterRows;
 
         var missing = new List<string>();
-        foreach (var key in sr.Keys.Union(tr.Keys))
+        foreach (var key in sr.Keys.Union(tr.Keys).Union(ar?.Keys ?? Enumerable.Empty<string>()))
         {
             var sv = sr.GetValueOrDefault(key);
             var tv = tr.GetValueOrDefault(key);
-            if (sv == tv)
-            {
-                continue;
-            }
-
             var av = ar?.GetValueOrDefault(key);
             var row = new RepairRow(key, sv, tv, av);
             if (ar is not null)
             {
                 if (sv == av)
                 {
-                    // The mistake did not touch this row; it changed afterwards, legitimately.
-                    plan.LaterWrites++;
+                    // The mistake did not touch this row; if it differs, it changed afterwards, legitimately.
+                    plan.LaterWrites += sv == tv ? 0 : 1;
                     continue;
                 }
 
                 if (tv != av && !options.OverwriteConflicts)
                 {
+                    // The mistake changed it, and it was written again since.
                     plan.Conflicts.Add(row);
                     continue;
                 }
+            }
+
+            if (sv == tv)
+            {
+                continue;
             }
 
             if (sv is not null && tv is not null)

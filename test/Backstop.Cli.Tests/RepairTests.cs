@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Backstop.Testing;
+using Npgsql;
+
+namespace Backstop.Cli.Tests;
+
+/// <summary>backstop repair from another database (a clone) and from a backup, and its refusals of bad input.</summary>
+public sealed class RepairTests : IDisposable
+{
+    private const string Orders = """
+        CREATE TYPE order_state AS ENUM ('open', 'shipped');
+        CREATE TABLE orders (id bigint PRIMARY KEY, customer int NOT NULL, total numeric(10, 2), state order_state NOT NULL DEFAULT 'open',
+                             is_deleted boolean NOT NULL DEFAULT false, note text, doc json);
+        INSERT INTO orders SELECT g, g % 50, g * 1.5, CASE WHEN g % 3 = 0 THEN 'shipped' ELSE 'open' END::order_state, false, 'order ' || g, '{"n": 1}'
+        FROM generate_series(1, 20000) g;
+        """;
+
+    private readonly CliWorkspace _workspace = new();
+
+    public void Dispose() => _workspace.Dispose();
+
+    [Fact]
+    public async Task A_two_way_repair_sets_back_the_column_keeps_the_others_and_can_be_undone()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true; UPDATE orders SET note = 'edited later' WHERE id % 100 = 0;");
+
+        var repair = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--columns", "is_deleted", "--yes", "--json");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        using (var json = JsonDocument.Parse(repair.Out))
+        {
+            Assert.Equal(20000, json.RootElement.GetProperty("repair").GetProperty("updates").GetInt32());
+            Assert.Equal("committed", json.RootElement.GetProperty("change").GetProperty("outcome").GetString());
+        }
+
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+        Assert.Equal(200, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE note = 'edited later'"));
+
+        using var change = JsonDocument.Parse(repair.Out);
+        var id = change.RootElement.GetProperty("change").GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var undo = await _workspace.RunAsync("undo", id, "--yes");
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+    }
+
+    [Fact]
+    public async Task A_repair_from_a_backup_brings_deleted_rows_back_with_their_keys_and_deletes_nothing_extra()
+    {
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+        var backup = await _workspace.RunAsync("backup", "run", "-e", "stage", "--json");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        using var json = JsonDocument.Parse(backup.Out);
+        var id = json.RootElement.GetProperty("id").GetString()!;
+        var before = await PostgresSandbox.TextAsync(target, "SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o WHERE customer = 7");
+        await PostgresSandbox.ExecuteAsync(target, "DELETE FROM orders WHERE customer = 7; INSERT INTO orders (id, customer) VALUES (900001, 7);");
+
+        var dryRun = await _workspace.RunAsync("repair", "-e", "stage", "--from", "backup:" + id, "--table", "public.orders", "--restore-missing", "--dry-run");
+        Assert.True(dryRun.ExitCode == 0, dryRun.ToString());
+        Assert.Equal(19601, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders"));
+
+        var repair = await _workspace.RunAsync("repair", "-e", "stage", "--from", "backup:" + id, "--table", "public.orders", "--restore-missing", "--yes");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal(before, await PostgresSandbox.TextAsync(target, "SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o WHERE customer = 7 AND id <> 900001"));
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE id = 900001"));
+    }
+
+    [Theory]
+    [InlineData("--table", "invoices", "there is no table 'invoices'")]
+    [InlineData("--columns", "is_deletd", "has no column 'is_deletd' (--columns)")]
+    [InlineData("--key", "customer", "the key (customer) is not unique in the source")]
+    [InlineData("--where", "nonsense > 1", "--where does not work on public.orders")]
+    public async Task Bad_input_is_a_usage_error_and_changes_nothing(string option, string value, string message)
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true");
+        var args = new List<string> { "repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--yes" };
+        if (option != "--table")
+        {
+            args.AddRange(["--table", "orders"]);
+        }
+
+        args.AddRange([option, value]);
+        var result = await _workspace.RunAsync([.. args]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+    }
+
+    [Fact]
+    public async Task A_source_whose_column_type_differs_is_a_usage_error_and_changes_nothing()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders + "ALTER TABLE orders ALTER is_deleted DROP DEFAULT, ALTER is_deleted TYPE int USING is_deleted::int;");
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true");
+
+        var result = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--columns", "is_deleted", "--yes");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("column public.orders.is_deleted is boolean in the target but integer in the source", result.Error, StringComparison.Ordinal);
+        Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+    }
+
+    [Fact]
+    public async Task A_three_way_repair_keeps_later_writes_and_reports_rows_changed_again_as_conflicts()
+    {
+        var before = await PostgresSandbox.CreateDatabaseAsync("before");
+        await PostgresSandbox.ExecuteAsync(before, Orders);
+        var after = await PostgresSandbox.CreateDatabaseAsync("after");
+        await PostgresSandbox.ExecuteAsync(after, Orders + "UPDATE orders SET is_deleted = true WHERE customer < 25;");
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders + "UPDATE orders SET is_deleted = true WHERE customer < 25;");
+
+        // Later, legitimate writes: one row the mistake touched set again by hand, one it did not touch deleted on purpose.
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = false, note = 'restored by support' WHERE id = 1; UPDATE orders SET is_deleted = true WHERE id = 49;");
+
+        var repair = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(before), "--after", CliWorkspace.UrlOf(after), "--table", "orders", "--columns", "is_deleted", "--yes", "--json");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        using var json = JsonDocument.Parse(repair.Out);
+        var summary = json.RootElement.GetProperty("repair");
+        Assert.Equal(9999, summary.GetProperty("updates").GetInt32());
+        Assert.Equal(1, summary.GetProperty("conflicts").GetInt32());
+        Assert.Equal(1, summary.GetProperty("laterWrites").GetInt64());
+        Assert.Equal("1", summary.GetProperty("conflictRows")[0].GetProperty("key").GetProperty("id").GetString());
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted AND id = 49"));
+    }
+}
