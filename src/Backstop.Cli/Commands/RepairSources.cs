@@ -108,7 +108,8 @@ internal static class RepairSources
         var clone = await PitrCloner.CloneAsync(stanza, context.Connector, new CloneOptions { Time = time }, progress, cancellationToken);
         try
         {
-            var connection = new NpgsqlConnection(clone.OwnerConnectionString);
+            var database = context.Connector.ResolveUrl(environment).Database;
+            var connection = new NpgsqlConnection(PitrCloner.OwnerConnectionString(clone.Cluster, stanza.BackRest.Owner.Name, database));
             await connection.OpenAsync(cancellationToken);
             return new RepairSource($"a clone of {environment.Name} as of {RecoveryTarget.Display(clone.Target)} (sandbox {clone.Name})", connection, clone.Cluster, keep);
         }

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Backstop.Postgres.Sandbox;
+using Backstop.Testing;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Backstop.Cli.Tests;
+
+/// <summary>
+/// The soft-delete incident end to end: a plain UPDATE without its WHERE from another client, later writes, then
+/// `backstop repair --incident-at` from point-in-time clones made for the occasion.
+/// </summary>
+public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
+{
+    private const int Orders = 1_000_000;
+    private readonly CliWorkspace _workspace = new();
+    private SandboxCluster _primary = null!;
+
+    public async Task InitializeAsync()
+    {
+        _primary = await SandboxCluster.StartAsync(new SandboxOptions { Name = $"test-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}" });
+        await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), "CREATE DATABASE shop");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (info, _) in SandboxCluster.List().Where(s => s.Info.Name.StartsWith("pitr-prod-", StringComparison.Ordinal)))
+        {
+            await SandboxCluster.Find(info.Name).StopAsync();
+        }
+
+        await _primary.StopAsync();
+    }
+
+    public void Dispose() => _workspace.Dispose();
+
+    [Fact]
+    public async Task The_soft_delete_incident_is_repaired_from_clones_keeping_every_later_write_and_the_repair_can_be_undone()
+    {
+        var shop = _primary.ConnectionString("shop");
+        await PostgresSandbox.ExecuteAsync(shop, $"""
+            CREATE TABLE orders (id bigint PRIMARY KEY, customer int NOT NULL, total numeric(12, 2), note text, is_deleted boolean NOT NULL DEFAULT false);
+            INSERT INTO orders SELECT g, g % 5000, g % 977, 'order ' || g, g % 1000 = 0 FROM generate_series(1, {Orders}) g;
+            CREATE TABLE before_incident AS SELECT id, is_deleted FROM orders;
+            """);
+        Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
+        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "prod", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "staging")).ExitCode);
+        var enabled = await _workspace.RunAsync("pitr", "enable", "-e", "prod", "--pgdata", _primary.Info.DataDirectory, "--restart");
+        Assert.True(enabled.ExitCode == 0, enabled.ToString());
+        var backup = await _workspace.RunAsync("pitr", "backup", "-e", "prod");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+
+        // At T, from another client: the UPDATE whose WHERE was never sent.
+        await Task.Delay(1100);
+        var incidentAt = await PostgresSandbox.TextAsync(shop, "SELECT clock_timestamp()::text");
+        await PostgresSandbox.ExecuteAsync(shop, "UPDATE orders SET is_deleted = true");
+        await WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '9 seconds'");
+
+        // Later writes: 500 to other columns of random orders, 100 orders un-deleted by hand (those are the conflicts).
+        var random = new Random(42);
+        var ids = Enumerable.Range(0, 5000).Select(_ => (long)random.Next(1, Orders + 1)).Where(id => id % 1000 != 0).Distinct().Take(600).ToList();
+        var noted = ids.Take(500).ToList();
+        var undeleted = ids.Skip(500).ToList();
+        await PostgresSandbox.ExecuteAsync(shop, $"UPDATE orders SET note = 'later ' || id, total = total + 1 WHERE id IN ({string.Join(",", noted)})");
+        await PostgresSandbox.ExecuteAsync(shop, $"UPDATE orders SET is_deleted = false WHERE id IN ({string.Join(",", undeleted)})");
+
+        var watch = Stopwatch.StartNew();
+        var repair = await _workspace.RunAsync("repair", "-e", "prod", "--incident-at", incidentAt!, "--incident-window", "8s", "--table", "orders", "--columns", "is_deleted", "--yes", "--json");
+        output.WriteLine($"repair of {Orders:N0} orders, clones included: {watch.Elapsed.TotalSeconds:0.0} s");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        using var json = JsonDocument.Parse(repair.Out);
+        var summary = json.RootElement.GetProperty("repair");
+        Assert.Equal(100, summary.GetProperty("conflicts").GetInt32());
+        Assert.Equal(Orders - 1000 - 100, summary.GetProperty("updates").GetInt32());
+        Assert.Equal(undeleted.Order(), summary.GetProperty("conflictRows").EnumerateArray().Select(r => long.Parse(r.GetProperty("key").GetProperty("id").GetString()!, System.Globalization.CultureInfo.InvariantCulture)).Order());
+
+        // Every is_deleted is as before T (the 100 un-deleted by hand were left alone, and are false, as before), and
+        // all 600 later writes are intact.
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(shop, "SELECT count(*) FROM orders o JOIN before_incident b USING (id) WHERE o.is_deleted <> b.is_deleted"));
+        Assert.Equal(500, await PostgresSandbox.ScalarAsync(shop, "SELECT count(*) FROM orders WHERE note LIKE 'later %'"));
+        Assert.Equal(100, await PostgresSandbox.ScalarAsync(shop, $"SELECT count(*) FROM orders WHERE NOT is_deleted AND id IN ({string.Join(",", undeleted)})"));
+
+        var changeId = json.RootElement.GetProperty("change").GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var undo = await _workspace.RunAsync("undo", changeId, "--yes");
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(Orders - 100, await PostgresSandbox.ScalarAsync(shop, "SELECT count(*) FROM orders WHERE is_deleted"));
+    }
+
+    private static async Task WaitForServerTimeAsync(string connectionString, string time)
+    {
+        while (await PostgresSandbox.ScalarAsync(connectionString, $"SELECT (clock_timestamp() > {time})::int") == 0)
+        {
+            await Task.Delay(200);
+        }
+    }
+}
