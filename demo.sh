@@ -12,6 +12,7 @@ root=$(pwd)
 backstop() { dotnet "$root/src/Backstop.Cli/bin/Release/net10.0/backstop.dll" "$@"; }
 
 work=$(mktemp -d)
+chmod o+x "$work"   # the cluster's owner (postgres) runs pgBackRest for the PITR step, and must reach .backstop/pitr
 sandbox="demo-$$"
 cleanup() { backstop sandbox stop "$sandbox" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -64,6 +65,22 @@ backstop backup verify --latest -e prod
 
 step "The proven restore, as cron or monitoring sees it" "backstop backup status -e prod --strict"
 backstop backup status -e prod --strict
+
+step "Incident 1 for real, from psql, outside Backstop; then repaired from point-in-time clones" "backstop pitr enable -e dev --pgdata … --restart && backstop pitr backup -e dev"
+data_dir=$(backstop sandbox list --json | tr -d ' \n' | grep -o "\"name\":\"$sandbox\"[^}]*\"directory\":\"[^\"]*\"" | sed 's/.*"directory":"\([^"]*\)"/\1/')/data
+backstop pitr enable -e dev --pgdata "$data_dir" --restart
+backstop pitr backup -e dev
+sleep 1
+incident=$(psql -qtA "$url" -c "SELECT clock_timestamp()")
+printf '$ psql -c "UPDATE orders SET is_deleted = true"      # at %s, the WHERE never sent\n' "$incident"
+psql -q "$url" -c "UPDATE orders SET is_deleted = true"
+sleep 11
+echo "Later, legitimate writes: 3 orders get a new total, 2 are un-deleted by hand."
+psql -q "$url" -c "UPDATE orders SET total = total + 10 WHERE id IN (10, 20, 30)" -c "UPDATE orders SET is_deleted = false WHERE id IN (40, 50)"
+echo "Deleted orders now: $(psql -qtA "$url" -c "SELECT count(*) FROM orders WHERE is_deleted")"
+printf '$ backstop repair -e dev --incident-at "%s" --table orders --columns is_deleted\n' "$incident"
+backstop repair -e dev --incident-at "$incident" --table orders --columns is_deleted --yes
+echo "Deleted orders after the repair: $(psql -qtA "$url" -c "SELECT count(*) FROM orders WHERE is_deleted"); later totals kept: $(psql -qtA "$url" -c "SELECT string_agg(total::text, ', ' ORDER BY id) FROM orders WHERE id IN (10, 20, 30)")"
 
 step "Every run is recorded" "backstop changes"
 backstop changes

@@ -269,9 +269,10 @@ internal static class RepairCommand
             var target = row.Target is null ? null : Named(plan.Table.Columns, row.Target);
             var source = row.Source is null ? null : Named(plan.Table.Columns, row.Source);
             var after = row.After is null ? null : Named(plan.Table.Columns, row.After);
+            var conflicts = plan.ThreeWay && rows == plan.Conflicts;
             var changes = plan.Table.Columns
-                .Where(c => target?.GetValueOrDefault(c.Name) != source?.GetValueOrDefault(c.Name))
-                .Select(c => $"{c.Name}: {target?.GetValueOrDefault(c.Name) ?? "(no row)"}" + (plan.ThreeWay && rows == plan.Conflicts ? $" / {after?.GetValueOrDefault(c.Name) ?? "(no row)"}" : "") + $" → {source?.GetValueOrDefault(c.Name) ?? "(no row)"}");
+                .Where(c => target?.GetValueOrDefault(c.Name) != source?.GetValueOrDefault(c.Name) || (conflicts && target?.GetValueOrDefault(c.Name) != after?.GetValueOrDefault(c.Name)))
+                .Select(c => $"{c.Name}: {target?.GetValueOrDefault(c.Name) ?? "(no row)"}" + (conflicts ? $" / {after?.GetValueOrDefault(c.Name) ?? "(no row)"}" : "") + $" → {source?.GetValueOrDefault(c.Name) ?? "(no row)"}");
             console.MarkupLineInterpolated($"  ({key}) {string.Join("; ", changes)}");
         }
 

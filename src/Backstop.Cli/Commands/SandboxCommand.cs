@@ -72,7 +72,7 @@ internal static class SandboxCommand
             var sandboxes = SandboxCluster.List();
             if (context.Json)
             {
-                context.WriteJson(new { sandboxes = sandboxes.Select(s => new { name = s.Info.Name, url = s.Info.Url, running = s.Running, createdAt = s.Info.CreatedAt }) });
+                context.WriteJson(new { sandboxes = sandboxes.Select(s => new { name = s.Info.Name, url = s.Info.Url, running = s.Running, createdAt = s.Info.CreatedAt, directory = s.Info.Directory }) });
                 return Task.FromResult(ExitCodes.Done);
             }
 
