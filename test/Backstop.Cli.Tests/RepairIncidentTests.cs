@@ -55,7 +55,10 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
         await Task.Delay(1100);
         var incidentAt = await PostgresSandbox.TextAsync(shop, "SELECT clock_timestamp()::text");
         await PostgresSandbox.ExecuteAsync(shop, "UPDATE orders SET is_deleted = true");
-        await WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '9 seconds'");
+
+        // The window after T in which the mistake committed: however long the UPDATE took on this machine, and a second.
+        var window = await PostgresSandbox.ScalarAsync(shop, $"SELECT ceil(extract(epoch FROM clock_timestamp() - '{incidentAt}'::timestamptz))::bigint + 1");
+        await WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '{window + 1} seconds'");
 
         // Later writes: 500 to other columns of random orders, 100 orders un-deleted by hand (those are the conflicts).
         var random = new Random(42);
@@ -66,7 +69,7 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
         await PostgresSandbox.ExecuteAsync(shop, $"UPDATE orders SET is_deleted = false WHERE id IN ({string.Join(",", undeleted)})");
 
         var watch = Stopwatch.StartNew();
-        var repair = await _workspace.RunAsync("repair", "-e", "prod", "--incident-at", incidentAt!, "--incident-window", "8s", "--table", "orders", "--columns", "is_deleted", "--yes", "--json");
+        var repair = await _workspace.RunAsync("repair", "-e", "prod", "--incident-at", incidentAt!, "--incident-window", $"{window}s", "--table", "orders", "--columns", "is_deleted", "--yes", "--json");
         output.WriteLine($"repair of {Orders:N0} orders, clones included: {watch.Elapsed.TotalSeconds:0.0} s");
 
         Assert.True(repair.ExitCode == 0, repair.ToString());
