@@ -72,12 +72,14 @@ internal static class RepairCommand
             }
 
             var rows = await EstimateRowsAsync(target.Connection, repairTable, cancellationToken);
-            var bits = RepairPlanner.BucketBits(rows);
+            var sides = new[] { target.Connection, source.Connection, afterSource?.Connection }.OfType<Npgsql.NpgsqlConnection>().ToList();
+            var bucketing = await RepairPlanner.ChooseBucketingAsync(
+                repairTable, rows, sides.Select(c => new TableSnapshot(c, repairTable, options.Where, Bucketing.ByHash(repairTable, 6))).ToList(), cancellationToken);
             var plan = await RepairPlanner.PlanAsync(
                 repairTable,
-                new TableSnapshot(target.Connection, repairTable, options.Where, bits),
-                new TableSnapshot(source.Connection, repairTable, options.Where, bits),
-                afterSource is null ? null : new TableSnapshot(afterSource.Connection, repairTable, options.Where, bits),
+                new TableSnapshot(target.Connection, repairTable, options.Where, bucketing),
+                new TableSnapshot(source.Connection, repairTable, options.Where, bucketing),
+                afterSource is null ? null : new TableSnapshot(afterSource.Connection, repairTable, options.Where, bucketing),
                 options,
                 progress,
                 cancellationToken);

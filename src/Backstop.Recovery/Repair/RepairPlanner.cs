@@ -15,6 +15,37 @@ public static class RepairPlanner
     private static bool Differs(Dictionary<int, (long Rows, string Sum)> one, Dictionary<int, (long Rows, string Sum)> other, int bucket) =>
         !one.TryGetValue(bucket, out var x) || !other.TryGetValue(bucket, out var y) || x != y;
 
+    /// <summary>
+    /// How to bucket the rows of every side: a single integer key goes in ranges of about a thousand keys over the
+    /// smallest to largest key of all sides (so a mistake on a range of keys touches only those buckets), any other key by
+    /// a hash of it.
+    /// </summary>
+    public static async Task<Bucketing> ChooseBucketingAsync(RepairTable table, long estimatedRows, IReadOnlyList<TableSnapshot> sides, CancellationToken cancellationToken)
+    {
+        var bits = BucketBits(estimatedRows);
+        if (table.Key.Count != 1 || table.Key[0].Type is not ("bigint" or "integer" or "smallint"))
+        {
+            return Bucketing.ByHash(table, bits);
+        }
+
+        var ranges = (await Task.WhenAll(sides.Select(side => side.KeyRangeAsync(cancellationToken)))).Where(r => r is not null).Select(r => r!.Value).ToList();
+        if (ranges.Count == 0)
+        {
+            return Bucketing.ByHash(table, bits);
+        }
+
+        var low = ranges.Min(r => r.Low);
+        var high = ranges.Max(r => r.High);
+        var span = (decimal)high - low + 1;
+        if (span > long.MaxValue / 2)
+        {
+            return Bucketing.ByHash(table, bits);
+        }
+
+        var step = (long)Math.Max(1, Math.Ceiling(span / (1L << bits)));
+        return Bucketing.ByRange(table, low, step);
+    }
+
     public static async Task<RepairPlan> PlanAsync(
         RepairTable table, TableSnapshot target, TableSnapshot source, TableSnapshot? after, RepairOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
     {

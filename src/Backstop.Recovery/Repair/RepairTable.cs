@@ -142,6 +142,23 @@ public sealed record RepairTable
             }
         }
 
+        // A primary key or unique index on exactly the key columns (no partial index) already guarantees it.
+        await using (var unique = new NpgsqlCommand(
+            """
+            SELECT EXISTS (
+                SELECT FROM pg_index i
+                WHERE i.indrelid = to_regclass(@table) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                  AND (SELECT array_agg(a.attname::text ORDER BY a.attname COLLATE "C") FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) = @key)
+            """, source))
+        {
+            unique.Parameters.AddWithValue("table", Quoted);
+            unique.Parameters.AddWithValue("key", Key.Select(k => k.Name).Order(StringComparer.Ordinal).ToArray());
+            if (await unique.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return;
+            }
+        }
+
         var keyList = string.Join(", ", Key.Select(k => k.Quoted));
         await using var duplicates = new NpgsqlCommand($"SELECT {keyList} FROM {Quoted} GROUP BY {keyList} HAVING count(*) > 1 LIMIT 1", source) { CommandTimeout = 0 };
         await using var reader = await duplicates.ExecuteReaderAsync(cancellationToken);

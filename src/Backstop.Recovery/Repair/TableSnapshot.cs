@@ -4,29 +4,48 @@ using Npgsql;
 
 namespace Backstop.Recovery.Repair;
 
+/// <summary>How rows are put in buckets: by ranges of an integer key (a mistake on a range of keys touches only those
+/// buckets), or by a hash of the key.</summary>
+public sealed record Bucketing(string Expression)
+{
+    public static Bucketing ByHash(RepairTable table, int bits) =>
+        new($"(hash_record_extended(ROW({string.Join(", ", table.Key.Select(k => k.HashExpression("r")))}), 0) & {((1L << bits) - 1).ToString(CultureInfo.InvariantCulture)})");
+
+    /// <summary>Ranges of <paramref name="step"/> keys from <paramref name="low"/>: bucket = (key − low) / step.</summary>
+    public static Bucketing ByRange(RepairTable table, long low, long step) =>
+        new($"((r.{table.Key[0].Quoted}::bigint - {low.ToString(CultureInfo.InvariantCulture)}) / {step.ToString(CultureInfo.InvariantCulture)})::int");
+}
+
 /// <summary>
-/// One side of a comparison: a connection to a database holding the table. Reads per-bucket hashes (rows are put in
-/// buckets by a hash of their key) and, for the buckets that differ, the rows themselves, streamed with COPY in
-/// PostgreSQL's text format: a key and its values are kept as that exact text, which is equal on two sides exactly
-/// when the values are.
+/// One side of a comparison: a connection to a database holding the table. Reads per-bucket hashes and, for the
+/// buckets that differ, the rows themselves, streamed with COPY in PostgreSQL's text format: a key and its values are
+/// kept as that exact text, which is equal on two sides exactly when the values are.
 /// </summary>
-public sealed class TableSnapshot(NpgsqlConnection connection, RepairTable table, string? where, int bucketBits)
+public sealed class TableSnapshot(NpgsqlConnection connection, RepairTable table, string? where, Bucketing bucketing)
 {
     public NpgsqlConnection Connection { get; } = connection;
 
-    private long Mask => (1L << bucketBits) - 1;
-
-    private string KeyHash => $"(hash_record_extended(ROW({string.Join(", ", table.Key.Select(k => k.HashExpression("r")))}), 0) & {Mask.ToString(CultureInfo.InvariantCulture)})";
+    private string KeyHash => bucketing.Expression;
 
     private string RowHash => $"hash_record_extended(ROW({string.Join(", ", table.Key.Concat(table.Columns).Select(c => c.HashExpression("r")))}), 1)";
 
+    /// <summary>The smallest and largest key, for range buckets (a single integer key); null when the table is empty.</summary>
+    public async Task<(long Low, long High)?> KeyRangeAsync(CancellationToken cancellationToken)
+    {
+        var key = table.Key[0].Quoted;
+        await using var command = new NpgsqlCommand($"SELECT min(r.{key})::bigint, max(r.{key})::bigint FROM {table.Quoted} AS r{Filter}", Connection) { CommandTimeout = 0 };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return reader.IsDBNull(0) ? null : (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     private string Filter => where is null ? "" : $" WHERE ({where})";
 
-    /// <summary>Per bucket: how many rows and the sum of their hashes (key and repaired columns).</summary>
+    /// <summary>Per bucket: how many rows and the XOR of their hashes (key and repaired columns; keys are unique, so no two rows cancel out).</summary>
     public async Task<Dictionary<int, (long Rows, string Sum)>> BucketsAsync(CancellationToken cancellationToken)
     {
         await PrepareAsync(cancellationToken);
-        var sql = $"SELECT {KeyHash}::int AS b, count(*), sum({RowHash})::text FROM {table.Quoted} AS r{Filter} GROUP BY 1";
+        var sql = $"SELECT {KeyHash}::int AS b, count(*), bit_xor({RowHash})::text FROM {table.Quoted} AS r{Filter} GROUP BY 1";
         var result = new Dictionary<int, (long, string)>();
         await using var command = new NpgsqlCommand(sql, Connection) { CommandTimeout = 0 };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
