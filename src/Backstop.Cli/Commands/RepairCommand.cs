@@ -109,10 +109,12 @@ internal static class RepairCommand
                 return ExitCodes.Done;
             }
 
+            var loadWatch = System.Diagnostics.Stopwatch.StartNew();
             var script = await RepairScript.PrepareAsync(target.Connection, plan, cancellationToken);
+            var loaded = loadWatch.Elapsed;
             var statements = ScriptAnalyzer.Analyze(script);
             var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
-            return await GuardedRun.ExecuteAsync(context, config, target, script, statements, flags, undoOf: null, cancellationToken, wrapJson: change => new { repair = summary, change });
+            return await GuardedRun.ExecuteAsync(context, config, target, script, statements, flags, undoOf: null, cancellationToken, wrapJson: change => new { repair = summary, loadSeconds = Math.Round(loaded.TotalSeconds, 3), change });
         });
         return command;
     }

@@ -36,6 +36,8 @@ internal static class ChangeJson
             totalRowsChanged = impacts.Sum(i => i.Changed),
             statements = Statements(result.Preview.Statements, impacts, decision),
             preview = result.RunImpacts is null ? null : Statements(result.Preview.Statements, result.Preview.Impacts, result.Preview.Decision),
+            previewSeconds = Math.Round(result.PreviewTime.TotalSeconds, 3),
+            runSeconds = Math.Round(result.RunTime.TotalSeconds, 3),
         };
     }
 

@@ -46,6 +46,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
 
         CheckResult preview;
         var record = NewRecord(script, started) with { UndoOf = options.UndoOf?.Id };
+        var previewWatch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             preview = await CheckAsync(statements, options.AllowAllRows, progress, cancellationToken);
@@ -66,6 +67,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             throw;
         }
 
+        var previewTime = previewWatch.Elapsed;
         options.Previewed?.Invoke(preview);
         record = record with
         {
@@ -85,11 +87,13 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         {
             record = record with { Outcome = outcome, Message = message, Duration = clock.GetUtcNow() - started };
             var id = await store.AddAsync(record, CancellationToken.None);
-            return new RunResult { Preview = preview, ChangeId = id, Outcome = outcome, Message = message };
+            return new RunResult { Preview = preview, ChangeId = id, Outcome = outcome, Message = message, PreviewTime = previewTime };
         }
 
         record = record with { Id = await store.AddAsync(record, CancellationToken.None) };
-        return await ExecuteAsync(preview, options, store, record, progress, cancellationToken);
+        var runWatch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await ExecuteAsync(preview, options, store, record, progress, cancellationToken);
+        return result with { PreviewTime = previewTime, RunTime = runWatch.Elapsed };
     }
 
     private async Task<RunResult> ExecuteAsync(CheckResult preview, RunOptions options, IStateStore store, ChangeRecord record, IProgress<int>? progress, CancellationToken cancellationToken)

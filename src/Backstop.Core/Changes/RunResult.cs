@@ -23,4 +23,10 @@ public sealed record RunResult
     public IReadOnlyList<string> Differences { get; init; } = [];
 
     public string? Message { get; init; }
+
+    /// <summary>How long the preview took (wall clock).</summary>
+    public TimeSpan PreviewTime { get; init; }
+
+    /// <summary>How long the run took, capture and commit included (wall clock); zero when it did not run.</summary>
+    public TimeSpan RunTime { get; init; }
 }
