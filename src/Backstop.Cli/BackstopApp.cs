@@ -105,6 +105,7 @@ internal static class BackstopApp
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
         OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException => ExitCodes.RuntimeError,
+        Recovery.Pitr.PitrException pitr => pitr.IsUsageError ? ExitCodes.UsageError : ExitCodes.RuntimeError,
         _ => null,
     };
 }

@@ -94,6 +94,17 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pitr_source_without_point_in_time_recovery_set_up_says_how_to_set_it_up()
+    {
+        await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+
+        var result = await _workspace.RunAsync("repair", "-e", "stage", "--incident-at", "2026-11-18 11:00:00+00", "--table", "orders", "--yes");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("backstop pitr enable -e stage --pgdata PATH", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_source_whose_column_type_differs_is_a_usage_error_and_changes_nothing()
     {
         var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
