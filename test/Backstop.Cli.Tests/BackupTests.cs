@@ -122,6 +122,21 @@ public sealed class BackupTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backup_of_a_latin1_database_is_proven_by_its_drill()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", "SELECT 1");
+        var cluster = await PostgresSandbox.GetAsync();
+        var name = "latin1_" + Guid.NewGuid().ToString("N")[..8];
+        await PostgresSandbox.ExecuteAsync(cluster.ConnectionString(), $"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C'");
+        await PostgresSandbox.ExecuteAsync(cluster.ConnectionString(name), "CREATE TABLE c (id int PRIMARY KEY, name text); INSERT INTO c VALUES (1, 'José'), (2, 'Zoë');");
+
+        Assert.Equal(0, (await _workspace.RunAsync("backup", "run", "-e", "dev", "--database", name)).ExitCode);
+        var verify = await _workspace.RunAsync("backup", "verify", "--latest", "-e", "dev");
+
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+    }
+
+    [Fact]
     public async Task A_flipped_byte_in_a_data_file_fails_the_drill_naming_the_file_and_its_table()
     {
         await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);

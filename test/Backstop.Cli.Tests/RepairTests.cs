@@ -105,6 +105,70 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    public async Task A_where_that_tries_to_run_a_statement_of_its_own_is_refused_and_nothing_is_written()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders + "CREATE TABLE audit (id int); INSERT INTO audit SELECT generate_series(1, 50);");
+
+        var injected = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--dry-run", "--where", "true); DELETE FROM audit; SELECT (true");
+        var writing = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--dry-run", "--where", "id IN (SELECT 1 FROM (DELETE FROM audit RETURNING 1) AS d)");
+
+        Assert.Equal(2, injected.ExitCode);
+        Assert.Contains("--where must be one condition", injected.Error, StringComparison.Ordinal);
+        Assert.Equal(2, writing.ExitCode);
+        Assert.Equal(50, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM audit"));
+    }
+
+    [Fact]
+    public async Task A_row_written_between_the_comparison_and_the_repair_stops_the_repair_and_nothing_is_repaired()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var target = await _workspace.AddEnvironmentAsync("prod", "production", Orders);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true WHERE id <= 100");
+
+        // While the typed confirmation waits, an application sets one of the compared rows back by hand.
+        var input = new WritingReader(target, "UPDATE orders SET is_deleted = false, note = 'fixed by hand' WHERE id = 7", "prod");
+        var repair = await _workspace.RunWithInputAsync(input, interactive: true, "repair", "-e", "prod", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--columns", "is_deleted");
+
+        Assert.True(repair.ExitCode == 1, repair.ToString());
+        Assert.Contains("the target changed since it was compared: 99 of 100 rows to set back", repair.All, StringComparison.Ordinal);
+        Assert.Equal(99, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+    }
+
+    [Fact]
+    public async Task Values_that_compare_equal_but_are_different_data_are_repaired()
+    {
+        const string Plans = """
+            CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+            CREATE TABLE plans (id int PRIMARY KEY, email text COLLATE ci, price numeric, period interval);
+            INSERT INTO plans VALUES (1, 'Ann@Example.com', 10.50, '1 mon'), (2, 'bob@example.com', 3, '1 day');
+            """;
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Plans);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Plans);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE plans SET email = lower(email), price = 10.5, period = '30 days' WHERE id = 1");
+
+        var repair = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "plans", "--yes");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal("Ann@Example.com 10.50 1 mon", await PostgresSandbox.TextAsync(target, "SELECT email || ' ' || price || ' ' || period FROM plans WHERE id = 1"));
+    }
+
+    /// <summary>Standard input whose next line is given only after a statement has run on a database: a write that lands while a prompt waits.</summary>
+    private sealed class WritingReader(string connectionString, string sql, string line) : TextReader
+    {
+        public override async ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken)
+        {
+            await PostgresSandbox.ExecuteAsync(connectionString, sql);
+            return line;
+        }
+
+        public override string? ReadLine() => ReadLineAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    }
+
+    [Fact]
     public async Task A_source_whose_column_type_differs_is_a_usage_error_and_changes_nothing()
     {
         var clone = await PostgresSandbox.CreateDatabaseAsync("clone");

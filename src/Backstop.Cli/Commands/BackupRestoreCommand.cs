@@ -66,7 +66,7 @@ internal static partial class BackupCommand
                     await DumpRestorer.CreateRolesAsync(backup.Path, maintenance, cancellationToken);
                 }
 
-                await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken);
+                await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken, manifest.Encoding);
                 await DumpRestorer.RestoreAsync(backup.Path, target, jobCount, clean: false, owners: manifest.RolesIncluded && !parse.GetValue(noOwner), null, cancellationToken);
             }
             else

@@ -59,12 +59,11 @@ internal static class RepairCommand
             var watch = System.Diagnostics.Stopwatch.StartNew();
             await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             var repairTable = await Resolve(() => RepairTable.ResolveAsync(target.Connection, parse.GetValue(table)!, List(parse.GetValue(columns)), List(parse.GetValue(key)), cancellationToken));
-            await CheckWhereAsync(target.Connection, repairTable, options.Where, "the target", cancellationToken);
+            CheckWhereIsOneCondition(options.Where);
 
             var keep = parse.GetValue(keepSources);
             await using var source = await RepairSources.OpenAsync(context, config, environment, fromSpec, keep, progress, cancellationToken);
             await Resolve(async () => { await repairTable.CheckSourceAsync(source.Connection, source.Name, cancellationToken); return 0; });
-            await CheckWhereAsync(source.Connection, repairTable, options.Where, source.Name, cancellationToken);
             await using var afterSource = afterSpec is null ? null : await RepairSources.OpenAsync(context, config, environment, afterSpec, keep, progress, cancellationToken);
             if (afterSource is not null)
             {
@@ -73,6 +72,16 @@ internal static class RepairCommand
 
             var rows = await EstimateRowsAsync(target.Connection, repairTable, cancellationToken);
             var sides = new[] { target.Connection, source.Connection, afterSource?.Connection }.OfType<Npgsql.NpgsqlConnection>().ToList();
+
+            // Everything the comparison reads, it reads in a read-only transaction per side (see TableSnapshot.BeginReadAsync).
+            var reads = new List<Npgsql.NpgsqlTransaction>();
+            foreach (var side in sides)
+            {
+                reads.Add(await TableSnapshot.BeginReadAsync(side, cancellationToken));
+            }
+
+            await CheckWhereAsync(target.Connection, repairTable, options.Where, "the target", cancellationToken);
+            await CheckWhereAsync(source.Connection, repairTable, options.Where, source.Name, cancellationToken);
             var bucketing = await RepairPlanner.ChooseBucketingAsync(
                 repairTable, rows, sides.Select(c => new TableSnapshot(c, repairTable, options.Where, Bucketing.ByHash(repairTable, 6))).ToList(), cancellationToken);
             var plan = await RepairPlanner.PlanAsync(
@@ -83,6 +92,12 @@ internal static class RepairCommand
                 options,
                 progress,
                 cancellationToken);
+            foreach (var read in reads)
+            {
+                await read.CommitAsync(cancellationToken);
+                await read.DisposeAsync();
+            }
+
             var compared = watch.Elapsed;
             var summary = Summary(plan, source.Name, afterSource?.Name, compared);
             if (!context.Json)
@@ -164,6 +179,28 @@ internal static class RepairCommand
         }
     }
 
+    /// <summary>--where must be one condition: no top-level ';' that would start a statement of its own.</summary>
+    private static void CheckWhereIsOneCondition(string? where)
+    {
+        if (where is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var script = Backstop.Sql.Splitting.SqlSplitter.Split($"SELECT 1 WHERE ({where}\n)");
+            if (script.Statements.Count != 1 || script.Statements[0].Text.TrimEnd().EndsWith(';'))
+            {
+                throw new UsageException("--where must be one condition, without ';'; nothing was changed");
+            }
+        }
+        catch (Backstop.Sql.SqlSyntaxException e)
+        {
+            throw new UsageException($"--where is not valid SQL: {e.Message}; nothing was changed");
+        }
+    }
+
     /// <summary>A --where that does not parse or names an unknown column is a usage error, found before anything is compared.</summary>
     private static async Task CheckWhereAsync(Npgsql.NpgsqlConnection connection, RepairTable table, string? where, string side, CancellationToken cancellationToken)
     {
@@ -174,7 +211,7 @@ internal static class RepairCommand
 
         try
         {
-            await using var command = new Npgsql.NpgsqlCommand($"EXPLAIN SELECT 1 FROM {table.Quoted} AS r WHERE ({where})", connection);
+            await using var command = new Npgsql.NpgsqlCommand($"EXPLAIN SELECT 1 FROM {table.Quoted} AS r WHERE ({where}\n)", connection);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (Npgsql.PostgresException e)

@@ -88,7 +88,7 @@ internal static class RepairSources
         try
         {
             var maintenance = PgUrl.Parse(cluster.Url);
-            await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken);
+            await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken, manifest.Encoding);
             await DumpRestorer.RestoreAsync(backup.Path, maintenance.WithDatabase(manifest.Database), environment.Backup.Jobs, clean: false, owners: false, null, cancellationToken);
             var connection = new NpgsqlConnection(cluster.ConnectionString(manifest.Database));
             await connection.OpenAsync(cancellationToken);

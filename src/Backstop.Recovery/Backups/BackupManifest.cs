@@ -22,7 +22,11 @@ public sealed record BackupManifest
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public int Format { get; init; } = 1;
+    /// <summary>1: the first layout; 2: fingerprints in <see cref="Drills.Fingerprinter.CurrentFormat"/> 2, and the database's encoding.</summary>
+    public int Format { get; init; } = 2;
+
+    /// <summary>The database's encoding (null in format 1): a drill creates its database with it.</summary>
+    public string? Encoding { get; init; }
 
     public required string Id { get; init; }
 

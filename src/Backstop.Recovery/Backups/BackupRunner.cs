@@ -84,13 +84,18 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
         string snapshot;
         DateTimeOffset snapshotTime;
         string serverVersion;
-        await using (var command = new NpgsqlCommand("SET TRANSACTION READ ONLY; SELECT pg_export_snapshot(), statement_timestamp(), current_setting('server_version')", connection, transaction))
+        string encoding;
+        await using (var command = new NpgsqlCommand(
+            "SET TRANSACTION READ ONLY; SELECT pg_export_snapshot(), statement_timestamp(), current_setting('server_version'), pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()",
+            connection,
+            transaction))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
             snapshot = reader.GetString(0);
             snapshotTime = reader.GetFieldValue<DateTimeOffset>(1);
             serverVersion = reader.GetString(2);
+            encoding = reader.GetString(3);
         }
 
         var rolesIncluded = await DumpRolesAsync(url, Path.Combine(partial, "roles.sql"), cancellationToken);
@@ -145,6 +150,7 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
             Database = identity.Database,
             SystemIdentifier = identity.SystemIdentifier,
             ServerVersion = serverVersion,
+            Encoding = encoding,
             PgDumpVersion = pgDumpVersion,
             SnapshotTime = snapshotTime,
             StartedAt = started,

@@ -23,7 +23,8 @@ public static class DumpRestorer
     }
 
     /// <summary>Creates the database, unless it exists already: in a new cluster, a backup of <c>postgres</c> goes into its empty <c>postgres</c>.</summary>
-    public static async Task CreateDatabaseAsync(PgUrl maintenance, string database, CancellationToken cancellationToken)
+    /// <param name="encoding">the source database's encoding (null: the cluster's default); created with locale C, which suits every encoding.</param>
+    public static async Task CreateDatabaseAsync(PgUrl maintenance, string database, CancellationToken cancellationToken, string? encoding = null)
     {
         await using var connection = new NpgsqlConnection(maintenance.ToConnectionString());
         await connection.OpenAsync(cancellationToken);
@@ -36,7 +37,8 @@ public static class DumpRestorer
             }
         }
 
-        await using var command = new NpgsqlCommand($"CREATE DATABASE {PgIdentifier.Quote(database)} TEMPLATE template0", connection);
+        var options = encoding is null ? "" : $" ENCODING {PgLiteral.Quote(encoding)} LOCALE 'C'";
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {PgIdentifier.Quote(database)} TEMPLATE template0{options}", connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -94,7 +94,7 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
                             await DumpRestorer.CreateRolesAsync(backup.Path, maintenance, cancellationToken);
                         }
 
-                        await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken);
+                        await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken, manifest.Encoding);
                         await DumpRestorer.RestoreAsync(backup.Path, target, jobs, clean: false, owners: manifest.RolesIncluded, null, cancellationToken);
                         return true;
                     }
@@ -113,7 +113,7 @@ public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
                         await using var connection = new NpgsqlConnection(target.ToConnectionString());
                         await connection.OpenAsync(cancellationToken);
                         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
-                        var actual = await Fingerprinter.TakeAsync(connection, null, cancellationToken);
+                        var actual = await Fingerprinter.TakeAsync(connection, null, cancellationToken, manifest.Format >= 2 ? Fingerprinter.CurrentFormat : 1);
                         return DrillChecks.Compare(manifest.Fingerprint, actual);
                     });
                     var amcheck = StepAsync("amcheck", durations, progress, () => DrillChecks.AmCheckAsync(target, jobs, thorough, cancellationToken));

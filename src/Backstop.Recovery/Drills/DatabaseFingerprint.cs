@@ -50,18 +50,27 @@ public static class Fingerprinter
 
     private const string UserRelations = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
-    private static readonly string BinaryHashTypes = string.Join(", ", new[]
+    /// <summary>The fingerprint's format: 1 hashed numeric and interval in binary and text in its column's collation; 2 (now) does neither.</summary>
+    public const int CurrentFormat = 2;
+
+    /// <summary>
+    /// Types hashed in binary. Not numeric or interval: their hash treats 10.5 and 10.50, '1 mon' and '30 days' as equal,
+    /// which are different data; they are hashed as text. Collatable columns are hashed with COLLATE "C", so that a
+    /// case-insensitive collation cannot make 'A' and 'a' equal.
+    /// </summary>
+    private static string BinaryHashTypes(int format) => string.Join(", ", new[]
     {
         "bool", "bytea", "char", "name", "int8", "int2", "int4", "text", "float4", "float8", "macaddr", "inet", "cidr",
-        "bpchar", "varchar", "date", "time", "timestamp", "timestamptz", "interval", "timetz", "numeric", "uuid", "jsonb",
-    }.Select(t => $"'pg_catalog.{t}'::regtype"));
+        "bpchar", "varchar", "date", "time", "timestamp", "timestamptz", "timetz", "uuid", "jsonb",
+    }.Concat(format == 1 ? ["interval", "numeric"] : []).Select(t => $"'pg_catalog.{t}'::regtype"));
 
     /// <summary>The user tables with their column expressions, in a stable order.</summary>
-    private static readonly string TablesQuery = $"""
+    private static string TablesQuery(int format) => $"""
         SELECT n.nspname, c.relname,
                coalesce(string_agg(
-                   CASE WHEN a.atttypid IN ({BinaryHashTypes}) OR (t.typcategory = 'A' AND t.typelem IN ({BinaryHashTypes}))
-                        THEN quote_ident(a.attname) ELSE quote_ident(a.attname) || '::text' END,
+                   CASE WHEN a.atttypid IN ({BinaryHashTypes(format)}) OR (t.typcategory = 'A' AND t.typelem IN ({BinaryHashTypes(format)}))
+                        THEN quote_ident(a.attname) || CASE WHEN {(format == 1 ? "false" : "true")} AND t.typcollation <> 0 THEN ' COLLATE "C"' ELSE '' END
+                        ELSE quote_ident(a.attname) || '::text' END,
                    ', ' ORDER BY a.attname COLLATE "C"), '')
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -100,8 +109,8 @@ public static class Fingerprinter
         ORDER BY n.nspname COLLATE "C", c.relname COLLATE "C", co.conname COLLATE "C"
         """;
 
-    public static async Task<DatabaseFingerprint> TakeAsync(NpgsqlConnection connection, IProgress<string>? progress, CancellationToken cancellationToken) =>
-        await TakeAsync(connection, await ReadSequencesAsync(connection, cancellationToken), progress, cancellationToken);
+    public static async Task<DatabaseFingerprint> TakeAsync(NpgsqlConnection connection, IProgress<string>? progress, CancellationToken cancellationToken, int format = CurrentFormat) =>
+        await TakeAsync(connection, await ReadSequencesAsync(connection, cancellationToken), progress, cancellationToken, format);
 
     /// <summary>Sequences are not transactional: read them before the dump starts, so that a restore holds at least these values.</summary>
     public static async Task<IReadOnlyList<SequenceState>> ReadSequencesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -119,7 +128,7 @@ public static class Fingerprinter
         return result;
     }
 
-    public static async Task<DatabaseFingerprint> TakeAsync(NpgsqlConnection connection, IReadOnlyList<SequenceState> sequences, IProgress<string>? progress, CancellationToken cancellationToken)
+    public static async Task<DatabaseFingerprint> TakeAsync(NpgsqlConnection connection, IReadOnlyList<SequenceState> sequences, IProgress<string>? progress, CancellationToken cancellationToken, int format = CurrentFormat)
     {
         await using (var settings = new NpgsqlCommand(SessionSettings, connection))
         {
@@ -127,7 +136,7 @@ public static class Fingerprinter
         }
 
         var tables = new List<(string Schema, string Name, string Columns)>();
-        await using (var command = new NpgsqlCommand(TablesQuery, connection))
+        await using (var command = new NpgsqlCommand(TablesQuery(format), connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))

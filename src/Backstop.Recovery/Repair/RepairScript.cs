@@ -17,9 +17,29 @@ public static class RepairScript
     private const string Deletes = "backstop_repair_delete";
     private const string OldPrefix = "backstop_old_";
 
+    /// <summary>
+    /// Each statement checks that it changed exactly the rows the comparison planned: a row written between the comparison
+    /// and the repair is not touched (the guards), and then the count falls short, so the whole repair stops rather than
+    /// commit a different repair than the one previewed.
+    /// </summary>
+    private const string ExpectFunction = """
+        CREATE OR REPLACE FUNCTION pg_temp.backstop_expect(actual bigint, expected bigint, what text) RETURNS bigint LANGUAGE plpgsql AS $expect$
+        BEGIN
+            IF actual <> expected THEN
+                RAISE EXCEPTION 'the target changed since it was compared: % of % % matched what was compared; nothing was repaired. Run the same repair again to compare afresh', actual, expected, what;
+            END IF;
+            RETURN actual;
+        END $expect$
+        """;
+
     /// <summary>Loads the plan's rows into temporary tables on <paramref name="target"/> and returns the script that applies them.</summary>
     public static async Task<string> PrepareAsync(NpgsqlConnection target, RepairPlan plan, CancellationToken cancellationToken)
     {
+        await using (var expect = new NpgsqlCommand(ExpectFunction, target))
+        {
+            await expect.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var table = plan.Table;
         var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         var statements = new List<string>();
@@ -30,10 +50,8 @@ public static class RepairScript
             await CreateAsync(target, Updates, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Updates, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), cancellationToken);
             var set = string.Join(", ", table.Columns.Select(c => $"{c.Quoted} = r.{c.Quoted}"));
-            var unchanged = string.Join(" AND ", table.Columns.Select(c => c.BinaryHash
-                ? $"t.{c.Quoted} IS NOT DISTINCT FROM r.{Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"
-                : $"t.{c.Quoted}::text IS NOT DISTINCT FROM r.{Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}::text"));
-            statements.Add($"UPDATE {table.Quoted} AS t SET {set} FROM pg_temp.{Updates} AS r WHERE {KeyMatch(table)} AND {unchanged}");
+            statements.Add(Expect(
+                $"UPDATE {table.Quoted} AS t SET {set} FROM pg_temp.{Updates} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", plan.Updates.Count, "rows to set back"));
         }
 
         if (plan.Inserts.Count > 0)
@@ -42,18 +60,28 @@ public static class RepairScript
             await CreateAsync(target, Inserts, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Inserts, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), cancellationToken);
             var overriding = table.HasIdentityAlways ? " OVERRIDING SYSTEM VALUE" : "";
-            statements.Add($"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM pg_temp.{Inserts}");
+            statements.Add(Expect(
+                $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM pg_temp.{Inserts} RETURNING 1", plan.Inserts.Count, "rows to re-insert"));
         }
 
         if (plan.Deletes.Count > 0)
         {
-            await CreateAsync(target, Deletes, $"SELECT {string.Join(", ", table.Key.Select(k => k.Quoted))} FROM {table.Quoted}", cancellationToken);
-            await CopyAsync(target, Deletes, plan.Deletes.Select(r => r.Key), cancellationToken);
-            statements.Add($"DELETE FROM {table.Quoted} AS t USING pg_temp.{Deletes} AS r WHERE {KeyMatch(table)}");
+            var columns = table.Key.Select(c => c.Quoted).Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
+            await CreateAsync(target, Deletes, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
+            await CopyAsync(target, Deletes, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), cancellationToken);
+            statements.Add(Expect($"DELETE FROM {table.Quoted} AS t USING pg_temp.{Deletes} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", plan.Deletes.Count, "rows to delete"));
         }
 
         return statements.Count == 0 ? "" : string.Join(";\n", statements) + ";\n";
     }
+
+    private static string Expect(string statement, long expected, string what) =>
+        $"WITH changed AS ({statement}) SELECT pg_temp.backstop_expect(count(*), {expected.ToString(System.Globalization.CultureInfo.InvariantCulture)}, '{what}') FROM changed";
+
+    /// <summary>The target row still holds the repaired columns' values it held when compared.</summary>
+    private static string Unchanged(RepairTable table) => table.Columns.Count == 0 ? "true" : string.Join(" AND ", table.Columns.Select(c => c.BinaryHash
+        ? $"t.{c.Quoted} IS NOT DISTINCT FROM r.{Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"
+        : $"t.{c.Quoted}::text IS NOT DISTINCT FROM r.{Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}::text"));
 
     private static string KeyMatch(RepairTable table) => string.Join(" AND ", table.Key.Select(k => $"t.{k.Quoted} = r.{k.Quoted}"));
 

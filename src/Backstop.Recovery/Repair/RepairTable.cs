@@ -7,12 +7,16 @@ namespace Backstop.Recovery.Repair;
 public sealed class RepairUsageException(string message) : Exception(message);
 
 /// <summary>A column of a repaired table: its name, its type as the catalog spells it, and how it hashes.</summary>
-public sealed record RepairColumn(string Name, string Type, bool BinaryHash)
+public sealed record RepairColumn(string Name, string Type, bool BinaryHash, bool Collatable = false)
 {
     public string Quoted => PgIdentifier.Quote(Name);
 
-    /// <summary>The column as an argument of <c>hash_record_extended</c>: binary where the type's hash depends on the value alone, text otherwise.</summary>
-    public string HashExpression(string alias) => BinaryHash ? $"{alias}.{Quoted}" : $"{alias}.{Quoted}::text";
+    /// <summary>
+    /// The column as an argument of <c>hash_record_extended</c>: binary where the type's hash tells different data apart
+    /// (with COLLATE "C" for text, so that a case-insensitive collation cannot make 'A' and 'a' equal), text otherwise
+    /// (numeric and interval too: 10.5 and 10.50, '1 mon' and '30 days' hash alike in binary).
+    /// </summary>
+    public string HashExpression(string alias) => BinaryHash ? $"{alias}.{Quoted}{(Collatable ? " COLLATE \"C\"" : "")}" : $"{alias}.{Quoted}::text";
 }
 
 /// <summary>
@@ -42,10 +46,10 @@ public sealed record RepairTable
         SELECT a.attname, format_type(a.atttypid, a.atttypmod),
                a.atttypid IN ('bool'::regtype, 'bytea'::regtype, 'char'::regtype, 'name'::regtype, 'int8'::regtype, 'int2'::regtype, 'int4'::regtype,
                               'text'::regtype, 'float4'::regtype, 'float8'::regtype, 'macaddr'::regtype, 'inet'::regtype, 'cidr'::regtype, 'bpchar'::regtype,
-                              'varchar'::regtype, 'date'::regtype, 'time'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype, 'interval'::regtype,
-                              'timetz'::regtype, 'numeric'::regtype, 'uuid'::regtype, 'jsonb'::regtype),
+                              'varchar'::regtype, 'date'::regtype, 'time'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype,
+                              'timetz'::regtype, 'uuid'::regtype, 'jsonb'::regtype),
                a.attgenerated <> '', a.attidentity = 'a',
-               coalesce(a.attnum = ANY (i.indkey), false)
+               coalesce(a.attnum = ANY (i.indkey), false), a.attcollation <> 0
         FROM pg_attribute a
         LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
         WHERE a.attrelid = @relid AND a.attnum > 0 AND NOT a.attisdropped
@@ -78,7 +82,7 @@ public sealed record RepairTable
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                all.Add((new RepairColumn(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5)));
+                all.Add((new RepairColumn(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(6)), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5)));
             }
         }
 
@@ -142,12 +146,14 @@ public sealed record RepairTable
             }
         }
 
-        // A primary key or unique index on exactly the key columns (no partial index) already guarantees it.
+        // A valid, immediate primary key or unique index on exactly the key columns (not partial, not on expressions),
+        // with every key column NOT NULL (a unique index lets NULL keys repeat), already guarantees it.
         await using (var unique = new NpgsqlCommand(
             """
             SELECT EXISTS (
                 SELECT FROM pg_index i
-                WHERE i.indrelid = to_regclass(@table) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+                WHERE i.indrelid = to_regclass(@table) AND i.indisunique AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL
+                  AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) AND NOT a.attnotnull)
                   AND (SELECT array_agg(a.attname::text ORDER BY a.attname COLLATE "C") FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) = @key)
             """, source))
         {

@@ -39,12 +39,12 @@ public sealed class TableSnapshot(NpgsqlConnection connection, RepairTable table
         return reader.IsDBNull(0) ? null : (reader.GetInt64(0), reader.GetInt64(1));
     }
 
-    private string Filter => where is null ? "" : $" WHERE ({where})";
+    // A newline before the closing parenthesis, so that a trailing -- comment in the condition cannot swallow it.
+    private string Filter => where is null ? "" : $" WHERE ({where}\n)";
 
     /// <summary>Per bucket: how many rows and the XOR of their hashes (key and repaired columns; keys are unique, so no two rows cancel out).</summary>
     public async Task<Dictionary<int, (long Rows, string Sum)>> BucketsAsync(CancellationToken cancellationToken)
     {
-        await PrepareAsync(cancellationToken);
         var sql = $"SELECT {KeyHash}::int AS b, count(*), bit_xor({RowHash})::text FROM {table.Quoted} AS r{Filter} GROUP BY 1";
         var result = new Dictionary<int, (long, string)>();
         await using var command = new NpgsqlCommand(sql, Connection) { CommandTimeout = 0 };
@@ -66,26 +66,37 @@ public sealed class TableSnapshot(NpgsqlConnection connection, RepairTable table
             return result;
         }
 
-        await PrepareAsync(cancellationToken);
         var list = string.Join(",", buckets.Select(b => b.ToString(CultureInfo.InvariantCulture)));
         var bucketFilter = $"{KeyHash}::int = ANY ('{{{list}}}'::int[])";
         var select = string.Join(", ", table.Key.Concat(columns).Select(c => "r." + c.Quoted));
-        var sql = $"COPY (SELECT {select} FROM {table.Quoted} AS r WHERE {bucketFilter}{(where is null ? "" : $" AND ({where})")}) TO STDOUT";
+        var sql = $"COPY (SELECT {select} FROM {table.Quoted} AS r WHERE {bucketFilter}{(where is null ? "" : $" AND ({where}\n)")}) TO STDOUT";
         using var reader = await Connection.BeginTextExportAsync(sql, cancellationToken);
         var keyFields = table.Key.Count;
         while (await reader.ReadLineAsync(cancellationToken) is { } line)
         {
             var split = NthTab(line, keyFields);
-            result[split < 0 ? line : line[..split]] = split < 0 ? "" : line[(split + 1)..];
+            var key = split < 0 ? line : line[..split];
+            if (!result.TryAdd(key, split < 0 ? "" : line[(split + 1)..]))
+            {
+                throw new RepairUsageException(
+                    $"the key ({string.Join(", ", table.Key.Select(k => k.Name))}) is not unique in database '{Connection.Database}': ({string.Join(", ", key.Split('\t').Select(Display))}) appears more than once; give columns that identify one row with --key");
+            }
         }
 
         return result;
     }
 
-    private async Task PrepareAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the read of one side: a REPEATABLE READ, READ ONLY transaction (one consistent snapshot, and nothing in it,
+    /// not a function called from <c>--where</c> either, can write), with the settings that fix text forms set LOCAL so
+    /// that they end with it and never reach the repair's own run in the same session. Commit it when the reading is done.
+    /// </summary>
+    public static async Task<NpgsqlTransaction> BeginReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var settings = new NpgsqlCommand(Drills.Fingerprinter.SessionSettings, Connection);
+        var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using var settings = new NpgsqlCommand("SET TRANSACTION READ ONLY; " + Drills.Fingerprinter.SessionSettings.Replace("SET ", "SET LOCAL ", StringComparison.Ordinal), connection, transaction);
         await settings.ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
     }
 
     /// <summary>Index of the <paramref name="n"/>-th tab (1-based), or -1.</summary>
