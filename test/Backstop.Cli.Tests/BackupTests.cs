@@ -81,6 +81,17 @@ public sealed class BackupTests : IDisposable
         Assert.Equal(4990, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
 
         var dbName = fresh[(fresh.LastIndexOf('/') + 1)..];
+
+        // A restore over a database that cannot take it (a view of its own depends on a table of the backup) fails as
+        // a whole: pg_restore --clean ran in one transaction, so nothing was dropped.
+        await PostgresSandbox.ExecuteAsync(restored, "CREATE VIEW public.my_orders AS SELECT id FROM sales.orders");
+        var failed = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--force", "--confirm", dbName);
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("left as it was", failed.Error, StringComparison.Ordinal);
+        Assert.Equal(4990, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
+        Assert.Equal(300, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM crm.users"));
+        await PostgresSandbox.ExecuteAsync(restored, "DROP VIEW public.my_orders");
+
         var forced = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--force", "--confirm", dbName);
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.Equal(5000, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
@@ -131,7 +142,7 @@ public sealed class BackupTests : IDisposable
         await PostgresSandbox.ExecuteAsync(cluster.ConnectionString(name), "CREATE TABLE c (id int PRIMARY KEY, name text); INSERT INTO c VALUES (1, 'José'), (2, 'Zoë');");
 
         Assert.Equal(0, (await _workspace.RunAsync("backup", "run", "-e", "dev", "--database", name)).ExitCode);
-        var verify = await _workspace.RunAsync("backup", "verify", "--latest", "-e", "dev");
+        var verify = await _workspace.RunAsync("backup", "verify", "--latest", "-e", "dev", "--database", name);
 
         Assert.True(verify.ExitCode == 0, verify.ToString());
     }
@@ -247,6 +258,25 @@ public sealed class BackupTests : IDisposable
         Assert.Equal([second], json.RootElement.GetProperty("expired").EnumerateArray().Select(e => e.GetString()));
         Assert.True(Directory.Exists(BackupPath(proven)));
         Assert.False(Directory.Exists(BackupPath(second)));
+    }
+
+    [Fact]
+    public async Task Backups_of_another_database_neither_expire_nor_prove_the_environment_s_own()
+    {
+        await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
+        var own = await BackupAsync();
+        Assert.Equal(0, (await _workspace.RunAsync("backup", "verify", own, "-e", "dev")).ExitCode);
+        var other = await PostgresSandbox.CreateDatabaseAsync("other");
+        var otherName = new Npgsql.NpgsqlConnectionStringBuilder(other).Database!;
+
+        var first = await _workspace.RunAsync("backup", "run", "-e", "dev", "--database", otherName, "--keep", "1");
+        var second = await _workspace.RunAsync("backup", "run", "-e", "dev", "--database", otherName, "--keep", "1", "--json");
+        Assert.Equal(0, (await _workspace.RunAsync("backup", "verify", "--latest", "-e", "dev", "--database", otherName)).ExitCode);
+
+        Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first.ToString() + second);
+        Assert.True(Directory.Exists(BackupPath(own)));
+        using var status = JsonDocument.Parse((await _workspace.RunAsync("backup", "status", "-e", "dev", "--json")).Out);
+        Assert.Equal(own, status.RootElement.GetProperty("environments")[0].GetProperty("lastProvenRestore").GetProperty("backup").GetString());
     }
 
     private async Task<string> BackupAsync()

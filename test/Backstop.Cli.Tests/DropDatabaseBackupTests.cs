@@ -28,7 +28,7 @@ public sealed class DropDatabaseBackupTests : IDisposable
         Assert.Equal(0, (await _workspace.RunAsync("backup", "run", "-e", "stage", "--database", name)).ExitCode);
         Assert.Equal(3, (await _workspace.RunAsync("run", "-e", "stage", "--yes", "-c", $"DROP DATABASE {name}")).ExitCode);
 
-        var verify = await _workspace.RunAsync("backup", "verify", "--latest", "-e", "stage");
+        var verify = await _workspace.RunAsync("backup", "verify", "--latest", "-e", "stage", "--database", name);
         Assert.True(verify.ExitCode == 0, verify.ToString());
 
         // Proven, but two hours have passed: denied again.

@@ -83,7 +83,7 @@ internal static partial class BackupCommand
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var reporter = new ProgressLines(context);
             var (entry, manifest) = await runner.RunAsync(environment.Name, connection, url, identity, settings, reporter, cancellationToken);
-            var expired = await BackupRetention.ApplyAsync(catalog, environment.Name, settings.Keep, settings.MaxAge, host.Clock.GetUtcNow(), cancellationToken);
+            var expired = await BackupRetention.ApplyAsync(catalog, environment.Name, entry.Database, settings.Keep, settings.MaxAge, host.Clock.GetUtcNow(), cancellationToken);
             if (context.Json)
             {
                 context.WriteJson(new
@@ -118,10 +118,11 @@ internal static partial class BackupCommand
         var latest = new Option<bool>("--latest") { Description = "Drill the latest complete backup" };
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel pg_restore and pg_amcheck jobs (default: backup.jobs, else 2)" };
         var keepSandbox = new Option<bool>("--keep-sandbox") { Description = "Leave the drill's sandbox running to look at it (stop it with `backstop sandbox stop NAME`)" };
+        var verifyDatabase = new Option<string?>("--database") { Description = "With --latest (or no ID): the latest backup of this database (default: the environment's own)" };
         var thorough = new Option<bool>("--thorough") { Description = "pg_amcheck also looks up every heap tuple in every index and every index tuple from the root (--heapallindexed --rootdescend): several times slower" };
         var command = new Command("verify", "The restore drill: check the manifest, restore into a sandbox, compare every table's rows and fingerprint, run pg_amcheck, check constraints; record the result")
         {
-            environmentOption, id, latest, jobs, keepSandbox, thorough,
+            environmentOption, id, latest, jobs, keepSandbox, thorough, verifyDatabase,
         };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
@@ -135,7 +136,7 @@ internal static partial class BackupCommand
 
             var catalog = await OpenCatalogAsync(config, cancellationToken);
             await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
-            var backup = await UsableBackupAsync(catalog, environment.Name, requested, cancellationToken);
+            var backup = await UsableBackupAsync(catalog, environment.Name, requested, cancellationToken, requested is null ? parse.GetValue(verifyDatabase) ?? OwnDatabase(context, environment) : null);
             var drill = new RestoreDrill(catalog, host.Clock);
             var result = await drill.RunAsync(backup, parse.GetValue(jobs) ?? environment.Backup.Jobs, parse.GetValue(keepSandbox), new ProgressLines(context).Steps, parse.GetValue(thorough), cancellationToken);
             var durations = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(result.Entry.Durations) ?? [];
@@ -263,7 +264,7 @@ internal static partial class BackupCommand
             foreach (var environment in environments)
             {
                 await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
-                health.Add(await BackupHealth.ReadAsync(catalog, environment.Name, environment.Backup.ProvenWithin, now, cancellationToken));
+                health.Add(await BackupHealth.ReadAsync(catalog, environment.Name, OwnDatabase(context, environment), environment.Backup.ProvenWithin, now, cancellationToken));
             }
 
             var stale = health.Where(h => h.Stale).ToList();
@@ -311,13 +312,19 @@ internal static partial class BackupCommand
         return command;
     }
 
-    internal static async Task<BackupEntry> UsableBackupAsync(BackupCatalog catalog, string environment, string? id, CancellationToken cancellationToken)
+    /// <summary>The environment's own database (its recorded identity's, else its URL's).</summary>
+    internal static string OwnDatabase(CommandContext context, EnvironmentConfig environment) =>
+        environment.Identity?.Database ?? context.Connector.ResolveUrl(environment).Database;
+
+    /// <param name="database">for the latest (no id): the latest backup of this database.</param>
+    internal static async Task<BackupEntry> UsableBackupAsync(BackupCatalog catalog, string environment, string? id, CancellationToken cancellationToken, string? database = null)
     {
         var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical").ToList();
         if (id is null)
         {
-            return backups.FirstOrDefault(b => b.Status == BackupStatus.Complete)
-                ?? throw new UsageException($"{environment} has no complete backup; take one with `backstop backup run -e {environment}`");
+            var of = database is null ? "" : $" of database {database}";
+            return backups.FirstOrDefault(b => b.Status == BackupStatus.Complete && (database is null || b.Database == database))
+                ?? throw new UsageException($"{environment} has no complete backup{of}; take one with `backstop backup run -e {environment}{(database is null ? "" : $" --database {database}")}`");
         }
 
         var backup = backups.FirstOrDefault(b => b.Id == id)

@@ -72,7 +72,16 @@ internal static partial class BackupCommand
             else
             {
                 var targetEnvironment = config.Environments.FirstOrDefault(e => e.Name == destination);
-                target = targetEnvironment is not null ? context.Connector.ResolveUrl(targetEnvironment) : ParseUrl(destination);
+                if (targetEnvironment is not null)
+                {
+                    // The same identity check as every command that acts on an environment: not the wrong server.
+                    await using var checkedTarget = await context.Connector.OpenAsync(targetEnvironment, cancellationToken);
+                    target = checkedTarget.Url;
+                }
+                else
+                {
+                    target = ParseUrl(destination);
+                }
                 var clean = false;
                 var objects = await CountObjectsAsync(target, cancellationToken);
                 if (objects is null)
@@ -85,6 +94,14 @@ internal static partial class BackupCommand
                     if (!parse.GetValue(force))
                     {
                         throw new UsageException($"database '{target.Database}' at {target.Endpoint} is not empty ({objects} objects); nothing was restored. Restore into a new database, or use --force to drop and replace its objects of the same names");
+                    }
+
+                    // Replacing an environment's tables is destructive DDL under its tier's policy.
+                    if (targetEnvironment is not null && config.Policies[targetEnvironment.Tier].DestructiveDdl is var rule and (Core.Policies.Verdict.Deny or Core.Policies.Verdict.Approve))
+                    {
+                        context.ErrorConsole.MarkupLineInterpolated(
+                            $"[red]Restoring over {targetEnvironment.Name} replaces its tables: destructive_ddl is '{rule.ToString().ToLowerInvariant()}' on the {targetEnvironment.Tier.ToString().ToLowerInvariant()} tier; nothing was restored.[/]");
+                        return rule == Core.Policies.Verdict.Deny ? ExitCodes.Denied : ExitCodes.NeedsConfirmation;
                     }
 
                     if (!await ConfirmNameAsync(context, typed, parse.GetValue(confirm), host.Interactive, cancellationToken))

@@ -50,6 +50,11 @@ internal static class RepairCommand
                 OverwriteConflicts = parse.GetValue(overwrite),
                 Where = parse.GetValue(where),
             };
+            if (options.DeleteExtra && options.Where is not null)
+            {
+                throw new UsageException("--delete-extra cannot be used with --where: the condition is applied on each side separately, so a row the mistake moved out of it would look extra and be deleted; repair without --where, or leave extra rows alone");
+            }
+
             if (options.OverwriteConflicts && afterSpec is null)
             {
                 throw new UsageException("--overwrite-conflicts needs a three-way repair (--after or --incident-at)");

@@ -77,6 +77,12 @@ internal static class RepairSources
         var catalog = await BackupCommand.OpenCatalogAsync(config, cancellationToken);
         var backup = await BackupCommand.UsableBackupAsync(catalog, environment.Name, id, cancellationToken);
         var manifest = BackupManifest.Read(backup.Path);
+        var own = environment.Identity?.Database;
+        if (own is not null && manifest.Database != own)
+        {
+            throw new UsageException($"backup {backup.Id} is of database '{manifest.Database}', not of {environment.Name}'s database '{own}'; choose a backup of '{own}' (`backstop backup list -e {environment.Name}`)");
+        }
+
         var damaged = await ManifestCheck.CheckAsync(backup.Path, manifest, cancellationToken);
         if (damaged.Count > 0)
         {

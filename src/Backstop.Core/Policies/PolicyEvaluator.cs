@@ -48,7 +48,7 @@ public static class PolicyEvaluator
     private static IEnumerable<PolicyReason> BackupProof(string database, TimeSpan within, PolicyContext context)
     {
         var limit = within.TotalMinutes < 120 ? $"{within.TotalMinutes:0} minutes" : $"{within.TotalHours:0.#} hours";
-        var fix = $"make one with `backstop backup run -e {context.EnvironmentName} --database {database}` and prove it with `backstop backup verify --latest -e {context.EnvironmentName}`";
+        var fix = $"make one with `backstop backup run -e {context.EnvironmentName} --database {database}` and prove it with `backstop backup verify --latest -e {context.EnvironmentName} --database {database}`";
         if (!context.ProvenBackups.TryGetValue(database, out var taken))
         {
             yield return new("drop_database_backup", Verdict.Deny, $"DROP DATABASE {database} needs a backup of it proven by a restore drill, taken within the last {limit}; there is none: {fix}");

@@ -9,15 +9,16 @@ namespace Backstop.Recovery.Backups;
 /// </summary>
 public static class BackupRetention
 {
+    /// <param name="database">retention counts the backups of one database: those of another (<c>--database</c>) are kept apart.</param>
     public static async Task<IReadOnlyList<BackupEntry>> ApplyAsync(
-        BackupCatalog catalog, string environment, int? keep, TimeSpan? maxAge, DateTimeOffset now, CancellationToken cancellationToken)
+        BackupCatalog catalog, string environment, string database, int? keep, TimeSpan? maxAge, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (keep is null && maxAge is null)
         {
             return [];
         }
 
-        var complete = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Status == BackupStatus.Complete && b.Kind == "logical").ToList();
+        var complete = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Status == BackupStatus.Complete && b.Kind == "logical" && b.Database == database).ToList();
         var proven = (await catalog.ListDrillsAsync(environment, cancellationToken)).Where(d => d.Kind == "logical")
             .GroupBy(d => d.BackupId).Select(g => g.First()).Where(d => d.Passed).Select(d => d.BackupId).ToHashSet(StringComparer.Ordinal);
         var protectedIds = new HashSet<string>(StringComparer.Ordinal);

@@ -13,10 +13,12 @@ public sealed record BackupHealth(string Environment, BackupEntry? LastBackup, B
     /// <summary>True when there is no proven restore, or it is older than the limit.</summary>
     public bool Stale => LastProvenAge is not { } age || age > Limit;
 
-    public static async Task<BackupHealth> ReadAsync(BackupCatalog catalog, string environment, TimeSpan limit, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="database">the environment's own database: backups of other databases (<c>--database</c>) prove nothing about it.</param>
+    public static async Task<BackupHealth> ReadAsync(BackupCatalog catalog, string environment, string database, TimeSpan limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical").ToList();
-        var drills = (await catalog.ListDrillsAsync(environment, cancellationToken)).Where(d => d.Kind == "logical").ToList();
+        var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical" && b.Database == database).ToList();
+        var ids = backups.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+        var drills = (await catalog.ListDrillsAsync(environment, cancellationToken)).Where(d => d.Kind == "logical" && ids.Contains(d.BackupId)).ToList();
         var complete = backups.Where(b => b.Status == BackupStatus.Complete).ToList();
         var byId = complete.ToDictionary(b => b.Id, StringComparer.Ordinal);
         // A backup is proven while its latest drill passed: a later failed drill (a damaged file) takes the proof away.

@@ -42,17 +42,22 @@ public static class DumpRestorer
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <param name="clean">drop the objects of the dump first (<c>--clean --if-exists</c>): for a restore over a database that holds them.</param>
+    /// <param name="clean">
+    /// drop the objects of the dump first (<c>--clean --if-exists</c>): for a restore over a database that holds them. It
+    /// then runs in one transaction (<c>--single-transaction</c>, so one job): a restore that fails part-way (a missing
+    /// role, an object that cannot be dropped) leaves the database exactly as it was, not half dropped.
+    /// </param>
     /// <param name="owners">give objects their owners and grants back; false: objects belong to the restoring user.</param>
     public static async Task RestoreAsync(string backupDirectory, PgUrl target, int jobs, bool clean, bool owners, Action<string>? onLine, CancellationToken cancellationToken)
     {
-        var arguments = new List<string>
-        {
-            "--jobs", jobs.ToString(CultureInfo.InvariantCulture), "--exit-on-error", "--no-password", "--verbose", "--dbname", target.Database,
-        };
+        var arguments = new List<string> { "--exit-on-error", "--no-password", "--verbose", "--dbname", target.Database };
         if (clean)
         {
-            arguments.AddRange(["--clean", "--if-exists"]);
+            arguments.AddRange(["--clean", "--if-exists", "--single-transaction"]);
+        }
+        else
+        {
+            arguments.AddRange(["--jobs", jobs.ToString(CultureInfo.InvariantCulture)]);
         }
 
         if (!owners)
@@ -66,7 +71,8 @@ public static class DumpRestorer
         {
             var errors = result.Errors.Split('\n').Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).TakeLast(4);
             var summary = string.Join(" | ", errors.Select(e => e.Trim()));
-            throw new BackupException($"pg_restore failed (exit {result.ExitCode}): {(summary.Length > 0 ? summary : result.ErrorSummary())}");
+            var state = clean ? "; it ran in one transaction, so the database was left as it was" : "";
+            throw new BackupException($"pg_restore failed (exit {result.ExitCode}): {(summary.Length > 0 ? summary : result.ErrorSummary())}{state}");
         }
     }
 }

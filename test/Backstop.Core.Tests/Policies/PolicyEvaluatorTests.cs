@@ -124,7 +124,7 @@ public sealed class PolicyEvaluatorTests
         Assert.Equal("drop_database_backup", reason.Rule);
         Assert.Contains("within the last 60 minutes; there is none", reason.Message, StringComparison.Ordinal);
         Assert.Contains("`backstop backup run -e stage --database shop`", reason.Message, StringComparison.Ordinal);
-        Assert.Contains("`backstop backup verify --latest -e stage`", reason.Message, StringComparison.Ordinal);
+        Assert.Contains("`backstop backup verify --latest -e stage --database shop`", reason.Message, StringComparison.Ordinal);
     }
 
     [Fact]
