@@ -169,6 +169,25 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    public async Task Missing_rows_come_back_into_a_table_that_gained_a_column_since_with_its_default()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+        await PostgresSandbox.ExecuteAsync(target, "ALTER TABLE orders ADD COLUMN region text NOT NULL DEFAULT 'eu'; DELETE FROM orders WHERE id <= 11;");
+
+        var repair = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--columns", "is_deleted", "--restore-missing", "--yes");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal(11, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE id <= 11 AND region = 'eu' AND note = 'order ' || id"));
+
+        await PostgresSandbox.ExecuteAsync(target, "ALTER TABLE orders ADD COLUMN owner_id int NOT NULL DEFAULT 0; ALTER TABLE orders ALTER owner_id DROP DEFAULT; DELETE FROM orders WHERE id <= 3;");
+        var refused = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--columns", "is_deleted", "--restore-missing", "--yes");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("its column 'owner_id' (integer, NOT NULL, no default) is not in the source", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_source_whose_column_type_differs_is_a_usage_error_and_changes_nothing()
     {
         var clone = await PostgresSandbox.CreateDatabaseAsync("clone");

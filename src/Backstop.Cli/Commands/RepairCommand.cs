@@ -68,11 +68,17 @@ internal static class RepairCommand
 
             var keep = parse.GetValue(keepSources);
             await using var source = await RepairSources.OpenAsync(context, config, environment, fromSpec, keep, progress, cancellationToken);
-            await Resolve(async () => { await repairTable.CheckSourceAsync(source.Connection, source.Name, cancellationToken); return 0; });
+            repairTable = await Resolve(() => repairTable.CheckSourceAsync(source.Connection, source.Name, cancellationToken));
+            if (options.RestoreMissing && repairTable.ColumnsLackingInSource.FirstOrDefault(c => c.Required) is { } required)
+            {
+                throw new UsageException(
+                    $"--restore-missing cannot re-insert rows into {repairTable.QualifiedName}: its column '{required.Name}' ({required.Type}, NOT NULL, no default) is not in the source {source.Name} with that type; nothing was changed");
+            }
+
             await using var afterSource = afterSpec is null ? null : await RepairSources.OpenAsync(context, config, environment, afterSpec, keep, progress, cancellationToken);
             if (afterSource is not null)
             {
-                await Resolve(async () => { await repairTable.CheckSourceAsync(afterSource.Connection, afterSource.Name, cancellationToken); return 0; });
+                await Resolve(() => repairTable.CheckSourceAsync(afterSource.Connection, afterSource.Name, cancellationToken));
             }
 
             var rows = await EstimateRowsAsync(target.Connection, repairTable, cancellationToken);

@@ -9,6 +9,9 @@ public sealed class RepairUsageException(string message) : Exception(message);
 /// <summary>A column of a repaired table: its name, its type as the catalog spells it, and how it hashes.</summary>
 public sealed record RepairColumn(string Name, string Type, bool BinaryHash, bool Collatable = false)
 {
+    /// <summary>NOT NULL without a default (nor identity): an INSERT must give it a value.</summary>
+    public bool Required { get; init; }
+
     public string Quoted => PgIdentifier.Quote(Name);
 
     /// <summary>
@@ -38,6 +41,9 @@ public sealed record RepairTable
 
     public required bool HasIdentityAlways { get; init; }
 
+    /// <summary>Target columns the source lacks (or has with another type): re-inserted rows leave them to their defaults.</summary>
+    public IReadOnlyList<RepairColumn> ColumnsLackingInSource { get; init; } = [];
+
     public string QualifiedName => $"{Schema}.{Name}";
 
     public string Quoted => PgIdentifier.Quote(Schema, Name);
@@ -49,7 +55,8 @@ public sealed record RepairTable
                               'varchar'::regtype, 'date'::regtype, 'time'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype,
                               'timetz'::regtype, 'uuid'::regtype, 'jsonb'::regtype),
                a.attgenerated <> '', a.attidentity = 'a',
-               coalesce(a.attnum = ANY (i.indkey), false), a.attcollation <> 0
+               coalesce(a.attnum = ANY (i.indkey), false), a.attcollation <> 0,
+               a.attnotnull AND NOT a.atthasdef AND a.attidentity = ''
         FROM pg_attribute a
         LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
         WHERE a.attrelid = @relid AND a.attnum > 0 AND NOT a.attisdropped
@@ -82,7 +89,7 @@ public sealed record RepairTable
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                all.Add((new RepairColumn(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(6)), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5)));
+                all.Add((new RepairColumn(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(6)) { Required = reader.GetBoolean(7) }, reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5)));
             }
         }
 
@@ -123,9 +130,13 @@ public sealed record RepairTable
         };
     }
 
-    /// <summary>Checks that <paramref name="source"/> has the same table with the same column types, and that the key is unique there.</summary>
-    /// <exception cref="RepairUsageException">it does not.</exception>
-    public async Task CheckSourceAsync(NpgsqlConnection source, string sourceName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks that <paramref name="source"/> has the same table with the same column types, and that the key is unique
+    /// there; returns the table with <see cref="Insertable"/> narrowed to the columns the source has with the same type
+    /// (a column added to the target since is left to its default when a missing row is re-inserted).
+    /// </summary>
+    /// <exception cref="RepairUsageException">it does not, or a column the source lacks would need a value.</exception>
+    public async Task<RepairTable> CheckSourceAsync(NpgsqlConnection source, string sourceName, CancellationToken cancellationToken)
     {
         RepairTable there;
         try
@@ -136,6 +147,10 @@ public sealed record RepairTable
         {
             throw new RepairUsageException($"in the source {sourceName}: {e.Message}");
         }
+
+        var sourceTypes = there.Insertable.ToDictionary(c => c.Name, c => c.Type, StringComparer.Ordinal);
+        var lacking = Insertable.Where(c => sourceTypes.GetValueOrDefault(c.Name) != c.Type).ToList();
+        var narrowed = this with { Insertable = Insertable.Except(lacking).ToList(), ColumnsLackingInSource = lacking };
 
         foreach (var column in Key.Concat(Columns))
         {
@@ -161,7 +176,7 @@ public sealed record RepairTable
             unique.Parameters.AddWithValue("key", Key.Select(k => k.Name).Order(StringComparer.Ordinal).ToArray());
             if (await unique.ExecuteScalarAsync(cancellationToken) is true)
             {
-                return;
+                return narrowed;
             }
         }
 
@@ -173,5 +188,7 @@ public sealed record RepairTable
             var values = string.Join(", ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : reader.GetValue(i).ToString()));
             throw new RepairUsageException($"the key ({string.Join(", ", Key.Select(k => k.Name))}) is not unique in the source {sourceName}: ({values}) appears more than once; give columns that identify one row with --key");
         }
+
+        return narrowed;
     }
 }
