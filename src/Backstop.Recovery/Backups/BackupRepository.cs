@@ -19,6 +19,9 @@ public sealed class BackupRepository(string root, string environment)
 
     public string PartialPathOf(string id) => Path.Combine(Directory, PartialPrefix + id);
 
+    /// <summary>The lock a run holds while it writes backup <paramref name="id"/>.</summary>
+    public string LockPathOf(string id) => Path.Combine(Directory, ".lock-" + id);
+
     /// <summary>A new id from the time, <c>yyyyMMdd-HHmmss</c> (UTC), with a suffix if that second is taken (on disk or in <paramref name="taken"/>).</summary>
     public string NewId(DateTimeOffset now, IReadOnlySet<string> taken)
     {

@@ -34,6 +34,10 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
         var id = repository.NewId(started, taken);
         var partial = repository.PartialPathOf(id);
         Directory.CreateDirectory(partial);
+
+        // Held for the whole run: a run is alive exactly while its lock is held (PIDs repeat, in containers every run is PID 1).
+        var lockPath = repository.LockPathOf(id);
+        await using var held = new FileStream(lockPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
         var entry = new BackupEntry
         {
             Environment = environment,
@@ -69,6 +73,11 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
             await catalog.UpdateAsync(entry with { Status = BackupStatus.Failed, FinishedAt = clock.GetUtcNow(), Message = reason }, CancellationToken.None);
             TryDelete(partial);
             throw;
+        }
+        finally
+        {
+            await held.DisposeAsync();
+            TryDeleteFile(lockPath);
         }
     }
 
@@ -193,7 +202,7 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
                 continue;
             }
 
-            if (IsAlive(entry.ProcessId))
+            if (IsAlive(repository.LockPathOf(entry.Id)))
             {
                 running.Add(entry.Id);
                 continue;
@@ -226,26 +235,26 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
         }
     }
 
-    private static bool IsAlive(int processId)
+    /// <summary>Whether the run that holds <paramref name="lockPath"/> is still going: its lock cannot be taken.</summary>
+    private static bool IsAlive(string lockPath)
     {
-        if (processId == Environment.ProcessId)
+        if (!File.Exists(lockPath))
         {
-            // Ours: a backup of this process that is still going (a failed one was already marked Failed).
-            return true;
+            return false;
         }
 
         try
         {
-            using var process = Process.GetProcessById(processId);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
+            using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            {
+            }
+
+            TryDeleteFile(lockPath);
             return false;
         }
-        catch (InvalidOperationException)
+        catch (IOException)
         {
-            return false;
+            return true;
         }
     }
 
