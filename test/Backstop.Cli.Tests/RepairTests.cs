@@ -188,6 +188,24 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    public async Task A_source_url_can_come_from_a_variable_so_that_no_password_is_on_the_command_line()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true WHERE id <= 10");
+        _workspace.Variables["CLONE_URL"] = CliWorkspace.UrlOf(clone);
+
+        var repair = await _workspace.RunAsync("repair", "-e", "stage", "--from", "env:CLONE_URL", "--table", "orders", "--yes");
+        var unset = await _workspace.RunAsync("repair", "-e", "stage", "--from", "env:NOT_SET", "--table", "orders", "--yes");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+        Assert.Equal(2, unset.ExitCode);
+        Assert.Contains("export NOT_SET=postgresql://", unset.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_source_whose_column_type_differs_is_a_usage_error_and_changes_nothing()
     {
         var clone = await PostgresSandbox.CreateDatabaseAsync("clone");

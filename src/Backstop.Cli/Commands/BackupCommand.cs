@@ -41,7 +41,11 @@ internal static partial class BackupCommand
             return new Dictionary<string, DateTimeOffset>();
         }
 
-        return await BackupProofs.ForServerAsync(await OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, cancellationToken);
+        var sameServer = config.Environments
+            .Where(e => e.Identity is { } known && known.SystemIdentifier == identity.SystemIdentifier && known.Host == identity.Host && known.Port == identity.Port)
+            .Select(e => e.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        return await BackupProofs.ForServerAsync(await OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
     }
 
     internal static Task<BackupCatalog> OpenCatalogAsync(BackstopConfig config, CancellationToken cancellationToken) =>

@@ -20,7 +20,7 @@ internal static class RepairCommand
     {
         var environmentOption = EnvironmentOption.Required();
         var table = new Option<string>("--table") { Description = "The table to repair (name or schema.name)", Required = true };
-        var from = new Option<string?>("--from") { Description = "Where the right values are: a postgresql:// URL (a clone), backup:ID, or pitr:TIME (a point-in-time clone made for the occasion)" };
+        var from = new Option<string?>("--from") { Description = "Where the right values are: a postgresql:// URL or env:VARIABLE holding one (a clone), an environment's name, backup:ID, or pitr:TIME (a point-in-time clone made for the occasion)" };
         var after = new Option<string?>("--after") { Description = "Three-way: a state just after the mistake (URL, backup:ID or pitr:TIME); only rows the mistake changed are repaired, later writes are kept" };
         var incidentAt = new Option<string?>("--incident-at") { Description = "The mistake's time: --from pitr:TIME and --after pitr:TIME+window, both cloned for the occasion" };
         var window = new Option<string>("--incident-window") { Description = "With --incident-at: how long after it the mistake had committed (default 10s); writes to the repaired columns in that window count as the mistake's", DefaultValueFactory = _ => "10s" };

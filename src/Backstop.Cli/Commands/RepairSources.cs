@@ -48,6 +48,22 @@ internal static class RepairSources
             return await FromPitrAsync(context, config, environment, spec[PitrPrefix.Length..], keep, progress, cancellationToken);
         }
 
+        if (config.Environments.FirstOrDefault(e => e.Name == spec) is { } named)
+        {
+            // Another environment (a clone registered as one): its identity is checked like any environment's.
+            var opened = await context.Connector.OpenAsync(named, cancellationToken);
+            return new RepairSource($"environment {named.Name}", opened.Connection, null, keep);
+        }
+
+        if (spec.StartsWith(Core.Environments.EnvironmentConnector.VariablePrefix, StringComparison.Ordinal))
+        {
+            // env:VAR, so that a clone's password need not be on the command line.
+            var variable = spec[Core.Environments.EnvironmentConnector.VariablePrefix.Length..];
+            spec = context.Host.Variables(variable) is { Length: > 0 } value
+                ? value
+                : throw new UsageException($"the source reads its URL from the variable {variable}, which is not set; export {variable}=postgresql://…");
+        }
+
         PgUrl url;
         try
         {
@@ -55,7 +71,7 @@ internal static class RepairSources
         }
         catch (FormatException e)
         {
-            throw new UsageException($"the source '{spec}' is not a postgresql:// URL, backup:ID or pitr:TIME ({e.Message})");
+            throw new UsageException($"the source is not a postgresql:// URL, env:VARIABLE, an environment's name, backup:ID or pitr:TIME ({e.Message})");
         }
 
         var connection = new NpgsqlConnection(url.ToConnectionString("backstop-repair"));

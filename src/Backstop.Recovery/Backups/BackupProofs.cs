@@ -6,10 +6,15 @@ namespace Backstop.Recovery.Backups;
 public static class BackupProofs
 {
     /// <summary>Per database of the server <paramref name="systemIdentifier"/>: when its newest backup whose latest drill passed was taken.</summary>
-    public static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ForServerAsync(BackupCatalog catalog, string systemIdentifier, CancellationToken cancellationToken)
+    /// <param name="environments">
+    /// the environments that reach the same server (same system identifier, host and port): a physical clone of it
+    /// (a PITR clone, a restored base backup) has the same system identifier, and its backups prove nothing about this one.
+    /// </param>
+    public static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ForServerAsync(
+        BackupCatalog catalog, string systemIdentifier, IReadOnlySet<string> environments, CancellationToken cancellationToken)
     {
         var backups = (await catalog.ListAsync(null, cancellationToken))
-            .Where(b => b.Kind == "logical" && b.Status == BackupStatus.Complete && b.SystemIdentifier == systemIdentifier)
+            .Where(b => b.Kind == "logical" && b.Status == BackupStatus.Complete && b.SystemIdentifier == systemIdentifier && environments.Contains(b.Environment))
             .ToDictionary(b => (b.Environment, b.Id));
         var result = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (var drill in (await catalog.ListDrillsAsync(null, cancellationToken)).Where(d => d.Kind == "logical").GroupBy(d => (d.Environment, d.BackupId)).Select(g => g.First()))
