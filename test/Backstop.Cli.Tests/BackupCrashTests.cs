@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Backstop.Recovery.Backups;
 
@@ -64,38 +63,12 @@ public sealed class BackupCrashTests : IDisposable
     /// <summary>Runs the real binary and kills it alone after <paramref name="after"/>; true when it finished first.</summary>
     private async Task<bool> KillDuringAsync(string[] args, TimeSpan after)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _workspace.Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backstop.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var finished = process.WaitForExit(after);
-        if (!finished)
-        {
-            process.Kill(entireProcessTree: false);
-        }
-
-        await process.WaitForExitAsync();
+        var (finished, exitCode, errors) = await BackstopProcess.RunAndKillAsync(_workspace.Directory, args, after, entireTree: false);
         if (finished)
         {
-            Assert.True(process.ExitCode == 0, await stderr);
+            Assert.True(exitCode == 0, errors);
         }
 
-        // Its orphaned pg_dump may still write into the killed run's .partial- directory for a moment; the next run clears it.
-        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(30)));
         return finished;
     }
 }

@@ -186,19 +186,12 @@ public sealed class BackupTests : IDisposable
 
         // A dump that was wrong from the start (a bug, a bad disk before checksumming): remove one row and re-checksum it.
         var file = OrdersDataFile(id);
-        string text;
-        await using (var input = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
-        using (var reader = new StreamReader(input, Encoding.UTF8))
+        await EditDumpAsync(file, text =>
         {
-            text = await reader.ReadToEndAsync();
-        }
-
-        var lines = text.Split('\n').ToList();
-        lines.RemoveAt(42);
-        await using (var output = new GZipStream(File.Create(file), CompressionLevel.Optimal))
-        {
-            await output.WriteAsync(Encoding.UTF8.GetBytes(string.Join('\n', lines)));
-        }
+            var lines = text.Split('\n').ToList();
+            lines.RemoveAt(42);
+            return string.Join('\n', lines);
+        });
 
         RewriteChecksum(id, file);
         var failure = await VerifyFailureAsync(id);
@@ -214,17 +207,7 @@ public sealed class BackupTests : IDisposable
         await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
         var id = await BackupAsync();
         var file = OrdersDataFile(id);
-        string text;
-        await using (var input = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
-        using (var reader = new StreamReader(input, Encoding.UTF8))
-        {
-            text = await reader.ReadToEndAsync();
-        }
-
-        await using (var output = new GZipStream(File.Create(file), CompressionLevel.Optimal))
-        {
-            await output.WriteAsync(Encoding.UTF8.GetBytes(text.Replace("\torder 12\n", "\torder 13\n", StringComparison.Ordinal)));
-        }
+        await EditDumpAsync(file, text => text.Replace("\torder 12\n", "\torder 13\n", StringComparison.Ordinal));
 
         RewriteChecksum(id, file);
         var failure = await VerifyFailureAsync(id);
@@ -298,6 +281,22 @@ public sealed class BackupTests : IDisposable
         list.WaitForExit();
         var line = toc.Split('\n').Single(l => l.Contains("TABLE DATA sales orders ", StringComparison.Ordinal));
         return Path.Combine(dump, line[..line.IndexOf(';', StringComparison.Ordinal)] + ".dat.gz");
+    }
+
+    /// <summary>Rewrites a gzipped COPY data file of the dump with <paramref name="edit"/> applied to its text.</summary>
+    private static async Task EditDumpAsync(string file, Func<string, string> edit)
+    {
+        string text;
+        await using (var input = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
+        using (var reader = new StreamReader(input, Encoding.UTF8))
+        {
+            text = await reader.ReadToEndAsync();
+        }
+
+        var edited = edit(text);
+        Assert.NotEqual(text, edited);
+        await using var output = new GZipStream(File.Create(file), CompressionLevel.Optimal);
+        await output.WriteAsync(Encoding.UTF8.GetBytes(edited));
     }
 
     private void RewriteChecksum(string id, string file)

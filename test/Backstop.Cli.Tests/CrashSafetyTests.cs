@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Backstop.Testing;
@@ -83,34 +82,8 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
         return committed.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
     }
 
-    private async Task KillDuringAsync(string[] args, TimeSpan after)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _workspace.Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backstop.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(after))
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
-        await process.WaitForExitAsync();
-        await Task.WhenAll(stdout, stderr);
-    }
+    private Task KillDuringAsync(string[] args, TimeSpan after) =>
+        BackstopProcess.RunAndKillAsync(_workspace.Directory, args, after, entireTree: true);
 
     /// <summary>A killed client's server session ends on its own; wait for it so the data is final.</summary>
     private static async Task WaitForServerSessionsToEndAsync(string database)
