@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Backstop.Postgres.Sandbox;
 
@@ -15,48 +14,8 @@ internal static class ToolProcess
 
     public static async Task<(int ExitCode, string Output)> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        if (RunningAsRoot)
-        {
-            info.FileName = "runuser";
-            info.ArgumentList.Add("-u");
-            info.ArgumentList.Add(ServiceUser);
-            info.ArgumentList.Add("--");
-            info.ArgumentList.Add(program);
-        }
-        else
-        {
-            info.FileName = program;
-        }
-
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new SandboxException($"could not start {program}");
-        process.StandardInput.Close();
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        output.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, output.ToString());
+        var result = await Tools.ClusterOwner.Service.RunAsync(program, arguments, cancellationToken);
+        return (result.ExitCode, result.Output + result.Errors);
     }
 
     /// <summary>Gives the service user the directory when we are root; a no-op otherwise.</summary>

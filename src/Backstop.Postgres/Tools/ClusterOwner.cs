@@ -17,6 +17,11 @@ public sealed class ClusterOwner
         SwitchesUser = switchUser;
     }
 
+    /// <summary>The user sandboxes run as: <c>postgres</c> when we are root (through runuser), else ourselves.</summary>
+    public static ClusterOwner Service { get; } = ToolProcess.RunningAsRoot
+        ? new ClusterOwner(ToolProcess.ServiceUser, switchUser: true)
+        : new ClusterOwner(Environment.UserName, switchUser: false);
+
     /// <summary>The user's login name, e.g. <c>postgres</c>.</summary>
     public string Name { get; }
 
