@@ -32,6 +32,60 @@ public sealed class UndoEdgeTests : IDisposable
     }
 
     [Fact]
+    public async Task Undo_of_keys_moved_by_a_before_row_trigger_puts_them_back()
+    {
+        // The key is not in the UPDATE's SET list: the row trigger moves it. Capture must still keep the new rows.
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE ticket (id int PRIMARY KEY, state text NOT NULL);
+            CREATE FUNCTION archive_id() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.state = 'archived' THEN NEW.id := OLD.id + 100000; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER ticket_archive_id BEFORE UPDATE ON ticket FOR EACH ROW EXECUTE FUNCTION archive_id();
+            INSERT INTO ticket SELECT g, 'open' FROM generate_series(1, 50) g;
+            """);
+        const string state = "SELECT ('x' || left(md5(string_agg(t::text, '|' ORDER BY id)), 15))::bit(60)::bigint FROM ticket t";
+        var before = await PostgresSandbox.ScalarAsync(database, state);
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE ticket SET state = 'archived' WHERE id <= 20");
+        Assert.True(change.ExitCode == 0, change.ToString());
+        Assert.Equal(20, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM ticket WHERE id > 100000"));
+
+        var undo = await _workspace.RunAsync("undo", change.ChangeId);
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(before, await PostgresSandbox.ScalarAsync(database, state));
+    }
+
+    [Fact]
+    public async Task A_later_write_is_a_conflict_even_when_it_sets_the_values_the_change_left()
+    {
+        // Rows are known unchanged by their row version (xmin), not by value: a later write of the same values is
+        // still a write undo must not overwrite unasked.
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE item (id int PRIMARY KEY, price int NOT NULL);
+            INSERT INTO item SELECT g, 10 FROM generate_series(1, 30) g;
+            """);
+        var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE item SET price = 20");
+        Assert.True(change.ExitCode == 0, change.ToString());
+        await PostgresSandbox.ExecuteAsync(database, "UPDATE item SET price = 20 WHERE id IN (3, 7)");
+
+        var stopped = await _workspace.RunAsync("undo", change.ChangeId, "--json");
+        var skipped = await _workspace.RunAsync("undo", change.ChangeId, "--skip-conflicts");
+
+        Assert.Equal(5, stopped.ExitCode);
+        using (var json = JsonDocument.Parse(stopped.Out))
+        {
+            var keys = json.RootElement.GetProperty("conflicts").EnumerateArray().Select(c => c.GetProperty("key").GetString()).ToList();
+            Assert.Equal(["{\"id\": 3}", "{\"id\": 7}"], keys);
+        }
+
+        Assert.True(skipped.ExitCode == 0, skipped.ToString());
+        Assert.Equal(28, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM item WHERE price = 10"));
+        Assert.Equal(2, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM item WHERE price = 20 AND id IN (3, 7)"));
+    }
+
+    [Fact]
     public async Task Undo_restores_the_first_image_when_a_row_trigger_rewrites_the_same_rows()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", """

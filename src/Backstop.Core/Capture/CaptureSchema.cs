@@ -102,9 +102,6 @@ internal static class CaptureSchema
         END
         $take$;
 
-        -- Copies a statement's transition tables into the change's image table for that table:
-        -- 'I' new rows of an INSERT, 'U' and 'u' the old and new rows of an UPDATE, 'D' old rows of a DELETE.
-        -- Columns go by name (backstop.image_columns). TG_ARGV[0] is the image table's name in schema backstop.
         -- Adds to an image table the columns its source table has gained (ALTER TABLE … ADD COLUMN during the change)
         -- and returns the source's columns as a list for INSERT … SELECT, so that images go by name, not position.
         CREATE OR REPLACE FUNCTION backstop.image_columns(image name, source oid) RETURNS text LANGUAGE plpgsql AS $columns$
@@ -126,37 +123,85 @@ internal static class CaptureSchema
         END
         $columns$;
 
+        -- Raised by the AFTER UPDATE OF <key columns> trigger, which fires just before the capture trigger of the same
+        -- statement (triggers fire in name order): that UPDATE may have moved rows to other keys.
+        CREATE OR REPLACE FUNCTION backstop.keys_moved() RETURNS trigger LANGUAGE plpgsql AS $moved$
+        BEGIN
+            PERFORM set_config(format('backstop.moved_%s', TG_RELID), 'yes', true);
+            RETURN NULL;
+        END
+        $moved$;
+
+        -- Copies a statement's transition tables into the change's image table for that table. TG_ARGV[0] is the image
+        -- table's name in schema backstop; TG_ARGV[1] is 'key' for a table with a primary key and no BEFORE UPDATE row
+        -- trigger, else 'whole' (every UPDATE keeps its old and new rows).
+        --   'I' new rows of an INSERT; 'D' old rows of a DELETE;
+        --   'V' old rows of an UPDATE that kept every row's key (a table with a primary key, the key not in its SET list):
+        --       the new rows are not copied, because undo finds each by its key and knows it unchanged since by its
+        --       xmin, which is the xmin of the image row written here (same statement, same subtransaction);
+        --   'U' and 'u' old and new rows of an UPDATE that may have moved keys, or of any UPDATE of a table without a
+        --       primary key (whose rows can only be matched by value).
         CREATE OR REPLACE FUNCTION backstop.capture_rows() RETURNS trigger LANGUAGE plpgsql AS $capture$
         DECLARE
             image name := TG_ARGV[0];
+            moved_flag text := format('backstop.moved_%s', TG_RELID);
+            moved boolean := TG_OP = 'UPDATE' AND (TG_ARGV[1] IS DISTINCT FROM 'key' OR coalesce(current_setting(moved_flag, true), '') = 'yes');
             step bigint := backstop.take_step(TG_RELID, TG_OP);
             columns text := backstop.image_columns(image, TG_RELID);
             rows bigint;
         BEGIN
-
             IF TG_OP = 'INSERT' THEN
                 EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_new', image, columns, columns, 'I', 2 * step + 1);
                 GET DIAGNOSTICS rows = ROW_COUNT;
-                UPDATE backstop.change_tables SET inserted = inserted + rows WHERE image_table = image;
+                UPDATE backstop.change_tables SET inserted = inserted + rows, firings = firings + (rows > 0)::int WHERE image_table = image;
+            ELSIF TG_OP = 'UPDATE' AND NOT moved THEN
+                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'V', 2 * step);
+                GET DIAGNOSTICS rows = ROW_COUNT;
+                UPDATE backstop.change_tables SET updated = updated + rows, firings = firings + (rows > 0)::int WHERE image_table = image;
             ELSIF TG_OP = 'UPDATE' THEN
+                PERFORM set_config(moved_flag, '', true);
                 EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'U', 2 * step);
                 GET DIAGNOSTICS rows = ROW_COUNT;
                 EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_new', image, columns, columns, 'u', 2 * step + 1);
-                UPDATE backstop.change_tables SET updated = updated + rows WHERE image_table = image;
+                UPDATE backstop.change_tables SET updated = updated + rows, firings = firings + (rows > 0)::int, keys_moved = true WHERE image_table = image;
             ELSE
                 EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'D', 2 * step);
                 GET DIAGNOSTICS rows = ROW_COUNT;
-                UPDATE backstop.change_tables SET deleted = deleted + rows WHERE image_table = image;
+                UPDATE backstop.change_tables SET deleted = deleted + rows, firings = firings + (rows > 0)::int WHERE image_table = image;
             END IF;
             RETURN NULL;
         END
         $capture$;
+
+        -- Format 2: 'V' images, the change's transaction id, and per table the number of captured statements.
+        ALTER TABLE backstop.changes ADD COLUMN IF NOT EXISTS xact_id xid8;
+        ALTER TABLE backstop.change_tables
+            ADD COLUMN IF NOT EXISTS firings integer NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS keys_moved boolean NOT NULL DEFAULT false;
+
+        COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 2)';
         """;
 
+    /// <summary>What <see cref="Ddl"/> leaves as the schema's comment; a schema that has it needs no DDL.</summary>
+    private const string Marker = "Backstop: change log and before-images (format 2)";
+
+    /// <summary>
+    /// Creates or upgrades the schema when it is not at the current format. The DDL runs only then: an ALTER TABLE,
+    /// even one that changes nothing, would lock the change log until the change commits and serialize every change
+    /// on the database. An advisory lock keeps two first changes from creating it at once.
+    /// </summary>
     /// <exception cref="CapturePrivilegeException">the role may not create the schema.</exception>
     public static async Task EnsureAsync(NpgsqlConnection connection, string role, string database, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(Ddl, connection);
+        await using (var check = new NpgsqlCommand("SELECT obj_description(to_regnamespace('backstop'), 'pg_namespace')", connection))
+        {
+            if (await check.ExecuteScalarAsync(cancellationToken) is string comment && comment == Marker)
+            {
+                return;
+            }
+        }
+
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('backstop capture schema'));\n" + Ddl, connection);
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken);

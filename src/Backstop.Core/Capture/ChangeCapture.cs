@@ -35,7 +35,7 @@ internal sealed class ChangeCapture
         var (role, database) = await WhoAmIAsync(connection, cancellationToken);
         await CaptureSchema.EnsureAsync(connection, role, database, cancellationToken);
         await using (var insert = new NpgsqlCommand(
-            "INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of) VALUES (@id, @local, @environment, @user, @sha, @undo)", connection))
+            "INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of, xact_id) VALUES (@id, @local, @environment, @user, @sha, @undo, pg_current_xact_id())", connection))
         {
             insert.Parameters.AddWithValue("id", request.ChangeId);
             insert.Parameters.AddWithValue("local", request.LocalId);
@@ -118,7 +118,7 @@ internal sealed class ChangeCapture
             await using var copy = new NpgsqlCommand(
                 $"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE; " +
                 $"WITH copied AS (INSERT INTO {image} ({columns}, backstop_op, backstop_seq) SELECT {columns}, 'D', 2 * nextval('backstop.capture_seq') FROM {target} RETURNING 1) " +
-                "UPDATE backstop.change_tables SET deleted = deleted + (SELECT count(*) FROM copied) WHERE image_table = @image",
+                "UPDATE backstop.change_tables SET deleted = deleted + (SELECT count(*) FROM copied), firings = firings + 1 WHERE image_table = @image",
                 _connection);
             copy.Parameters.AddWithValue("image", table.ImageTable);
             await copy.ExecuteNonQueryAsync(cancellationToken);
@@ -151,7 +151,13 @@ internal sealed class ChangeCapture
                 continue;
             }
 
-            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {PgIdentifier.Quote(schema, name)}; DROP TRIGGER {StepTriggerName(e)} ON {PgIdentifier.Quote(schema, name)}"));
+            var quoted = PgIdentifier.Quote(schema, name);
+            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {quoted}; DROP TRIGGER {StepTriggerName(e)} ON {quoted}"));
+            if (table.HasPrimaryKey)
+            {
+                sql += $"; DROP TRIGGER {KeysTriggerName} ON {quoted}";
+            }
+
             await using var drop = new NpgsqlCommand(sql, _connection);
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -180,19 +186,27 @@ internal sealed class ChangeCapture
 
     private static string StepTriggerName(string @event) => "backstop_step_" + @event.ToLowerInvariant();
 
+    /// <summary>Fires just before <c>backstop_capture_update</c> (triggers fire in name order) when an UPDATE sets a key column.</summary>
+    private const string KeysTriggerName = "backstop_capture_keys";
+
     private static async Task<CapturedTable?> DescribeAsync(NpgsqlConnection connection, string schema, string name, Guid changeId, CancellationToken cancellationToken)
     {
         // The key is the primary key; a table without one is matched on all its columns.
         await using var command = new NpgsqlCommand(
             """
             SELECT c.oid,
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
                    coalesce((SELECT array_agg(a.attname ORDER BY k.ordinality)
                              FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY k(attnum, ordinality)
                              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
                              WHERE i.indrelid = c.oid AND i.indisprimary),
                             (SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
                              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped))
-                   , c.relkind = 'p'
+                   , c.relkind = 'p',
+                   -- A BEFORE UPDATE row trigger (tgtype bits: row 1, before 2, update 16) can move a row to another key
+                   -- without the key being in the UPDATE's SET list.
+                   EXISTS (SELECT 1 FROM pg_trigger tg WHERE (tg.tgrelid = c.oid OR tg.tgrelid IN (SELECT relid FROM pg_partition_tree(c.oid)))
+                           AND NOT tg.tgisinternal AND tg.tgtype & 19 = 19)
             FROM pg_class c WHERE c.oid = to_regclass(@name) AND c.relkind IN ('r', 'p')
             """, connection);
         command.Parameters.AddWithValue("name", PgIdentifier.Quote(schema, name));
@@ -203,7 +217,12 @@ internal sealed class ChangeCapture
         }
 
         var relationId = reader.GetFieldValue<uint>(0);
-        return new CapturedTable(relationId, schema, name, ImageTableName(changeId, relationId), reader.GetFieldValue<string[]>(1)) { IsPartitioned = reader.GetBoolean(2) };
+        return new CapturedTable(relationId, schema, name, ImageTableName(changeId, relationId), reader.GetFieldValue<string[]>(2))
+        {
+            HasPrimaryKey = reader.GetBoolean(1),
+            IsPartitioned = reader.GetBoolean(3),
+            RowTriggersMayMoveKeys = reader.GetBoolean(4),
+        };
     }
 
     private static async Task AttachAsync(NpgsqlConnection connection, Guid changeId, CapturedTable table, string role, CancellationToken cancellationToken)
@@ -226,7 +245,10 @@ internal sealed class ChangeCapture
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var argument = PgLiteral.Quote(table.ImageTable);
+        // 'key': an UPDATE keeps only old rows unless it sets a key column; 'whole': every UPDATE keeps old and new rows
+        // (rows matched by value, or a row trigger that may move keys).
+        var mode = table.HasPrimaryKey && !table.RowTriggersMayMoveKeys ? "'key'" : "'whole'";
+        var arguments = $"{PgLiteral.Quote(table.ImageTable)}, {mode}";
         var triggers = string.Join("; ", Events.Select(e =>
         {
             var referencing = e switch
@@ -236,8 +258,15 @@ internal sealed class ChangeCapture
                 _ => "REFERENCING OLD TABLE AS backstop_old",
             };
             return $"CREATE TRIGGER {StepTriggerName(e)} BEFORE {e} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_step(); " +
-                $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({argument})";
+                $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({arguments})";
         }));
+        if (table.HasPrimaryKey)
+        {
+            // An UPDATE that sets a key column may move rows to other keys: its new rows are kept too (see capture_rows).
+            var keys = string.Join(", ", table.KeyColumns.Select(PgIdentifier.Quote));
+            triggers += $"; CREATE TRIGGER {KeysTriggerName} AFTER UPDATE OF {keys} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.keys_moved()";
+        }
+
         await using var attach = new NpgsqlCommand(triggers, connection);
         try
         {

@@ -12,6 +12,9 @@ public static class UndoPlanner
 {
     private const int ConflictsShownPerTable = 1000;
 
+    /// <summary>Half of the 32-bit transaction-id space, less a margin.</summary>
+    private const long MaxTransactionsSince = 2_000_000_000;
+
     /// <summary>Memory for the sorts of a large undo, for its transaction only.</summary>
     private const string SortMemory = "256MB";
 
@@ -43,11 +46,21 @@ public static class UndoPlanner
 
         var ordered = await ParentsFirstAsync(connection, tables, cancellationToken);
 
-        // Each key's first and last image, found once (two sorts of the images) into a temporary table of this session
-        // that the counts, the conflicts and the undo's statements, in its preview and its run, all read.
+        // Each key's first and last image. When the change wrote a table in one statement that moved no keys, every key
+        // has one image, and the images are read as they are (the counts are the captured ones). Otherwise they are
+        // found once (one sort of the images) into a temporary table of this session that the counts, the conflicts
+        // and the undo's statements, in its preview and its run, all read.
         var sql = new Dictionary<uint, UndoSql>();
+        var work = new Dictionary<uint, (long Deletes, long Reinserts, long Reverts)>();
         foreach (var table in ordered.Where(t => t.HasPrimaryKey))
         {
+            if (table.SingleImagePerKey)
+            {
+                sql[table.RelationId] = new UndoSql(table, $"({new UndoSql(table).SingleImageQuery})");
+                work[table.RelationId] = (table.Captured.Inserted, table.Captured.Deleted, table.Captured.Updated);
+                continue;
+            }
+
             var net = $"backstop_net_{table.RelationId}";
             await using var materialize = new NpgsqlCommand(
                 $"DROP TABLE IF EXISTS pg_temp.{net}; CREATE TEMP TABLE {net} AS {new UndoSql(table).NetQuery}; ANALYZE pg_temp.{net}", connection);
@@ -55,8 +68,7 @@ public static class UndoPlanner
             sql[table.RelationId] = new UndoSql(table, $"pg_temp.{net}");
         }
 
-        var work = new Dictionary<uint, (long Deletes, long Reinserts, long Reverts)>();
-        foreach (var table in ordered)
+        foreach (var table in ordered.Where(t => !work.ContainsKey(t.RelationId)))
         {
             await using var count = new NpgsqlCommand(table.HasPrimaryKey ? sql[table.RelationId].Counts() : new WholeRowUndoSql(table).Counts(), connection);
             await using var reader = await count.ExecuteReaderAsync(cancellationToken);
@@ -136,6 +148,20 @@ public static class UndoPlanner
                 $"the target database has no record of change {localId} in backstop.changes: it did not commit, or its before-images were purged; nothing was changed");
         }
 
+        // Rows are known unchanged since the change by their xmin, a 32-bit transaction id that comes round again after
+        // 4 billion transactions: beyond half of that, an equal xmin no longer proves the same transaction.
+        if (await ExistsAsync(
+                connection,
+                "SELECT EXISTS (SELECT 1 FROM backstop.changes WHERE change_id = @id AND xact_id IS NOT NULL " +
+                $"AND pg_current_xact_id()::text::numeric - xact_id::text::numeric > {MaxTransactionsSince})",
+                changeId,
+                cancellationToken))
+        {
+            throw new UndoUnavailableException(
+                $"more than {MaxTransactionsSince:N0} transactions have run on this database since change {localId}, too many for undo to tell the rows it left " +
+                "from rows written since (transaction ids wrap around); nothing was changed. Repair from a backup or a point-in-time clone instead (backstop repair)");
+        }
+
         var tables = new List<UndoTable>();
         await using var command = new NpgsqlCommand(
             """
@@ -149,7 +175,8 @@ public static class UndoPlanner
                          AND a.attname NOT IN ('backstop_op', 'backstop_seq') ORDER BY a.attnum),
                    (SELECT bool_and(EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
                                             WHERE am.amname = 'btree' AND oc.opcdefault AND oc.opcintype = a.atttypid))
-                    FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attnum > 0 AND NOT a.attisdropped)
+                    FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                   ct.firings = 1 AND NOT ct.keys_moved, ct.inserted, ct.updated, ct.deleted
             FROM backstop.change_tables ct
             JOIN pg_class i ON i.relname = ct.image_table AND i.relnamespace = 'backstop'::regnamespace
             LEFT JOIN pg_class c ON c.oid = ct.relid
@@ -176,7 +203,12 @@ public static class UndoPlanner
             tables.Add(new UndoTable(
                 reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(6), reader.GetFieldValue<string[]>(7),
-                reader.GetFieldValue<string[]>(9), rowComparable) { HasPrimaryKey = reader.GetBoolean(5) });
+                reader.GetFieldValue<string[]>(9), rowComparable)
+            {
+                HasPrimaryKey = reader.GetBoolean(5),
+                SingleImagePerKey = reader.GetBoolean(11),
+                Captured = (reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)),
+            });
         }
 
         return tables;

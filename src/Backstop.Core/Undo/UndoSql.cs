@@ -4,15 +4,18 @@ namespace Backstop.Core.Undo;
 
 /// <summary>
 /// The SQL that takes one table back, from its image table. A key's events in capture order tell its net effect:
-/// the first event says whether the row existed before the change ('U', 'D': yes, with that old image) and the
-/// last whether it exists after ('I', 'u': yes, with that new image). Rows are only touched while they still
-/// equal what the change left; every other row is a conflict and is left alone.
+/// the first event says whether the row existed before the change ('U', 'V', 'D': yes, with that old image) and the
+/// last whether it exists after ('I', 'u', 'V': yes). Rows are only touched while they are still the row versions
+/// the change left: the current row's xmin is the xmin of the key's last image row, which the capture trigger wrote
+/// in the same statement and subtransaction as the row itself. Every other row is a conflict and is left alone.
 /// </summary>
-/// <param name="materialized">a table holding <see cref="NetQuery"/>'s rows (computed once per undo), or null to compute them inline.</param>
-internal sealed class UndoSql(UndoTable table, string? materialized = null)
+/// <param name="net">a table or subquery with <see cref="NetQuery"/>'s columns, or null to compute them inline.</param>
+internal sealed class UndoSql(UndoTable table, string? net = null)
 {
-    private const string ExistedBefore = "IN ('U', 'D')";
-    private const string ExistsAfter = "IN ('I', 'u')";
+    private const string ExistedBefore = "IN ('U', 'V', 'D')";
+    private const string NewKey = "IN ('I', 'u')";
+    private const string ExistsAfter = "IN ('I', 'u', 'V')";
+    private const string GoneAfter = "IN ('U', 'D')";
 
     private string Target => PgIdentifier.Quote(table.Schema, table.Name);
 
@@ -21,33 +24,26 @@ internal sealed class UndoSql(UndoTable table, string? materialized = null)
     private string Keys => string.Join(", ", table.KeyColumns.Select(PgIdentifier.Quote));
 
     /// <summary>
-    /// Each key once, with its first image (f.*), its last event, and its last image: as columns backstop_after_0…n
-    /// when rows compare column by column, else as one jsonb column backstop_after.
+    /// Each key once, with its first image (its columns and backstop_op), its last event (backstop_last_op), and the
+    /// xmin of its last image (backstop_last_xmin): one sort of the images.
     /// </summary>
-    public string NetQuery
-    {
-        get
-        {
-            var after = table.RowComparable
-                ? string.Join(", ", table.ImageColumns.Select((c, i) => $"l.{PgIdentifier.Quote(c)} AS backstop_after_{i}"))
-                : "to_jsonb(l) - 'backstop_op' - 'backstop_seq' AS backstop_after";
-            return $"SELECT f.*, l.backstop_op AS backstop_last_op, {after} " +
-                $"FROM (SELECT DISTINCT ON ({Keys}) * FROM {Image} ORDER BY {Keys}, backstop_seq) f " +
-                $"JOIN (SELECT DISTINCT ON ({Keys}) * FROM {Image} ORDER BY {Keys}, backstop_seq DESC) l USING ({Keys})";
-        }
-    }
+    public string NetQuery =>
+        $"SELECT DISTINCT ON ({Keys}) *, last_value(backstop_op) OVER w AS backstop_last_op, last_value(xmin) OVER w AS backstop_last_xmin " +
+        $"FROM {Image} WINDOW w AS (PARTITION BY {Keys} ORDER BY backstop_seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) " +
+        $"ORDER BY {Keys}, backstop_seq";
 
-    private string Net => materialized ?? $"({NetQuery})";
+    /// <summary>
+    /// The images themselves, when every key has exactly one (the change wrote the table in one statement that moved
+    /// no keys): no sort at all.
+    /// </summary>
+    public string SingleImageQuery => $"SELECT *, backstop_op AS backstop_last_op, xmin AS backstop_last_xmin FROM {Image}";
 
-    /// <summary>The last image of key row <paramref name="alias"/>, comparable with <see cref="Current"/>.</summary>
-    private string After(string alias) => table.RowComparable
-        ? "ROW(" + string.Join(", ", table.ImageColumns.Select((_, i) => $"{alias}.backstop_after_{i}")) + ")"
-        : $"{alias}.backstop_after";
+    private string Net => net ?? $"({NetQuery})";
 
     /// <summary>Rows the change created: deleted while they are as the change left them.</summary>
     public string Delete() =>
         $"DELETE FROM {Target} AS t USING {Net} AS n " +
-        $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistsAfter} AND n.backstop_last_op {ExistsAfter} AND {Current("t")} IS NOT DISTINCT FROM {After("n")}";
+        $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {NewKey} AND n.backstop_last_op {ExistsAfter} AND {Unchanged("t", "n")}";
 
     /// <summary>Rows the change removed: inserted again, with their identity values, where their key is still free.</summary>
     public string Reinsert()
@@ -55,7 +51,7 @@ internal sealed class UndoSql(UndoTable table, string? materialized = null)
         var columns = string.Join(", ", table.InsertableColumns.Select(PgIdentifier.Quote));
         var values = string.Join(", ", table.InsertableColumns.Select(c => "n." + PgIdentifier.Quote(c)));
         return $"INSERT INTO {Target} ({columns}) OVERRIDING SYSTEM VALUE SELECT {values} FROM {Net} AS n " +
-            $"WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistedBefore} " +
+            $"WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {GoneAfter} " +
             $"AND NOT EXISTS (SELECT 1 FROM {Target} AS t WHERE {KeyMatch("t", "n")})";
     }
 
@@ -69,13 +65,13 @@ internal sealed class UndoSql(UndoTable table, string? materialized = null)
 
         var set = string.Join(", ", table.UpdatableColumns.Select(c => $"{PgIdentifier.Quote(c)} = n.{PgIdentifier.Quote(c)}"));
         return $"UPDATE {Target} AS t SET {set} FROM {Net} AS n " +
-            $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter} AND {Current("t")} IS NOT DISTINCT FROM {After("n")}";
+            $"WHERE {KeyMatch("t", "n")} AND n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter} AND {Unchanged("t", "n")}";
     }
 
     /// <summary>How many keys each statement would touch at most: (delete, reinsert, revert), so that empty statements are left out.</summary>
     public string Counts() =>
-        $"SELECT count(*) FILTER (WHERE n.backstop_op {ExistsAfter} AND n.backstop_last_op {ExistsAfter}), " +
-        $"count(*) FILTER (WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistedBefore}), " +
+        $"SELECT count(*) FILTER (WHERE n.backstop_op {NewKey} AND n.backstop_last_op {ExistsAfter}), " +
+        $"count(*) FILTER (WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {GoneAfter}), " +
         $"count(*) FILTER (WHERE n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistsAfter}) FROM {Net} AS n";
 
     /// <summary>Keys undo would skip: (key as json, reason, current row as json).</summary>
@@ -85,24 +81,22 @@ internal sealed class UndoSql(UndoTable table, string? materialized = null)
         var present = $"t.{PgIdentifier.Quote(table.KeyColumns[0])} IS NOT NULL";
         return $"""
             SELECT {key},
-                   CASE WHEN n.backstop_last_op {ExistsAfter} AND NOT ({present}) THEN 'deleted after the change'
+                   CASE WHEN n.backstop_last_op {ExistsAfter} AND NOT ({present}) THEN 'deleted after the change (or moved to another key)'
                         WHEN n.backstop_last_op {ExistsAfter} THEN 'changed after the change'
                         ELSE 'its key was taken after the change' END,
                    CASE WHEN {present} THEN to_jsonb(t)::text END
             FROM {Net} AS n LEFT JOIN {Target} AS t ON {KeyMatch("t", "n")}
-            WHERE (n.backstop_last_op {ExistsAfter} AND (NOT ({present}) OR {Current("t")} IS DISTINCT FROM {After("n")}))
-               OR (n.backstop_op {ExistedBefore} AND n.backstop_last_op {ExistedBefore} AND {present})
+            WHERE (n.backstop_last_op {ExistsAfter} AND (NOT ({present}) OR NOT {Unchanged("t", "n")}))
+               OR (n.backstop_op {ExistedBefore} AND n.backstop_last_op {GoneAfter} AND {present})
             ORDER BY 1
             """;
     }
 
     /// <summary>
-    /// A row's value for comparison: a row of its captured columns where every type has equality (fast), else its
-    /// jsonb (json, point or xml columns have no equality operator).
+    /// The current row is the version the change left: written by the same (sub)transaction as the key's last image.
+    /// Any later write, even one that sets the same values, makes a new version with another xmin.
     /// </summary>
-    private string Current(string alias) => table.RowComparable
-        ? "ROW(" + string.Join(", ", table.ImageColumns.Select(c => $"{alias}.{PgIdentifier.Quote(c)}")) + ")"
-        : $"to_jsonb({alias})";
+    private static string Unchanged(string current, string image) => $"{current}.xmin = {image}.backstop_last_xmin";
 
     private string KeyMatch(string left, string right) =>
         string.Join(" AND ", table.KeyColumns.Select(c => $"{left}.{PgIdentifier.Quote(c)} = {right}.{PgIdentifier.Quote(c)}"));

@@ -19,5 +19,11 @@ internal sealed record UndoTable(
     /// <summary>False: rows are matched by all their columns (<see cref="WholeRowUndoSql"/>).</summary>
     public bool HasPrimaryKey { get; init; } = true;
 
+    /// <summary>The change wrote this table in one captured statement that moved no keys: every key has exactly one image.</summary>
+    public bool SingleImagePerKey { get; init; }
+
+    /// <summary>What capture counted for this table.</summary>
+    public (long Inserted, long Updated, long Deleted) Captured { get; init; }
+
     public string QualifiedName => $"{Schema}.{Name}";
 }
