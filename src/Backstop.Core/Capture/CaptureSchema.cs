@@ -132,52 +132,94 @@ internal static class CaptureSchema
         END
         $moved$;
 
+        -- Where each image row's event and statement number go. A table's first captured statement writes its rows
+        -- bare, and change_tables keeps its event and number (first_op, first_seq): most changes write a table in one
+        -- statement, and two more columns in every image row cost about a tenth of the UPDATE they capture. From the
+        -- second statement on (or when one statement keeps two kinds of rows, 'U' and 'u'), the image table gets the
+        -- columns backstop_op and backstop_seq, added with the first statement's values as defaults, which PostgreSQL
+        -- keeps in the catalog for the rows already there instead of rewriting them. Returns what to append to the
+        -- INSERT's column list and to its select list.
+        CREATE OR REPLACE FUNCTION backstop.image_marks(image name, op "char", seq bigint, two_kinds boolean) RETURNS text[] LANGUAGE plpgsql AS $marks$
+        DECLARE
+            t record;
+        BEGIN
+            SELECT firings, first_op, first_seq, marked INTO t FROM backstop.change_tables WHERE image_table = image;
+            IF NOT t.marked THEN
+                IF t.firings = 0 AND NOT two_kinds THEN
+                    UPDATE backstop.change_tables SET first_op = op, first_seq = seq WHERE image_table = image;
+                    RETURN ARRAY['', ''];
+                END IF;
+                IF t.firings = 0 THEN
+                    EXECUTE format('ALTER TABLE backstop.%I ADD COLUMN backstop_op "char", ADD COLUMN backstop_seq bigint', image);
+                ELSE
+                    EXECUTE format('ALTER TABLE backstop.%I ADD COLUMN backstop_op "char" DEFAULT %L, ADD COLUMN backstop_seq bigint DEFAULT %s',
+                                   image, t.first_op, t.first_seq);
+                    EXECUTE format('ALTER TABLE backstop.%I ALTER COLUMN backstop_op DROP DEFAULT, ALTER COLUMN backstop_seq DROP DEFAULT', image);
+                END IF;
+                UPDATE backstop.change_tables SET marked = true WHERE image_table = image;
+            END IF;
+            RETURN ARRAY[', backstop_op, backstop_seq', format(', %L::"char", %s', op, seq)];
+        END
+        $marks$;
+
         -- Copies a statement's transition tables into the change's image table for that table. TG_ARGV[0] is the image
         -- table's name in schema backstop; TG_ARGV[1] is 'key' for a table with a primary key and no BEFORE UPDATE row
-        -- trigger, else 'whole' (every UPDATE keeps its old and new rows).
+        -- trigger, else 'whole' (every UPDATE keeps its old and new rows). Events:
         --   'I' new rows of an INSERT; 'D' old rows of a DELETE;
         --   'V' old rows of an UPDATE that kept every row's key (a table with a primary key, the key not in its SET list):
         --       the new rows are not copied, because undo finds each by its key and knows it unchanged since by its
         --       xmin, which is the xmin of the image row written here (same statement, same subtransaction);
         --   'U' and 'u' old and new rows of an UPDATE that may have moved keys, or of any UPDATE of a table without a
         --       primary key (whose rows can only be matched by value).
+        -- Statements that wrote no rows leave no trace.
         CREATE OR REPLACE FUNCTION backstop.capture_rows() RETURNS trigger LANGUAGE plpgsql AS $capture$
         DECLARE
             image name := TG_ARGV[0];
             moved_flag text := format('backstop.moved_%s', TG_RELID);
             moved boolean := TG_OP = 'UPDATE' AND (TG_ARGV[1] IS DISTINCT FROM 'key' OR coalesce(current_setting(moved_flag, true), '') = 'yes');
             step bigint := backstop.take_step(TG_RELID, TG_OP);
-            columns text := backstop.image_columns(image, TG_RELID);
+            source text := CASE TG_OP WHEN 'INSERT' THEN 'backstop_new' ELSE 'backstop_old' END;
+            op "char" := CASE WHEN TG_OP = 'INSERT' THEN 'I' WHEN TG_OP = 'DELETE' THEN 'D' WHEN moved THEN 'U' ELSE 'V' END;
+            any_rows boolean;
+            columns text;
+            marks text[];
             rows bigint;
         BEGIN
-            IF TG_OP = 'INSERT' THEN
-                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_new', image, columns, columns, 'I', 2 * step + 1);
-                GET DIAGNOSTICS rows = ROW_COUNT;
-                UPDATE backstop.change_tables SET inserted = inserted + rows, firings = firings + (rows > 0)::int WHERE image_table = image;
-            ELSIF TG_OP = 'UPDATE' AND NOT moved THEN
-                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'V', 2 * step);
-                GET DIAGNOSTICS rows = ROW_COUNT;
-                UPDATE backstop.change_tables SET updated = updated + rows, firings = firings + (rows > 0)::int WHERE image_table = image;
-            ELSIF TG_OP = 'UPDATE' THEN
+            IF moved THEN
                 PERFORM set_config(moved_flag, '', true);
-                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'U', 2 * step);
-                GET DIAGNOSTICS rows = ROW_COUNT;
-                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_new', image, columns, columns, 'u', 2 * step + 1);
-                UPDATE backstop.change_tables SET updated = updated + rows, firings = firings + (rows > 0)::int, keys_moved = true WHERE image_table = image;
-            ELSE
-                EXECUTE format('INSERT INTO backstop.%I (%s, backstop_op, backstop_seq) SELECT %s, %L, %s FROM backstop_old', image, columns, columns, 'D', 2 * step);
-                GET DIAGNOSTICS rows = ROW_COUNT;
-                UPDATE backstop.change_tables SET deleted = deleted + rows, firings = firings + (rows > 0)::int WHERE image_table = image;
             END IF;
+            EXECUTE format('SELECT EXISTS (SELECT FROM %I)', source) INTO any_rows;
+            IF NOT any_rows THEN
+                RETURN NULL;
+            END IF;
+
+            columns := backstop.image_columns(image, TG_RELID);
+            marks := backstop.image_marks(image, op, 2 * step + (TG_OP = 'INSERT')::int, moved);
+            EXECUTE format('INSERT INTO backstop.%I (%s%s) SELECT %s%s FROM %I', image, columns, marks[1], columns, marks[2], source);
+            GET DIAGNOSTICS rows = ROW_COUNT;
+            IF moved THEN
+                marks := backstop.image_marks(image, 'u', 2 * step + 1, true);
+                EXECUTE format('INSERT INTO backstop.%I (%s%s) SELECT %s%s FROM backstop_new', image, columns, marks[1], columns, marks[2]);
+            END IF;
+
+            UPDATE backstop.change_tables SET
+                inserted = inserted + CASE WHEN TG_OP = 'INSERT' THEN rows ELSE 0 END,
+                updated = updated + CASE WHEN TG_OP = 'UPDATE' THEN rows ELSE 0 END,
+                deleted = deleted + CASE WHEN TG_OP = 'DELETE' THEN rows ELSE 0 END,
+                firings = firings + 1
+            WHERE image_table = image;
             RETURN NULL;
         END
         $capture$;
 
-        -- Format 2: 'V' images, the change's transaction id, and per table the number of captured statements.
+        -- Format 2: 'V' images, images without per-row marks while a table has one statement, the change's
+        -- transaction id.
         ALTER TABLE backstop.changes ADD COLUMN IF NOT EXISTS xact_id xid8;
         ALTER TABLE backstop.change_tables
             ADD COLUMN IF NOT EXISTS firings integer NOT NULL DEFAULT 0,
-            ADD COLUMN IF NOT EXISTS keys_moved boolean NOT NULL DEFAULT false;
+            ADD COLUMN IF NOT EXISTS first_op "char",
+            ADD COLUMN IF NOT EXISTS first_seq bigint,
+            ADD COLUMN IF NOT EXISTS marked boolean NOT NULL DEFAULT false;
 
         COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 2)';
         """;

@@ -114,10 +114,25 @@ internal sealed class ChangeCapture
                 await sequences.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            // The column list is PostgreSQL's own quoting of the table's column names (quote_ident).
+            await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE; SELECT EXISTS (SELECT FROM {target})", _connection))
+            {
+                if (await lockTable.ExecuteScalarAsync(cancellationToken) is not true)
+                {
+                    continue;
+                }
+            }
+
+            string[] marks;
+            await using (var mark = new NpgsqlCommand("SELECT backstop.image_marks(@image, 'D', 2 * nextval('backstop.capture_seq'), false)", _connection))
+            {
+                mark.Parameters.AddWithValue("image", table.ImageTable);
+                marks = (string[])(await mark.ExecuteScalarAsync(cancellationToken))!;
+            }
+
+            // The column list is PostgreSQL's own quoting of the table's column names (quote_ident), and the marks its own
+            // quoting of the event and number.
             await using var copy = new NpgsqlCommand(
-                $"LOCK TABLE {target} IN ACCESS EXCLUSIVE MODE; " +
-                $"WITH copied AS (INSERT INTO {image} ({columns}, backstop_op, backstop_seq) SELECT {columns}, 'D', 2 * nextval('backstop.capture_seq') FROM {target} RETURNING 1) " +
+                $"WITH copied AS (INSERT INTO {image} ({columns}{marks[0]}) SELECT {columns}{marks[1]} FROM {target} RETURNING 1) " +
                 "UPDATE backstop.change_tables SET deleted = deleted + (SELECT count(*) FROM copied), firings = firings + 1 WHERE image_table = @image",
                 _connection);
             copy.Parameters.AddWithValue("image", table.ImageTable);
@@ -230,9 +245,9 @@ internal sealed class ChangeCapture
         var target = PgIdentifier.Quote(table.Schema, table.Name);
         var image = PgIdentifier.Quote(CaptureSchema.Name, table.ImageTable);
         await using (var create = new NpgsqlCommand(
-            // AS … WITH NO DATA: the table's columns and types, none of its constraints, so columns can come and go.
+            // AS … WITH NO DATA: the table's columns and types, none of its constraints, so columns can come and go. The
+            // columns backstop_op and backstop_seq come with a second captured statement (backstop.image_marks).
             $"CREATE TABLE {image} AS SELECT * FROM {target} WITH NO DATA; " +
-            $"ALTER TABLE {image} ADD COLUMN backstop_op \"char\" NOT NULL, ADD COLUMN backstop_seq bigint NOT NULL; " +
             "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES (@id, @relid, @schema, @name, @image, @keys)",
             connection))
         {

@@ -176,7 +176,8 @@ public static class UndoPlanner
                    (SELECT bool_and(EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
                                             WHERE am.amname = 'btree' AND oc.opcdefault AND oc.opcintype = a.atttypid))
                     FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attnum > 0 AND NOT a.attisdropped),
-                   ct.firings = 1 AND NOT ct.keys_moved, ct.inserted, ct.updated, ct.deleted
+                   ct.firings = 1 AND NOT ct.marked, ct.inserted, ct.updated, ct.deleted,
+                   NOT ct.marked AND ct.first_op IS NOT NULL, ct.first_op::text, ct.first_seq
             FROM backstop.change_tables ct
             JOIN pg_class i ON i.relname = ct.image_table AND i.relnamespace = 'backstop'::regnamespace
             LEFT JOIN pg_class c ON c.oid = ct.relid
@@ -194,6 +195,10 @@ public static class UndoPlanner
             }
 
             var rowComparable = !reader.IsDBNull(10) && reader.GetBoolean(10);
+            var image = Postgres.PgIdentifier.Quote(Capture.CaptureSchema.Name, reader.GetString(3));
+            var source = reader.GetBoolean(15)
+                ? $"(SELECT *, {Postgres.PgLiteral.Quote(reader.GetString(16))}::\"char\" AS backstop_op, {reader.GetInt64(17).ToString(System.Globalization.CultureInfo.InvariantCulture)}::bigint AS backstop_seq, xmin AS backstop_xmin FROM {image})"
+                : $"(SELECT *, xmin AS backstop_xmin FROM {image})";
             if (!reader.GetBoolean(5) && !rowComparable)
             {
                 throw new UndoUnavailableException(
@@ -207,6 +212,7 @@ public static class UndoPlanner
             {
                 HasPrimaryKey = reader.GetBoolean(5),
                 SingleImagePerKey = reader.GetBoolean(11),
+                ImageSource = source,
                 Captured = (reader.GetInt64(12), reader.GetInt64(13), reader.GetInt64(14)),
             });
         }

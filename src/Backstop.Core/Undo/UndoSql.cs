@@ -19,8 +19,6 @@ internal sealed class UndoSql(UndoTable table, string? net = null)
 
     private string Target => PgIdentifier.Quote(table.Schema, table.Name);
 
-    private string Image => PgIdentifier.Quote(Capture.CaptureSchema.Name, table.ImageTable);
-
     private string Keys => string.Join(", ", table.KeyColumns.Select(PgIdentifier.Quote));
 
     /// <summary>
@@ -28,15 +26,15 @@ internal sealed class UndoSql(UndoTable table, string? net = null)
     /// xmin of its last image (backstop_last_xmin): one sort of the images.
     /// </summary>
     public string NetQuery =>
-        $"SELECT DISTINCT ON ({Keys}) *, last_value(backstop_op) OVER w AS backstop_last_op, last_value(xmin) OVER w AS backstop_last_xmin " +
-        $"FROM {Image} WINDOW w AS (PARTITION BY {Keys} ORDER BY backstop_seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) " +
+        $"SELECT DISTINCT ON ({Keys}) *, last_value(backstop_op) OVER w AS backstop_last_op, last_value(backstop_xmin) OVER w AS backstop_last_xmin " +
+        $"FROM {table.ImageSource} AS i WINDOW w AS (PARTITION BY {Keys} ORDER BY backstop_seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) " +
         $"ORDER BY {Keys}, backstop_seq";
 
     /// <summary>
     /// The images themselves, when every key has exactly one (the change wrote the table in one statement that moved
     /// no keys): no sort at all.
     /// </summary>
-    public string SingleImageQuery => $"SELECT *, backstop_op AS backstop_last_op, xmin AS backstop_last_xmin FROM {Image}";
+    public string SingleImageQuery => $"SELECT *, backstop_op AS backstop_last_op, backstop_xmin AS backstop_last_xmin FROM {table.ImageSource} AS i";
 
     private string Net => net ?? $"({NetQuery})";
 

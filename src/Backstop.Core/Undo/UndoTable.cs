@@ -22,6 +22,12 @@ internal sealed record UndoTable(
     /// <summary>The change wrote this table in one captured statement that moved no keys: every key has exactly one image.</summary>
     public bool SingleImagePerKey { get; init; }
 
+    /// <summary>
+    /// The image rows with columns backstop_op, backstop_seq and backstop_xmin (the image row's xmin), as a subquery: an
+    /// image of one statement has no per-row marks (see backstop.image_marks), and gets that statement's here.
+    /// </summary>
+    public string ImageSource { get; init; } = "";
+
     /// <summary>What capture counted for this table.</summary>
     public (long Inserted, long Updated, long Deleted) Captured { get; init; }
 

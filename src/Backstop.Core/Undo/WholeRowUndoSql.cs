@@ -12,8 +12,6 @@ internal sealed class WholeRowUndoSql(UndoTable table)
 {
     private string Target => PgIdentifier.Quote(table.Schema, table.Name);
 
-    private string Image => PgIdentifier.Quote(Capture.CaptureSchema.Name, table.ImageTable);
-
     private string Columns(string? alias = null) => string.Join(", ", table.ImageColumns.Select(c => (alias is null ? "" : alias + ".") + PgIdentifier.Quote(c)));
 
     private string Row(string alias) => $"ROW({Columns(alias)})";
@@ -21,7 +19,7 @@ internal sealed class WholeRowUndoSql(UndoTable table)
     /// <summary>Each distinct row value with its net change: d &gt; 0 copies added by the change, d &lt; 0 copies removed.</summary>
     private string Net =>
         $"SELECT {Columns()}, sum(CASE WHEN backstop_op IN ('I', 'u') THEN 1 ELSE -1 END) AS backstop_d " +
-        $"FROM {Image} GROUP BY {Columns()} HAVING sum(CASE WHEN backstop_op IN ('I', 'u') THEN 1 ELSE -1 END) <> 0";
+        $"FROM {table.ImageSource} AS i GROUP BY {Columns()} HAVING sum(CASE WHEN backstop_op IN ('I', 'u') THEN 1 ELSE -1 END) <> 0";
 
     /// <summary>Removes up to d copies of each value the change added.</summary>
     public string Delete() =>
