@@ -16,7 +16,7 @@ internal static class GuardedRun
     public static async Task<int> ExecuteAsync(
         CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
         GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null,
-        Func<object, object>? wrapJson = null)
+        Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null)
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
@@ -29,6 +29,7 @@ internal static class GuardedRun
             AllowAllRows = flags.AllowAllRows,
             UndoOf = undoOf,
             UndoBounds = undoBounds,
+            AfterPreview = afterPreview,
             Previewed = preview =>
             {
                 if (!context.Json)

@@ -95,26 +95,51 @@ internal static class UndoCommand
                     $"change {change.Id} both changed rows and dropped tables ({string.Join(", ", binned.Select(i => i.OriginalQualifiedName))}); restore the tables first with `backstop trash restore ID -e {environment.Name}`, then undo the rows");
             }
 
-            if (plan.Conflicts.Count > 0 && !parse.GetValue(skipConflicts))
-            {
-                ReportConflicts(context, change, plan);
-                return ExitCodes.Conflicts;
-            }
-
             if (plan.IsEmpty)
             {
+                if (plan.Conflicts.Count > 0 && !parse.GetValue(skipConflicts))
+                {
+                    ReportConflicts(context, change, plan.Conflicts);
+                    return ExitCodes.Conflicts;
+                }
+
                 context.Console.MarkupLineInterpolated($"Change {change.Id} changed no rows: nothing to undo.");
                 return ExitCodes.Done;
             }
 
-            if (plan.Conflicts.Count > 0)
+            // Rows changed since are the rows the undo's statements skip: when its preview matches every planned row there
+            // are none; otherwise they are listed, and the undo stops unless told to skip them. A row written between the
+            // preview and the run changes the run's impact, and the run rolls back.
+            async Task StopOnConflictsAsync(CheckResult preview, CancellationToken ct)
             {
-                context.ErrorConsole.MarkupLineInterpolated($"[yellow]Skipping {plan.Conflicts.Count} conflicting rows[/] (changed after change {change.Id}); restoring the rest.");
+                if (UndoPlanner.MatchedAsPlanned(plan, preview.Impacts))
+                {
+                    return;
+                }
+
+                var conflicts = await UndoPlanner.FindConflictsAsync(target.Connection, plan, ct);
+                if (conflicts.Count > 0 && !parse.GetValue(skipConflicts))
+                {
+                    throw new ConflictsFoundException(conflicts);
+                }
+
+                if (conflicts.Count > 0)
+                {
+                    context.ErrorConsole.MarkupLineInterpolated($"[yellow]Skipping {Rendering.Humanize.Count(conflicts.Count)}{(conflicts.Count >= 1000 ? " or more" : "")} conflicting rows[/] (changed after change {change.Id}); restoring the rest.");
+                }
             }
 
             var statements = ScriptAnalyzer.Analyze(plan.Script);
             var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
-            return await GuardedRun.ExecuteAsync(context, config, target, plan.Script, statements, flags, change, cancellationToken, plan.Bounds);
+            try
+            {
+                return await GuardedRun.ExecuteAsync(context, config, target, plan.Script, statements, flags, change, cancellationToken, plan.Bounds, afterPreview: StopOnConflictsAsync);
+            }
+            catch (ConflictsFoundException e)
+            {
+                ReportConflicts(context, change, e.Conflicts);
+                return ExitCodes.Conflicts;
+            }
         });
         return command;
     }
@@ -141,7 +166,7 @@ internal static class UndoCommand
         return change;
     }
 
-    private static void ReportConflicts(CommandContext context, ChangeRecord change, UndoPlan plan)
+    private static void ReportConflicts(CommandContext context, ChangeRecord change, IReadOnlyList<UndoConflict> conflicts)
     {
         if (context.Json)
         {
@@ -149,25 +174,31 @@ internal static class UndoCommand
             {
                 changeId = change.Id,
                 outcome = "conflicts",
-                conflicts = plan.Conflicts.Select(c => new { table = c.Table, key = c.Key, reason = c.Reason, current = c.Current }),
+                conflicts = conflicts.Select(c => new { table = c.Table, key = c.Key, reason = c.Reason, current = c.Current }),
             });
         }
 
         context.ErrorConsole.MarkupLineInterpolated(
-            $"[red]{plan.Conflicts.Count} rows changed after change {change.Id}[/]; undo stops so that no later write is lost, and nothing was changed:");
+            $"[red]{conflicts.Count} rows changed after change {change.Id}[/]; undo stops so that no later write is lost, and nothing was changed:");
         var table = new Table().AddColumns("Table", "Key", "Why", "Now");
-        foreach (var conflict in plan.Conflicts.Take(20))
+        foreach (var conflict in conflicts.Take(20))
         {
             table.AddRow(Markup.Escape(conflict.Table), Markup.Escape(conflict.Key), Markup.Escape(conflict.Reason), Markup.Escape(Shorten(conflict.Current ?? "(no row)")));
         }
 
         context.ErrorConsole.Write(table);
-        if (plan.Conflicts.Count > 20)
+        if (conflicts.Count > 20)
         {
-            context.ErrorConsole.MarkupLineInterpolated($"… and {plan.Conflicts.Count - 20} more (--json lists them all).");
+            context.ErrorConsole.MarkupLineInterpolated($"… and {conflicts.Count - 20} more (--json lists them all).");
         }
 
         context.ErrorConsole.MarkupLine("To restore every other row and keep the later writes, run it again with --skip-conflicts.");
+    }
+
+    /// <summary>Thrown from the preview check to stop the undo before anything is recorded or run.</summary>
+    private sealed class ConflictsFoundException(IReadOnlyList<UndoConflict> conflicts) : Exception("rows changed since the change")
+    {
+        public IReadOnlyList<UndoConflict> Conflicts { get; } = conflicts;
     }
 
     private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;

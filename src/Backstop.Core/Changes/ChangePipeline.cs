@@ -68,6 +68,11 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         var previewTime = previewWatch.Elapsed;
+        if (options.AfterPreview is { } afterPreview)
+        {
+            await afterPreview(preview, cancellationToken);
+        }
+
         options.Previewed?.Invoke(preview);
         record = record with
         {

@@ -81,9 +81,11 @@ public static class UndoPlanner
         // deleted (children first): when the change moved keys (UPDATE … SET id = id + 1000 with ON UPDATE CASCADE),
         // the children point at the new keys until they are set back, and deleting those first would cascade.
         var (statements, columnConflicts, refilled) = await DroppedColumnRestore.PlanAsync(connection, changeId, cancellationToken);
+        var expected = statements.Select(_ => (long?)null).ToList();
         foreach (var table in ordered.Where(t => work[t.RelationId].Reinserts > 0))
         {
             statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Reinsert() : new WholeRowUndoSql(table).Reinsert());
+            expected.Add(work[table.RelationId].Reinserts);
         }
 
         foreach (var table in ordered.Where(t => work[t.RelationId].Reverts > 0))
@@ -91,12 +93,14 @@ public static class UndoPlanner
             if (sql[table.RelationId].Revert() is { } revert)
             {
                 statements.Add(revert);
+                expected.Add(work[table.RelationId].Reverts);
             }
         }
 
         foreach (var table in Enumerable.Reverse(ordered).Where(t => work[t.RelationId].Deletes > 0))
         {
             statements.Add(table.HasPrimaryKey ? sql[table.RelationId].Delete() : new WholeRowUndoSql(table).Delete());
+            expected.Add(work[table.RelationId].Deletes);
         }
 
         // Sequences a TRUNCATE … RESTART IDENTITY set back go forward again to where they stood, never backwards (rows
@@ -107,25 +111,20 @@ public static class UndoPlanner
             statements.Add(
                 "SELECT setval(s.sequence_name::regclass, greatest(s.last_value, coalesce(pg_sequence_last_value(s.sequence_name::regclass), 0))) " +
                 $"FROM backstop.change_sequences s WHERE s.change_id = '{changeId:D}'");
+            expected.Add(null);
         }
 
-        var conflicts = new List<UndoConflict>(columnConflicts);
-        foreach (var table in ordered)
-        {
-            var conflictSql = table.HasPrimaryKey ? sql[table.RelationId].Conflicts() : new WholeRowUndoSql(table).Conflicts();
-            await using var command = new NpgsqlCommand(conflictSql + $" LIMIT {ConflictsShownPerTable}", connection);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                conflicts.Add(new UndoConflict(table.QualifiedName, reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
-            }
-        }
+        // Conflicts are not looked for here: a row that changed since is one a statement skips, so when every statement
+        // of the undo's preview matches as many rows as planned there are none, and the join that lists them (about as
+        // long as the undo's own UPDATE) is only needed when one falls short (FindConflictsAsync).
+        var conflictQueries = ordered.Select(t => (t.QualifiedName, t.HasPrimaryKey ? sql[t.RelationId].Conflicts() : new WholeRowUndoSql(t).Conflicts())).ToList();
 
         // Finding each key's first and last image sorts the images; with the default work_mem (4 MB) a large change
         // sorts on disk. The setting lasts only for the undo's transaction.
         if (statements.Count > 0 && work.Values.Sum(w => w.Deletes + w.Reinserts + w.Reverts) > 100_000)
         {
             statements.Insert(0, $"SET LOCAL work_mem = '{SortMemory}'");
+            expected.Insert(0, null);
         }
 
         var script = statements.Count == 0 ? "" : string.Join(";\n", statements) + ";\n";
@@ -136,8 +135,49 @@ public static class UndoPlanner
             bounds[table] = (long.MaxValue, bounds.GetValueOrDefault(table).Deleted);
         }
 
-        return new UndoPlan(script, conflicts, ordered.Select(t => t.QualifiedName).ToList()) { Bounds = bounds };
+        return new UndoPlan(script, columnConflicts, ordered.Select(t => t.QualifiedName).ToList())
+        {
+            Bounds = bounds,
+            ExpectedRows = expected,
+            ConflictQueries = conflictQueries,
+        };
     }
+
+    /// <summary>
+    /// The rows the undo would skip because they changed since the change (at most 1,000 per table), and the columns
+    /// it cannot bring back. Run on the connection that planned the undo: the plan's statements read its temporary tables.
+    /// </summary>
+    public static async Task<IReadOnlyList<UndoConflict>> FindConflictsAsync(NpgsqlConnection connection, UndoPlan plan, CancellationToken cancellationToken)
+    {
+        var conflicts = new List<UndoConflict>(plan.Conflicts);
+        await using var reading = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using (var memory = new NpgsqlCommand($"SET LOCAL work_mem = '{SortMemory}'", connection))
+        {
+            await memory.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        foreach (var (table, query) in plan.ConflictQueries)
+        {
+            await using var command = new NpgsqlCommand($"WITH found AS MATERIALIZED ({query}) SELECT * FROM found ORDER BY 1 LIMIT {ConflictsShownPerTable}", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                conflicts.Add(new UndoConflict(table, reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+            }
+        }
+
+        await reading.CommitAsync(cancellationToken);
+        return conflicts;
+    }
+
+    /// <summary>
+    /// Whether a preview of the plan's script shows every statement matching as many rows as planned: then no row
+    /// changed since the change. False when a statement fell short or its count is not known (it was estimated).
+    /// </summary>
+    public static bool MatchedAsPlanned(UndoPlan plan, IReadOnlyList<Preview.StatementImpact> preview) =>
+        plan.Conflicts.Count == 0
+        && preview.Count == plan.ExpectedRows.Count
+        && preview.Zip(plan.ExpectedRows).All(p => p.Second is not { } rows || (p.First.Executed && !p.First.Estimated && p.First.RowCount == rows));
 
     private static async Task<List<UndoTable>> ReadTablesAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)
     {

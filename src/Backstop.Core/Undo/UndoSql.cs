@@ -86,7 +86,6 @@ internal sealed class UndoSql(UndoTable table, string? net = null)
             FROM {Net} AS n LEFT JOIN {Target} AS t ON {KeyMatch("t", "n")}
             WHERE (n.backstop_last_op {ExistsAfter} AND (NOT ({present}) OR NOT {Unchanged("t", "n")}))
                OR (n.backstop_op {ExistedBefore} AND n.backstop_last_op {GoneAfter} AND {present})
-            ORDER BY 1
             """;
     }
 

@@ -46,6 +46,5 @@ internal sealed class WholeRowUndoSql(UndoTable table)
         FROM ({Net}) AS n
         LEFT JOIN LATERAL (SELECT count(*) AS left_now FROM {Target} AS t WHERE {Row("t")} IS NOT DISTINCT FROM {Row("n")}) AS c ON true
         WHERE n.backstop_d > 0 AND coalesce(c.left_now, 0) < n.backstop_d
-        ORDER BY 1
         """;
 }
