@@ -47,6 +47,54 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    public async Task A_repair_in_batches_commits_one_change_per_batch_each_undone_on_its_own()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true WHERE id <= 12000; DELETE FROM orders WHERE id > 19000;");
+
+        var repair = await _workspace.RunAsync(
+            "repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--restore-missing", "--batch-rows", "5000", "--yes", "--json");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+        Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders"));
+        List<(string Id, long Rows)> changes;
+        using (var json = JsonDocument.Parse(repair.Out))
+        {
+            // 12,000 rows to set back in batches of 5,000 (1,000 re-inserted rows ride in the first): three changes.
+            Assert.Equal(3, json.RootElement.GetProperty("batches").GetInt32());
+            changes = json.RootElement.GetProperty("changes").EnumerateArray()
+                .Select(c => (c.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), c.GetProperty("outcome").GetString() == "committed" ? 1L : 0L))
+                .ToList();
+        }
+
+        Assert.Equal(3, changes.Count);
+        Assert.All(changes, c => Assert.Equal(1L, c.Rows));
+
+        // Undoing the last batch takes back its 2,000 rows only.
+        var undo = await _workspace.RunAsync("undo", changes[2].Id, "--yes");
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(2000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+        Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders"));
+    }
+
+    [Fact]
+    public async Task A_negative_batch_size_is_a_usage_error()
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
+
+        var result = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--batch-rows=-5", "--yes");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--batch-rows", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_repair_from_a_backup_brings_deleted_rows_back_with_their_keys_and_deletes_nothing_extra()
     {
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);

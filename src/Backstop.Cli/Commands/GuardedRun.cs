@@ -16,7 +16,7 @@ internal static class GuardedRun
     public static async Task<int> ExecuteAsync(
         CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
         GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null,
-        Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null)
+        Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null, Action<object>? jsonSink = null)
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
@@ -41,7 +41,7 @@ internal static class GuardedRun
             Confirm = (_, ct) => ConfirmAsync(context, environment, flags.Yes, flags.ConfirmName, flags.Interactive, ct),
         };
         var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.RunAsync(script, statements, options, store, progress, cancellationToken));
-        Report(context, environment, result, config, wrapJson);
+        Report(context, environment, result, config, wrapJson, jsonSink);
         return result.Outcome switch
         {
             ChangeOutcome.Committed => ExitCodes.Done,
@@ -93,12 +93,21 @@ internal static class GuardedRun
         return answer is not null && (answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
     }
 
-    private static void Report(CommandContext context, EnvironmentConfig environment, RunResult result, BackstopConfig config, Func<object, object>? wrapJson)
+    /// <param name="jsonSink">with --json: receives the change's JSON instead of its being written (a caller that writes one document for several changes).</param>
+    private static void Report(CommandContext context, EnvironmentConfig environment, RunResult result, BackstopConfig config, Func<object, object>? wrapJson, Action<object>? jsonSink)
     {
         if (context.Json)
         {
             var json = ChangeJson.Run(environment, result);
-            context.WriteJson(wrapJson is null ? json : wrapJson(json));
+            if (jsonSink is not null)
+            {
+                jsonSink(json);
+            }
+            else
+            {
+                context.WriteJson(wrapJson is null ? json : wrapJson(json));
+            }
+
             return;
         }
 

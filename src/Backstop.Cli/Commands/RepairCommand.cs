@@ -31,12 +31,16 @@ internal static class RepairCommand
         var deleteExtra = new Option<bool>("--delete-extra") { Description = "Delete rows that exist only in the target" };
         var overwrite = new Option<bool>("--overwrite-conflicts") { Description = "Three-way: repair rows that changed again after the mistake too" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Compare and show what would be repaired; change nothing" };
+        var batchRows = new Option<int>("--batch-rows")
+        {
+            Description = "Apply in batches of at most N rows of each kind, each a change of its own that commits before the next starts, so row locks are held for one batch only (each batch is undone on its own); default: one change",
+        };
         var keepSources = new Option<bool>("--keep-sources") { Description = "Leave the clones and sandboxes made for the repair running" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Confirm without a prompt (not enough on production: use --confirm NAME)" };
         var confirm = new Option<string?>("--confirm") { Description = "Confirm on production without a prompt by giving the environment's name" };
         var command = new Command("repair", "Put back the rows and columns a mistake changed, from a clone or a backup, as a guarded change that can be undone")
         {
-            environmentOption, table, from, after, incidentAt, window, columns, where, key, restoreMissing, deleteExtra, overwrite, dryRun, keepSources, yes, confirm,
+            environmentOption, table, from, after, incidentAt, window, columns, where, key, restoreMissing, deleteExtra, overwrite, dryRun, batchRows, keepSources, yes, confirm,
         };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
@@ -53,6 +57,11 @@ internal static class RepairCommand
             if (options.DeleteExtra && options.Where is not null)
             {
                 throw new UsageException("--delete-extra cannot be used with --where: the condition is applied on each side separately, so a row the mistake moved out of it would look extra and be deleted; repair without --where, or leave extra rows alone");
+            }
+
+            if (parse.GetValue(batchRows) < 0)
+            {
+                throw new UsageException($"--batch-rows {parse.GetValue(batchRows)} is not a number of rows; give a positive number, or leave it out to repair in one change");
             }
 
             if (options.OverwriteConflicts && afterSpec is null)
@@ -136,13 +145,56 @@ internal static class RepairCommand
             }
 
             var loadWatch = System.Diagnostics.Stopwatch.StartNew();
-            var script = await RepairScript.PrepareAsync(target.Connection, plan, cancellationToken);
+            var scripts = await RepairScript.PrepareBatchesAsync(target.Connection, plan, parse.GetValue(batchRows), cancellationToken);
             var loaded = loadWatch.Elapsed;
-            var statements = ScriptAnalyzer.Analyze(script);
             var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
-            return await GuardedRun.ExecuteAsync(context, config, target, script, statements, flags, undoOf: null, cancellationToken, wrapJson: change => new { repair = summary, loadSeconds = Math.Round(loaded.TotalSeconds, 3), change });
+            if (scripts.Count == 1)
+            {
+                return await GuardedRun.ExecuteAsync(
+                    context, config, target, scripts[0], ScriptAnalyzer.Analyze(scripts[0]), flags, undoOf: null, cancellationToken,
+                    wrapJson: change => new { repair = summary, loadSeconds = Math.Round(loaded.TotalSeconds, 3), change });
+            }
+
+            return await RunBatchesAsync(context, config, target, scripts, flags, summary, loaded, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs each batch as a guarded change of its own, in order, and stops at the first that does not commit. The first
+    /// is confirmed as the user said; the ones after it carry that confirmation (each is still previewed, judged by the
+    /// policy and captured).
+    /// </summary>
+    private static async Task<int> RunBatchesAsync(
+        CommandContext context, BackstopConfig config, Core.Environments.ConnectedEnvironment target, IReadOnlyList<string> scripts, GuardedRunFlags flags, object summary,
+        TimeSpan loaded, CancellationToken cancellationToken)
+    {
+        var changes = new List<object>();
+        var exitCode = ExitCodes.Done;
+        for (var batch = 0; batch < scripts.Count; batch++)
+        {
+            context.ErrorConsole.MarkupLineInterpolated($"[grey]Batch {batch + 1} of {scripts.Count}…[/]");
+            var batchFlags = batch == 0 ? flags : flags with { Yes = true, ConfirmName = target.Environment.Name };
+            exitCode = await GuardedRun.ExecuteAsync(
+                context, config, target, scripts[batch], ScriptAnalyzer.Analyze(scripts[batch]), batchFlags, undoOf: null, cancellationToken, jsonSink: changes.Add);
+            if (exitCode != ExitCodes.Done)
+            {
+                if (batch > 0)
+                {
+                    context.ErrorConsole.MarkupLineInterpolated(
+                        $"[yellow]Batch {batch + 1} of {scripts.Count} did not commit; batches 1 to {batch} did and stay (undo each with `backstop undo`). Run the same repair again to compare afresh and finish it.[/]");
+                }
+
+                break;
+            }
+        }
+
+        if (context.Json)
+        {
+            context.WriteJson(new { repair = summary, loadSeconds = Math.Round(loaded.TotalSeconds, 3), batches = scripts.Count, changes });
+        }
+
+        return exitCode;
     }
 
     private static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string window, EnvironmentConfig environment, DateTimeOffset now)

@@ -33,8 +33,17 @@ public static class RepairScript
         """;
 
     /// <summary>Loads the plan's rows into temporary tables on <paramref name="target"/> and returns the script that applies them.</summary>
-    public static async Task<string> PrepareAsync(NpgsqlConnection target, RepairPlan plan, CancellationToken cancellationToken)
+    public static async Task<string> PrepareAsync(NpgsqlConnection target, RepairPlan plan, CancellationToken cancellationToken) =>
+        (await PrepareBatchesAsync(target, plan, batchRows: 0, cancellationToken))[0];
+
+    /// <summary>
+    /// Loads the plan's rows into temporary tables on <paramref name="target"/> and returns one script per batch: each
+    /// sets back, re-inserts and deletes at most <paramref name="batchRows"/> rows of each kind, so that each can run as a
+    /// change of its own and hold its row locks only that long. 0: one script for everything.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> PrepareBatchesAsync(NpgsqlConnection target, RepairPlan plan, int batchRows, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(batchRows);
         await using (var expect = new NpgsqlCommand(ExpectFunction, target))
         {
             await expect.ExecuteNonQueryAsync(cancellationToken);
@@ -42,37 +51,54 @@ public static class RepairScript
 
         var table = plan.Table;
         var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
-        var statements = new List<string>();
+        var batches = new SortedDictionary<int, List<string>>();
+        void Add(int rows, Func<string, long, string> statement, string table)
+        {
+            var count = batchRows == 0 ? 1 : (rows + batchRows - 1) / batchRows;
+            for (var batch = 0; batch < count; batch++)
+            {
+                var size = batchRows == 0 ? rows : Math.Min(batchRows, rows - (batch * batchRows));
+                var from = count == 1 ? $"pg_temp.{table}" : $"(SELECT * FROM pg_temp.{table} WHERE backstop_batch = {batch.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+                if (!batches.TryGetValue(batch, out var list))
+                {
+                    batches[batch] = list = [];
+                }
+
+                list.Add(statement(from, size));
+            }
+        }
+
         if (plan.Updates.Count > 0)
         {
             var columns = table.Key.Concat(table.Columns).Select(c => c.Quoted)
                 .Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
             await CreateAsync(target, Updates, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
-            await CopyAsync(target, Updates, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), cancellationToken);
+            await CopyAsync(target, Updates, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), batchRows, cancellationToken);
             var set = string.Join(", ", table.Columns.Select(c => $"{c.Quoted} = r.{c.Quoted}"));
-            statements.Add(Expect(
-                $"UPDATE {table.Quoted} AS t SET {set} FROM pg_temp.{Updates} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", plan.Updates.Count, "rows to set back"));
+            Add(plan.Updates.Count, (from, size) => Expect(
+                $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", size, "rows to set back"), Updates);
         }
 
         if (plan.Inserts.Count > 0)
         {
             var columns = table.Key.Concat(table.Insertable.Where(c => !keyNames.Contains(c.Name))).Select(c => c.Quoted).ToList();
             await CreateAsync(target, Inserts, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
-            await CopyAsync(target, Inserts, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), cancellationToken);
+            await CopyAsync(target, Inserts, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), batchRows, cancellationToken);
             var overriding = table.HasIdentityAlways ? " OVERRIDING SYSTEM VALUE" : "";
-            statements.Add(Expect(
-                $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM pg_temp.{Inserts} RETURNING 1", plan.Inserts.Count, "rows to re-insert"));
+            Add(plan.Inserts.Count, (from, size) => Expect(
+                $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r RETURNING 1", size, "rows to re-insert"), Inserts);
         }
 
         if (plan.Deletes.Count > 0)
         {
             var columns = table.Key.Select(c => c.Quoted).Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
             await CreateAsync(target, Deletes, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
-            await CopyAsync(target, Deletes, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), cancellationToken);
-            statements.Add(Expect($"DELETE FROM {table.Quoted} AS t USING pg_temp.{Deletes} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", plan.Deletes.Count, "rows to delete"));
+            await CopyAsync(target, Deletes, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), batchRows, cancellationToken);
+            Add(plan.Deletes.Count, (from, size) => Expect(
+                $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", size, "rows to delete"), Deletes);
         }
 
-        return statements.Count == 0 ? "" : string.Join(";\n", statements) + ";\n";
+        return batches.Count == 0 ? [""] : batches.Values.Select(statements => string.Join(";\n", statements) + ";\n").ToList();
     }
 
     private static string Expect(string statement, long expected, string what) =>
@@ -91,14 +117,28 @@ public static class RepairScript
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task CopyAsync(NpgsqlConnection target, string name, IEnumerable<string> lines, CancellationToken cancellationToken)
+    /// <param name="batchRows">when more than 0, every line gets its batch number (line number / batchRows) in a last column, backstop_batch.</param>
+    private static async Task CopyAsync(NpgsqlConnection target, string name, IEnumerable<string> lines, int batchRows, CancellationToken cancellationToken)
     {
+        if (batchRows > 0)
+        {
+            await using var add = new NpgsqlCommand($"ALTER TABLE pg_temp.{name} ADD COLUMN backstop_batch int", target);
+            await add.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using (var writer = await target.BeginTextImportAsync($"COPY pg_temp.{name} FROM STDIN", cancellationToken))
         {
             var buffer = new StringBuilder();
+            var number = 0L;
             foreach (var line in lines)
             {
-                buffer.Append(line).Append('\n');
+                buffer.Append(line);
+                if (batchRows > 0)
+                {
+                    buffer.Append('\t').Append((number++ / batchRows).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                buffer.Append('\n');
                 if (buffer.Length > 1 << 20)
                 {
                     await writer.WriteAsync(buffer.ToString());
@@ -109,7 +149,9 @@ public static class RepairScript
             await writer.WriteAsync(buffer.ToString());
         }
 
-        await using var analyze = new NpgsqlCommand($"ANALYZE pg_temp.{name}", target);
+        // Each batch reads its own rows by this index rather than the whole table.
+        var index = batchRows > 0 ? $"CREATE INDEX ON pg_temp.{name} (backstop_batch); " : "";
+        await using var analyze = new NpgsqlCommand($"{index}ANALYZE pg_temp.{name}", target);
         await analyze.ExecuteNonQueryAsync(cancellationToken);
     }
 }
