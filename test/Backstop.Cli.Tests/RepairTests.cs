@@ -17,13 +17,20 @@ public sealed class RepairTests : IDisposable
 
     private readonly CliWorkspace _workspace = new();
 
+    /// <summary>A database that plays the clone holding the right values: <paramref name="schema"/> run in a new database.</summary>
+    private static async Task<string> CloneAsync(string schema)
+    {
+        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
+        await PostgresSandbox.ExecuteAsync(clone, schema);
+        return clone;
+    }
+
     public void Dispose() => _workspace.Dispose();
 
     [Fact]
     public async Task A_two_way_repair_sets_back_the_column_keeps_the_others_and_can_be_undone()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
         await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true; UPDATE orders SET note = 'edited later' WHERE id % 100 = 0;");
 
@@ -49,8 +56,7 @@ public sealed class RepairTests : IDisposable
     [Fact]
     public async Task A_repair_in_batches_commits_one_change_per_batch_each_undone_on_its_own()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
         await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true WHERE id <= 12000; DELETE FROM orders WHERE id > 19000;");
 
@@ -84,8 +90,7 @@ public sealed class RepairTests : IDisposable
     [Fact]
     public async Task A_negative_batch_size_is_a_usage_error()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
 
         var result = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--batch-rows=-5", "--yes");
@@ -123,8 +128,7 @@ public sealed class RepairTests : IDisposable
     [InlineData("--where", "nonsense > 1", "--where does not work on public.orders")]
     public async Task Bad_input_is_a_usage_error_and_changes_nothing(string option, string value, string message)
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
         await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true");
         var args = new List<string> { "repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--yes" };
@@ -155,8 +159,7 @@ public sealed class RepairTests : IDisposable
     [Fact]
     public async Task A_where_that_tries_to_run_a_statement_of_its_own_is_refused_and_nothing_is_written()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders + "CREATE TABLE audit (id int); INSERT INTO audit SELECT generate_series(1, 50);");
 
         var injected = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--dry-run", "--where", "true); DELETE FROM audit; SELECT (true");
@@ -171,8 +174,7 @@ public sealed class RepairTests : IDisposable
     [Fact]
     public async Task A_row_written_between_the_comparison_and_the_repair_stops_the_repair_and_nothing_is_repaired()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         var target = await _workspace.AddEnvironmentAsync("prod", "production", Orders);
         await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true WHERE id <= 100");
 
@@ -193,8 +195,7 @@ public sealed class RepairTests : IDisposable
             CREATE TABLE plans (id int PRIMARY KEY, email text COLLATE ci, price numeric, period interval);
             INSERT INTO plans VALUES (1, 'Ann@Example.com', 10.50, '1 mon'), (2, 'bob@example.com', 3, '1 day');
             """;
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Plans);
+        var clone = await CloneAsync(Plans);
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Plans);
         await PostgresSandbox.ExecuteAsync(target, "UPDATE plans SET email = lower(email), price = 10.5, period = '30 days' WHERE id = 1");
 
@@ -219,8 +220,7 @@ public sealed class RepairTests : IDisposable
     [Fact]
     public async Task Missing_rows_come_back_into_a_table_that_gained_a_column_since_with_its_default()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
         await PostgresSandbox.ExecuteAsync(target, "ALTER TABLE orders ADD COLUMN region text NOT NULL DEFAULT 'eu'; DELETE FROM orders WHERE id <= 11;");
 
@@ -238,8 +238,7 @@ public sealed class RepairTests : IDisposable
     [Fact]
     public async Task A_source_url_can_come_from_a_variable_so_that_no_password_is_on_the_command_line()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders);
+        var clone = await CloneAsync(Orders);
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
         await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true WHERE id <= 10");
         _workspace.Variables["CLONE_URL"] = CliWorkspace.UrlOf(clone);
@@ -256,8 +255,7 @@ public sealed class RepairTests : IDisposable
     [Fact]
     public async Task A_source_whose_column_type_differs_is_a_usage_error_and_changes_nothing()
     {
-        var clone = await PostgresSandbox.CreateDatabaseAsync("clone");
-        await PostgresSandbox.ExecuteAsync(clone, Orders + "ALTER TABLE orders ALTER is_deleted DROP DEFAULT, ALTER is_deleted TYPE int USING is_deleted::int;");
+        var clone = await CloneAsync(Orders + "ALTER TABLE orders ALTER is_deleted DROP DEFAULT, ALTER is_deleted TYPE int USING is_deleted::int;");
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
         await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true");
 

@@ -11,6 +11,10 @@ public sealed class UndoEdgeTests : IDisposable
 
     public void Dispose() => _workspace.Dispose();
 
+    /// <summary>A query for one number that changes when any row of <paramref name="table"/> does (its rows' text, in key order).</summary>
+    private static string ContentHash(string table, string orderBy) =>
+        $"SELECT ('x' || left(md5(string_agg(r::text, '|' ORDER BY {orderBy})), 15))::bit(60)::bigint FROM {table} r";
+
     [Fact]
     public async Task Undo_of_moved_primary_keys_keeps_the_children_that_followed_them()
     {
@@ -45,7 +49,7 @@ public sealed class UndoEdgeTests : IDisposable
             CREATE TRIGGER ticket_archive_id BEFORE UPDATE ON ticket FOR EACH ROW EXECUTE FUNCTION archive_id();
             INSERT INTO ticket SELECT g, 'open' FROM generate_series(1, 50) g;
             """);
-        const string state = "SELECT ('x' || left(md5(string_agg(t::text, '|' ORDER BY id)), 15))::bit(60)::bigint FROM ticket t";
+        var state = ContentHash("ticket", "id");
         var before = await PostgresSandbox.ScalarAsync(database, state);
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE ticket SET state = 'archived' WHERE id <= 20");
         Assert.True(change.ExitCode == 0, change.ToString());
@@ -99,7 +103,7 @@ public sealed class UndoEdgeTests : IDisposable
             CREATE TRIGGER acct_touch AFTER UPDATE ON acct FOR EACH ROW WHEN (NEW.balance < OLD.balance) EXECUTE FUNCTION touch();
             INSERT INTO acct (id, balance) SELECT g, 100 FROM generate_series(1, 20) g;
             """);
-        const string state = "SELECT ('x' || left(md5(string_agg(a::text, '|' ORDER BY id)), 15))::bit(60)::bigint FROM acct a";
+        var state = ContentHash("acct", "id");
         var before = await PostgresSandbox.ScalarAsync(database, state);
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE acct SET balance = balance - 10 WHERE id <= 5");
         Assert.True(change.ExitCode == 0, change.ToString());
@@ -164,7 +168,7 @@ public sealed class UndoEdgeTests : IDisposable
             CREATE TABLE pt_high PARTITION OF pt FOR VALUES FROM (10) TO (100);
             INSERT INTO pt SELECT g % 10, g, 'v' || g FROM generate_series(1, 50) g;
             """);
-        const string state = "SELECT ('x' || left(md5(string_agg(p::text, '|' ORDER BY k, id)), 15))::bit(60)::bigint FROM pt p";
+        var state = ContentHash("pt", "k, id");
         var before = await PostgresSandbox.ScalarAsync(database, state);
 
         var change = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE pt SET k = k + 10 WHERE id <= 5");

@@ -56,7 +56,7 @@ public static class UndoPlanner
         {
             if (table.SingleImagePerKey)
             {
-                sql[table.RelationId] = new UndoSql(table, $"({new UndoSql(table).SingleImageQuery})");
+                sql[table.RelationId] = new UndoSql(table);
                 work[table.RelationId] = (table.Captured.Inserted, table.Captured.Deleted, table.Captured.Updated);
                 continue;
             }

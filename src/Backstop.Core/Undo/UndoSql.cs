@@ -9,7 +9,8 @@ namespace Backstop.Core.Undo;
 /// the change left: the current row's xmin is the xmin of the key's last image row, which the capture trigger wrote
 /// in the same statement and subtransaction as the row itself. Every other row is a conflict and is left alone.
 /// </summary>
-/// <param name="net">a table or subquery with <see cref="NetQuery"/>'s columns, or null to compute them inline.</param>
+/// <param name="net">a table holding <see cref="NetQuery"/>'s rows, or null to read them inline (from the images
+/// themselves when the table has one image per key).</param>
 internal sealed class UndoSql(UndoTable table, string? net = null)
 {
     private const string ExistedBefore = "IN ('U', 'V', 'D')";
@@ -36,7 +37,7 @@ internal sealed class UndoSql(UndoTable table, string? net = null)
     /// </summary>
     public string SingleImageQuery => $"SELECT *, backstop_op AS backstop_last_op, backstop_xmin AS backstop_last_xmin FROM {table.ImageSource} AS i";
 
-    private string Net => net ?? $"({NetQuery})";
+    private string Net => net ?? (table.SingleImagePerKey ? $"({SingleImageQuery})" : $"({NetQuery})");
 
     /// <summary>Rows the change created: deleted while they are as the change left them.</summary>
     public string Delete() =>

@@ -32,10 +32,6 @@ public static class RepairScript
         END $expect$
         """;
 
-    /// <summary>Loads the plan's rows into temporary tables on <paramref name="target"/> and returns the script that applies them.</summary>
-    public static async Task<string> PrepareAsync(NpgsqlConnection target, RepairPlan plan, CancellationToken cancellationToken) =>
-        (await PrepareBatchesAsync(target, plan, batchRows: 0, cancellationToken))[0];
-
     /// <summary>
     /// Loads the plan's rows into temporary tables on <paramref name="target"/> and returns one script per batch: each
     /// sets back, re-inserts and deletes at most <paramref name="batchRows"/> rows of each kind, so that each can run as a
