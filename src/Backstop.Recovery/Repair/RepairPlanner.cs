@@ -67,9 +67,8 @@ public static class RepairPlanner
         // Rows to look at: where source and target differ, and (three-way) where the mistake changed something, since a
         // row it changed and that was set again since is a conflict even when it now equals the source.
         var a = afterBuckets is null ? null : await afterBuckets;
-        var differing = s.Keys.Union(t.Keys).Union(a?.Keys ?? Enumerable.Empty<int>())
-            .Where(b => Differs(s, t, b) || (a is not null && Differs(s, a, b)))
-            .ToList();
+        var every = s.Keys.Union(t.Keys).Union(a?.Keys ?? Enumerable.Empty<int>()).ToList();
+        var differing = every.Where(b => Differs(s, t, b) || (a is not null && Differs(s, a, b))).ToList();
         plan.DifferingBuckets = differing.Count;
         if (differing.Count == 0)
         {
@@ -77,9 +76,9 @@ public static class RepairPlanner
         }
 
         progress?.Report($"fetching the rows of {differing.Count} of {plan.Buckets} buckets that differ");
-        var targetRows = target.RowsAsync(differing, table.Columns, cancellationToken);
-        var sourceRows = source.RowsAsync(differing, table.Columns, cancellationToken);
-        var afterRows = after?.RowsAsync(differing, table.Columns, cancellationToken);
+        var targetRows = target.RowsAsync(differing, every.Count, table.Columns, cancellationToken);
+        var sourceRows = source.RowsAsync(differing, every.Count, table.Columns, cancellationToken);
+        var afterRows = after?.RowsAsync(differing, every.Count, table.Columns, cancellationToken);
         var tr = await targetRows;
         var sr = await sourceRows;
         var ar = afterRows is null ? null : await afterRows;
@@ -147,7 +146,7 @@ public static class RepairPlanner
         {
             progress?.Report($"fetching {missing.Count} missing rows in full");
             var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
-            var full = await source.RowsAsync(differing, table.Insertable.Where(c => !keyNames.Contains(c.Name)).ToList(), cancellationToken);
+            var full = await source.RowsAsync(differing, every.Count, table.Insertable.Where(c => !keyNames.Contains(c.Name)).ToList(), cancellationToken);
             foreach (var key in missing)
             {
                 plan.Inserts[key] = full[key];
