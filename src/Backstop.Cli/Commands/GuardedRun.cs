@@ -16,7 +16,8 @@ internal static class GuardedRun
     public static async Task<int> ExecuteAsync(
         CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
         GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null,
-        Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null, Action<object>? jsonSink = null)
+        Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null, Action<object>? jsonSink = null,
+        Func<IReadOnlyList<Core.Preview.StatementImpact>, string?>? checkRun = null)
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
@@ -30,6 +31,7 @@ internal static class GuardedRun
             UndoOf = undoOf,
             UndoBounds = undoBounds,
             AfterPreview = afterPreview,
+            CheckRun = checkRun,
             Previewed = preview =>
             {
                 if (!context.Json)

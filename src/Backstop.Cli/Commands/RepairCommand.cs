@@ -150,8 +150,8 @@ internal static class RepairCommand
             var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
             if (scripts.Count == 1)
             {
-                return await GuardedRun.ExecuteAsync(
-                    context, config, target, scripts[0], ScriptAnalyzer.Analyze(scripts[0]), flags, undoOf: null, cancellationToken,
+                return await RunBatchAsync(
+                    context, config, target, scripts[0], flags, cancellationToken,
                     wrapJson: change => new { repair = summary, loadSeconds = Math.Round(loaded.TotalSeconds, 3), change });
             }
 
@@ -166,7 +166,7 @@ internal static class RepairCommand
     /// policy and captured).
     /// </summary>
     private static async Task<int> RunBatchesAsync(
-        CommandContext context, BackstopConfig config, Core.Environments.ConnectedEnvironment target, IReadOnlyList<string> scripts, GuardedRunFlags flags, object summary,
+        CommandContext context, BackstopConfig config, Core.Environments.ConnectedEnvironment target, IReadOnlyList<RepairBatch> scripts, GuardedRunFlags flags, object summary,
         TimeSpan loaded, CancellationToken cancellationToken)
     {
         var changes = new List<object>();
@@ -175,8 +175,7 @@ internal static class RepairCommand
         {
             context.ErrorConsole.MarkupLineInterpolated($"[grey]Batch {batch + 1} of {scripts.Count}…[/]");
             var batchFlags = batch == 0 ? flags : flags with { Yes = true, ConfirmName = target.Environment.Name };
-            exitCode = await GuardedRun.ExecuteAsync(
-                context, config, target, scripts[batch], ScriptAnalyzer.Analyze(scripts[batch]), batchFlags, undoOf: null, cancellationToken, jsonSink: changes.Add);
+            exitCode = await RunBatchAsync(context, config, target, scripts[batch], batchFlags, cancellationToken, jsonSink: changes.Add);
             if (exitCode != ExitCodes.Done)
             {
                 if (batch > 0)
@@ -196,6 +195,18 @@ internal static class RepairCommand
 
         return exitCode;
     }
+
+    /// <summary>
+    /// One batch as a guarded change, held to the rows it planned: a preview that falls short stops it before anything
+    /// is recorded or confirmed, and a run that falls short (a row written after the preview) rolls back.
+    /// </summary>
+    private static Task<int> RunBatchAsync(
+        CommandContext context, BackstopConfig config, Core.Environments.ConnectedEnvironment target, RepairBatch batch, GuardedRunFlags flags, CancellationToken cancellationToken,
+        Func<object, object>? wrapJson = null, Action<object>? jsonSink = null) =>
+        GuardedRun.ExecuteAsync(
+            context, config, target, batch.Script, ScriptAnalyzer.Analyze(batch.Script), flags, undoOf: null, cancellationToken, wrapJson: wrapJson, jsonSink: jsonSink,
+            afterPreview: (preview, _) => RepairScript.Mismatch(batch, preview.Impacts) is { } reason ? throw new RepairTargetChangedException(reason) : Task.CompletedTask,
+            checkRun: impacts => RepairScript.Mismatch(batch, impacts));
 
     private static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string window, EnvironmentConfig environment, DateTimeOffset now)
     {

@@ -138,6 +138,13 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             }
 
             decision = Judge(preview.Statements, impacts, options.AllowAllRows);
+            if (options.CheckRun?.Invoke(impacts) is { } reason && transaction is not null)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, reason, impacts, decision), CancellationToken.None);
+                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Failed, RunImpacts = impacts, RunDecision = decision, Message = reason };
+            }
+
             if (options.UndoBounds is { } bounds && transaction is not null && UndoOverreach(impacts, bounds) is { Count: > 0 } overreach)
             {
                 await transaction.RollbackAsync(CancellationToken.None);

@@ -16,6 +16,13 @@ public sealed record RunOptions
     /// </summary>
     public Func<CheckResult, CancellationToken, Task>? AfterPreview { get; init; }
 
+    /// <summary>
+    /// Called with each statement's measured impact once the statements have run, before anything commits: a reason
+    /// returned here rolls the change back and it fails with that reason (repair uses it to hold each statement to the
+    /// exact row count it planned, where the comparison with the preview allows 10 %).
+    /// </summary>
+    public Func<IReadOnlyList<Preview.StatementImpact>, string?>? CheckRun { get; init; }
+
     /// <summary>Asked when the verdict is confirm; true to go ahead.</summary>
     public required Func<CheckResult, CancellationToken, Task<bool>> Confirm { get; init; }
 

@@ -3,12 +3,23 @@ using Npgsql;
 
 namespace Backstop.Recovery.Repair;
 
+/// <summary>One guarded change of a repair.</summary>
+/// <param name="Script">the statements, one per kind of row</param>
+/// <param name="Steps">per statement, how many rows it must change</param>
+public sealed record RepairBatch(string Script, IReadOnlyList<RepairStep> Steps);
+
+/// <summary>One statement of a repair: it must change exactly <paramref name="Rows"/> rows (<paramref name="What"/>, for messages).</summary>
+public sealed record RepairStep(long Rows, string What);
+
+/// <summary>The target no longer holds what was compared (see <see cref="RepairScript.Mismatch"/>); nothing was repaired.</summary>
+public sealed class RepairTargetChangedException(string message) : Exception(message);
+
 /// <summary>
 /// Turns a <see cref="RepairPlan"/> into a guarded change: the rows go into temporary tables of the target's session
 /// with COPY (values never enter SQL text), and the change is three set-based statements that read them. An UPDATE
 /// touches a row only if it still holds the values it held when compared, so a write that lands between the
-/// comparison and the repair is never overwritten (the preview and the run then count fewer rows, and the impact
-/// re-check stops the run).
+/// comparison and the repair is never overwritten: the preview or the run then counts fewer rows than planned, and
+/// <see cref="Mismatch"/> stops the repair.
 /// </summary>
 public static class RepairScript
 {
@@ -16,21 +27,6 @@ public static class RepairScript
     private const string Inserts = "backstop_repair_insert";
     private const string Deletes = "backstop_repair_delete";
     private const string OldPrefix = "backstop_old_";
-
-    /// <summary>
-    /// Each statement checks that it changed exactly the rows the comparison planned: a row written between the comparison
-    /// and the repair is not touched (the guards), and then the count falls short, so the whole repair stops rather than
-    /// commit a different repair than the one previewed.
-    /// </summary>
-    private const string ExpectFunction = """
-        CREATE OR REPLACE FUNCTION pg_temp.backstop_expect(actual bigint, expected bigint, what text) RETURNS bigint LANGUAGE plpgsql AS $expect$
-        BEGIN
-            IF actual <> expected THEN
-                RAISE EXCEPTION 'the target changed since it was compared: % of % % matched what was compared; nothing was repaired. Run the same repair again to compare afresh', actual, expected, what;
-            END IF;
-            RETURN actual;
-        END $expect$
-        """;
 
     /// <summary>
     /// The repair's UPDATE sorts its rows by key to join them, and capture receives every changed row as a transition
@@ -45,18 +41,18 @@ public static class RepairScript
     /// sets back, re-inserts and deletes at most <paramref name="batchRows"/> rows of each kind, so that each can run as a
     /// change of its own and hold its row locks only that long. 0: one script for everything.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> PrepareBatchesAsync(NpgsqlConnection target, RepairPlan plan, int batchRows, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<RepairBatch>> PrepareBatchesAsync(NpgsqlConnection target, RepairPlan plan, int batchRows, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batchRows);
-        await using (var expect = new NpgsqlCommand(ExpectFunction + ";\n" + WorkMem, target))
+        await using (var workMem = new NpgsqlCommand(WorkMem, target))
         {
-            await expect.ExecuteNonQueryAsync(cancellationToken);
+            await workMem.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var table = plan.Table;
         var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
-        var batches = new SortedDictionary<int, List<string>>();
-        void Add(int rows, Func<string, long, string> statement, string table)
+        var batches = new SortedDictionary<int, List<(string Statement, RepairStep Step)>>();
+        void Add(int rows, Func<string, string> statement, string what, string table)
         {
             var count = batchRows == 0 ? 1 : (rows + batchRows - 1) / batchRows;
             for (var batch = 0; batch < count; batch++)
@@ -68,7 +64,7 @@ public static class RepairScript
                     batches[batch] = list = [];
                 }
 
-                list.Add(statement(from, size));
+                list.Add((statement(from), new RepairStep(size, what)));
             }
         }
 
@@ -79,8 +75,7 @@ public static class RepairScript
             await CreateAsync(target, Updates, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Updates, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), batchRows, cancellationToken);
             var set = string.Join(", ", table.Columns.Select(c => $"{c.Quoted} = r.{c.Quoted}"));
-            Add(plan.Updates.Count, (from, size) => Expect(
-                $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", size, "rows to set back"), Updates);
+            Add(plan.Updates.Count, from => $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to set back", Updates);
         }
 
         if (plan.Inserts.Count > 0)
@@ -89,8 +84,7 @@ public static class RepairScript
             await CreateAsync(target, Inserts, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Inserts, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), batchRows, cancellationToken);
             var overriding = table.HasIdentityAlways ? " OVERRIDING SYSTEM VALUE" : "";
-            Add(plan.Inserts.Count, (from, size) => Expect(
-                $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r RETURNING 1", size, "rows to re-insert"), Inserts);
+            Add(plan.Inserts.Count, from => $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r", "rows to re-insert", Inserts);
         }
 
         if (plan.Deletes.Count > 0)
@@ -98,15 +92,31 @@ public static class RepairScript
             var columns = table.Key.Select(c => c.Quoted).Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
             await CreateAsync(target, Deletes, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Deletes, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), batchRows, cancellationToken);
-            Add(plan.Deletes.Count, (from, size) => Expect(
-                $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)} RETURNING 1", size, "rows to delete"), Deletes);
+            Add(plan.Deletes.Count, from => $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to delete", Deletes);
         }
 
-        return batches.Count == 0 ? [""] : batches.Values.Select(statements => string.Join(";\n", statements) + ";\n").ToList();
+        return batches.Count == 0
+            ? [new RepairBatch("", [])]
+            : batches.Values.Select(list => new RepairBatch(string.Join(";\n", list.Select(s => s.Statement)) + ";\n", list.Select(s => s.Step).ToList())).ToList();
     }
 
-    private static string Expect(string statement, long expected, string what) =>
-        $"WITH changed AS ({statement}) SELECT pg_temp.backstop_expect(count(*), {expected.ToString(System.Globalization.CultureInfo.InvariantCulture)}, '{what}') FROM changed";
+    /// <summary>
+    /// Why <paramref name="impacts"/> (a preview's or a run's, one per statement of <paramref name="batch"/>) are not the
+    /// repair that was compared, or null when each statement changed exactly the rows planned. A row written between the
+    /// comparison and the repair is not touched (the statements' guards), so its statement falls short.
+    /// </summary>
+    public static string? Mismatch(RepairBatch batch, IReadOnlyList<Core.Preview.StatementImpact> impacts)
+    {
+        foreach (var (step, impact) in batch.Steps.Zip(impacts))
+        {
+            if (impact.Executed && !impact.Estimated && impact.RowCount is { } rows && rows != step.Rows)
+            {
+                return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the target changed since it was compared: {rows:N0} of {step.Rows:N0} {step.What} matched what was compared; nothing was repaired. Run the same repair again to compare afresh");
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The target row still holds the repaired columns' values it held when compared.</summary>
     private static string Unchanged(RepairTable table) => table.Columns.Count == 0 ? "true" : string.Join(" AND ", table.Columns.Select(c => c.BinaryHash
