@@ -51,11 +51,15 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
             ProcessId = Environment.ProcessId,
         };
         await catalog.AddAsync(entry, cancellationToken);
+        var moved = false;
         try
         {
             var manifest = await WriteBackupAsync(environment, id, partial, connection, url, identity, settings, started, progress, cancellationToken);
             progress?.Report(new BackupProgress("finishing"));
+            await DirectorySync.SyncAsync(partial, cancellationToken);
             Directory.Move(partial, entry.Path);
+            moved = true;
+            await DirectorySync.SyncAsync(Path.GetDirectoryName(Path.GetFullPath(entry.Path))!, cancellationToken);
             entry = entry with
             {
                 Status = BackupStatus.Complete,
@@ -71,7 +75,7 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
         {
             var reason = e is OperationCanceledException ? "cancelled" : e.Message;
             await catalog.UpdateAsync(entry with { Status = BackupStatus.Failed, FinishedAt = clock.GetUtcNow(), Message = reason }, CancellationToken.None);
-            TryDelete(partial);
+            TryDelete(moved ? entry.Path : partial);
             throw;
         }
         finally
