@@ -83,6 +83,23 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    public async Task A_where_on_columns_named_low_and_high_works_when_only_a_few_key_ranges_are_read()
+    {
+        const string Prices = """
+            CREATE TABLE prices (id int PRIMARY KEY, low numeric, high numeric);
+            INSERT INTO prices SELECT g, g, g + 1 FROM generate_series(1, 20000) g;
+            """;
+        var clone = await CloneAsync(Prices);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Prices + "UPDATE prices SET high = 0 WHERE id IN (10, 15000);");
+
+        var repair = await _workspace.RunAsync(
+            "repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "prices", "--where", "low > 0 AND high IS NOT NULL", "--yes", "--json");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM prices WHERE high <> id + 1"));
+    }
+
+    [Fact]
     public async Task A_repair_in_batches_commits_one_change_per_batch_each_undone_on_its_own()
     {
         var clone = await CloneAsync(Orders);

@@ -175,7 +175,18 @@ internal static class RepairCommand
         {
             context.ErrorConsole.MarkupLineInterpolated($"[grey]Batch {batch + 1} of {scripts.Count}…[/]");
             var batchFlags = batch == 0 ? flags : flags with { Yes = true, ConfirmName = target.Environment.Name };
-            exitCode = await RunBatchAsync(context, config, target, scripts[batch], batchFlags, cancellationToken, jsonSink: changes.Add);
+            try
+            {
+                exitCode = await RunBatchAsync(context, config, target, scripts[batch], batchFlags, cancellationToken, jsonSink: changes.Add);
+            }
+            catch (RepairTargetChangedException e) when (batch > 0)
+            {
+                // Its preview fell short: this batch was not applied, the ones before it were.
+                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] batch {batch + 1} of {scripts.Count}: {e.Message.Replace("nothing was repaired", "this batch was not applied", StringComparison.Ordinal)}");
+                changes.Add(new { batch = batch + 1, error = e.Message, exitCode = ExitCodes.RuntimeError });
+                exitCode = ExitCodes.RuntimeError;
+            }
+
             if (exitCode != ExitCodes.Done)
             {
                 if (batch > 0)

@@ -105,6 +105,12 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
     {
         var connection = target.Connection;
         var transactional = preview.Statements.All(s => s.Info.AllowedInTransaction);
+        if (options.CheckRun is not null && !transactional)
+        {
+            // A check of the run can only stop what it can still roll back.
+            throw new InvalidOperationException("a change whose run is checked before it commits must run in a transaction");
+        }
+
         await using var transaction = transactional ? await connection.BeginTransactionAsync(cancellationToken) : null;
         List<StatementImpact> impacts;
         PolicyDecision decision;

@@ -59,7 +59,8 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
             await DirectorySync.SyncAsync(partial, cancellationToken);
             Directory.Move(partial, entry.Path);
             moved = true;
-            await DirectorySync.SyncAsync(Path.GetDirectoryName(Path.GetFullPath(entry.Path))!, cancellationToken);
+            // The backup is whole once renamed: a cancel now would throw it away for the sake of a moment's wait.
+            await DirectorySync.SyncAsync(Path.GetDirectoryName(Path.GetFullPath(entry.Path))!, CancellationToken.None);
             entry = entry with
             {
                 Status = BackupStatus.Complete,

@@ -18,7 +18,17 @@ internal static class DirectorySync
         }
 
         var start = new ProcessStartInfo("sync") { UseShellExecute = false, RedirectStandardError = true, ArgumentList = { "--", directory } };
-        using var process = Process.Start(start) ?? throw new BackupException($"could not start `sync` to write {directory} to disk");
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new BackupException($"could not start `sync` to write {directory} to disk");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new BackupException($"could not start `sync` (coreutils) to write {directory} to disk: {e.Message}; install coreutils", e);
+        }
+
+        using var _ = process;
         var error = await process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         if (process.ExitCode != 0)

@@ -79,6 +79,9 @@ public static class RepairPlanner
         var targetRows = target.RowsAsync(differing, every.Count, table.Columns, cancellationToken);
         var sourceRows = source.RowsAsync(differing, every.Count, table.Columns, cancellationToken);
         var afterRows = after?.RowsAsync(differing, every.Count, table.Columns, cancellationToken);
+        // Every read finishes (or fails) before its connection can be let go: a failure on one side must not leave another
+        // side still reading while the command closes its connection.
+        await Task.WhenAll(new[] { targetRows, sourceRows, afterRows }.OfType<Task>());
         var tr = await targetRows;
         var sr = await sourceRows;
         var ar = afterRows is null ? null : await afterRows;

@@ -107,6 +107,11 @@ public static class RepairScript
     /// </summary>
     public static string? Mismatch(RepairBatch batch, IReadOnlyList<Core.Preview.StatementImpact> impacts)
     {
+        if (impacts.Count != batch.Steps.Count)
+        {
+            return $"the repair ran {impacts.Count} statements where it planned {batch.Steps.Count}; nothing was repaired";
+        }
+
         foreach (var (step, impact) in batch.Steps.Zip(impacts))
         {
             if (impact.Executed && !impact.Estimated && impact.RowCount is { } rows && rows != step.Rows)
