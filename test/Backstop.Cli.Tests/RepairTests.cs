@@ -41,6 +41,11 @@ public sealed class RepairTests : IDisposable
         {
             Assert.Equal(20000, json.RootElement.GetProperty("repair").GetProperty("updates").GetInt32());
             Assert.Equal("committed", json.RootElement.GetProperty("change").GetProperty("outcome").GetString());
+
+            // The comparison counted the rows and the catalog shows nothing else is written: no dry run of the UPDATE.
+            var preview = Assert.Single(json.RootElement.GetProperty("change").GetProperty("preview").EnumerateArray());
+            Assert.True(preview.GetProperty("counted").GetBoolean());
+            Assert.Equal(20000, preview.GetProperty("rowCount").GetInt64());
         }
 
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
@@ -51,6 +56,37 @@ public sealed class RepairTests : IDisposable
         var undo = await _workspace.RunAsync("undo", id, "--yes");
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+    }
+
+    [Fact]
+    public async Task A_table_with_a_trigger_that_writes_elsewhere_is_previewed_by_a_dry_run_and_its_trigger_writes_are_undone_too()
+    {
+        const string Audited = """
+            CREATE TABLE audit (what text NOT NULL);
+            CREATE FUNCTION audit_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES ('order ' || NEW.id); RETURN NULL; END $$;
+            CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION audit_order();
+            """;
+        var clone = await CloneAsync(Orders);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders + Audited);
+        await PostgresSandbox.ExecuteAsync(target, "UPDATE orders SET is_deleted = true WHERE id <= 30; TRUNCATE audit;");
+
+        var repair = await _workspace.RunAsync("repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "orders", "--columns", "is_deleted", "--yes", "--json");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        using var json = JsonDocument.Parse(repair.Out);
+        var change = json.RootElement.GetProperty("change");
+        var preview = Assert.Single(change.GetProperty("preview").EnumerateArray());
+        Assert.False(preview.GetProperty("counted").GetBoolean());
+        Assert.Equal(
+            ["public.audit:30:0", "public.orders:0:30"],
+            preview.GetProperty("tables").EnumerateArray().Select(t => $"{t.GetProperty("table").GetString()}:{t.GetProperty("inserted").GetInt64()}:{t.GetProperty("updated").GetInt64()}").Order(StringComparer.Ordinal));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+        Assert.Equal(30, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM audit"));
+
+        var undo = await _workspace.RunAsync("undo", change.GetProperty("changeId").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), "--yes");
+
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal(30, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
     }
 
     [Fact]

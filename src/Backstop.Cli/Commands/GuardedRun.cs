@@ -17,7 +17,8 @@ internal static class GuardedRun
         CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
         GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null,
         Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null, Action<object>? jsonSink = null,
-        Func<IReadOnlyList<Core.Preview.StatementImpact>, string?>? checkRun = null)
+        Func<IReadOnlyList<Core.Preview.StatementImpact>, string?>? checkRun = null,
+        Func<CancellationToken, Task<IReadOnlyList<Core.Preview.StatementImpact>?>>? countedImpact = null)
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
@@ -32,6 +33,7 @@ internal static class GuardedRun
             UndoBounds = undoBounds,
             AfterPreview = afterPreview,
             CheckRun = checkRun,
+            CountedImpact = countedImpact,
             Previewed = preview =>
             {
                 if (!context.Json)

@@ -217,7 +217,8 @@ internal static class RepairCommand
         GuardedRun.ExecuteAsync(
             context, config, target, batch.Script, ScriptAnalyzer.Analyze(batch.Script), flags, undoOf: null, cancellationToken, wrapJson: wrapJson, jsonSink: jsonSink,
             afterPreview: (preview, _) => RepairScript.Mismatch(batch, preview.Impacts) is { } reason ? throw new RepairTargetChangedException(reason) : Task.CompletedTask,
-            checkRun: impacts => RepairScript.Mismatch(batch, impacts));
+            checkRun: impacts => RepairScript.Mismatch(batch, impacts),
+            countedImpact: ct => batch.CountedImpactAsync(target.Connection, ct));
 
     private static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string window, EnvironmentConfig environment, DateTimeOffset now)
     {

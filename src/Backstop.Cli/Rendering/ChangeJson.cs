@@ -60,6 +60,7 @@ internal static class ChangeJson
                 rowCount = impact?.RowCount,
                 executed = impact?.Executed ?? false,
                 estimated = impact?.Estimated ?? false,
+                counted = impact?.Counted ?? false,
                 note = impact?.Note,
                 tables = (impact?.Tables ?? []).Select(t => new
                 {

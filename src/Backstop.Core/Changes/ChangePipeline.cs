@@ -26,6 +26,22 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows), target.Identity);
     }
 
+    /// <summary>The caller's counted impact as the preview, when it offers one for every statement.</summary>
+    private async Task<CheckResult?> CountedAsync(IReadOnlyList<AnalyzedStatement> statements, RunOptions options, CancellationToken cancellationToken)
+    {
+        if (options.CountedImpact is not { } counted || await counted(cancellationToken) is not { } impacts)
+        {
+            return null;
+        }
+
+        if (impacts.Count != statements.Count || impacts.Where((impact, i) => impact.Index != statements[i].Index).Any())
+        {
+            throw new InvalidOperationException($"a counted impact needs one entry per statement, in order: {impacts.Count} for {statements.Count} statements");
+        }
+
+        return new CheckResult(statements, impacts, Judge(statements, impacts, options.AllowAllRows), target.Identity);
+    }
+
     /// <param name="script">the script's text, as recorded.</param>
     /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
     public async Task<RunResult> RunAsync(string script, IReadOnlyList<AnalyzedStatement> statements, RunOptions options, IStateStore store, IProgress<int>? progress, CancellationToken cancellationToken)
@@ -49,7 +65,8 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         var previewWatch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            preview = await CheckAsync(statements, options.AllowAllRows, progress, cancellationToken);
+            preview = await CountedAsync(statements, options, cancellationToken)
+                ?? await CheckAsync(statements, options.AllowAllRows, progress, cancellationToken);
         }
         catch (StatementFailedException e)
         {

@@ -4,7 +4,8 @@ namespace Backstop.Core.Changes;
 
 /// <summary>
 /// Compares what a change did when it ran with what its preview showed: per table, the inserted,
-/// updated and deleted rows of the whole script may differ from the preview's by at most 10 % of the preview's count.
+/// updated and deleted rows of the whole script may differ from the preview's by at most 10 % of the preview's count;
+/// not at all when the preview's counts were counted by the caller rather than dry-run (<see cref="StatementImpact.Counted"/>).
 /// </summary>
 public static class ImpactComparison
 {
@@ -20,22 +21,23 @@ public static class ImpactComparison
         var measured = preview.Where(p => p.Executed && !p.Estimated).Select(p => p.Index).ToHashSet();
         var before = Totals(preview.Where(p => measured.Contains(p.Index)));
         var after = Totals(run.Where(r => measured.Contains(r.Index)));
+        var tolerance = preview.Any(p => p.Counted) ? 0 : Tolerance;
         var differences = new List<string>();
         foreach (var table in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
         {
             var (i0, u0, d0) = before.GetValueOrDefault(table);
             var (i1, u1, d1) = after.GetValueOrDefault(table);
-            Compare(differences, table, "inserted", i0, i1);
-            Compare(differences, table, "updated", u0, u1);
-            Compare(differences, table, "deleted", d0, d1);
+            Compare(differences, table, "inserted", i0, i1, tolerance);
+            Compare(differences, table, "updated", u0, u1, tolerance);
+            Compare(differences, table, "deleted", d0, d1, tolerance);
         }
 
         return differences;
     }
 
-    private static void Compare(List<string> differences, string table, string what, long previewed, long ran)
+    private static void Compare(List<string> differences, string table, string what, long previewed, long ran, double tolerance)
     {
-        if (Math.Abs(previewed - ran) > Tolerance * previewed)
+        if (Math.Abs(previewed - ran) > tolerance * previewed)
         {
             differences.Add($"{table}: {what} {Policies.PolicyEvaluator.Number(previewed)} in the preview, {Policies.PolicyEvaluator.Number(ran)} when run");
         }

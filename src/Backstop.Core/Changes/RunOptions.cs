@@ -23,6 +23,13 @@ public sealed record RunOptions
     /// </summary>
     public Func<IReadOnlyList<Preview.StatementImpact>, string?>? CheckRun { get; init; }
 
+    /// <summary>
+    /// Offered before the preview: a caller that has counted the script's impact itself returns it here (see
+    /// <see cref="Preview.CountedImpact"/>), and it stands in for the dry run: judged, shown and confirmed the same way,
+    /// and the run is held to it exactly. Null, or a null result: the usual dry run.
+    /// </summary>
+    public Func<CancellationToken, Task<IReadOnlyList<Preview.StatementImpact>?>>? CountedImpact { get; init; }
+
     /// <summary>Asked when the verdict is confirm; true to go ahead.</summary>
     public required Func<CheckResult, CancellationToken, Task<bool>> Confirm { get; init; }
 

@@ -11,8 +11,17 @@ public sealed record StatementImpact
     /// <summary>Rows the statement itself reported; null when it did not run or reports none.</summary>
     public long? RowCount { get; init; }
 
-    /// <summary>The statement ran; false when it was judged by classification alone or estimated with EXPLAIN.</summary>
+    /// <summary>
+    /// The counts are exact: the statement ran, or its caller counted them (<see cref="Counted"/>); false when it was
+    /// judged by classification alone or estimated with EXPLAIN.
+    /// </summary>
     public bool Executed { get; init; }
+
+    /// <summary>
+    /// The counts are the caller's own (a repair's comparison), not a dry run's, and the catalog showed the statement
+    /// writes nothing else (<see cref="CountedImpact"/>); the run is held to them exactly.
+    /// </summary>
+    public bool Counted { get; init; }
 
     /// <summary>Counts are an EXPLAIN estimate (a preview bound was hit).</summary>
     public bool Estimated { get; init; }

@@ -1,15 +1,27 @@
 using System.Text;
+using Backstop.Core.Preview;
 using Npgsql;
 
 namespace Backstop.Recovery.Repair;
 
 /// <summary>One guarded change of a repair.</summary>
+/// <param name="Table">the table it writes, and only it</param>
 /// <param name="Script">the statements, one per kind of row</param>
 /// <param name="Steps">per statement, how many rows it must change</param>
-public sealed record RepairBatch(string Script, IReadOnlyList<RepairStep> Steps);
+public sealed record RepairBatch(RepairTable Table, string Script, IReadOnlyList<RepairStep> Steps)
+{
+    /// <summary>
+    /// The batch's impact as its comparison counted it, which stands in for a dry run when the catalog shows the
+    /// statements write nothing else (<see cref="CountedImpact"/>); null: preview with a dry run.
+    /// </summary>
+    public Task<IReadOnlyList<StatementImpact>?> CountedImpactAsync(NpgsqlConnection target, CancellationToken cancellationToken) =>
+        Steps.Count == 0
+            ? Task.FromResult<IReadOnlyList<StatementImpact>?>(null)
+            : CountedImpact.TryAsync(target, Table.Schema, Table.Name, Steps.Select(s => new CountedStatement(s.Write, s.Rows, s.Write == CountedWrite.Update ? Table.Columns.Select(c => c.Name).ToList() : [])).ToList(), cancellationToken);
+}
 
-/// <summary>One statement of a repair: it must change exactly <paramref name="Rows"/> rows (<paramref name="What"/>, for messages).</summary>
-public sealed record RepairStep(long Rows, string What);
+/// <summary>One statement of a repair: it must <paramref name="Write"/> exactly <paramref name="Rows"/> rows (<paramref name="What"/>, for messages).</summary>
+public sealed record RepairStep(long Rows, string What, CountedWrite Write);
 
 /// <summary>The target no longer holds what was compared (see <see cref="RepairScript.Mismatch"/>); nothing was repaired.</summary>
 public sealed class RepairTargetChangedException(string message) : Exception(message);
@@ -52,7 +64,7 @@ public static class RepairScript
         var table = plan.Table;
         var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         var batches = new SortedDictionary<int, List<(string Statement, RepairStep Step)>>();
-        void Add(int rows, Func<string, string> statement, string what, string table)
+        void Add(int rows, Func<string, string> statement, string what, CountedWrite write, string table)
         {
             var count = batchRows == 0 ? 1 : (rows + batchRows - 1) / batchRows;
             for (var batch = 0; batch < count; batch++)
@@ -64,7 +76,7 @@ public static class RepairScript
                     batches[batch] = list = [];
                 }
 
-                list.Add((statement(from), new RepairStep(size, what)));
+                list.Add((statement(from), new RepairStep(size, what, write)));
             }
         }
 
@@ -75,7 +87,7 @@ public static class RepairScript
             await CreateAsync(target, Updates, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Updates, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), batchRows, cancellationToken);
             var set = string.Join(", ", table.Columns.Select(c => $"{c.Quoted} = r.{c.Quoted}"));
-            Add(plan.Updates.Count, from => $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to set back", Updates);
+            Add(plan.Updates.Count, from => $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to set back", CountedWrite.Update, Updates);
         }
 
         if (plan.Inserts.Count > 0)
@@ -84,7 +96,7 @@ public static class RepairScript
             await CreateAsync(target, Inserts, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Inserts, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), batchRows, cancellationToken);
             var overriding = table.HasIdentityAlways ? " OVERRIDING SYSTEM VALUE" : "";
-            Add(plan.Inserts.Count, from => $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r", "rows to re-insert", Inserts);
+            Add(plan.Inserts.Count, from => $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r", "rows to re-insert", CountedWrite.Insert, Inserts);
         }
 
         if (plan.Deletes.Count > 0)
@@ -92,12 +104,12 @@ public static class RepairScript
             var columns = table.Key.Select(c => c.Quoted).Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
             await CreateAsync(target, Deletes, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Deletes, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), batchRows, cancellationToken);
-            Add(plan.Deletes.Count, from => $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to delete", Deletes);
+            Add(plan.Deletes.Count, from => $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to delete", CountedWrite.Delete, Deletes);
         }
 
         return batches.Count == 0
-            ? [new RepairBatch("", [])]
-            : batches.Values.Select(list => new RepairBatch(string.Join(";\n", list.Select(s => s.Statement)) + ";\n", list.Select(s => s.Step).ToList())).ToList();
+            ? [new RepairBatch(table, "", [])]
+            : batches.Values.Select(list => new RepairBatch(table, string.Join(";\n", list.Select(s => s.Statement)) + ";\n", list.Select(s => s.Step).ToList())).ToList();
     }
 
     /// <summary>
@@ -105,7 +117,7 @@ public static class RepairScript
     /// repair that was compared, or null when each statement changed exactly the rows planned. A row written between the
     /// comparison and the repair is not touched (the statements' guards), so its statement falls short.
     /// </summary>
-    public static string? Mismatch(RepairBatch batch, IReadOnlyList<Core.Preview.StatementImpact> impacts)
+    public static string? Mismatch(RepairBatch batch, IReadOnlyList<StatementImpact> impacts)
     {
         if (impacts.Count != batch.Steps.Count)
         {

@@ -100,6 +100,15 @@ public sealed class ImpactComparisonTests
     }
 
     [Fact]
+    public void Differences_a_run_is_held_exactly_to_counts_its_caller_counted()
+    {
+        var counted = Impact(0, Orders(updated: 1000)) with { Counted = true };
+
+        Assert.Equal(["public.orders: updated 1,000 in the preview, 999 when run"], ImpactComparison.Differences([counted], [Impact(0, Orders(updated: 999))]));
+        Assert.Empty(ImpactComparison.Differences([counted], [Impact(0, Orders(updated: 1000))]));
+    }
+
+    [Fact]
     public void Differences_no_rows_anywhere_is_the_same_impact()
     {
         var differences = ImpactComparison.Differences([Impact(0, Orders())], [Impact(0, Orders())]);

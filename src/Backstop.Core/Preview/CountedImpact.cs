@@ -1,0 +1,112 @@
+using Backstop.Postgres;
+using Npgsql;
+
+namespace Backstop.Core.Preview;
+
+/// <summary>What a statement whose rows its caller has counted does to its one table.</summary>
+public enum CountedWrite
+{
+    Insert,
+    Update,
+    Delete,
+}
+
+/// <summary>One statement of a script whose caller has counted its rows: it writes exactly <paramref name="Rows"/> rows of its table.</summary>
+/// <param name="SetColumns">for an update, the columns it sets; empty otherwise.</param>
+public sealed record CountedStatement(CountedWrite Write, long Rows, IReadOnlyList<string> SetColumns);
+
+/// <summary>
+/// The impact of a script whose caller already knows it exactly (repair: its comparison counted every row it writes),
+/// when the catalog shows that the statements can write nothing but those rows: then the dry run that a preview
+/// otherwise is (DESIGN.md, D2) would only repeat the count, and on a million-row repair it doubles the time, the WAL
+/// and the row locks, and leaves a million dead row versions behind for the real run to wade through. The run still
+/// measures every statement and is held to these counts exactly (see <see cref="Changes.ImpactComparison"/>).
+/// </summary>
+public static class CountedImpact
+{
+    // Anything that could make the statements write another table, or other rows of this one: a user trigger, a rule,
+    // partitions or inheritance children (whose rows are counted apart), row security (which may hide rows), and a
+    // foreign key from another table whose action fires on the columns written (its referenced columns, for updates;
+    // any, for deletes).
+    private const string CatalogSql = """
+        SELECT c.relkind = 'r' AND NOT c.relhassubclass AND NOT c.relispartition AND NOT c.relhasrules AND NOT c.relrowsecurity
+               AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
+               EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.oid),
+               coalesce((SELECT array_agg(DISTINCT a.attname::text) FROM pg_constraint f
+                         CROSS JOIN unnest(f.confkey) AS k(attnum)
+                         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                         WHERE f.contype = 'f' AND f.confrelid = c.oid), '{}'),
+               c.oid
+        FROM pg_class c WHERE c.oid = to_regclass(@name)
+        """;
+
+    /// <summary>
+    /// The impacts of <paramref name="statements"/> (one per statement of the script, in order) on
+    /// <paramref name="schema"/>.<paramref name="name"/>, or null when the catalog cannot show that they write only the
+    /// rows counted: the caller then previews with a dry run as usual.
+    /// </summary>
+    public static async Task<IReadOnlyList<StatementImpact>?> TryAsync(
+        NpgsqlConnection connection, string schema, string name, IReadOnlyList<CountedStatement> statements, CancellationToken cancellationToken)
+    {
+        uint relationId;
+        await using (var command = new NpgsqlCommand(CatalogSql, connection))
+        {
+            command.Parameters.AddWithValue("name", PgIdentifier.Quote(schema, name));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken) || !reader.GetBoolean(0))
+            {
+                return null;
+            }
+
+            var referenced = reader.GetBoolean(1);
+            var referencedColumns = reader.GetFieldValue<string[]>(2).ToHashSet(StringComparer.Ordinal);
+            if (statements.Any(s => s.Write == CountedWrite.Delete) && referenced
+                || statements.Any(s => s.Write == CountedWrite.Update && s.SetColumns.Any(referencedColumns.Contains)))
+            {
+                return null;
+            }
+
+            relationId = reader.GetFieldValue<uint>(3);
+        }
+
+        var size = (await TableSizes.ReadAsync(connection, [relationId], cancellationToken)).GetValueOrDefault(relationId);
+        var impacts = new List<StatementImpact>(statements.Count);
+        var rows = size?.Rows;
+        foreach (var (statement, index) in statements.Select((s, i) => (s, i)))
+        {
+            impacts.Add(new StatementImpact
+            {
+                Index = index,
+                CommandTag = statement.Write switch
+                {
+                    CountedWrite.Insert => $"INSERT 0 {statement.Rows}",
+                    CountedWrite.Update => $"UPDATE {statement.Rows}",
+                    _ => $"DELETE {statement.Rows}",
+                },
+                RowCount = statement.Rows,
+                Executed = true,
+                Counted = true,
+                Note = "counted by the caller, not dry-run: the catalog shows the statement writes nothing else (no trigger, rule, partition or cascading foreign key)",
+                Tables =
+                [
+                    new TableImpact
+                    {
+                        Schema = schema,
+                        Name = name,
+                        Inserted = statement.Write == CountedWrite.Insert ? statement.Rows : 0,
+                        Updated = statement.Write == CountedWrite.Update ? statement.Rows : 0,
+                        Deleted = statement.Write == CountedWrite.Delete ? statement.Rows : 0,
+                        RowsBefore = rows,
+                        RowsBeforeEstimated = size?.Estimated ?? false,
+                        HasPrimaryKey = size?.HasPrimaryKey,
+                    },
+                ],
+            });
+
+            // The next statement finds the table as this one leaves it (an exact count stays exact).
+            rows = rows + (statement.Write == CountedWrite.Insert ? statement.Rows : 0) - (statement.Write == CountedWrite.Delete ? statement.Rows : 0);
+        }
+
+        return impacts;
+    }
+}
