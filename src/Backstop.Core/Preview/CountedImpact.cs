@@ -86,7 +86,7 @@ public static class CountedImpact
                 RowCount = statement.Rows,
                 Executed = true,
                 Counted = true,
-                Note = "counted by the caller, not dry-run: the catalog shows the statement writes nothing else (no trigger, rule, partition or cascading foreign key)",
+                Note = "counted beforehand, not dry-run: the table has no trigger, rule, partition, row security or cascading foreign key, so the statement writes only these rows",
                 Tables =
                 [
                     new TableImpact
