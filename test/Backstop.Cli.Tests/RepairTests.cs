@@ -63,7 +63,7 @@ public sealed class RepairTests : IDisposable
     {
         const string Audited = """
             CREATE TABLE audit (what text NOT NULL);
-            CREATE FUNCTION audit_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES ('order ' || NEW.id); RETURN NULL; END $$;
+            CREATE FUNCTION audit_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES ('order ' || NEW.id || ' deleted ' || NEW.is_deleted); RETURN NULL; END $$;
             CREATE TRIGGER orders_audit AFTER UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION audit_order();
             """;
         var clone = await CloneAsync(Orders);
@@ -87,6 +87,41 @@ public sealed class RepairTests : IDisposable
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(30, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+
+        // The repair's 30 audit rows are gone; the 30 left are the ones the undo's own UPDATE wrote.
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM audit WHERE what LIKE '% deleted false'"));
+        Assert.Equal(30, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM audit WHERE what LIKE '% deleted true'"));
+    }
+
+    [Fact]
+    public async Task Updates_inserts_and_deletes_on_a_mixed_case_table_are_counted_by_the_comparison_and_repaired_in_one_run()
+    {
+        const string Sales = """
+            CREATE SCHEMA "Sales";
+            CREATE TABLE "Sales"."Orders" (id int PRIMARY KEY, "State" text NOT NULL);
+            INSERT INTO "Sales"."Orders" SELECT g, 'open' FROM generate_series(1, 100) g;
+            """;
+        var clone = await CloneAsync(Sales);
+        var target = await _workspace.AddEnvironmentAsync("stage", "staging", Sales);
+        await PostgresSandbox.ExecuteAsync(target, """
+            UPDATE "Sales"."Orders" SET "State" = 'lost' WHERE id <= 5;
+            DELETE FROM "Sales"."Orders" WHERE id BETWEEN 50 AND 52;
+            INSERT INTO "Sales"."Orders" VALUES (101, 'stray'), (102, 'stray');
+            """);
+
+        var repair = await _workspace.RunAsync(
+            "repair", "-e", "stage", "--from", CliWorkspace.UrlOf(clone), "--table", "\"Sales\".\"Orders\"", "--restore-missing", "--delete-extra", "--yes", "--json");
+
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        using var json = JsonDocument.Parse(repair.Out);
+        var change = json.RootElement.GetProperty("change");
+        Assert.Equal("committed", change.GetProperty("outcome").GetString());
+        var preview = change.GetProperty("preview").EnumerateArray().ToList();
+        Assert.Equal(["UPDATE 5", "INSERT 0 3", "DELETE 2"], preview.Select(p => p.GetProperty("commandTag").GetString()));
+        Assert.All(preview, p => Assert.True(p.GetProperty("counted").GetBoolean()));
+        Assert.All(preview, p => Assert.Equal("Sales.Orders", Assert.Single(p.GetProperty("tables").EnumerateArray()).GetProperty("table").GetString()));
+        const string Content = """SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM "Sales"."Orders" o""";
+        Assert.Equal(await PostgresSandbox.TextAsync(clone, Content), await PostgresSandbox.TextAsync(target, Content));
     }
 
     [Fact]

@@ -208,8 +208,9 @@ internal static class RepairCommand
     }
 
     /// <summary>
-    /// One batch as a guarded change, held to the rows it planned: a preview that falls short stops it before anything
-    /// is recorded or confirmed, and a run that falls short (a row written after the preview) rolls back.
+    /// One batch as a guarded change, held to the rows it planned. Its preview is the comparison's count where the
+    /// catalog vouches for it, and the run that falls short (a row written since the comparison) rolls back; where a
+    /// dry run previews it, a dry run that falls short stops it before anything is recorded or confirmed.
     /// </summary>
     private static Task<int> RunBatchAsync(
         CommandContext context, BackstopConfig config, Core.Environments.ConnectedEnvironment target, RepairBatch batch, GuardedRunFlags flags, CancellationToken cancellationToken,

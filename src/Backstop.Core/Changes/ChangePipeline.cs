@@ -26,21 +26,63 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows), target.Identity);
     }
 
-    /// <summary>The caller's counted impact as the preview, when it offers one for every statement.</summary>
+    /// <summary>
+    /// The caller's counted impact as the preview, or null for the usual dry run: when none is offered, when it does not
+    /// describe these statements (each one INSERT, UPDATE or DELETE of the one table its impact names, run in the
+    /// transaction), or when the catalog could not be read within the environment's lock_timeout.
+    /// </summary>
     private async Task<CheckResult?> CountedAsync(IReadOnlyList<AnalyzedStatement> statements, RunOptions options, CancellationToken cancellationToken)
     {
-        if (options.CountedImpact is not { } counted || await counted(cancellationToken) is not { } impacts)
+        if (options.CountedImpact is not { } counted)
         {
             return null;
         }
 
-        if (impacts.Count != statements.Count || impacts.Where((impact, i) => impact.Index != statements[i].Index).Any())
+        IReadOnlyList<StatementImpact>? impacts;
+        var connection = target.Connection;
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            throw new InvalidOperationException($"a counted impact needs one entry per statement, in order: {impacts.Count} for {statements.Count} statements");
+            await using (var bound = new NpgsqlBatch(connection) { BatchCommands = { ImpactMeter.SetLocal("lock_timeout", target.Environment.LockTimeout) } })
+            {
+                await bound.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            try
+            {
+                impacts = await counted(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                impacts = null;
+            }
+
+            await transaction.RollbackAsync(CancellationToken.None);
         }
 
-        return new CheckResult(statements, impacts, Judge(statements, impacts, options.AllowAllRows), target.Identity);
+        return impacts is not null && Describes(impacts, statements)
+            ? new CheckResult(statements, impacts, Judge(statements, impacts, options.AllowAllRows), target.Identity)
+            : null;
     }
+
+    private static bool Describes(IReadOnlyList<StatementImpact> impacts, IReadOnlyList<AnalyzedStatement> statements) =>
+        impacts.Count == statements.Count && statements.Zip(impacts).All(pair =>
+        {
+            var (statement, impact) = pair;
+            if (impact.Index != statement.Index || !statement.Info.AllowedInTransaction || statement.Info.ExternalEffect is not null
+                || statement.Info.Targets is not [var written] || impact.Tables is not [var table]
+                || written.Name != table.Name || (written.Schema is { } schema && schema != table.Schema))
+            {
+                return false;
+            }
+
+            return statement.Info.Kind switch
+            {
+                Sql.Classification.StatementKind.Insert => table is { Updated: 0, Deleted: 0 },
+                Sql.Classification.StatementKind.Update => table is { Inserted: 0, Deleted: 0 },
+                Sql.Classification.StatementKind.Delete => table is { Inserted: 0, Updated: 0 },
+                _ => false,
+            };
+        });
 
     /// <param name="script">the script's text, as recorded.</param>
     /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
@@ -160,6 +202,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 impacts = [.. await meter.FlushDeferredAsync(impacts, cancellationToken)];
             }
 
+            impacts = [.. impacts.Select(run => WithCountedSizes(run, preview.Impacts))];
             decision = Judge(preview.Statements, impacts, options.AllowAllRows);
             if (options.CheckRun?.Invoke(impacts) is { } reason && transaction is not null)
             {
@@ -229,6 +272,26 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Committed, RunImpacts = impacts, RunDecision = decision, Message = warning };
+    }
+
+    /// <summary>
+    /// A counted preview read its tables' sizes before anything was written; the run reads them after its statement,
+    /// when a table that grew past the size counted exactly is only estimated. Judging the run by the sizes the preview
+    /// was judged by keeps the two verdicts comparable.
+    /// </summary>
+    private static StatementImpact WithCountedSizes(StatementImpact run, IReadOnlyList<StatementImpact> preview)
+    {
+        if (preview.FirstOrDefault(p => p.Index == run.Index) is not { Counted: true } counted)
+        {
+            return run;
+        }
+
+        return run with
+        {
+            Tables = run.Tables.Select(t => counted.Tables.FirstOrDefault(c => c.QualifiedName == t.QualifiedName) is { } before
+                ? t with { RowsBefore = before.RowsBefore, RowsBeforeEstimated = before.RowsBeforeEstimated }
+                : t).ToList(),
+        };
     }
 
     private static List<string> UndoOverreach(IReadOnlyList<StatementImpact> impacts, IReadOnlyDictionary<string, (long Updated, long Deleted)> bounds)

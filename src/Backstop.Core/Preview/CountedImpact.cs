@@ -17,10 +17,12 @@ public sealed record CountedStatement(CountedWrite Write, long Rows, IReadOnlyLi
 
 /// <summary>
 /// The impact of a script whose caller already knows it exactly (repair: its comparison counted every row it writes),
-/// when the catalog shows that the statements can write nothing but those rows: then the dry run that a preview
+/// when the catalog shows that the statements declare no way to write anything but those rows: then the dry run that a preview
 /// otherwise is (DESIGN.md, D2) would only repeat the count, and on a million-row repair it doubles the time, the WAL
 /// and the row locks, and leaves a million dead row versions behind for the real run to wade through. The run still
-/// measures every statement and is held to these counts exactly (see <see cref="Changes.ImpactComparison"/>).
+/// measures every statement and is held to these counts exactly (see <see cref="Changes.ImpactComparison"/>), so a write
+/// the catalog cannot show (a function called from a column default, a CHECK constraint or an index expression that
+/// writes a table) is found there and rolls the change back, as is a trigger added between this check and the run.
 /// </summary>
 public static class CountedImpact
 {
@@ -103,8 +105,11 @@ public static class CountedImpact
                 ],
             });
 
-            // The next statement finds the table as this one leaves it (an exact count stays exact).
-            rows = rows + (statement.Write == CountedWrite.Insert ? statement.Rows : 0) - (statement.Write == CountedWrite.Delete ? statement.Rows : 0);
+            // The next statement finds the table as this one leaves it; an estimate stays the planner's, as ImpactMeter has it.
+            if (size is { Estimated: false })
+            {
+                rows = rows + (statement.Write == CountedWrite.Insert ? statement.Rows : 0) - (statement.Write == CountedWrite.Delete ? statement.Rows : 0);
+            }
         }
 
         return impacts;

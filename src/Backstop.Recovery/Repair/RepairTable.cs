@@ -141,7 +141,7 @@ public sealed record RepairTable
         RepairTable there;
         try
         {
-            there = await ResolveAsync(source, QualifiedName, Columns.Select(c => c.Name).ToList(), Key.Select(k => k.Name).ToList(), cancellationToken);
+            there = await ResolveAsync(source, Quoted, Columns.Select(c => c.Name).ToList(), Key.Select(k => k.Name).ToList(), cancellationToken);
         }
         catch (RepairUsageException e)
         {

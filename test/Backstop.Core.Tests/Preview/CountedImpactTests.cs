@@ -33,7 +33,7 @@ public sealed class CountedImpactTests : IAsyncLifetime
         ALTER TABLE secured ENABLE ROW LEVEL SECURITY;
 
         CREATE TABLE customers (id int PRIMARY KEY, code int UNIQUE, name text);
-        CREATE TABLE invoices (id int PRIMARY KEY, customer_code int REFERENCES customers (code) ON UPDATE CASCADE ON DELETE CASCADE);
+        CREATE TABLE invoices (id int PRIMARY KEY, amount int, note text, customer_code int REFERENCES customers (code) ON UPDATE CASCADE ON DELETE CASCADE);
         """;
 
     private string _connectionString = "";
@@ -70,6 +70,7 @@ public sealed class CountedImpactTests : IAsyncLifetime
     [InlineData("audited", "a user trigger writes another table")]
     [InlineData("ruled", "a rule writes another table")]
     [InlineData("parted", "rows are counted on the partitions")]
+    [InlineData("parted_1", "a partition's rows are counted for its partitioned table")]
     [InlineData("parent", "an UPDATE of a parent also writes its inheritance children")]
     [InlineData("secured", "row security may hide rows from the statement")]
     [InlineData("missing_table", "there is no such table")]
@@ -86,6 +87,12 @@ public sealed class CountedImpactTests : IAsyncLifetime
         Assert.NotNull(await TryAsync("customers", new CountedStatement(CountedWrite.Insert, 3, [])));
         Assert.Null(await TryAsync("customers", Update(3, "name", "code")));
         Assert.Null(await TryAsync("customers", new CountedStatement(CountedWrite.Delete, 1, [])));
+
+        // customers.code is column 2 and invoices.customer_code column 4: the referenced column is what counts.
+        Assert.NotNull(await TryAsync("customers", Update(3, "name", "id")));
+
+        // The referencing side's own key only checks its parent (internal triggers that read): its writes are counted.
+        Assert.NotNull(await TryAsync("invoices", Update(2, "customer_code"), new CountedStatement(CountedWrite.Delete, 1, [])));
     }
 
     private static CountedStatement Update(long rows, params string[] columns) => new(CountedWrite.Update, rows, columns);
