@@ -184,8 +184,10 @@ public sealed class RepairTests : IDisposable
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
         Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders"));
         List<(string Id, long Rows)> changes;
+        string undoAll;
         using (var json = JsonDocument.Parse(repair.Out))
         {
+            undoAll = json.RootElement.GetProperty("undo").GetString()!;
             // 12,000 rows to set back in batches of 5,000 (1,000 re-inserted rows ride in the first): three changes.
             Assert.Equal(3, json.RootElement.GetProperty("batches").GetInt32());
             changes = json.RootElement.GetProperty("changes").EnumerateArray()
@@ -202,6 +204,17 @@ public sealed class RepairTests : IDisposable
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(2000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
         Assert.Equal(20000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders"));
+
+        // The repair names the undos that take it all back, newest first; the other two finish the job.
+        Assert.Equal($"backstop undo {changes[2].Id} && backstop undo {changes[1].Id} && backstop undo {changes[0].Id}", undoAll);
+        foreach (var id in new[] { changes[1].Id, changes[0].Id })
+        {
+            var next = await _workspace.RunAsync("undo", id, "--yes");
+            Assert.True(next.ExitCode == 0, next.ToString());
+        }
+
+        Assert.Equal(12000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders WHERE is_deleted"));
+        Assert.Equal(19000, await PostgresSandbox.ScalarAsync(target, "SELECT count(*) FROM orders"));
     }
 
     [Fact]

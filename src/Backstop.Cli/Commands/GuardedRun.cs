@@ -18,7 +18,7 @@ internal static class GuardedRun
         GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null,
         Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null, Action<object>? jsonSink = null,
         Func<IReadOnlyList<Core.Preview.StatementImpact>, string?>? checkRun = null,
-        Func<CancellationToken, Task<IReadOnlyList<Core.Preview.StatementImpact>?>>? countedImpact = null)
+        Func<CancellationToken, Task<IReadOnlyList<Core.Preview.StatementImpact>?>>? countedImpact = null, Action<RunResult>? ran = null)
     {
         var environment = target.Environment;
         var store = await context.OpenStoreAsync(config, cancellationToken);
@@ -46,6 +46,7 @@ internal static class GuardedRun
         };
         var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.RunAsync(script, statements, options, store, progress, cancellationToken));
         Report(context, environment, result, config, wrapJson, jsonSink);
+        ran?.Invoke(result);
         return result.Outcome switch
         {
             ChangeOutcome.Committed => ExitCodes.Done,

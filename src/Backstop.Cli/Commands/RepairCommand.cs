@@ -170,6 +170,7 @@ internal static class RepairCommand
         TimeSpan loaded, CancellationToken cancellationToken)
     {
         var changes = new List<object>();
+        var committed = new List<long>();
         var exitCode = ExitCodes.Done;
         for (var batch = 0; batch < scripts.Count; batch++)
         {
@@ -177,7 +178,15 @@ internal static class RepairCommand
             var batchFlags = batch == 0 ? flags : flags with { Yes = true, ConfirmName = target.Environment.Name };
             try
             {
-                exitCode = await RunBatchAsync(context, config, target, scripts[batch], batchFlags, cancellationToken, jsonSink: changes.Add);
+                exitCode = await RunBatchAsync(
+                    context, config, target, scripts[batch], batchFlags, cancellationToken, jsonSink: changes.Add,
+                    ran: result =>
+                    {
+                        if (result.Outcome == Core.State.ChangeOutcome.Committed)
+                        {
+                            committed.Add(result.ChangeId);
+                        }
+                    });
             }
             catch (RepairTargetChangedException e) when (batch > 0)
             {
@@ -192,16 +201,22 @@ internal static class RepairCommand
                 if (batch > 0)
                 {
                     context.ErrorConsole.MarkupLineInterpolated(
-                        $"[yellow]Batch {batch + 1} of {scripts.Count} did not commit; batches 1 to {batch} did and stay (undo each with `backstop undo`). Run the same repair again to compare afresh and finish it.[/]");
+                        $"[yellow]Batch {batch + 1} of {scripts.Count} did not commit; batches 1 to {batch} did and stay. Run the same repair again to compare afresh and finish it.[/]");
                 }
 
                 break;
             }
         }
 
+        // Each batch is a change of its own: the whole repair is taken back by undoing them, newest first.
+        var undo = committed.Count == 0 ? null : string.Join(" && ", committed.AsEnumerable().Reverse().Select(id => $"backstop undo {id.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
         if (context.Json)
         {
-            context.WriteJson(new { repair = summary, loadSeconds = Math.Round(loaded.TotalSeconds, 3), batches = scripts.Count, changes });
+            context.WriteJson(new { repair = summary, loadSeconds = Math.Round(loaded.TotalSeconds, 3), batches = scripts.Count, changes, undo });
+        }
+        else if (undo is not null)
+        {
+            context.Console.MarkupLineInterpolated($"{committed.Count} of {scripts.Count} batches committed. To take {(committed.Count == scripts.Count ? "the whole repair" : "them")} back: [bold]{undo}[/]");
         }
 
         return exitCode;
@@ -214,12 +229,13 @@ internal static class RepairCommand
     /// </summary>
     private static Task<int> RunBatchAsync(
         CommandContext context, BackstopConfig config, Core.Environments.ConnectedEnvironment target, RepairBatch batch, GuardedRunFlags flags, CancellationToken cancellationToken,
-        Func<object, object>? wrapJson = null, Action<object>? jsonSink = null) =>
+        Func<object, object>? wrapJson = null, Action<object>? jsonSink = null, Action<RunResult>? ran = null) =>
         GuardedRun.ExecuteAsync(
             context, config, target, batch.Script, ScriptAnalyzer.Analyze(batch.Script), flags, undoOf: null, cancellationToken, wrapJson: wrapJson, jsonSink: jsonSink,
             afterPreview: (preview, _) => RepairScript.Mismatch(batch, preview.Impacts) is { } reason ? throw new RepairTargetChangedException(reason) : Task.CompletedTask,
             checkRun: impacts => RepairScript.Mismatch(batch, impacts),
-            countedImpact: ct => batch.CountedImpactAsync(target.Connection, ct));
+            countedImpact: ct => batch.CountedImpactAsync(target.Connection, ct),
+            ran: ran);
 
     private static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string window, EnvironmentConfig environment, DateTimeOffset now)
     {
