@@ -1,4 +1,5 @@
 using Backstop.Core.Preview;
+using Backstop.Sql.Classification;
 using Backstop.Recovery.Repair;
 
 namespace Backstop.Recovery.Tests;
@@ -45,7 +46,7 @@ public sealed class RepairRangeTests
     [Fact]
     public void A_statement_that_changed_fewer_rows_than_planned_is_a_mismatch_that_says_how_many()
     {
-        var batch = new RepairBatch(RepairTableOf("id"), "UPDATE …; DELETE …;", [new RepairStep(100, "rows to set back", CountedWrite.Update), new RepairStep(3, "rows to delete", CountedWrite.Delete)]);
+        var batch = new RepairBatch(RepairTableOf("id"), "UPDATE …; DELETE …;", [new RepairStep(100, "rows to set back", StatementKind.Update), new RepairStep(3, "rows to delete", StatementKind.Delete)]);
 
         Assert.Null(RepairScript.Mismatch(batch, [Impact(0, 100), Impact(1, 3)]));
         Assert.StartsWith("the target changed since it was compared: 99 of 100 rows to set back", RepairScript.Mismatch(batch, [Impact(0, 99), Impact(1, 3)]), StringComparison.Ordinal);

@@ -1,19 +1,13 @@
 using Backstop.Postgres;
+using Backstop.Sql.Classification;
 using Npgsql;
 
 namespace Backstop.Core.Preview;
 
-/// <summary>What a statement whose rows its caller has counted does to its one table.</summary>
-public enum CountedWrite
-{
-    Insert,
-    Update,
-    Delete,
-}
-
 /// <summary>One statement of a script whose caller has counted its rows: it writes exactly <paramref name="Rows"/> rows of its table.</summary>
+/// <param name="Write">Insert, Update or Delete.</param>
 /// <param name="SetColumns">for an update, the columns it sets; empty otherwise.</param>
-public sealed record CountedStatement(CountedWrite Write, long Rows, IReadOnlyList<string> SetColumns);
+public sealed record CountedStatement(StatementKind Write, long Rows, IReadOnlyList<string> SetColumns);
 
 /// <summary>
 /// The impact of a script whose caller already knows it exactly (repair: its comparison counted every row it writes),
@@ -33,7 +27,6 @@ public static class CountedImpact
     private const string CatalogSql = """
         SELECT c.relkind = 'r' AND NOT c.relhassubclass AND NOT c.relispartition AND NOT c.relhasrules AND NOT c.relrowsecurity
                AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal),
-               EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.oid),
                coalesce((SELECT array_agg(DISTINCT a.attname::text) FROM pg_constraint f
                          CROSS JOIN unnest(f.confkey) AS k(attnum)
                          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
@@ -50,6 +43,11 @@ public static class CountedImpact
     public static async Task<IReadOnlyList<StatementImpact>?> TryAsync(
         NpgsqlConnection connection, string schema, string name, IReadOnlyList<CountedStatement> statements, CancellationToken cancellationToken)
     {
+        if (statements.FirstOrDefault(s => s.Write is not (StatementKind.Insert or StatementKind.Update or StatementKind.Delete)) is { } other)
+        {
+            throw new ArgumentException($"only INSERT, UPDATE and DELETE can be counted, not {other.Write}", nameof(statements));
+        }
+
         uint relationId;
         await using (var command = new NpgsqlCommand(CatalogSql, connection))
         {
@@ -60,15 +58,15 @@ public static class CountedImpact
                 return null;
             }
 
-            var referenced = reader.GetBoolean(1);
-            var referencedColumns = reader.GetFieldValue<string[]>(2).ToHashSet(StringComparer.Ordinal);
-            if (statements.Any(s => s.Write == CountedWrite.Delete) && referenced
-                || statements.Any(s => s.Write == CountedWrite.Update && s.SetColumns.Any(referencedColumns.Contains)))
+            // Every foreign key references at least one column, so "referenced at all" is "any referenced column".
+            var referencedColumns = reader.GetFieldValue<string[]>(1).ToHashSet(StringComparer.Ordinal);
+            if (statements.Any(s => s.Write == StatementKind.Delete) && referencedColumns.Count > 0
+                || statements.Any(s => s.Write == StatementKind.Update && s.SetColumns.Any(referencedColumns.Contains)))
             {
                 return null;
             }
 
-            relationId = reader.GetFieldValue<uint>(3);
+            relationId = reader.GetFieldValue<uint>(2);
         }
 
         var size = (await TableSizes.ReadAsync(connection, [relationId], cancellationToken)).GetValueOrDefault(relationId);
@@ -81,8 +79,8 @@ public static class CountedImpact
                 Index = index,
                 CommandTag = statement.Write switch
                 {
-                    CountedWrite.Insert => $"INSERT 0 {statement.Rows}",
-                    CountedWrite.Update => $"UPDATE {statement.Rows}",
+                    StatementKind.Insert => $"INSERT 0 {statement.Rows}",
+                    StatementKind.Update => $"UPDATE {statement.Rows}",
                     _ => $"DELETE {statement.Rows}",
                 },
                 RowCount = statement.Rows,
@@ -95,9 +93,9 @@ public static class CountedImpact
                     {
                         Schema = schema,
                         Name = name,
-                        Inserted = statement.Write == CountedWrite.Insert ? statement.Rows : 0,
-                        Updated = statement.Write == CountedWrite.Update ? statement.Rows : 0,
-                        Deleted = statement.Write == CountedWrite.Delete ? statement.Rows : 0,
+                        Inserted = statement.Write == StatementKind.Insert ? statement.Rows : 0,
+                        Updated = statement.Write == StatementKind.Update ? statement.Rows : 0,
+                        Deleted = statement.Write == StatementKind.Delete ? statement.Rows : 0,
                         RowsBefore = rows,
                         RowsBeforeEstimated = size?.Estimated ?? false,
                         HasPrimaryKey = size?.HasPrimaryKey,
@@ -108,7 +106,7 @@ public static class CountedImpact
             // The next statement finds the table as this one leaves it; an estimate stays the planner's, as ImpactMeter has it.
             if (size is { Estimated: false })
             {
-                rows = rows + (statement.Write == CountedWrite.Insert ? statement.Rows : 0) - (statement.Write == CountedWrite.Delete ? statement.Rows : 0);
+                rows = rows + (statement.Write == StatementKind.Insert ? statement.Rows : 0) - (statement.Write == StatementKind.Delete ? statement.Rows : 0);
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Backstop.Core.Preview;
+using Backstop.Sql.Classification;
 using Npgsql;
 
 namespace Backstop.Recovery.Repair;
@@ -17,11 +18,11 @@ public sealed record RepairBatch(RepairTable Table, string Script, IReadOnlyList
     public Task<IReadOnlyList<StatementImpact>?> CountedImpactAsync(NpgsqlConnection target, CancellationToken cancellationToken) =>
         Steps.Count == 0
             ? Task.FromResult<IReadOnlyList<StatementImpact>?>(null)
-            : CountedImpact.TryAsync(target, Table.Schema, Table.Name, Steps.Select(s => new CountedStatement(s.Write, s.Rows, s.Write == CountedWrite.Update ? Table.Columns.Select(c => c.Name).ToList() : [])).ToList(), cancellationToken);
+            : CountedImpact.TryAsync(target, Table.Schema, Table.Name, Steps.Select(s => new CountedStatement(s.Write, s.Rows, s.Write == StatementKind.Update ? Table.Columns.Select(c => c.Name).ToList() : [])).ToList(), cancellationToken);
 }
 
 /// <summary>One statement of a repair: it must <paramref name="Write"/> exactly <paramref name="Rows"/> rows (<paramref name="What"/>, for messages).</summary>
-public sealed record RepairStep(long Rows, string What, CountedWrite Write);
+public sealed record RepairStep(long Rows, string What, StatementKind Write);
 
 /// <summary>The target no longer holds what was compared (see <see cref="RepairScript.Mismatch"/>); nothing was repaired.</summary>
 public sealed class RepairTargetChangedException(string message) : Exception(message);
@@ -64,7 +65,7 @@ public static class RepairScript
         var table = plan.Table;
         var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         var batches = new SortedDictionary<int, List<(string Statement, RepairStep Step)>>();
-        void Add(int rows, Func<string, string> statement, string what, CountedWrite write, string table)
+        void Add(int rows, Func<string, string> statement, string what, StatementKind write, string table)
         {
             var count = batchRows == 0 ? 1 : (rows + batchRows - 1) / batchRows;
             for (var batch = 0; batch < count; batch++)
@@ -87,7 +88,7 @@ public static class RepairScript
             await CreateAsync(target, Updates, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Updates, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), batchRows, cancellationToken);
             var set = string.Join(", ", table.Columns.Select(c => $"{c.Quoted} = r.{c.Quoted}"));
-            Add(plan.Updates.Count, from => $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to set back", CountedWrite.Update, Updates);
+            Add(plan.Updates.Count, from => $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to set back", StatementKind.Update, Updates);
         }
 
         if (plan.Inserts.Count > 0)
@@ -96,7 +97,7 @@ public static class RepairScript
             await CreateAsync(target, Inserts, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Inserts, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), batchRows, cancellationToken);
             var overriding = table.HasIdentityAlways ? " OVERRIDING SYSTEM VALUE" : "";
-            Add(plan.Inserts.Count, from => $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r", "rows to re-insert", CountedWrite.Insert, Inserts);
+            Add(plan.Inserts.Count, from => $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r", "rows to re-insert", StatementKind.Insert, Inserts);
         }
 
         if (plan.Deletes.Count > 0)
@@ -104,7 +105,7 @@ public static class RepairScript
             var columns = table.Key.Select(c => c.Quoted).Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
             await CreateAsync(target, Deletes, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
             await CopyAsync(target, Deletes, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), batchRows, cancellationToken);
-            Add(plan.Deletes.Count, from => $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to delete", CountedWrite.Delete, Deletes);
+            Add(plan.Deletes.Count, from => $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to delete", StatementKind.Delete, Deletes);
         }
 
         return batches.Count == 0

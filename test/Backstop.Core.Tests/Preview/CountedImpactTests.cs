@@ -1,4 +1,5 @@
 using Backstop.Core.Preview;
+using Backstop.Sql.Classification;
 using Backstop.Testing;
 using Npgsql;
 
@@ -49,7 +50,7 @@ public sealed class CountedImpactTests : IAsyncLifetime
     [Fact]
     public async Task A_plain_table_gets_the_counted_rows_per_statement_with_its_exact_size_before_each()
     {
-        var impacts = await TryAsync("plain", Update(20, "v"), new CountedStatement(CountedWrite.Insert, 5, []), new CountedStatement(CountedWrite.Delete, 7, []));
+        var impacts = await TryAsync("plain", Update(20, "v"), new CountedStatement(StatementKind.Insert, 5, []), new CountedStatement(StatementKind.Delete, 7, []));
 
         Assert.NotNull(impacts);
         Assert.Equal([0, 1, 2], impacts.Select(i => i.Index));
@@ -84,18 +85,18 @@ public sealed class CountedImpactTests : IAsyncLifetime
     {
         // invoices reference customers.code, ON UPDATE and ON DELETE CASCADE.
         Assert.NotNull(await TryAsync("customers", Update(3, "name")));
-        Assert.NotNull(await TryAsync("customers", new CountedStatement(CountedWrite.Insert, 3, [])));
+        Assert.NotNull(await TryAsync("customers", new CountedStatement(StatementKind.Insert, 3, [])));
         Assert.Null(await TryAsync("customers", Update(3, "name", "code")));
-        Assert.Null(await TryAsync("customers", new CountedStatement(CountedWrite.Delete, 1, [])));
+        Assert.Null(await TryAsync("customers", new CountedStatement(StatementKind.Delete, 1, [])));
 
         // customers.code is column 2 and invoices.customer_code column 4: the referenced column is what counts.
         Assert.NotNull(await TryAsync("customers", Update(3, "name", "id")));
 
         // The referencing side's own key only checks its parent (internal triggers that read): its writes are counted.
-        Assert.NotNull(await TryAsync("invoices", Update(2, "customer_code"), new CountedStatement(CountedWrite.Delete, 1, [])));
+        Assert.NotNull(await TryAsync("invoices", Update(2, "customer_code"), new CountedStatement(StatementKind.Delete, 1, [])));
     }
 
-    private static CountedStatement Update(long rows, params string[] columns) => new(CountedWrite.Update, rows, columns);
+    private static CountedStatement Update(long rows, params string[] columns) => new(StatementKind.Update, rows, columns);
 
     private async Task<IReadOnlyList<StatementImpact>?> TryAsync(string table, params CountedStatement[] statements)
     {
