@@ -221,11 +221,17 @@ internal static class CaptureSchema
             ADD COLUMN IF NOT EXISTS first_seq bigint,
             ADD COLUMN IF NOT EXISTS marked boolean NOT NULL DEFAULT false;
 
-        COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 2)';
+        -- Format 3: columns a change retyped (their old values, to set back) and the definition of a type or domain
+        -- whose DROP … CASCADE took columns with it (re-created by undo before the columns come back).
+        ALTER TABLE backstop.dropped_columns
+            ADD COLUMN IF NOT EXISTS rewritten boolean NOT NULL DEFAULT false,
+            ADD COLUMN IF NOT EXISTS type_definition text;
+
+        COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 3)';
         """;
 
     /// <summary>What <see cref="Ddl"/> leaves as the schema's comment; a schema that has it needs no DDL.</summary>
-    private const string Marker = "Backstop: change log and before-images (format 2)";
+    private const string Marker = "Backstop: change log and before-images (format 3)";
 
     /// <summary>
     /// Creates or upgrades the schema when it is not at the current format. The DDL runs only then: an ALTER TABLE,

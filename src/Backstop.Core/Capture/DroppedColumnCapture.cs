@@ -10,9 +10,13 @@ namespace Backstop.Core.Capture;
 /// </summary>
 internal static class DroppedColumnCapture
 {
-    private sealed record Facts(short Number, string Type, bool NotNull, string? Default, bool HasPrimaryKey, bool OwnsSequence, string[] Keys);
+    private sealed record Facts(short Number, string Type, bool NotNull, string? Default, bool HasPrimaryKey, bool OwnsSequence, string[] Keys, uint TypeId);
 
-    public static async Task CaptureAsync(NpgsqlConnection connection, Guid changeId, Sql.Classification.RelationName target, IReadOnlyList<string> columns, CancellationToken cancellationToken)
+    /// <param name="asText">keep the values as text: the column's type is about to be dropped with it (DROP TYPE … CASCADE),
+    /// and the type's definition is kept too, so that undo can create it again.</param>
+    /// <param name="rewritten">the column stays, with a new type (ALTER COLUMN … TYPE … USING): undo sets its type and values back.</param>
+    public static async Task CaptureAsync(NpgsqlConnection connection, Guid changeId, Sql.Classification.RelationName target, IReadOnlyList<string> columns, CancellationToken cancellationToken,
+        bool asText = false, bool rewritten = false)
     {
         var table = PgIdentifier.Quote(target.Schema, target.Name);
         uint relationId;
@@ -51,11 +55,15 @@ internal static class DroppedColumnCapture
             }
 
             var image = $"col_{changeId:N}_{relationId}_{facts.Number}";
-            var selected = string.Join(", ", facts.Keys.Append(column).Select(PgIdentifier.Quote));
+            var kept = asText ? $"{PgIdentifier.Quote(column)}::text AS {PgIdentifier.Quote(column)}" : PgIdentifier.Quote(column);
+            var selected = string.Join(", ", facts.Keys.Select(PgIdentifier.Quote).Append(kept));
+            var definition = asText ? await TypeDefinition.ReadAsync(connection, facts.TypeId, cancellationToken) : null;
             await using var copy = new NpgsqlCommand(
                 $"CREATE TABLE {PgIdentifier.Quote(CaptureSchema.Name, image)} AS SELECT {selected} FROM {table}; " +
-                "INSERT INTO backstop.dropped_columns (change_id, relid, column_name, column_type, not_null, default_expression, image_table, key_columns) " +
-                "VALUES (@change, @relid, @column, @type, @notnull, @default, @image, @keys)", connection);
+                "INSERT INTO backstop.dropped_columns (change_id, relid, column_name, column_type, not_null, default_expression, image_table, key_columns, rewritten, type_definition) " +
+                "VALUES (@change, @relid, @column, @type, @notnull, @default, @image, @keys, @rewritten, @definition)", connection);
+            copy.Parameters.AddWithValue("rewritten", rewritten);
+            copy.Parameters.AddWithValue("definition", (object?)definition ?? DBNull.Value);
             copy.Parameters.AddWithValue("change", changeId);
             copy.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = relationId });
             copy.Parameters.AddWithValue("column", column);
@@ -77,7 +85,8 @@ internal static class DroppedColumnCapture
                    a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
                                                   AND dep.classid = 'pg_class'::regclass AND dep.deptype IN ('a', 'i')),
                    coalesce((SELECT array_agg(k.attname ORDER BY x.ordinality) FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY x(attnum, ordinality)
-                             JOIN pg_attribute k ON k.attrelid = a.attrelid AND k.attnum = x.attnum WHERE i.indrelid = a.attrelid AND i.indisprimary), '{}')
+                             JOIN pg_attribute k ON k.attrelid = a.attrelid AND k.attnum = x.attnum WHERE i.indrelid = a.attrelid AND i.indisprimary), '{}'),
+                   a.atttypid
             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = @relid AND a.attname = @column AND NOT a.attisdropped
             """, connection);
@@ -90,6 +99,6 @@ internal static class DroppedColumnCapture
         }
 
         return new Facts(reader.GetInt16(0), reader.GetString(1), reader.GetBoolean(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.GetBoolean(4), reader.GetBoolean(5), reader.GetFieldValue<string[]>(6));
+            reader.GetBoolean(4), reader.GetBoolean(5), reader.GetFieldValue<string[]>(6), reader.GetFieldValue<uint>(7));
     }
 }

@@ -189,6 +189,8 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 BeforeTruncate = capture is null ? null : (tables, ct) => capture.CaptureTruncateAsync(record.ChangeUuid, tables, ct),
                 InsteadOf = capture is null ? null : (statement, ct) => RecycleBin.TrashBin.TryMoveAsync(connection, record.ChangeUuid, statement, ct),
                 BeforeDropColumns = capture is null ? null : (statement, ct) => capture.CaptureDroppedColumnsAsync(record.ChangeUuid, statement.Info.Targets[0], statement.Info.DroppedColumns, ct),
+                Planned = preview.Impacts.Where(i => i.Effects.Count > 0).ToDictionary(i => i.Index, i => i.Effects),
+                KeepEffects = capture is null ? null : (statement, effects, ct) => EffectKeeper.KeepAsync(connection, capture, record.ChangeUuid, effects, ct),
             };
             impacts = [];
             foreach (var statement in preview.Statements)
@@ -204,6 +206,14 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
 
             impacts = [.. impacts.Select(run => WithCountedSizes(run, preview.Impacts))];
             decision = Judge(preview.Statements, impacts, options.AllowAllRows);
+            if (impacts.SelectMany(i => i.Unplanned).ToList() is { Count: > 0 } unplanned && transaction is not null)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+                const string message = "the run destroyed something other than what the preview showed; rolled back, nothing was changed";
+                await store.UpdateAsync(Finished(record, ChangeOutcome.ImpactChanged, message + ": " + string.Join("; ", unplanned), impacts, decision), CancellationToken.None);
+                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.ImpactChanged, RunImpacts = impacts, RunDecision = decision, Differences = unplanned, Message = message };
+            }
+
             if (options.CheckRun?.Invoke(impacts) is { } reason && transaction is not null)
             {
                 await transaction.RollbackAsync(CancellationToken.None);
@@ -222,7 +232,9 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             if (capture is not null && transaction is not null)
             {
                 var captured = await capture.EndAsync(record.ChangeUuid, cancellationToken);
-                var mismatches = CaptureVerification.Mismatches(impacts, captured, CaptureVerification.UncapturableStatements(preview.Statements), capture.CreatedByChange);
+                // A table dropped inside a function went into the recycle bin as a copy, not into the images.
+                var notImaged = capture.CreatedByChange.Union(impacts.SelectMany(i => i.Effects).Where(e => e.Kind == EffectKind.DroppedTable).Select(e => e.QualifiedName)).ToHashSet(StringComparer.Ordinal);
+                var mismatches = CaptureVerification.Mismatches(impacts, captured, CaptureVerification.UncapturableStatements(preview.Statements), notImaged);
                 if (mismatches.Count > 0)
                 {
                     await transaction.RollbackAsync(CancellationToken.None);

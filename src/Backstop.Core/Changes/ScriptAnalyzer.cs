@@ -30,6 +30,7 @@ public static class ScriptAnalyzer
         {
             var item = new AnalyzedStatement(statement, StatementClassifier.Classify(statement));
             Refuse(item);
+            OwnObjects.Check(item);
             analyzed.Add(item);
         }
 

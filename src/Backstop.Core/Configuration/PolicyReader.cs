@@ -11,6 +11,7 @@ internal static class PolicyReader
         "all_rows", "all_rows_acknowledged", "drop_database", "drop_database_backup_within", "destructive_ddl",
         "total_rows", "total_rows_over", "table_fraction", "table_fraction_at_least", "table_fraction_min_rows",
         "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "no_primary_key", "write", "read",
+        "unkeepable", "locking_ddl", "locking_ddl_rows_over", "privileges",
     ];
 
     public static TierPolicy Read(YamlReader read, TierPolicy policy, YamlNode node, string where)
@@ -37,6 +38,10 @@ internal static class PolicyReader
                 "unclassified" => policy with { Unclassified = read.Enum<Verdict>(value, key) },
                 "no_primary_key" => policy with { NoPrimaryKey = read.Enum<Verdict>(value, key) },
                 "write" => policy with { Write = read.Enum<Verdict>(value, key) },
+                "unkeepable" => policy with { Unkeepable = read.Enum<Verdict>(value, key) },
+                "locking_ddl" => policy with { LockingDdl = read.Enum<Verdict>(value, key) },
+                "locking_ddl_rows_over" => policy with { LockingDdlRowsOver = read.Long(value, key, 0) },
+                "privileges" => policy with { Privileges = read.Enum<Verdict>(value, key) },
                 _ => policy with { Read = read.Enum<Verdict>(value, key) },
             };
         }

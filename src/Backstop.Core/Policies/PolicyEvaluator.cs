@@ -42,7 +42,8 @@ public static class PolicyEvaluator
     }
 
     /// <summary>A statement that looks like a read but changed rows (a function with side effects) is judged as the write it is.</summary>
-    private static bool IsWrite(AnalyzedStatement statement, StatementImpact? impact) => statement.Info.IsWrite || impact?.Changed > 0;
+    private static bool IsWrite(AnalyzedStatement statement, StatementImpact? impact) =>
+        statement.Info.IsWrite || impact?.Changed > 0 || impact?.Effects.Count > 0;
 
     /// <summary>A denial unless the database to drop has a backup taken within <paramref name="within"/> and proven by a drill.</summary>
     private static IEnumerable<PolicyReason> BackupProof(string database, TimeSpan within, PolicyContext context)
@@ -117,6 +118,7 @@ public static class PolicyEvaluator
             return reasons;
         }
 
+        reasons.AddRange(EffectReasons.For(policy, impact));
         if (impact.ImpactUnknown && info.AllowedInTransaction)
         {
             reasons.Add(new("unclassified", policy.Unclassified, "its impact could not be measured or estimated"));

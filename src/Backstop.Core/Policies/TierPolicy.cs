@@ -54,6 +54,17 @@ public sealed record TierPolicy
     /// <summary>A write to a table without a primary key: undo can only match its rows by all their columns.</summary>
     public Verdict NoPrimaryKey { get; init; }
 
+    /// <summary>A statement destroys something Backstop cannot keep for undo (large objects).</summary>
+    public Verdict Unkeepable { get; init; }
+
+    /// <summary>A statement holds a lock that stops writes (or reads) on a table above <see cref="LockingDdlRowsOver"/> rows while it works.</summary>
+    public Verdict LockingDdl { get; init; }
+
+    public long LockingDdlRowsOver { get; init; } = 100_000;
+
+    /// <summary>GRANT … TO PUBLIC, ALTER ROLE … SUPERUSER / BYPASSRLS, ALTER SYSTEM.</summary>
+    public Verdict Privileges { get; init; }
+
     /// <summary>Any write that no other rule is stricter about.</summary>
     public Verdict Write { get; init; }
 
@@ -73,6 +84,9 @@ public sealed record TierPolicy
         Freeze = Verdict.Approve,
         Unclassified = Verdict.Approve,
         NoPrimaryKey = Verdict.Approve,
+        Unkeepable = Verdict.Deny,
+        LockingDdl = Verdict.Approve,
+        Privileges = Verdict.Approve,
         Write = Verdict.Confirm,
         Read = Verdict.Allow,
     };
@@ -90,6 +104,9 @@ public sealed record TierPolicy
         CascadeLarge = Verdict.Confirm,
         Freeze = Verdict.Allow,
         Unclassified = Verdict.Confirm,
+        Unkeepable = Verdict.Deny,
+        LockingDdl = Verdict.Confirm,
+        Privileges = Verdict.Confirm,
         Write = Verdict.Allow,
         Read = Verdict.Allow,
     };

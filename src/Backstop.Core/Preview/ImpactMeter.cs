@@ -21,6 +21,8 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     private const string Savepoint = "backstop_statement";
 
     private Dictionary<uint, TableCounters>? _counters;
+    private CatalogCounters? _catalog;
+    private Dictionary<uint, WatchedTable>? _tables;
 
     /// <summary>
     /// Called before a TRUNCATE runs, with the tables it will empty (cascade included), so that their rows can be
@@ -37,6 +39,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     /// </summary>
     public Func<AnalyzedStatement, CancellationToken, Task<bool>>? InsteadOf { get; init; }
 
+    /// <summary>In a run: per statement, what the preview saw it destroy. The run is held to it.</summary>
+    public IReadOnlyDictionary<int, IReadOnlyList<ObservedEffect>> Planned { get; init; } = new Dictionary<int, IReadOnlyList<ObservedEffect>>();
+
+    /// <summary>In a run: called before a statement with what the preview saw it destroy, so that it can be kept first.</summary>
+    public Func<AnalyzedStatement, IReadOnlyList<ObservedEffect>, CancellationToken, Task>? KeepEffects { get; init; }
+
     public async Task<StatementImpact> MeasureAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
         if (!statement.Info.AllowedInTransaction)
@@ -46,10 +54,15 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
         if (preview && statement.Info.ExternalEffect is { } external)
         {
-            return NotRun(statement, $"{external}, which no rollback undoes: not executed by the preview, judged by its classification alone");
+            return NotRun(statement, $"{external}: not executed by the preview, since no rollback takes it back; judged by its classification alone");
         }
 
-        _counters ??= await SnapshotAsync(cancellationToken);
+        if (preview && await ForeignTables.WrittenAsync(connection, statement, cancellationToken) is { } foreign)
+        {
+            return NotRun(statement, $"writes the foreign table {foreign}, which lives on another server where this rollback does not reach: not executed by the preview");
+        }
+
+        await EnsureSnapshotAsync(cancellationToken);
         var removed = RemovedTables.Applies(statement.Info)
             ? await RemovedTables.CountAsync(connection, statement.Info, cancellationToken)
             : null;
@@ -65,8 +78,8 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
         if (InsteadOf is { } insteadOf && await CarriedOutAsync(insteadOf, statement, cancellationToken))
         {
-            var afterMove = await SnapshotAsync(cancellationToken);
-            _counters = afterMove;
+            (_counters, _catalog) = await SnapshotAsync(cancellationToken);
+            _tables = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
             return new StatementImpact
             {
                 Index = statement.Index,
@@ -77,6 +90,125 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             };
         }
 
+        var planned = Planned.GetValueOrDefault(statement.Index) ?? [];
+        if (planned.Count > 0 && KeepEffects is { } keep)
+        {
+            await keep(statement, planned, cancellationToken);
+
+            // What keeping wrote (images, the recycle bin) is Backstop's, not the statement's.
+            (_counters, _catalog) = await SnapshotAsync(cancellationToken);
+        }
+
+        var run = await RunAsync(statement, cancellationToken);
+        if (run.Estimate is { } estimate)
+        {
+            return estimate;
+        }
+
+        var effects = new List<ObservedEffect>();
+        var unplanned = new List<string>();
+        if (run.Catalog!.Moved(_catalog!))
+        {
+            var tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+            var changes = await CatalogWatch.ChangesAsync(connection, _tables!, tablesAfter, _catalog!.NextXid, run.Catalog.AttributeWrites != _catalog.AttributeWrites, cancellationToken);
+            if (preview && changes.FirstOrDefault(c => CatalogWatch.IsBackstopSchema(c.Table.Schema)) is { } own)
+            {
+                throw OwnObjects.Refusal(statement, own.Table.QualifiedName);
+            }
+
+            changes = changes.Where(c => !CatalogWatch.IsBackstopSchema(c.Table.Schema) && !Accounted(c, statement, removed)).ToList();
+            var largeObjects = run.Catalog.LargeObjectDeletes - _catalog.LargeObjectDeletes;
+            if (preview && (changes.Any(c => c.Kind != CatalogChangeKind.ColumnWritten) || largeObjects > 0))
+            {
+                var after = await EffectCounter.ReadAfterAsync(connection, changes, cancellationToken);
+                var written = TableCounters.Deltas(_counters!, run.Counters!).ToDictionary(d => d.RelationId, d => (d.Impact.Inserted, d.Impact.Deleted));
+                await ExecuteAsync($"ROLLBACK TO SAVEPOINT {Savepoint}; RELEASE SAVEPOINT {Savepoint}", cancellationToken);
+                effects = await EffectCounter.ReadBeforeAsync(connection, changes, after, written, largeObjects, Cause(statement), cancellationToken);
+
+                // The rolled-back attempt still counts in the tuple counters: measure the statement again from a fresh snapshot.
+                (_counters, _catalog) = await SnapshotAsync(cancellationToken);
+                run = await RunAsync(statement, cancellationToken);
+                if (run.Estimate is { } second)
+                {
+                    return second;
+                }
+
+                tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+            }
+            else if (!preview)
+            {
+                effects = EffectPlan.Match(planned, changes, largeObjects, unplanned);
+            }
+
+            _tables = tablesAfter;
+        }
+        else if (!preview && planned.Count > 0)
+        {
+            unplanned.AddRange(planned.Select(p => $"the preview saw statement {statement.Index + 1} do this, the run did not: {p.Describe()}"));
+        }
+
+        var deltas = TableCounters.Deltas(_counters!, run.Counters!);
+        if (preview && deltas.FirstOrDefault(d => CatalogWatch.IsBackstopSchema(d.Impact.Schema)) is { Impact: { } ownTable })
+        {
+            throw OwnObjects.Refusal(statement, ownTable.QualifiedName);
+        }
+
+        deltas.RemoveAll(d => CatalogWatch.IsBackstopSchema(d.Impact.Schema));
+        (_counters, _catalog) = (run.Counters, run.Catalog);
+
+        var sizes = await TableSizes.ReadAsync(connection, deltas.Select(d => d.RelationId).ToList(), cancellationToken);
+        var tables = deltas.Select(d =>
+        {
+            if (sizes.GetValueOrDefault(d.RelationId) is not { } size)
+            {
+                return d.Impact;
+            }
+
+            var before = size.Rows is { } now && !size.Estimated ? now + d.Impact.Deleted - d.Impact.Inserted : size.Rows;
+            return d.Impact with { RowsBefore = before, RowsBeforeEstimated = size.Estimated, HasPrimaryKey = size.HasPrimaryKey };
+        }).ToList();
+
+        tables.AddRange(RemovedImpacts(removed));
+        tables.AddRange(effects.Where(e => e.Kind is EffectKind.Truncated or EffectKind.DroppedTable && e.Count > 0)
+            .Select(e => new TableImpact { Schema = e.Schema, Name = e.Name, Deleted = e.Count, RowsBefore = e.Count }));
+
+        return new StatementImpact
+        {
+            Index = statement.Index,
+            CommandTag = CommandTag(run.Executed!, statement),
+            RowCount = run.Executed!.StatementType is StatementType.Other ? null : checked((long)run.Executed.Rows),
+            Executed = true,
+            Tables = tables,
+            Effects = effects,
+            Unplanned = unplanned,
+        };
+    }
+
+    /// <summary>A change the statement's own classification already counted: the tables a TRUNCATE or DROP names, the columns an ALTER TABLE drops.</summary>
+    private static bool Accounted(CatalogChange change, AnalyzedStatement statement, Dictionary<uint, TableSize>? removed)
+    {
+        if (change.Kind is CatalogChangeKind.Dropped or CatalogChangeKind.NewFileNode && removed is not null
+            && (removed.ContainsKey(change.Table.Oid) || change.Table.Root is { } root && removed.ContainsKey(root)))
+        {
+            return true;
+        }
+
+        return change.Kind == CatalogChangeKind.ColumnDropped && statement.Info.DroppedColumns.Count > 0 && statement.Info.Targets is [var target]
+            && target.Name == change.Table.Name && (target.Schema is null || target.Schema == change.Table.Schema);
+    }
+
+    /// <summary>For DROP TYPE, DROP DOMAIN and the like: the object whose CASCADE takes columns with it.</summary>
+    private static string? Cause(AnalyzedStatement statement) =>
+        statement.Info.ObjectType is { } type && statement.Info.Kind is not (StatementKind.DropTable or StatementKind.DropSchema) && statement.Info.Targets.Count > 0
+            && statement.Statement.Tokens.Count > 0 && statement.Statement.TokenText(statement.Statement.Tokens[0]).Equals("DROP", StringComparison.OrdinalIgnoreCase)
+            ? $"{type.ToLowerInvariant()} {string.Join(", ", statement.Info.Targets)}"
+            : null;
+
+    private sealed record StatementRun(NpgsqlBatchCommand? Executed, Dictionary<uint, TableCounters>? Counters, CatalogCounters? Catalog, StatementImpact? Estimate);
+
+    /// <summary>Runs the statement under its savepoint with the bounds set again, and snapshots the counters after it.</summary>
+    private async Task<StatementRun> RunAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
+    {
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"));
         batch.BatchCommands.Add(SetLocal("lock_timeout", lockTimeout));
@@ -97,39 +229,25 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
             // The aborted attempt still counts in the counters: take a fresh snapshot before the next statement.
             _counters = null;
-            return await ExplainEstimate.EstimateAsync(connection, statement, BoundName(e), cancellationToken);
+            return new StatementRun(null, null, null, await ExplainEstimate.EstimateAsync(connection, statement, BoundName(e), cancellationToken));
         }
         catch (PostgresException e)
         {
             throw new StatementFailedException(statement, e);
         }
 
-        var after = await SnapshotAsync(cancellationToken, release: true);
-        var deltas = TableCounters.Deltas(_counters, after);
-        _counters = after;
+        var (counters, catalog) = await SnapshotAsync(cancellationToken, release: true);
+        return new StatementRun(executed, counters, catalog, null);
+    }
 
-        var sizes = await TableSizes.ReadAsync(connection, deltas.Select(d => d.RelationId).ToList(), cancellationToken);
-        var tables = deltas.Select(d =>
+    private async Task EnsureSnapshotAsync(CancellationToken cancellationToken)
+    {
+        if (_counters is null || _catalog is null)
         {
-            if (sizes.GetValueOrDefault(d.RelationId) is not { } size)
-            {
-                return d.Impact;
-            }
+            (_counters, _catalog) = await SnapshotAsync(cancellationToken);
+        }
 
-            var before = size.Rows is { } now && !size.Estimated ? now + d.Impact.Deleted - d.Impact.Inserted : size.Rows;
-            return d.Impact with { RowsBefore = before, RowsBeforeEstimated = size.Estimated, HasPrimaryKey = size.HasPrimaryKey };
-        }).ToList();
-
-        tables.AddRange(RemovedImpacts(removed));
-
-        return new StatementImpact
-        {
-            Index = statement.Index,
-            CommandTag = CommandTag(executed, statement),
-            RowCount = executed.StatementType is StatementType.Other ? null : checked((long)executed.Rows),
-            Executed = true,
-            Tables = tables,
-        };
+        _tables ??= await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
     }
 
     /// <summary>
@@ -148,9 +266,10 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             await immediate.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var after = await SnapshotAsync(cancellationToken);
+        var (after, catalog) = await SnapshotAsync(cancellationToken);
         var deltas = TableCounters.Deltas(_counters, after);
-        _counters = after;
+        deltas.RemoveAll(d => CatalogWatch.IsBackstopSchema(d.Impact.Schema));
+        (_counters, _catalog) = (after, catalog);
         if (deltas.Count == 0)
         {
             return impacts;
@@ -230,7 +349,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         };
     }
 
-    private async Task<Dictionary<uint, TableCounters>> SnapshotAsync(CancellationToken cancellationToken, bool release = false)
+    private async Task<(Dictionary<uint, TableCounters>, CatalogCounters)> SnapshotAsync(CancellationToken cancellationToken, bool release = false)
     {
         await using var batch = new NpgsqlBatch(connection);
         if (release)
@@ -239,8 +358,11 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         }
 
         batch.BatchCommands.Add(new NpgsqlBatchCommand(TableCounters.SnapshotSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(CatalogWatch.CountersSql));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        return await TableCounters.ReadAsync(reader, cancellationToken);
+        var counters = await TableCounters.ReadAsync(reader, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return (counters, await CatalogWatch.ReadCountersAsync(reader, cancellationToken));
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)

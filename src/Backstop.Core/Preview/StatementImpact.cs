@@ -31,6 +31,12 @@ public sealed record StatementImpact
 
     public IReadOnlyList<TableImpact> Tables { get; init; } = [];
 
+    /// <summary>What the catalog showed the statement destroyed or rewrote, whatever ran it (a function, a trigger, a CASCADE).</summary>
+    public IReadOnlyList<ObservedEffect> Effects { get; init; } = [];
+
+    /// <summary>In a run: what the run did that its preview did not (or the reverse); any entry rolls the change back.</summary>
+    public IReadOnlyList<string> Unplanned { get; init; } = [];
+
     /// <summary>Neither measured nor estimated: policy fails closed.</summary>
     public bool ImpactUnknown => !Executed && !Estimated;
 

@@ -11,13 +11,14 @@ namespace Backstop.Core.Preview;
 /// </summary>
 internal sealed record TableCounters(uint RelationId, string Schema, string Name, long Inserted, long Updated, long Deleted)
 {
-    // Backstop's own schemas hold capture data, not user changes.
+    // Backstop's own schemas are read too: a preview refuses a script that writes into them, and the meter leaves them
+    // out of every impact (in a run they hold the capture's own writes).
     public const string SnapshotSql = """
         SELECT r.oid, n.nspname, r.relname, sum(s.n_tup_ins)::bigint, sum(s.n_tup_upd)::bigint, sum(s.n_tup_del)::bigint
         FROM pg_stat_xact_user_tables s
         JOIN pg_class r ON r.oid = coalesce(pg_partition_root(s.relid), s.relid)
         JOIN pg_namespace n ON n.oid = r.relnamespace
-        WHERE (s.n_tup_ins > 0 OR s.n_tup_upd > 0 OR s.n_tup_del > 0) AND s.schemaname <> 'backstop' AND s.schemaname NOT LIKE 'backstop\_trash\_%'
+        WHERE s.n_tup_ins > 0 OR s.n_tup_upd > 0 OR s.n_tup_del > 0
         GROUP BY r.oid, n.nspname, r.relname
         """;
 

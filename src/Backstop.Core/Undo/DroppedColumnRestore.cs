@@ -27,17 +27,20 @@ internal static class DroppedColumnRestore
         await using var command = new NpgsqlCommand(
             """
             SELECT n.nspname, c.relname, d.column_name, d.column_type, d.not_null, d.default_expression, d.image_table, d.key_columns,
-                   EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = d.column_name AND NOT a.attisdropped)
+                   EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = d.column_name AND NOT a.attisdropped),
+                   d.rewritten, d.type_definition, to_regtype(d.column_type) IS NULL
             FROM backstop.dropped_columns d JOIN pg_class c ON c.oid = d.relid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE d.change_id = @id ORDER BY 1, 2, 3
             """, connection);
         command.Parameters.AddWithValue("id", changeId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var typesCreated = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
             var table = PgIdentifier.Quote(reader.GetString(0), reader.GetString(1));
             var column = PgIdentifier.Quote(reader.GetString(2));
-            if (reader.GetBoolean(8))
+            var rewritten = reader.GetBoolean(9);
+            if (reader.GetBoolean(8) && !rewritten)
             {
                 conflicts.Add(new UndoConflict($"{reader.GetString(0)}.{reader.GetString(1)}", reader.GetString(2), "a column of this name was added again after the change", null));
                 continue;
@@ -48,14 +51,31 @@ internal static class DroppedColumnRestore
 
             // The type and default are PostgreSQL's own text for them (format_type, pg_get_expr).
             refilled.Add($"{reader.GetString(0)}.{reader.GetString(1)}");
-            statements.Add($"ALTER TABLE {table} ADD COLUMN {column} {reader.GetString(3)}");
-            statements.Add($"UPDATE {table} AS t SET {column} = i.{column} FROM {image} AS i WHERE {match}");
-            if (!reader.IsDBNull(5))
+
+            // A type or domain that went with the column is created again first (its definition is the catalog's own text).
+            if (!reader.IsDBNull(10) && reader.GetBoolean(11) && typesCreated.Add(reader.GetString(10)))
+            {
+                statements.Add(reader.GetString(10));
+            }
+
+            if (rewritten)
+            {
+                // The values the rewrite replaced come back with the column's old type; rows added since keep theirs where
+                // they convert, else the undo fails and says so.
+                statements.Add($"ALTER TABLE {table} ALTER COLUMN {column} TYPE {reader.GetString(3)} USING {column}::text::{reader.GetString(3)}");
+            }
+            else
+            {
+                statements.Add($"ALTER TABLE {table} ADD COLUMN {column} {reader.GetString(3)}");
+            }
+
+            statements.Add($"UPDATE {table} AS t SET {column} = i.{column}::{reader.GetString(3)} FROM {image} AS i WHERE {match}");
+            if (!reader.IsDBNull(5) && !rewritten)
             {
                 statements.Add($"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {reader.GetString(5)}");
             }
 
-            if (reader.GetBoolean(4))
+            if (reader.GetBoolean(4) && !rewritten)
             {
                 statements.Add($"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL");
             }

@@ -30,6 +30,12 @@ public static class StatementClassifier
             info = Unclassified;
         }
 
+        // A call no rollback takes back makes any statement a write that a preview must not run (D10).
+        if (info.ExternalEffect is null && IrreversibleCalls.Find(statement.Tokens, statement.Source, info.Kind == StatementKind.Do) is { } irreversible)
+        {
+            info = info with { ExternalEffect = irreversible, IsWrite = true };
+        }
+
         var variables = PsqlVariables(cursor);
         return variables is null ? info : info with { PsqlVariables = variables };
     }
