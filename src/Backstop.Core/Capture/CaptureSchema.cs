@@ -117,6 +117,14 @@ internal static class CaptureSchema
             LOOP
                 EXECUTE format('ALTER TABLE backstop.%I ADD COLUMN %I %s', image, added.attname, added.type);
             END LOOP;
+            -- A column the change retyped (ALTER COLUMN … TYPE) takes its new type in the images too.
+            FOR added IN
+                SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+                JOIN pg_attribute i ON i.attrelid = image_id AND i.attname = a.attname AND NOT i.attisdropped
+                WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped AND (i.atttypid, i.atttypmod) <> (a.atttypid, a.atttypmod)
+            LOOP
+                EXECUTE format('ALTER TABLE backstop.%I ALTER COLUMN %I TYPE %s USING %I::text::%s', image, added.attname, added.type, added.attname, added.type);
+            END LOOP;
             SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO columns FROM pg_attribute a
             WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped;
             RETURN columns;

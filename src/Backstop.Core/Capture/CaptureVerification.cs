@@ -11,7 +11,8 @@ internal static class CaptureVerification
 {
     /// <summary>One line per table whose capture does not match; empty when everything was captured.</summary>
     /// <param name="uncapturable">statements whose rows no row trigger sees (TRUNCATE, DROP): left out of the comparison.</param>
-    /// <param name="created">tables the change itself creates: nothing of theirs existed before it to keep.</param>
+    /// <param name="created">tables the change itself creates (nothing of theirs existed before it to keep), and tables it
+    /// dropped whose rows the recycle bin keeps as a copy.</param>
     public static IReadOnlyList<string> Mismatches(IReadOnlyList<StatementImpact> run, IReadOnlyList<CapturedTable> captured, IReadOnlySet<int> uncapturable, IReadOnlySet<string> created)
     {
         var measured = new Dictionary<string, (long Inserted, long Updated, long Deleted)>(StringComparer.Ordinal);
@@ -26,9 +27,14 @@ internal static class CaptureVerification
         foreach (var name in measured.Keys.Union(byName.Keys).Order(StringComparer.Ordinal))
         {
             var (mi, mu, md) = measured.GetValueOrDefault(name);
+            if (created.Contains(name))
+            {
+                continue;
+            }
+
             if (!byName.TryGetValue(name, out var c))
             {
-                if (mi + mu + md > 0 && !created.Contains(name))
+                if (mi + mu + md > 0)
                 {
                     mismatches.Add($"{name} changed ({mi} inserted, {mu} updated, {md} deleted) but was not captured: the preview did not show it as affected");
                 }

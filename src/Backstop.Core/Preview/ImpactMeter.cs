@@ -24,6 +24,10 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     private CatalogCounters? _catalog;
     private Dictionary<uint, WatchedTable>? _tables;
 
+    // The last statement's savepoint stays open until the next statement starts (its RELEASE rides in that batch), so
+    // that a statement seen destroying something can still be rolled back to be counted.
+    private bool _releasePending;
+
     /// <summary>
     /// Called before a TRUNCATE runs, with the tables it will empty (cascade included), so that their rows can be
     /// captured first: no row trigger sees the rows TRUNCATE removes.
@@ -123,6 +127,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
                 var after = await EffectCounter.ReadAfterAsync(connection, changes, cancellationToken);
                 var written = TableCounters.Deltas(_counters!, run.Counters!).ToDictionary(d => d.RelationId, d => (d.Impact.Inserted, d.Impact.Deleted));
                 await ExecuteAsync($"ROLLBACK TO SAVEPOINT {Savepoint}; RELEASE SAVEPOINT {Savepoint}", cancellationToken);
+                _releasePending = false;
                 effects = await EffectCounter.ReadBeforeAsync(connection, changes, after, written, largeObjects, Cause(statement), cancellationToken);
 
                 // The rolled-back attempt still counts in the tuple counters: measure the statement again from a fresh snapshot.
@@ -210,6 +215,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     private async Task<StatementRun> RunAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
+        if (_releasePending)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"RELEASE SAVEPOINT {Savepoint}"));
+            _releasePending = false;
+        }
+
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"));
         batch.BatchCommands.Add(SetLocal("lock_timeout", lockTimeout));
         if (statementTimeout is { } bound)
@@ -236,7 +247,8 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             throw new StatementFailedException(statement, e);
         }
 
-        var (counters, catalog) = await SnapshotAsync(cancellationToken, release: true);
+        var (counters, catalog) = await SnapshotAsync(cancellationToken);
+        _releasePending = true;
         return new StatementRun(executed, counters, catalog, null);
     }
 
@@ -349,13 +361,9 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         };
     }
 
-    private async Task<(Dictionary<uint, TableCounters>, CatalogCounters)> SnapshotAsync(CancellationToken cancellationToken, bool release = false)
+    private async Task<(Dictionary<uint, TableCounters>, CatalogCounters)> SnapshotAsync(CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
-        if (release)
-        {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"RELEASE SAVEPOINT {Savepoint}"));
-        }
 
         batch.BatchCommands.Add(new NpgsqlBatchCommand(TableCounters.SnapshotSql));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(CatalogWatch.CountersSql));
