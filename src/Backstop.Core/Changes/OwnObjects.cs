@@ -14,7 +14,8 @@ public static class OwnObjects
     public static void Check(AnalyzedStatement statement)
     {
         var info = statement.Info;
-        if (!info.IsWrite)
+        // A query's targets are the relations it reads (undo reads the images); only what a statement writes is checked here.
+        if (!info.IsWrite || info.Kind is StatementKind.Select or StatementKind.CopyTo)
         {
             return;
         }

@@ -113,9 +113,24 @@ public static class PolicyEvaluator
             reasons.Add(new("destructive_ddl", policy.DestructiveDdl, $"{what} of {string.Join(", ", info.Targets)}"));
         }
 
+        if (info.Privilege is { } privilege)
+        {
+            reasons.Add(new("privileges", policy.Privileges, privilege));
+        }
+
         if (impact is null)
         {
             return reasons;
+        }
+
+        if (info.Lock is { } locking)
+        {
+            foreach (var table in impact.Locked.Where(t => t.RowsBefore > policy.LockingDdlRowsOver))
+            {
+                var estimated = table.RowsBeforeEstimated ? ", estimated" : "";
+                reasons.Add(new("locking_ddl", policy.LockingDdl,
+                    $"{locking.What} holds {Article(locking.Mode)} {locking.Mode} lock on {table.QualifiedName} ({Number(table.RowsBefore!.Value)} rows{estimated}): {locking.Waits}"));
+            }
         }
 
         reasons.AddRange(EffectReasons.For(policy, impact));
@@ -172,6 +187,8 @@ public static class PolicyEvaluator
 
     private static bool IsTarget(StatementInfo info, TableImpact table) =>
         info.Targets.Any(t => string.Equals(t.Name, table.Name, StringComparison.Ordinal) && (t.Schema is null || string.Equals(t.Schema, table.Schema, StringComparison.Ordinal)));
+
+    private static string Article(string mode) => mode.StartsWith('A') || mode.StartsWith('E') ? "an" : "a";
 
     internal static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

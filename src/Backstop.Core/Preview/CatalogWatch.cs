@@ -27,7 +27,7 @@ internal static class CatalogWatch
     // Ordinary tables and partitions of every schema but PostgreSQL's own and the sessions' temporary ones. Backstop's
     // schemas are included: a script that destroys what they keep is refused.
     private const string TablesSql = """
-        SELECT c.oid, c.relfilenode, n.nspname, c.relname, CASE WHEN c.relispartition THEN pg_partition_root(c.oid) END
+        SELECT c.oid, c.relfilenode, n.nspname, c.relname, CASE WHEN c.relispartition THEN pg_partition_root(c.oid)::oid END
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'

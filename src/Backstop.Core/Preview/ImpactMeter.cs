@@ -51,6 +51,22 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
     public async Task<StatementImpact> MeasureAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
+        var impact = await MeasureStatementAsync(statement, cancellationToken);
+        return statement.Info.Lock is null ? impact : impact with { Locked = await LockedAsync(statement, cancellationToken) };
+    }
+
+    /// <summary>The sizes of the tables a locking statement names (a CREATE INDEX leaves them as they were).</summary>
+    private async Task<IReadOnlyList<TableImpact>> LockedAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT array_agg(c.oid) FROM unnest(@names::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(t.name)", connection);
+        command.Parameters.AddWithValue("names", statement.Info.Targets.Select(t => Backstop.Postgres.PgIdentifier.Quote(t.Schema, t.Name)).ToArray());
+        var ids = await command.ExecuteScalarAsync(cancellationToken) as uint[] ?? [];
+        var sizes = await TableSizes.ReadAsync(connection, ids, cancellationToken);
+        return sizes.Values.Select(s => new TableImpact { Schema = s.Schema, Name = s.Name, RowsBefore = s.Rows, RowsBeforeEstimated = s.Estimated }).ToList();
+    }
+
+    private async Task<StatementImpact> MeasureStatementAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
+    {
         if (!statement.Info.AllowedInTransaction)
         {
             return NotRun(statement, "cannot run inside a transaction block: not executed, judged by its classification alone");

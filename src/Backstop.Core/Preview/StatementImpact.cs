@@ -34,6 +34,9 @@ public sealed record StatementImpact
     /// <summary>What the catalog showed the statement destroyed or rewrote, whatever ran it (a function, a trigger, a CASCADE).</summary>
     public IReadOnlyList<ObservedEffect> Effects { get; init; } = [];
 
+    /// <summary>For a statement that holds a heavy lock (<see cref="Sql.Classification.StatementInfo.Lock"/>): its tables and their sizes.</summary>
+    public IReadOnlyList<TableImpact> Locked { get; init; } = [];
+
     /// <summary>In a run: what the run did that its preview did not (or the reverse); any entry rolls the change back.</summary>
     public IReadOnlyList<string> Unplanned { get; init; } = [];
 

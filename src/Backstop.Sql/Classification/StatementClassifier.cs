@@ -36,6 +36,16 @@ public static class StatementClassifier
             info = info with { ExternalEffect = irreversible, IsWrite = true };
         }
 
+        if (RiskyForms.Locking(cursor, info) is { } locking)
+        {
+            info = info with { Lock = locking };
+        }
+
+        if (RiskyForms.Privilege(cursor) is { } privilege)
+        {
+            info = info with { Privilege = privilege };
+        }
+
         var variables = PsqlVariables(cursor);
         return variables is null ? info : info with { PsqlVariables = variables };
     }

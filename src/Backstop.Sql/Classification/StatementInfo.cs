@@ -44,6 +44,12 @@ public sealed record StatementInfo
     /// </summary>
     public string? ExternalEffect { get; init; }
 
+    /// <summary>The heavy table lock the statement holds while it works (CREATE INDEX without CONCURRENTLY, VACUUM FULL, …); null when none.</summary>
+    public LockingForm? Lock { get; init; }
+
+    /// <summary>What the statement grants that widens who can do what (GRANT … TO PUBLIC, ALTER ROLE … SUPERUSER, ALTER SYSTEM); null when nothing.</summary>
+    public string? Privilege { get; init; }
+
     /// <summary>psql variables (<c>:name</c>) that the statement uses, which only psql substitutes.</summary>
     public IReadOnlyList<string> PsqlVariables { get; init; } = [];
 }
