@@ -124,6 +124,29 @@ public sealed class HiddenEffectsTests : IDisposable
         Assert.Equal(300, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM t2"));
     }
 
+    [Fact]
+    public async Task An_estimated_preview_that_the_run_contradicts_ends_with_exit_4_and_both_impacts()
+    {
+        // Each parent row sleeps, so the preview hits its statement_timeout and can only estimate; EXPLAIN does not show
+        // the cascade into child, which the run then measures.
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", """
+            CREATE TABLE parent (id int PRIMARY KEY);
+            CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent ON DELETE CASCADE);
+            INSERT INTO parent SELECT generate_series(1, 10);
+            INSERT INTO child SELECT g, 1 + g % 10 FROM generate_series(1, 1000) g;
+            """);
+        var config = await File.ReadAllTextAsync(_workspace.ConfigPath);
+        await File.WriteAllTextAsync(_workspace.ConfigPath, config.Replace("tier: development", "tier: development\n    statement_timeout: 200ms", StringComparison.Ordinal));
+
+        var run = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DELETE FROM parent WHERE id <= 5 AND pg_sleep(0.1) IS NOT NULL");
+
+        Assert.True(run.ExitCode == 4, run.ToString());
+        Assert.Contains("estimate", run.Out, StringComparison.Ordinal);
+        Assert.Contains("public.child", run.Out, StringComparison.Ordinal);
+        Assert.Equal(1000, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM child"));
+        Assert.Equal(10, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM parent"));
+    }
+
     /// <summary>Answers the confirmation prompt after doing something behind Backstop's back.</summary>
     private sealed class AnswerAfter(Action before, string answer) : TextReader
     {

@@ -29,7 +29,7 @@ internal static class TrashCommand
             var items = await TrashBin.ListAsync(target.Connection, cancellationToken);
             if (context.Json)
             {
-                context.WriteJson(new { items = items.Select(i => new { id = i.TrashId, table = i.OriginalQualifiedName, trashName = i.TrashName, rows = i.RowEstimate, droppedAt = i.DroppedAt, changeId = i.ChangeId }) });
+                context.WriteJson(new { items = items.Select(i => new { id = i.TrashId, table = i.OriginalQualifiedName, trashName = i.TrashName, rows = i.RowEstimate, rowsEstimated = i.RowsEstimated, droppedAt = i.DroppedAt, changeId = i.ChangeId }) });
                 return ExitCodes.Done;
             }
 
@@ -39,10 +39,10 @@ internal static class TrashCommand
                 return ExitCodes.Done;
             }
 
-            var table = new Table().AddColumns("Id", "Table", "Rows (about)", "Dropped");
+            var table = new Table().AddColumns("Id", "Table", "Rows", "Dropped");
             foreach (var item in items)
             {
-                table.AddRow(item.TrashId, Markup.Escape(item.OriginalQualifiedName), item.RowEstimate.ToString("N0", CultureInfo.InvariantCulture), item.DroppedAt.ToString("u", CultureInfo.InvariantCulture));
+                table.AddRow(item.TrashId, Markup.Escape(item.OriginalQualifiedName), (item.RowsEstimated ? "about " : "") + item.RowEstimate.ToString("N0", CultureInfo.InvariantCulture), item.DroppedAt.ToString("u", CultureInfo.InvariantCulture));
             }
 
             context.Console.Write(table);

@@ -234,6 +234,8 @@ internal static class CaptureSchema
         ALTER TABLE backstop.dropped_columns
             ADD COLUMN IF NOT EXISTS rewritten boolean NOT NULL DEFAULT false,
             ADD COLUMN IF NOT EXISTS type_definition text;
+        -- Whether trash.row_estimate is the planner's estimate (items binned before format 3 all are) or a count.
+        ALTER TABLE backstop.trash ADD COLUMN IF NOT EXISTS rows_estimated boolean NOT NULL DEFAULT true;
 
         COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 3)';
         """;

@@ -187,7 +187,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null)
             {
                 BeforeTruncate = capture is null ? null : (tables, ct) => capture.CaptureTruncateAsync(record.ChangeUuid, tables, ct),
-                InsteadOf = capture is null ? null : (statement, ct) => RecycleBin.TrashBin.TryMoveAsync(connection, record.ChangeUuid, statement, ct),
+                InsteadOf = capture is null ? null : (statement, sizes, ct) => RecycleBin.TrashBin.TryMoveAsync(connection, record.ChangeUuid, statement, sizes, ct),
                 BeforeDropColumns = capture is null ? null : (statement, ct) => capture.CaptureDroppedColumnsAsync(record.ChangeUuid, statement.Info.Targets[0], statement.Info.DroppedColumns, ct),
                 Planned = preview.Impacts.Where(i => i.Effects.Count > 0).ToDictionary(i => i.Index, i => i.Effects),
                 KeepEffects = capture is null ? null : (statement, effects, ct) => EffectKeeper.KeepAsync(connection, capture, record.ChangeUuid, effects, ct),
@@ -235,6 +235,17 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 // A table dropped inside a function went into the recycle bin as a copy, not into the images.
                 var notImaged = capture.CreatedByChange.Union(impacts.SelectMany(i => i.Effects).Where(e => e.Kind == EffectKind.DroppedTable).Select(e => e.QualifiedName)).ToHashSet(StringComparer.Ordinal);
                 var mismatches = CaptureVerification.Mismatches(impacts, captured, CaptureVerification.UncapturableStatements(preview.Statements), notImaged);
+                if (mismatches.Count > 0 && preview.Impacts.Any(i => i.Estimated))
+                {
+                    // The preview could only estimate, and capture followed the estimate: the run showed what the change
+                    // really does, which is an impact to show and judge again, not a failure of capture.
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    const string changed = "the run did more than the preview could estimate; rolled back, nothing was changed";
+                    var shown = ImpactComparison.Differences(preview.Impacts, impacts).Concat(mismatches).ToList();
+                    await store.UpdateAsync(Finished(record, ChangeOutcome.ImpactChanged, changed + ": " + string.Join("; ", shown), impacts, decision), CancellationToken.None);
+                    return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.ImpactChanged, RunImpacts = impacts, RunDecision = decision, Differences = shown, Message = changed };
+                }
+
                 if (mismatches.Count > 0)
                 {
                     await transaction.RollbackAsync(CancellationToken.None);

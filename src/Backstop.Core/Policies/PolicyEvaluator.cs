@@ -134,6 +134,12 @@ public static class PolicyEvaluator
         }
 
         reasons.AddRange(EffectReasons.For(policy, impact));
+        if (impact.UnexplainedCatalogChange)
+        {
+            reasons.Add(new("unclassified", policy.Unclassified,
+                $"'{ScriptAnalyzer.FirstWords(statement)}' changed the catalog though it is no DDL: a function or trigger it ran did something Backstop cannot account for"));
+        }
+
         if (impact.ImpactUnknown && info.AllowedInTransaction)
         {
             reasons.Add(new("unclassified", policy.Unclassified, "its impact could not be measured or estimated"));
@@ -156,7 +162,7 @@ public static class PolicyEvaluator
 
         if (info.Kind == StatementKind.Delete)
         {
-            var cascaded = impact.Tables.Where(t => t.Deleted + t.Updated > 0 && !IsTarget(info, t)).ToList();
+            var cascaded = impact.Tables.Where(t => t.Deleted + t.Updated > 0 && !IsTarget(info, t) && !impact.ViewBaseTables.Contains(t.QualifiedName)).ToList();
             var rows = cascaded.Sum(t => t.Deleted + t.Updated);
             if (rows > 0)
             {

@@ -143,27 +143,3 @@ internal static class CatalogWatch
 
     public static bool IsBackstopSchema(string schema) => Changes.OwnObjects.IsOwnSchema(schema);
 }
-
-internal sealed record CatalogCounters(long ClassWrites, long AttributeWrites, long LargeObjectDeletes, long NextXid)
-{
-    public bool Moved(CatalogCounters before) =>
-        ClassWrites != before.ClassWrites || AttributeWrites != before.AttributeWrites || LargeObjectDeletes != before.LargeObjectDeletes;
-}
-
-internal sealed record WatchedTable(uint Oid, uint FileNode, string Schema, string Name)
-{
-    /// <summary>For a partition, its partitioned table at the top of the tree.</summary>
-    public uint? Root { get; init; }
-
-    public string QualifiedName => $"{Schema}.{Name}";
-}
-
-internal enum CatalogChangeKind
-{
-    Dropped,
-    NewFileNode,
-    ColumnDropped,
-    ColumnWritten,
-}
-
-internal sealed record CatalogChange(CatalogChangeKind Kind, WatchedTable Table, short Column);

@@ -41,7 +41,8 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     /// Offered every statement before it runs; returning true means it was carried out another way (a DROP TABLE
     /// moved into the recycle bin) and is not run as written.
     /// </summary>
-    public Func<AnalyzedStatement, CancellationToken, Task<bool>>? InsteadOf { get; init; }
+    /// <remarks>Given the rows of the tables it removes, as the meter counted them just before.</remarks>
+    public Func<AnalyzedStatement, IReadOnlyDictionary<uint, TableSize>, CancellationToken, Task<bool>>? InsteadOf { get; init; }
 
     /// <summary>In a run: per statement, what the preview saw it destroy. The run is held to it.</summary>
     public IReadOnlyDictionary<int, IReadOnlyList<ObservedEffect>> Planned { get; init; } = new Dictionary<int, IReadOnlyList<ObservedEffect>>();
@@ -52,7 +53,14 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     public async Task<StatementImpact> MeasureAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
         var impact = await MeasureStatementAsync(statement, cancellationToken);
-        return statement.Info.Lock is null ? impact : impact with { Locked = await LockedAsync(statement, cancellationToken) };
+        if (statement.Info.Lock is not null)
+        {
+            impact = impact with { Locked = await LockedAsync(statement, cancellationToken) };
+        }
+
+        return statement.Info.Kind == StatementKind.Delete && impact.Executed
+            ? impact with { ViewBaseTables = await ViewBases.ReadAsync(connection, statement, cancellationToken) }
+            : impact;
     }
 
     /// <summary>The sizes of the tables a locking statement names (a CREATE INDEX leaves them as they were).</summary>
@@ -96,7 +104,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             await beforeDropColumns(statement, cancellationToken);
         }
 
-        if (InsteadOf is { } insteadOf && await CarriedOutAsync(insteadOf, statement, cancellationToken))
+        if (InsteadOf is { } insteadOf && await CarriedOutAsync(insteadOf, statement, removed ?? [], cancellationToken))
         {
             (_counters, _catalog) = await SnapshotAsync(cancellationToken);
             _tables = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
@@ -127,8 +135,10 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
         var effects = new List<ObservedEffect>();
         var unplanned = new List<string>();
+        var unexplained = false;
         if (run.Catalog!.Moved(_catalog!))
         {
+            unexplained = preview && !DeclaresCatalogChanges(statement);
             var tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
             var changes = await CatalogWatch.ChangesAsync(connection, _tables!, tablesAfter, _catalog!.NextXid, run.Catalog.AttributeWrites != _catalog.AttributeWrites, cancellationToken);
             if (preview && changes.FirstOrDefault(c => CatalogWatch.IsBackstopSchema(c.Table.Schema)) is { } own)
@@ -162,13 +172,14 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             }
 
             _tables = tablesAfter;
+            unexplained &= effects.Count == 0;
         }
         else if (!preview && planned.Count > 0)
         {
             unplanned.AddRange(planned.Select(p => $"the preview saw statement {statement.Index + 1} do this, the run did not: {p.Describe()}"));
         }
 
-        var deltas = TableCounters.Deltas(_counters!, run.Counters!);
+        var deltas = TableCounters.Deltas(_counters!, run.Counters!, moves: statement.Info.Kind == StatementKind.Update);
         if (preview && deltas.FirstOrDefault(d => CatalogWatch.IsBackstopSchema(d.Impact.Schema)) is { Impact: { } ownTable })
         {
             throw OwnObjects.Refusal(statement, ownTable.QualifiedName);
@@ -202,6 +213,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             Tables = tables,
             Effects = effects,
             Unplanned = unplanned,
+            UnexplainedCatalogChange = unexplained,
         };
     }
 
@@ -217,6 +229,14 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         return change.Kind == CatalogChangeKind.ColumnDropped && statement.Info.DroppedColumns.Count > 0 && statement.Info.Targets is [var target]
             && target.Name == change.Table.Name && (target.Schema is null || target.Schema == change.Table.Schema);
     }
+
+    /// <summary>
+    /// Statements whose text says they change the catalog (DDL, GRANT, maintenance); the others (queries, DML, CALL, DO)
+    /// moving it means a function or trigger did something their text does not show.
+    /// </summary>
+    private static bool DeclaresCatalogChanges(AnalyzedStatement statement) => statement.Info.Kind is not
+        (StatementKind.Select or StatementKind.Insert or StatementKind.Update or StatementKind.Delete or StatementKind.Merge
+        or StatementKind.Call or StatementKind.Do or StatementKind.CopyFrom or StatementKind.CopyTo or StatementKind.Unclassified);
 
     /// <summary>For DROP TYPE, DROP DOMAIN and the like: the object whose CASCADE takes columns with it.</summary>
     private static string? Cause(AnalyzedStatement statement) =>
@@ -340,11 +360,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             .Select(table => new TableImpact { Schema = table.Schema, Name = table.Name, Deleted = table.Rows!.Value, RowsBefore = table.Rows, RowsBeforeEstimated = table.Estimated, HasPrimaryKey = table.HasPrimaryKey })
             .ToList();
 
-    private static async Task<bool> CarriedOutAsync(Func<AnalyzedStatement, CancellationToken, Task<bool>> insteadOf, AnalyzedStatement statement, CancellationToken cancellationToken)
+    private static async Task<bool> CarriedOutAsync(
+        Func<AnalyzedStatement, IReadOnlyDictionary<uint, TableSize>, CancellationToken, Task<bool>> insteadOf, AnalyzedStatement statement, Dictionary<uint, TableSize> removed, CancellationToken cancellationToken)
     {
         try
         {
-            return await insteadOf(statement, cancellationToken);
+            return await insteadOf(statement, removed, cancellationToken);
         }
         catch (PostgresException e)
         {

@@ -37,6 +37,12 @@ public sealed record StatementImpact
     /// <summary>For a statement that holds a heavy lock (<see cref="Sql.Classification.StatementInfo.Lock"/>): its tables and their sizes.</summary>
     public IReadOnlyList<TableImpact> Locked { get; init; } = [];
 
+    /// <summary>For a DELETE through a view: the view's base tables, which it writes directly (no cascade).</summary>
+    public IReadOnlyList<string> ViewBaseTables { get; init; } = [];
+
+    /// <summary>The statement is not DDL, yet the catalog moved without anything Backstop can name (a function created an index, say).</summary>
+    public bool UnexplainedCatalogChange { get; init; }
+
     /// <summary>In a run: what the run did that its preview did not (or the reverse); any entry rolls the change back.</summary>
     public IReadOnlyList<string> Unplanned { get; init; } = [];
 

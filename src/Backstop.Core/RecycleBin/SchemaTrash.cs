@@ -13,7 +13,7 @@ internal static class SchemaTrash
     /// along. Foreign keys from other schemas into it are recorded and dropped, as CASCADE would. Without CASCADE, or
     /// for an empty or missing schema, the statement runs as written.
     /// </summary>
-    public static async Task<bool> TryMoveAsync(NpgsqlConnection connection, Guid changeId, AnalyzedStatement statement, CancellationToken cancellationToken)
+    public static async Task<bool> TryMoveAsync(NpgsqlConnection connection, Guid changeId, AnalyzedStatement statement, IReadOnlyDictionary<uint, Preview.TableSize> sizes, CancellationToken cancellationToken)
     {
         if (!statement.Info.Cascade)
         {
@@ -61,13 +61,15 @@ internal static class SchemaTrash
             var trashName = $"backstop_trash_{trashId}";
             var sql = string.Concat(foreignKeys.Select(fk => $"ALTER TABLE {PgIdentifier.Quote(fk.Schema, fk.Table)} DROP CONSTRAINT {PgIdentifier.Quote(fk.Name)}; "))
                 + $"ALTER SCHEMA {PgIdentifier.Quote(schema.Name)} RENAME TO {PgIdentifier.Quote(trashName)}; "
-                + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, foreign_keys, kind) VALUES (@id, @change, @schema, '', @trash, @rows, @fks::jsonb, 'schema')";
+                + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, rows_estimated, foreign_keys, kind) VALUES (@id, @change, @schema, '', @trash, @rows, @estimated, @fks::jsonb, 'schema')";
             await using var move = new NpgsqlCommand(sql, connection);
             move.Parameters.AddWithValue("id", trashId);
             move.Parameters.AddWithValue("change", changeId);
             move.Parameters.AddWithValue("schema", schema.Name);
             move.Parameters.AddWithValue("trash", trashName);
-            move.Parameters.AddWithValue("rows", schema.Rows);
+            var counted = schema.Tables.All(t => sizes.GetValueOrDefault(t) is { Rows: not null, Estimated: false });
+            move.Parameters.AddWithValue("rows", counted ? schema.Tables.Sum(t => sizes.GetValueOrDefault(t)?.Rows ?? 0) : schema.Rows);
+            move.Parameters.AddWithValue("estimated", !counted);
             move.Parameters.AddWithValue("fks", JsonSerializer.Serialize(foreignKeys, TrashBin.Json));
             await move.ExecuteNonQueryAsync(cancellationToken);
         }

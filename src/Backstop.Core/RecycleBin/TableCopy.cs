@@ -28,8 +28,8 @@ internal static class TableCopy
         var sql = $"CREATE SCHEMA {PgIdentifier.Quote(trashName)}; "
             + $"CREATE TABLE {copy} (LIKE {source} INCLUDING ALL EXCLUDING DEFAULTS EXCLUDING IDENTITY EXCLUDING GENERATED); "
             + $"WITH copied AS (INSERT INTO {copy} SELECT * FROM {source} RETURNING 1) "
-            + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, foreign_keys) "
-            + "SELECT @id, @change, @schema, @name, @trash, count(*), @fks::jsonb FROM copied";
+            + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, rows_estimated, foreign_keys) "
+            + "SELECT @id, @change, @schema, @name, @trash, count(*), false, @fks::jsonb FROM copied";
         await using var keep = new NpgsqlCommand(sql, connection);
         keep.Parameters.AddWithValue("id", trashId);
         keep.Parameters.AddWithValue("change", changeId);

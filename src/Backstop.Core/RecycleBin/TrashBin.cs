@@ -25,12 +25,13 @@ public static class TrashBin
     /// so that the user sees PostgreSQL's own error.
     /// </summary>
     /// <exception cref="RecycleBinException">a table the bin cannot keep faithfully (partitioned, or with views on it).</exception>
-    internal static async Task<bool> TryMoveAsync(NpgsqlConnection connection, Guid changeId, AnalyzedStatement statement, CancellationToken cancellationToken)
+    /// <param name="sizes">the rows of the tables it drops, as counted just before (exact up to 32 MB, else estimated).</param>
+    internal static async Task<bool> TryMoveAsync(NpgsqlConnection connection, Guid changeId, AnalyzedStatement statement, IReadOnlyDictionary<uint, Preview.TableSize> sizes, CancellationToken cancellationToken)
     {
         var info = statement.Info;
         if (info.Kind == StatementKind.DropSchema)
         {
-            return await SchemaTrash.TryMoveAsync(connection, changeId, statement, cancellationToken);
+            return await SchemaTrash.TryMoveAsync(connection, changeId, statement, sizes, cancellationToken);
         }
 
         if (info.Kind != StatementKind.DropTable)
@@ -39,7 +40,7 @@ public static class TrashBin
         }
 
         var ifExists = HasIfExists(statement);
-        var tables = new List<(uint Id, string Schema, string Name, long Rows)>();
+        var tables = new List<(uint Id, string Schema, string Name, long Rows, bool Estimated)>();
         foreach (var target in info.Targets)
         {
             await using var find = new NpgsqlCommand(
@@ -62,7 +63,10 @@ public static class TrashBin
                     $"{reader.GetString(1)}.{reader.GetString(2)} is not a plain table (relkind {reader.GetString(3)}); the recycle bin keeps plain tables only, so nothing was dropped. Drop it outside Backstop if you mean it");
             }
 
-            tables.Add((reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(4)));
+            var id = reader.GetFieldValue<uint>(0);
+            tables.Add(sizes.GetValueOrDefault(id) is { Rows: { } rows } size
+                ? (id, reader.GetString(1), reader.GetString(2), rows, size.Estimated)
+                : (id, reader.GetString(1), reader.GetString(2), reader.GetInt64(4), true));
         }
 
         var dropped = tables.Select(t => t.Id).ToArray();
@@ -88,7 +92,7 @@ public static class TrashBin
             var sql = string.Concat(foreignKeys.Select(fk => $"ALTER TABLE {PgIdentifier.Quote(fk.Schema, fk.Table)} DROP CONSTRAINT {PgIdentifier.Quote(fk.Name)}; "))
                 + $"CREATE SCHEMA {PgIdentifier.Quote(trashName)}; "
                 + $"ALTER TABLE {PgIdentifier.Quote(table.Schema, table.Name)} SET SCHEMA {PgIdentifier.Quote(trashName)}; "
-                + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, foreign_keys) VALUES (@id, @change, @schema, @name, @trash, @rows, @fks::jsonb)";
+                + "INSERT INTO backstop.trash (trash_id, change_id, original_schema, original_name, trash_name, row_estimate, rows_estimated, foreign_keys) VALUES (@id, @change, @schema, @name, @trash, @rows, @estimated, @fks::jsonb)";
             await using var move = new NpgsqlCommand(sql, connection);
             move.Parameters.AddWithValue("id", trashId);
             move.Parameters.AddWithValue("change", changeId);
@@ -96,6 +100,7 @@ public static class TrashBin
             move.Parameters.AddWithValue("name", table.Name);
             move.Parameters.AddWithValue("trash", trashName);
             move.Parameters.AddWithValue("rows", table.Rows);
+            move.Parameters.AddWithValue("estimated", table.Estimated);
             move.Parameters.AddWithValue("fks", JsonSerializer.Serialize(foreignKeys, Json));
             await move.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -170,7 +175,7 @@ public static class TrashBin
         }
 
         await using var command = new NpgsqlCommand(
-            "SELECT trash_id, change_id, original_schema, original_name, trash_name, row_estimate, dropped_at, kind FROM backstop.trash " +
+            "SELECT trash_id, change_id, original_schema, original_name, trash_name, row_estimate, dropped_at, kind, rows_estimated FROM backstop.trash " +
             "WHERE @age::interval IS NULL OR dropped_at < now() - @age::interval ORDER BY dropped_at DESC", connection);
         command.Parameters.Add(new NpgsqlParameter("age", NpgsqlTypes.NpgsqlDbType.Interval) { Value = olderThan is { } age ? age : DBNull.Value });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -179,6 +184,7 @@ public static class TrashBin
             items.Add(new TrashItem(reader.GetString(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5), reader.GetFieldValue<DateTimeOffset>(6))
             {
                 Kind = reader.GetString(7),
+                RowsEstimated = reader.GetBoolean(8),
             });
         }
 

@@ -8,5 +8,8 @@ public sealed record TrashItem(string TrashId, Guid ChangeId, string OriginalSch
 
     public bool IsSchema => Kind == "schema";
 
+    /// <summary><see cref="RowEstimate"/> is the planner's estimate (a table over 32 MB); false when it was counted at drop time.</summary>
+    public bool RowsEstimated { get; init; } = true;
+
     public string OriginalQualifiedName => IsSchema ? $"schema {OriginalSchema}" : $"{OriginalSchema}.{OriginalName}";
 }

@@ -214,6 +214,23 @@ public sealed class ImpactPreviewerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PreviewAsync_a_row_moved_to_another_partition_counts_as_one_updated_row()
+    {
+        await PostgresSandbox.ExecuteAsync(_connectionString, """
+            CREATE TABLE moves (k int NOT NULL, v int) PARTITION BY RANGE (k);
+            CREATE TABLE moves_1 PARTITION OF moves FOR VALUES FROM (0) TO (100);
+            CREATE TABLE moves_2 PARTITION OF moves FOR VALUES FROM (100) TO (300);
+            INSERT INTO moves SELECT g, g FROM generate_series(1, 150) g;
+            """);
+        var statements = ScriptAnalyzer.Analyze("UPDATE moves SET k = k + 100 WHERE k < 100");
+
+        var table = (await PreviewAsync(statements))[0].Tables.Single();
+
+        Assert.Equal("public.moves", table.QualifiedName);
+        Assert.Equal((0, 99, 0), (table.Inserted, table.Updated, table.Deleted));
+    }
+
+    [Fact]
     public async Task PreviewAsync_sql_error_names_the_statement()
     {
         var statements = ScriptAnalyzer.Analyze("SELECT 1;\nUPDATE no_such_table SET x = 1 WHERE id = 1");

@@ -204,6 +204,11 @@ public sealed class SqliteStateStoreTests : IDisposable
                     new TableImpact { Schema = "public", Name = "users", Deleted = 40, RowsBefore = 400, RowsBeforeEstimated = true },
                     new TableImpact { Schema = "audit", Name = "log", Inserted = 40 },
                 ],
+                Effects =
+                [
+                    new ObservedEffect { Kind = EffectKind.Truncated, RelationId = 16384, Schema = "audit", Name = "archive", Count = 5000 },
+                    new ObservedEffect { Kind = EffectKind.DroppedColumn, RelationId = 16390, Schema = "public", Name = "t_ty", Column = "m", ColumnNumber = 2, ColumnType = "mood", Count = 500, Cause = "type mood" },
+                ],
             },
             new StatementImpact
             {
@@ -229,8 +234,13 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal(expected.Impact.Count, actual.Impact.Count);
         foreach (var (want, got) in expected.Impact.Zip(actual.Impact))
         {
-            Assert.Equal(want with { Tables = [] }, got with { Tables = [] });
+            Assert.Equal(Bare(want), Bare(got));
             Assert.Equal(want.Tables, got.Tables);
+            Assert.Equal(want.Effects, got.Effects);
+            Assert.Equal(want.Locked, got.Locked);
         }
     }
+
+    private static StatementImpact Bare(StatementImpact impact) =>
+        impact with { Tables = [], Effects = [], Locked = [], Unplanned = [], ViewBaseTables = [] };
 }
