@@ -1,3 +1,4 @@
+using System.Text;
 using Backstop.Core.Policies;
 using Backstop.Core.Preview;
 using Backstop.Core.State;
@@ -179,7 +180,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Single(await reopened.ListAsync(null, 10, CancellationToken.None));
     }
 
-    private static ChangeRecord Change(string environment) => new()
+    internal static ChangeRecord Change(string environment) => new()
     {
         Environment = environment,
         SystemIdentifier = "7301234567890123456",
@@ -223,7 +224,9 @@ public sealed class SqliteStateStoreTests : IDisposable
 
     private static void AssertSame(ChangeRecord expected, ChangeRecord actual)
     {
-        Assert.Equal(expected with { Reasons = [], Impact = [] }, actual with { Reasons = [], Impact = [] });
+        Assert.Equal(Encoding.UTF8.GetByteCount(expected.Script), actual.ScriptBytes);
+        Assert.False(actual.ScriptTruncated);
+        Assert.Equal(expected with { Reasons = [], Impact = [], ScriptBytes = actual.ScriptBytes }, actual with { Reasons = [], Impact = [] });
         Assert.Equal(expected.StartedAt.Offset, actual.StartedAt.Offset);
         Assert.Equal(expected.Reasons, actual.Reasons);
         Assert.Equal(expected.Impact.Count, actual.Impact.Count);
