@@ -7,6 +7,13 @@ public interface IStateStore
 
     Task UpdateAsync(ChangeRecord change, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Like <see cref="UpdateAsync"/>, but only while the change is still recorded as running: a command that settles
+    /// another one's record never overwrites the outcome that the change itself recorded meanwhile.
+    /// </summary>
+    /// <returns>false if the change was no longer recorded as running.</returns>
+    Task<bool> SettleRunningAsync(ChangeRecord change, CancellationToken cancellationToken);
+
     Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken);
 
     /// <summary>Newest first; scripts cut to their first line's worth.</summary>

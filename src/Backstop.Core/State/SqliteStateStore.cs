@@ -111,6 +111,17 @@ public sealed class SqliteStateStore : IStateStore
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
 
+    public async Task<bool> SettleRunningAsync(ChangeRecord change, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, ct) =>
+        {
+            await using var command = new SqliteCommand(
+                "UPDATE changes SET verdict = $verdict, reasons = $reasons, impact = $impact, duration_ms = $duration_ms, outcome = $outcome, message = $message WHERE id = $id AND outcome = $running", connection);
+            Bind(command, change);
+            command.Parameters.AddWithValue("$id", change.Id);
+            command.Parameters.AddWithValue("$running", nameof(ChangeOutcome.Running));
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken) == 1;
+
     /// <summary>The change with the first <see cref="StateSchema.HeadCharacters"/> characters of its script.</summary>
     public async Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken)
     {
