@@ -24,7 +24,7 @@ cd "$work"
 backstop init >/dev/null
 backstop env add dev --url "$url" --tier development >/dev/null
 backstop run -e dev -c "CREATE TABLE t (id int PRIMARY KEY, note text); INSERT INTO t VALUES (1, 'a')" >/dev/null
-small=$(backstop run -e dev --json -c "UPDATE t SET note = 'small' WHERE id = 1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["changeId"])')
+small=$(backstop run -e dev --json -c "UPDATE t SET note = 'small' WHERE id = 1" 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["changeId"])')
 # One UPDATE, then MIB comment lines of 1 MiB each.
 python3 - "$MIB" <<'PY'
 import sys
@@ -35,7 +35,7 @@ with open("big.sql", "w") as f:
         f.write(line)
 PY
 start=$(date +%s.%N)
-big=$(backstop run -e dev --json -f big.sql | python3 -c 'import json, sys; print(json.load(sys.stdin)["changeId"])')
+big=$(backstop run -e dev --json -f big.sql 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["changeId"])')
 echo "recorded change $big ($(stat -c %s big.sql) bytes) in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s; state file $(stat -c %s .backstop/state.db) bytes" >&2
 
 # Prints the wall time in seconds and the peak memory in MiB of one command, its output thrown away.
