@@ -53,8 +53,11 @@ public sealed class LockConflictTests : IDisposable
             "INSERT INTO a SELECT g, 0 FROM generate_series(1, 5) g; INSERT INTO b SELECT g, 0 FROM generate_series(1, 5) g;");
         await SetLockTimeoutAsync("dev", "30s");
 
-        // A worker holds a row of b, and checks for deadlocks only after a minute: PostgreSQL's check in Backstop's
-        // session (after deadlock_timeout, 1 s) finds the cycle first, so the change is the one cancelled.
+        // PostgreSQL looks for a deadlock once, deadlock_timeout after a session starts to wait, and the session that
+        // finds the cycle is cancelled. Backstop's sessions look after 3 s, time enough for the worker to be waiting
+        // even on a loaded machine; the worker looks only after a minute, so the change is the one cancelled.
+        await PostgresSandbox.ExecuteAsync(database, "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET deadlock_timeout = %L', current_database(), '3s'); END $$");
+        // A worker holds a row of b.
         await using var worker = await OpenAsync(database, "billing-worker");
         await ExecuteAsync(worker, "SET deadlock_timeout = '60s'");
         await using var transaction = await worker.BeginTransactionAsync();
