@@ -84,9 +84,17 @@ internal static class StateSchema
 
             await ExecuteAsync(connection, "COMMIT", cancellationToken);
         }
-        catch
+        catch (Exception e) when (e is SqliteException or OperationCanceledException)
         {
-            await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+            // SQLite may have rolled back already (it does on some errors); closing the connection would too.
+            try
+            {
+                await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+            }
+            catch (SqliteException)
+            {
+            }
+
             throw;
         }
     }
