@@ -104,7 +104,7 @@ internal static class BackstopApp
     {
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException or Recovery.Repair.RepairUsageException => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
-        OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException or Recovery.Repair.RepairTargetChangedException => ExitCodes.RuntimeError,
+        LockConflictException or OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException or Recovery.Repair.RepairTargetChangedException => ExitCodes.RuntimeError,
         Recovery.Pitr.PitrException pitr => pitr.IsUsageError ? ExitCodes.UsageError : ExitCodes.RuntimeError,
         _ => null,
     };

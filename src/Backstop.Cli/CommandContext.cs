@@ -30,7 +30,7 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
 
     public BackstopConfig LoadConfig() => ConfigLoader.Load(ConfigPath);
 
-    public EnvironmentConnector Connector => new(Host.Variables);
+    public EnvironmentConnector Connector => new(Host.Variables, note => ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}"));
 
     public Task<SqliteStateStore> OpenStoreAsync(BackstopConfig config, CancellationToken cancellationToken) =>
         SqliteStateStore.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);

@@ -2,9 +2,41 @@ using System.Diagnostics;
 
 namespace Backstop.Cli.Tests;
 
-/// <summary>The real `backstop` binary in a process of its own, for tests that kill it part-way (SIGKILL).</summary>
+/// <summary>The real `backstop` binary in a process of its own, for tests that kill it part-way (SIGKILL) or run several at once.</summary>
 internal static class BackstopProcess
 {
+    /// <summary>Runs `backstop ARGS` in <paramref name="workingDirectory"/> to the end.</summary>
+    /// <param name="output">receives standard output as it comes (then the returned Out is empty); null to return it as text.</param>
+    public static async Task<CliResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, Stream? output = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backstop.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stdout = output is null ? process.StandardOutput.ReadToEndAsync() : CopyAsync(process.StandardOutput.BaseStream, output);
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static async Task<string> CopyAsync(Stream from, Stream to)
+    {
+        await from.CopyToAsync(to);
+        return "";
+    }
+
     /// <summary>
     /// Runs `backstop ARGS` in <paramref name="workingDirectory"/> and kills it after <paramref name="after"/> unless it
     /// finished first: alone (as the OOM killer or a `kill -9` would), or with its children (pg_dump and the like).

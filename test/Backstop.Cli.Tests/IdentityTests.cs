@@ -27,7 +27,7 @@ public sealed class IdentityTests : IDisposable
 
             var check = await _workspace.RunAsync("check", "-e", "prod", "-c", "DELETE FROM orders WHERE id = 1");
             var verify = await _workspace.RunAsync("env", "verify", "prod");
-            var accept = await _workspace.RunAsync("env", "verify", "prod", "--accept");
+            var accept = await _workspace.RunAsync("env", "verify", "prod", "--accept", "--confirm", "prod");
             var after = await _workspace.RunAsync("check", "-e", "prod", "-c", "SELECT 1");
 
             Assert.Equal(2, check.ExitCode);

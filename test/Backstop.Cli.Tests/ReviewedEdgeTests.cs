@@ -52,7 +52,7 @@ public sealed class ReviewedEdgeTests : IDisposable
         await File.WriteAllTextAsync(_workspace.ConfigPath, $"environments:\n  prod:\n    url: {CliWorkspace.UrlOf(database)}\n    tier: production\n");
 
         var refused = await _workspace.RunAsync("check", "-e", "prod", "-c", "SELECT 1");
-        var accepted = await _workspace.RunAsync("env", "verify", "prod", "--accept");
+        var accepted = await _workspace.RunAsync("env", "verify", "prod", "--accept", "--confirm", "prod");
         var allowed = await _workspace.RunAsync("check", "-e", "prod", "-c", "SELECT 1");
 
         Assert.Equal(2, refused.ExitCode);

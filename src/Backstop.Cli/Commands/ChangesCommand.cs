@@ -14,6 +14,12 @@ internal static class ChangesCommand
         var command = new Command("changes", "List recorded runs, newest first") { environmentOption, limit };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
+            var count = parse.GetValue(limit);
+            if (count < 1)
+            {
+                throw new UsageException($"--limit {count} is not a number of changes to show; give 1 or more (the default is 50)");
+            }
+
             var config = context.LoadConfig();
             var environment = parse.GetValue(environmentOption);
             if (environment is not null)
@@ -27,7 +33,7 @@ internal static class ChangesCommand
                 context.ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
             }
 
-            var changes = await store.ListAsync(environment, parse.GetValue(limit), cancellationToken);
+            var changes = await store.ListAsync(environment, count, cancellationToken);
             if (context.Json)
             {
                 context.WriteJson(new

@@ -63,7 +63,7 @@ internal static class EnvCommand
             else
             {
                 context.Console.MarkupLineInterpolated($"Added [bold]{environmentName}[/] ({environment.Tier.ToString().ToLowerInvariant()}): {resolved.ToString()}");
-                context.Console.MarkupLineInterpolated($"Recorded identity: system identifier {identity.SystemIdentifier}, database {identity.Database}, {identity.Host}:{identity.Port}");
+                context.Console.MarkupLineInterpolated($"Recorded identity: system identifier {identity.SystemIdentifier}, database {identity.Database} (OID {identity.DatabaseOid}), {identity.Host}:{identity.Port}");
             }
 
             return ExitCodes.Done;
@@ -112,8 +112,10 @@ internal static class EnvCommand
     private static Command Verify(CliHost host)
     {
         var name = new Argument<string>("NAME") { Description = "The environment to check" };
-        var accept = new Option<bool>("--accept") { Description = "Record the identity the URL reaches now (after a deliberate server replacement)" };
-        var command = new Command("verify", "Check that an environment's URL still reaches the recorded cluster and database") { name, accept };
+        var accept = new Option<bool>("--accept") { Description = "Record the identity the URL reaches now (after a deliberate server or database replacement)" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Accept without a prompt (not enough on production: use --confirm NAME)" };
+        var confirm = new Option<string?>("--confirm") { Description = "Accept a new identity of a production environment without a prompt by giving the environment's name" };
+        var command = new Command("verify", "Check that an environment's URL still reaches the recorded cluster and database") { name, accept, yes, confirm };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
             var config = context.LoadConfig();
@@ -122,8 +124,25 @@ internal static class EnvCommand
             var (connection, identity) = await Core.Environments.EnvironmentConnector.ConnectAsync(environment.Name, url, cancellationToken);
             await connection.DisposeAsync();
             var difference = environment.Identity is { } recorded ? identity.DifferenceFrom(recorded) : "no identity recorded";
+            if (difference is null && environment.Identity is { } incomplete && identity.Completes(incomplete))
+            {
+                // Everything recorded still matches: adding the OID an earlier Backstop did not record accepts nothing new.
+                ConfigFileEditor.SetIdentity(config.Path, environment.Name, identity);
+                context.Console.MarkupLineInterpolated($"Recorded the database OID {identity.DatabaseOid} of [bold]{environment.Name}[/] (its identity was recorded without it).");
+            }
+
             if (difference is not null && parse.GetValue(accept))
             {
+                if (!await ConfirmAcceptAsync(context, environment, parse.GetValue(confirm), host.Interactive, difference, cancellationToken))
+                {
+                    if (context.Json)
+                    {
+                        context.WriteJson(new { name = environment.Name, verified = false, recorded = false, difference, identity });
+                    }
+
+                    return ExitCodes.NeedsConfirmation;
+                }
+
                 ConfigFileEditor.SetIdentity(config.Path, environment.Name, identity);
                 difference = null;
                 context.Console.MarkupLineInterpolated($"Recorded the new identity of [bold]{environment.Name}[/].");
@@ -135,7 +154,7 @@ internal static class EnvCommand
             }
             else if (difference is null)
             {
-                context.Console.MarkupLineInterpolated($"[green]OK[/] {environment.Name}: system identifier {identity.SystemIdentifier}, database {identity.Database}, {identity.Host}:{identity.Port}");
+                context.Console.MarkupLineInterpolated($"[green]OK[/] {environment.Name}: system identifier {identity.SystemIdentifier}, database {identity.Database} (OID {identity.DatabaseOid}), {identity.Host}:{identity.Port}");
             }
             else
             {
@@ -145,6 +164,48 @@ internal static class EnvCommand
             return difference is null ? ExitCodes.Done : ExitCodes.UsageError;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Accepting a new identity for production is the wrong-terminal check's own override, so it takes what a production
+    /// change takes: the environment's name, typed or given with --confirm. Other tiers accept on --accept alone.
+    /// </summary>
+    private static async Task<bool> ConfirmAcceptAsync(CommandContext context, EnvironmentConfig environment, string? confirmName, bool interactive, string difference, CancellationToken cancellationToken)
+    {
+        if (environment.Tier != Tier.Production)
+        {
+            return true;
+        }
+
+        if (confirmName is not null)
+        {
+            if (string.Equals(confirmName, environment.Name, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            context.ErrorConsole.MarkupLineInterpolated(
+                $"[red]error:[/] --confirm '{confirmName}' does not match the environment's name '{environment.Name}'; nothing was recorded. Re-run with --confirm {environment.Name}.");
+            return false;
+        }
+
+        if (!interactive)
+        {
+            context.ErrorConsole.MarkupLineInterpolated(
+                $"[red]error:[/] environment '{environment.Name}' is production, and recording a new identity for it ({difference}) needs its name typed; nothing was recorded. Re-run with --confirm {environment.Name} (--yes is not enough on production).");
+            return false;
+        }
+
+        context.ErrorConsole.MarkupLineInterpolated($"Environment '{environment.Name}' now reaches a different target: {difference}.");
+        context.ErrorConsole.MarkupInterpolated($"Type the environment's name ([bold]{environment.Name}[/]) to record this as its identity: ");
+        var typed = await context.Host.In.ReadLineAsync(cancellationToken);
+        if (string.Equals(typed?.Trim(), environment.Name, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        context.ErrorConsole.MarkupLine("[red]error:[/] the name typed does not match; nothing was recorded.");
+        return false;
     }
 
     /// <summary>The configured URL with any password masked; env: references are shown as they are.</summary>

@@ -4,14 +4,18 @@ using Spectre.Console;
 
 namespace Backstop.Cli.Commands;
 
-/// <summary><c>backstop show ID</c>: one recorded run in full.</summary>
+/// <summary>
+/// <c>backstop show ID</c>: one recorded run, with the first 64 KiB of its script (the store never reads more for it);
+/// <c>--script</c> prints the whole script, streamed, and nothing else.
+/// </summary>
 internal static class ShowCommand
 {
     public static Command Create(CliHost host)
     {
         var id = new Argument<long>("ID") { Description = "The change id, from `backstop changes`" };
         var environmentOption = EnvironmentOption.Optional();
-        var command = new Command("show", "Show one recorded run: script, verdict, reasons, impact, outcome") { id, environmentOption };
+        var wholeScript = new Option<bool>("--script") { Description = "Print the change's whole script, exactly as recorded, and nothing else" };
+        var command = new Command("show", "Show one recorded run: script, verdict, reasons, impact, outcome") { id, environmentOption, wholeScript };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
             var config = context.LoadConfig();
@@ -22,6 +26,17 @@ internal static class ShowCommand
             if (change is null || (environment is not null && change.Environment != environment))
             {
                 throw new UsageException($"there is no change {changeId}{(environment is null ? "" : $" in environment '{environment}'")}; list them with `backstop changes`");
+            }
+
+            if (parse.GetValue(wholeScript))
+            {
+                if (context.Json)
+                {
+                    throw new UsageException("--script prints the script as it was written, not JSON; leave out --json (the JSON of `backstop show ID --json` has its beginning and its SHA-256)");
+                }
+
+                await store.CopyScriptAsync(change.Id, context.Host.Out, cancellationToken);
+                return ExitCodes.Done;
             }
 
             if (context.Json)
@@ -45,7 +60,13 @@ internal static class ShowCommand
             }
 
             console.MarkupLineInterpolated($"Script (SHA-256 {change.ScriptSha256}):");
-            console.Write(new Panel(new Text(change.Script.Trim())).Border(BoxBorder.Rounded));
+            console.Write(new Panel(new Text(change.ScriptTruncated ? change.Script.TrimStart() + "…" : change.Script.Trim())).Border(BoxBorder.Rounded));
+            if (change.ScriptTruncated)
+            {
+                console.MarkupLineInterpolated(
+                    $"(script truncated: {change.ScriptBytes.ToString("N0", CultureInfo.InvariantCulture)} bytes in all, SHA-256 {change.ScriptSha256}; `backstop show {change.Id} --script` prints it whole)");
+            }
+
             var table = new Table().AddColumns("Statement", "Tag", "Table", "Inserted", "Updated", "Deleted");
             foreach (var statement in change.Impact)
             {

@@ -114,15 +114,21 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         {
             // No impact was measured: the verdict recorded is what the statements' classification alone earns.
             var classified = Judge(statements, [], options.AllowAllRows);
+            var conflict = await LockConflict.DescribeAsync(target, e, [], store, CancellationToken.None);
             record = record with
             {
                 Outcome = ChangeOutcome.Failed,
-                Message = "the preview failed: " + e.Message,
+                Message = "the preview failed: " + (conflict?.Message ?? e.Message),
                 Verdict = classified.Verdict,
                 Reasons = classified.DecidingReasons.Select(r => r.Message).ToList(),
                 Duration = clock.GetUtcNow() - started,
             };
             await store.AddAsync(record, CancellationToken.None);
+            if (conflict is not null)
+            {
+                throw conflict;
+            }
+
             throw;
         }
 
@@ -277,10 +283,17 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
         catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException or CapturePrivilegeException or RecycleBin.RecycleBinException)
         {
-            var message = transaction is null
+            // Described before the rollback, while the other side of a deadlock still waits for this transaction.
+            var conflict = transaction is null ? null : await LockConflict.DescribeAsync(target, e, preview.Impacts, store, CancellationToken.None);
+            var message = conflict?.Message ?? (transaction is null
                 ? e.Message + "; it ran outside a transaction block, so check what it left behind (CREATE INDEX CONCURRENTLY, for one, leaves an invalid index)"
-                : e.Message + "; rolled back, nothing was changed";
+                : e.Message + "; rolled back, nothing was changed");
             await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, message, record.Impact, null), CancellationToken.None);
+            if (conflict is not null)
+            {
+                throw conflict;
+            }
+
             throw;
         }
 

@@ -83,7 +83,12 @@ public static class ChangeReconciler
         var settled = committed
             ? change with { Outcome = ChangeOutcome.Committed, Message = "committed; Backstop stopped before it could record that (settled from the target's change log)" }
             : change with { Outcome = ChangeOutcome.Failed, Message = "interrupted before it committed; nothing was changed (settled from the target's change log)" };
-        await store.UpdateAsync(settled, cancellationToken);
+        if (!await store.SettleRunningAsync(settled, cancellationToken))
+        {
+            // The change itself finished and recorded its outcome while this looked at the server.
+            return $"change {change.Id} finished while it was being checked; its own record stands";
+        }
+
         return $"change {change.Id} was recorded as running: {(committed ? "it committed" : "it did not commit")}";
     }
 }

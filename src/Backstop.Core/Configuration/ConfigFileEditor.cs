@@ -146,9 +146,12 @@ public static class ConfigFileEditor
         return (start, end);
     }
 
-    private static string IdentityLine(ServerIdentity identity) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"    identity: {{ system_identifier: \"{identity.SystemIdentifier}\", database: {Quote(identity.Database)}, host: {Quote(identity.Host)}, port: {identity.Port} }}");
+    private static string IdentityLine(ServerIdentity identity)
+    {
+        var oid = identity.DatabaseOid is { } value ? string.Create(CultureInfo.InvariantCulture, $", database_oid: {value}") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"    identity: {{ system_identifier: \"{identity.SystemIdentifier}\", database: {Quote(identity.Database)}{oid}, host: {Quote(identity.Host)}, port: {identity.Port} }}");
+    }
 
     /// <summary>A YAML double-quoted scalar.</summary>
     private static string Quote(string value)

@@ -16,7 +16,10 @@ public static class ConfigLoader
     private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
-    private static readonly string[] IdentityKeys = ["system_identifier", "database", "host", "port"];
+    private static readonly string[] IdentityKeys = ["system_identifier", "database", "database_oid", "host", "port"];
+
+    /// <summary>database_oid may be missing: identities recorded before Backstop recorded it lack it.</summary>
+    private static readonly string[] RequiredIdentityKeys = ["system_identifier", "database", "host", "port"];
 
     /// <summary>Where the configuration is: <c>--config</c>, else <c>BACKSTOP_CONFIG</c>, else backstop.yaml in the working directory.</summary>
     public static string Locate(string? explicitPath, string workingDirectory, Func<string, string?> environment)
@@ -194,7 +197,7 @@ public static class ConfigLoader
     private static ServerIdentity ReadIdentity(YamlReader read, YamlNode node)
     {
         var values = read.Entries(read.Mapping(node, "identity"), "identity", IdentityKeys).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
-        foreach (var key in IdentityKeys)
+        foreach (var key in RequiredIdentityKeys)
         {
             if (!values.ContainsKey(key))
             {
@@ -206,6 +209,13 @@ public static class ConfigLoader
             read.Scalar(values["system_identifier"], "system_identifier"),
             read.Scalar(values["database"], "database"),
             read.Scalar(values["host"], "host"),
-            (int)read.Long(values["port"], "port", 1));
+            (int)read.Long(values["port"], "port", 1),
+            values.TryGetValue("database_oid", out var oid) ? ReadOid(read, oid) : null);
+    }
+
+    private static uint ReadOid(YamlReader read, YamlNode node)
+    {
+        var value = read.Long(node, "database_oid", 1);
+        return value <= uint.MaxValue ? (uint)value : throw read.Error(node, $"'database_oid' is {value}, above the largest OID ({uint.MaxValue}); run `backstop env verify NAME --accept` to record it again");
     }
 }

@@ -6,7 +6,8 @@ using Npgsql;
 namespace Backstop.Core.Environments;
 
 /// <summary>Resolves an environment's URL, connects, and checks that it still reaches the recorded target.</summary>
-public sealed class EnvironmentConnector(Func<string, string?> environmentVariables)
+/// <param name="notice">receives what the user should know but that stops nothing (an identity recorded without the database OID).</param>
+public sealed class EnvironmentConnector(Func<string, string?> environmentVariables, Action<string>? notice = null)
 {
     public const string VariablePrefix = "env:";
 
@@ -69,7 +70,14 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
             await connection.DisposeAsync();
             throw new TargetMismatchException(
                 $"environment '{environment.Name}' points at a different target than when it was added ({difference}); nothing was run. " +
-                $"If the server was replaced on purpose, run `backstop env verify {environment.Name} --accept`");
+                $"If the server or database was replaced on purpose, run `backstop env verify {environment.Name} --accept`");
+        }
+
+        if (environment.Identity is { } incomplete && identity.Completes(incomplete))
+        {
+            notice?.Invoke(
+                $"the recorded identity of environment '{environment.Name}' has no database OID (an earlier Backstop recorded it), so a database dropped and " +
+                $"created again under the name '{identity.Database}' would go unnoticed; run `backstop env verify {environment.Name}` to record it");
         }
 
         return new ConnectedEnvironment(environment, url, connection, identity);

@@ -24,7 +24,17 @@ public sealed record ChangeRecord
 
     public required int Port { get; init; }
 
+    /// <summary>
+    /// The script as written: whole when a change is recorded. Read back from the store, only its beginning (the first
+    /// 64 KiB for one change, a line's worth in a list); <see cref="ScriptTruncated"/> says whether that is all of it.
+    /// </summary>
     public required string Script { get; init; }
+
+    /// <summary>The whole script's size in bytes (UTF-8), as the store read it back; 0 on a record not read from a store.</summary>
+    public long ScriptBytes { get; init; }
+
+    /// <summary>True when <see cref="Script"/> holds only the beginning of the script recorded.</summary>
+    public bool ScriptTruncated { get; init; }
 
     public required string ScriptSha256 { get; init; }
 

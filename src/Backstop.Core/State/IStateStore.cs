@@ -7,8 +7,21 @@ public interface IStateStore
 
     Task UpdateAsync(ChangeRecord change, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Like <see cref="UpdateAsync"/>, but only while the change is still recorded as running: a command that settles
+    /// another one's record never overwrites the outcome that the change itself recorded meanwhile.
+    /// </summary>
+    /// <returns>false if the change was no longer recorded as running.</returns>
+    Task<bool> SettleRunningAsync(ChangeRecord change, CancellationToken cancellationToken);
+
     Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken);
 
-    /// <summary>Newest first.</summary>
+    /// <summary>Newest first; scripts cut to their first line's worth.</summary>
     Task<IReadOnlyList<ChangeRecord>> ListAsync(string? environment, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The local id of the change with this id in the target database's change log, or null.</summary>
+    Task<long?> FindIdAsync(Guid changeUuid, CancellationToken cancellationToken);
+
+    /// <summary>Writes a change's whole script; false if there is no such change.</summary>
+    Task<bool> CopyScriptAsync(long id, TextWriter destination, CancellationToken cancellationToken);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Backstop.Core.Policies;
 using Backstop.Core.Preview;
@@ -6,39 +7,34 @@ using Microsoft.Data.Sqlite;
 
 namespace Backstop.Core.State;
 
-/// <summary>The state store in a SQLite file (<c>.backstop/state.db</c>), created on first use.</summary>
+/// <summary>
+/// The state store in a SQLite file (<c>.backstop/state.db</c>), created on first use. Several commands may use the
+/// file at once: it is in WAL mode (readers and the writer do not block each other), every write is one BEGIN IMMEDIATE
+/// transaction, and locks are waited for and retried (<see cref="SqliteBusy"/>). A script is kept once, by its SHA-256,
+/// and read back only as far as a command needs (<see cref="StateSchema"/>).
+/// </summary>
 public sealed class SqliteStateStore : IStateStore
 {
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS changes (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            environment TEXT NOT NULL,
-            system_identifier TEXT NOT NULL,
-            database TEXT NOT NULL,
-            host TEXT NOT NULL,
-            port INTEGER NOT NULL,
-            script TEXT NOT NULL,
-            script_sha256 TEXT NOT NULL,
-            verdict TEXT NOT NULL,
-            reasons TEXT NOT NULL,
-            impact TEXT NOT NULL,
-            os_user TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            duration_ms INTEGER,
-            outcome TEXT NOT NULL,
-            message TEXT,
-            change_uuid TEXT,
-            undo_of INTEGER
-        );
-        CREATE INDEX IF NOT EXISTS changes_environment ON changes (environment, id);
+    /// <summary>How much of the script <see cref="ListAsync"/> reads: enough for a first line.</summary>
+    private const int ListedCharacters = 200;
+
+    private const string Columns = """
+        c.id, c.environment, c.system_identifier, c.database, c.host, c.port, c.script_sha256, c.verdict, c.reasons, c.impact,
+        c.os_user, c.started_at, c.duration_ms, c.outcome, c.message, c.change_uuid, c.undo_of, s.size_bytes
         """;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    private readonly string _path;
     private readonly string _connectionString;
 
-    private SqliteStateStore(string connectionString) => _connectionString = connectionString;
+    private SqliteStateStore(string path)
+    {
+        _path = path;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
+    }
 
+    /// <exception cref="Configuration.ConfigException">the file was written by a newer Backstop.</exception>
     public static async Task<SqliteStateStore> OpenAsync(string path, CancellationToken cancellationToken)
     {
         // Scripts can hold secrets (ALTER ROLE … PASSWORD): the store is for its owner's eyes only.
@@ -55,11 +51,21 @@ public sealed class SqliteStateStore : IStateStore
             }
         }
 
-        var store = new SqliteStateStore(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        await using var connection = await store.OpenConnectionAsync(cancellationToken);
-        await using var command = new SqliteCommand(Schema, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await AddMissingColumnsAsync(connection, cancellationToken);
+        var store = new SqliteStateStore(path);
+        await SqliteBusy.RetryAsync(path, async ct =>
+        {
+            await using var connection = await store.OpenConnectionAsync(ct);
+
+            // WAL is a property of the file (it stays set), so this is a no-op read after the first time; the -wal and
+            // -shm files SQLite creates take the database file's permissions.
+            await using (var wal = new SqliteCommand("PRAGMA journal_mode = WAL", connection))
+            {
+                await wal.ExecuteScalarAsync(ct);
+            }
+
+            await StateSchema.EnsureAsync(connection, path, ct);
+            return true;
+        }, cancellationToken);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -68,100 +74,189 @@ public sealed class SqliteStateStore : IStateStore
         return store;
     }
 
-    /// <summary>Stores written by an earlier version lack the columns added since; add them.</summary>
-    private static async Task AddMissingColumnsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public Task<long> AddAsync(ChangeRecord change, CancellationToken cancellationToken)
     {
-        var columns = new HashSet<string>(StringComparer.Ordinal);
-        await using (var info = new SqliteCommand("SELECT name FROM pragma_table_info('changes')", connection))
-        await using (var reader = await info.ExecuteReaderAsync(cancellationToken))
+        var sizeBytes = Encoding.UTF8.GetByteCount(change.Script);
+        var head = Head(change.Script, StateSchema.HeadCharacters);
+        return WriteAsync(async (connection, ct) =>
         {
-            while (await reader.ReadAsync(cancellationToken))
+            await using (var script = new SqliteCommand(
+                "INSERT INTO scripts (sha256, size_bytes, head, text) VALUES ($sha256, $size_bytes, $head, $text) ON CONFLICT (sha256) DO NOTHING", connection))
             {
-                columns.Add(reader.GetString(0));
+                script.Parameters.AddWithValue("$sha256", change.ScriptSha256);
+                script.Parameters.AddWithValue("$size_bytes", sizeBytes);
+                script.Parameters.AddWithValue("$head", head);
+                script.Parameters.AddWithValue("$text", change.Script);
+                await script.ExecuteNonQueryAsync(ct);
             }
-        }
 
-        foreach (var (column, type) in new[] { ("change_uuid", "TEXT"), ("undo_of", "INTEGER") })
+            await using var command = new SqliteCommand(
+                """
+                INSERT INTO changes (environment, system_identifier, database, host, port, script_sha256, verdict, reasons, impact, os_user, started_at, duration_ms, outcome, message, change_uuid, undo_of)
+                VALUES ($environment, $system_identifier, $database, $host, $port, $script_sha256, $verdict, $reasons, $impact, $os_user, $started_at, $duration_ms, $outcome, $message, $change_uuid, $undo_of)
+                RETURNING id
+                """, connection);
+            Bind(command, change);
+            return (long)(await command.ExecuteScalarAsync(ct))!;
+        }, cancellationToken);
+    }
+
+    public Task UpdateAsync(ChangeRecord change, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, ct) =>
         {
-            if (!columns.Contains(column))
-            {
-                await using var alter = new SqliteCommand($"ALTER TABLE changes ADD COLUMN {column} {type}", connection);
-                await alter.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
-    }
+            await using var command = new SqliteCommand(
+                "UPDATE changes SET verdict = $verdict, reasons = $reasons, impact = $impact, duration_ms = $duration_ms, outcome = $outcome, message = $message WHERE id = $id", connection);
+            Bind(command, change);
+            command.Parameters.AddWithValue("$id", change.Id);
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
 
-    public async Task<long> AddAsync(ChangeRecord change, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = new SqliteCommand(
-            """
-            INSERT INTO changes (environment, system_identifier, database, host, port, script, script_sha256, verdict, reasons, impact, os_user, started_at, duration_ms, outcome, message, change_uuid, undo_of)
-            VALUES ($environment, $system_identifier, $database, $host, $port, $script, $script_sha256, $verdict, $reasons, $impact, $os_user, $started_at, $duration_ms, $outcome, $message, $change_uuid, $undo_of)
-            RETURNING id
-            """, connection);
-        Bind(command, change);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
+    public async Task<bool> SettleRunningAsync(ChangeRecord change, CancellationToken cancellationToken) =>
+        await WriteAsync(async (connection, ct) =>
+        {
+            await using var command = new SqliteCommand(
+                "UPDATE changes SET verdict = $verdict, reasons = $reasons, impact = $impact, duration_ms = $duration_ms, outcome = $outcome, message = $message WHERE id = $id AND outcome = $running", connection);
+            Bind(command, change);
+            command.Parameters.AddWithValue("$id", change.Id);
+            command.Parameters.AddWithValue("$running", nameof(ChangeOutcome.Running));
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken) == 1;
 
-    public async Task UpdateAsync(ChangeRecord change, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = new SqliteCommand(
-            "UPDATE changes SET verdict = $verdict, reasons = $reasons, impact = $impact, duration_ms = $duration_ms, outcome = $outcome, message = $message WHERE id = $id", connection);
-        Bind(command, change);
-        command.Parameters.AddWithValue("$id", change.Id);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
+    /// <summary>The change with the first <see cref="StateSchema.HeadCharacters"/> characters of its script.</summary>
     public async Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken)
     {
-        var found = await QueryAsync("SELECT * FROM changes WHERE id = $id", [("$id", id)], cancellationToken);
+        var found = await QueryAsync(
+            $"SELECT {Columns}, s.head FROM changes c JOIN scripts s ON s.sha256 = c.script_sha256 WHERE c.id = $id", [("$id", id)], cancellationToken);
         return found.Count == 0 ? null : found[0];
     }
 
-    public Task<IReadOnlyList<ChangeRecord>> ListAsync(string? environment, int limit, CancellationToken cancellationToken) =>
-        environment is null
-            ? QueryAsync("SELECT * FROM changes ORDER BY id DESC LIMIT $limit", [("$limit", limit)], cancellationToken)
-            : QueryAsync("SELECT * FROM changes WHERE environment = $environment ORDER BY id DESC LIMIT $limit", [("$environment", environment), ("$limit", limit)], cancellationToken);
-
-    private async Task<IReadOnlyList<ChangeRecord>> QueryAsync(string sql, (string Name, object Value)[] parameters, CancellationToken cancellationToken)
+    /// <summary>Newest first, each with only the first <see cref="ListedCharacters"/> characters of its script.</summary>
+    public Task<IReadOnlyList<ChangeRecord>> ListAsync(string? environment, int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = new SqliteCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
+        var head = $"substr(s.head, 1, {ListedCharacters.ToString(CultureInfo.InvariantCulture)})";
+        return environment is null
+            ? QueryAsync($"SELECT {Columns}, {head} FROM changes c JOIN scripts s ON s.sha256 = c.script_sha256 ORDER BY c.id DESC LIMIT $limit", [("$limit", limit)], cancellationToken)
+            : QueryAsync(
+                $"SELECT {Columns}, {head} FROM changes c JOIN scripts s ON s.sha256 = c.script_sha256 WHERE c.environment = $environment ORDER BY c.id DESC LIMIT $limit",
+                [("$environment", environment), ("$limit", limit)], cancellationToken);
+    }
 
-        var result = new List<ChangeRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+    public Task<long?> FindIdAsync(Guid changeUuid, CancellationToken cancellationToken) =>
+        SqliteBusy.RetryAsync(_path, async ct =>
         {
-            result.Add(new ChangeRecord
+            await using var connection = await OpenConnectionAsync(ct);
+            await using var command = new SqliteCommand("SELECT id FROM changes WHERE change_uuid = $uuid ORDER BY id LIMIT 1", connection);
+            command.Parameters.AddWithValue("$uuid", changeUuid.ToString());
+            return await command.ExecuteScalarAsync(ct) is long id ? id : (long?)null;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Writes the whole script of a change to <paramref name="destination"/>, streamed from the file in pieces
+    /// (SQLite's incremental BLOB I/O), so a script of any size costs no more memory than one piece.
+    /// </summary>
+    /// <returns>false if there is no such change.</returns>
+    public Task<bool> CopyScriptAsync(long id, TextWriter destination, CancellationToken cancellationToken) =>
+        SqliteBusy.RetryAsync(_path, async ct =>
+        {
+            await using var connection = await OpenConnectionAsync(ct);
+            await using var find = new SqliteCommand("SELECT s.rowid FROM changes c JOIN scripts s ON s.sha256 = c.script_sha256 WHERE c.id = $id", connection);
+            find.Parameters.AddWithValue("$id", id);
+            if (await find.ExecuteScalarAsync(ct) is not long rowid)
             {
-                Id = reader.GetInt64(reader.GetOrdinal("id")),
-                Environment = reader.GetString(reader.GetOrdinal("environment")),
-                SystemIdentifier = reader.GetString(reader.GetOrdinal("system_identifier")),
-                Database = reader.GetString(reader.GetOrdinal("database")),
-                Host = reader.GetString(reader.GetOrdinal("host")),
-                Port = reader.GetInt32(reader.GetOrdinal("port")),
-                Script = reader.GetString(reader.GetOrdinal("script")),
-                ScriptSha256 = reader.GetString(reader.GetOrdinal("script_sha256")),
-                Verdict = Enum.Parse<Verdict>(reader.GetString(reader.GetOrdinal("verdict"))),
-                Reasons = JsonSerializer.Deserialize<List<string>>(reader.GetString(reader.GetOrdinal("reasons")), Json) ?? [],
-                Impact = JsonSerializer.Deserialize<List<StatementImpact>>(reader.GetString(reader.GetOrdinal("impact")), Json) ?? [],
-                OsUser = reader.GetString(reader.GetOrdinal("os_user")),
-                StartedAt = DateTimeOffset.Parse(reader.GetString(reader.GetOrdinal("started_at")), CultureInfo.InvariantCulture),
-                Duration = reader.IsDBNull(reader.GetOrdinal("duration_ms")) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(reader.GetOrdinal("duration_ms"))),
-                Outcome = Enum.Parse<ChangeOutcome>(reader.GetString(reader.GetOrdinal("outcome"))),
-                Message = reader.IsDBNull(reader.GetOrdinal("message")) ? null : reader.GetString(reader.GetOrdinal("message")),
-                ChangeUuid = reader.IsDBNull(reader.GetOrdinal("change_uuid")) ? Guid.Empty : Guid.Parse(reader.GetString(reader.GetOrdinal("change_uuid"))),
-                UndoOf = reader.IsDBNull(reader.GetOrdinal("undo_of")) ? null : reader.GetInt64(reader.GetOrdinal("undo_of")),
-            });
+                return false;
+            }
+
+            await using var blob = new SqliteBlob(connection, "scripts", "text", rowid, readOnly: true);
+            using var reader = new StreamReader(blob, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);
+            var buffer = new char[1 << 16];
+            int read;
+            while ((read = await reader.ReadAsync(buffer, ct)) > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+
+            return true;
+        }, cancellationToken);
+
+    /// <summary>The first <paramref name="characters"/> UTF-16 code units of a script, never ending inside a surrogate pair.</summary>
+    private static string Head(string script, int characters)
+    {
+        if (script.Length <= characters)
+        {
+            return script;
         }
 
-        return result;
+        return script[..(char.IsHighSurrogate(script[characters - 1]) ? characters - 1 : characters)];
+    }
+
+    /// <summary>One write transaction, begun IMMEDIATE: the write lock is taken (and waited for) before anything is read.</summary>
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        SqliteBusy.RetryAsync(_path, async ct =>
+        {
+            await using var connection = await OpenConnectionAsync(ct);
+            await using (var begin = new SqliteCommand("BEGIN IMMEDIATE", connection))
+            {
+                await begin.ExecuteNonQueryAsync(ct);
+            }
+
+            // Closing the connection without COMMIT rolls the transaction back.
+            var result = await work(connection, ct);
+            await using (var commit = new SqliteCommand("COMMIT", connection))
+            {
+                await commit.ExecuteNonQueryAsync(ct);
+            }
+
+            return result;
+        }, cancellationToken);
+
+    private Task<IReadOnlyList<ChangeRecord>> QueryAsync(string sql, (string Name, object Value)[] parameters, CancellationToken cancellationToken) =>
+        SqliteBusy.RetryAsync<IReadOnlyList<ChangeRecord>>(_path, async ct =>
+        {
+            await using var connection = await OpenConnectionAsync(ct);
+            await using var command = new SqliteCommand(sql, connection);
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+
+            var result = new List<ChangeRecord>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                result.Add(Read(reader));
+            }
+
+            return result;
+        }, cancellationToken);
+
+    /// <summary>A row of <see cref="Columns"/> followed by the part of the script read.</summary>
+    private static ChangeRecord Read(SqliteDataReader reader)
+    {
+        var sizeBytes = reader.GetInt64(17);
+        var script = reader.GetString(18);
+        return new ChangeRecord
+        {
+            Id = reader.GetInt64(0),
+            Environment = reader.GetString(1),
+            SystemIdentifier = reader.GetString(2),
+            Database = reader.GetString(3),
+            Host = reader.GetString(4),
+            Port = reader.GetInt32(5),
+            ScriptSha256 = reader.GetString(6),
+            Verdict = Enum.Parse<Verdict>(reader.GetString(7)),
+            Reasons = JsonSerializer.Deserialize<List<string>>(reader.GetString(8), Json) ?? [],
+            Impact = JsonSerializer.Deserialize<List<StatementImpact>>(reader.GetString(9), Json) ?? [],
+            OsUser = reader.GetString(10),
+            StartedAt = DateTimeOffset.Parse(reader.GetString(11), CultureInfo.InvariantCulture),
+            Duration = reader.IsDBNull(12) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(12)),
+            Outcome = Enum.Parse<ChangeOutcome>(reader.GetString(13)),
+            Message = reader.IsDBNull(14) ? null : reader.GetString(14),
+            ChangeUuid = reader.IsDBNull(15) ? Guid.Empty : Guid.Parse(reader.GetString(15)),
+            UndoOf = reader.IsDBNull(16) ? null : reader.GetInt64(16),
+            Script = script,
+            ScriptBytes = sizeBytes,
+            ScriptTruncated = Encoding.UTF8.GetByteCount(script) < sizeBytes,
+        };
     }
 
     private static void Bind(SqliteCommand command, ChangeRecord change)
@@ -171,7 +266,6 @@ public sealed class SqliteStateStore : IStateStore
         command.Parameters.AddWithValue("$database", change.Database);
         command.Parameters.AddWithValue("$host", change.Host);
         command.Parameters.AddWithValue("$port", change.Port);
-        command.Parameters.AddWithValue("$script", change.Script);
         command.Parameters.AddWithValue("$script_sha256", change.ScriptSha256);
         command.Parameters.AddWithValue("$verdict", change.Verdict.ToString());
         command.Parameters.AddWithValue("$reasons", JsonSerializer.Serialize(change.Reasons, Json));
@@ -188,7 +282,21 @@ public sealed class SqliteStateStore : IStateStore
     private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+
+            // busy_timeout: wait for another connection's lock instead of failing at once. journal_size_limit: after a
+            // checkpoint, cut the WAL file back to 64 MiB, so that one large script does not leave a WAL file of its size.
+            await using var pragmas = new SqliteCommand(
+                $"PRAGMA busy_timeout = {SqliteBusy.BusyTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture)}; PRAGMA journal_size_limit = 67108864", connection);
+            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 }

@@ -178,6 +178,30 @@ public sealed class ConfigFileEditorTests : IDisposable
     }
 
     [Fact]
+    public void SetIdentity_database_oid_is_written_and_read_back()
+    {
+        ConfigFileEditor.AddEnvironment(_path, "production", "postgresql://db/shop", Tier.Production, null, ProductionIdentity);
+        var withOid = ProductionIdentity with { DatabaseOid = 4_000_000_001 };
+
+        ConfigFileEditor.SetIdentity(_path, "production", withOid);
+
+        Assert.Contains("database_oid: 4000000001", File.ReadAllText(_path), StringComparison.Ordinal);
+        Assert.Equal(withOid, ConfigLoader.Load(_path).Environment("production").Identity);
+    }
+
+    [Fact]
+    public void Load_identity_without_database_oid_reads_it_as_not_recorded()
+    {
+        ConfigFileEditor.AddEnvironment(_path, "production", "postgresql://db/shop", Tier.Production, null, ProductionIdentity);
+
+        var identity = ConfigLoader.Load(_path).Environment("production").Identity;
+
+        Assert.DoesNotContain("database_oid", File.ReadAllText(_path), StringComparison.Ordinal);
+        Assert.NotNull(identity);
+        Assert.Null(identity.DatabaseOid);
+    }
+
+    [Fact]
     public void SetIdentity_unknown_environment_says_to_edit_by_hand()
     {
         var error = Assert.Throws<ConfigException>(() => ConfigFileEditor.SetIdentity(_path, "nope", ProductionIdentity));

@@ -1,3 +1,4 @@
+using System.Text;
 using Backstop.Core.Policies;
 using Backstop.Core.Preview;
 using Backstop.Core.State;
@@ -116,6 +117,24 @@ public sealed class SqliteStateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task SettleRunningAsync_change_that_recorded_its_own_outcome_is_left_as_it_is()
+    {
+        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var running = Change("production") with { Outcome = ChangeOutcome.Running, Message = null };
+        var finished = running with { Id = await store.AddAsync(running, CancellationToken.None), Outcome = ChangeOutcome.Committed };
+        var stillRunning = running with { Id = await store.AddAsync(running, CancellationToken.None) };
+        await store.UpdateAsync(finished, CancellationToken.None);
+
+        var overwritten = await store.SettleRunningAsync(finished with { Outcome = ChangeOutcome.Failed, Message = "interrupted" }, CancellationToken.None);
+        var settled = await store.SettleRunningAsync(stillRunning with { Outcome = ChangeOutcome.Failed, Message = "interrupted" }, CancellationToken.None);
+
+        Assert.False(overwritten);
+        Assert.True(settled);
+        Assert.Equal(ChangeOutcome.Committed, (await store.GetAsync(finished.Id, CancellationToken.None))!.Outcome);
+        Assert.Equal(ChangeOutcome.Failed, (await store.GetAsync(stillRunning.Id, CancellationToken.None))!.Outcome);
+    }
+
+    [Fact]
     public async Task GetAsync_missing_id_returns_null()
     {
         var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
@@ -179,7 +198,7 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Single(await reopened.ListAsync(null, 10, CancellationToken.None));
     }
 
-    private static ChangeRecord Change(string environment) => new()
+    internal static ChangeRecord Change(string environment) => new()
     {
         Environment = environment,
         SystemIdentifier = "7301234567890123456",
@@ -228,7 +247,9 @@ public sealed class SqliteStateStoreTests : IDisposable
 
     private static void AssertSame(ChangeRecord expected, ChangeRecord actual)
     {
-        Assert.Equal(expected with { Reasons = [], Impact = [] }, actual with { Reasons = [], Impact = [] });
+        Assert.Equal(Encoding.UTF8.GetByteCount(expected.Script), actual.ScriptBytes);
+        Assert.False(actual.ScriptTruncated);
+        Assert.Equal(expected with { Reasons = [], Impact = [], ScriptBytes = actual.ScriptBytes }, actual with { Reasons = [], Impact = [] });
         Assert.Equal(expected.StartedAt.Offset, actual.StartedAt.Offset);
         Assert.Equal(expected.Reasons, actual.Reasons);
         Assert.Equal(expected.Impact.Count, actual.Impact.Count);
