@@ -8,5 +8,6 @@ public sealed record TrashItem(string TrashId, Guid ChangeId, string OriginalSch
 
     public bool IsSchema => Kind == "schema";
 
-    public string OriginalQualifiedName => IsSchema ? $"schema {OriginalSchema}" : $"{OriginalSchema}.{OriginalName}";
+    /// <summary>The original name as it would be written, quoted where it needs quotes.</summary>
+    public string OriginalQualifiedName => IsSchema ? $"schema {Sql.IdentifierDisplay.Name(OriginalSchema)}" : Sql.IdentifierDisplay.Qualified(OriginalSchema, OriginalName);
 }
