@@ -56,6 +56,13 @@ internal static class BackstopApp
             }
 
             await host.Error.WriteLineAsync("run `backstop --help` (or `backstop COMMAND --help`) for usage");
+
+            // The command line could not be read, so --json is looked for as given: a script still gets its document.
+            if (args.Contains("--json", StringComparer.Ordinal))
+            {
+                new CommandContext(host, null, json: true).WriteJson(new { error = string.Join("; ", parse.Errors.Select(e => e.Message)), exitCode = ExitCodes.UsageError });
+            }
+
             return ExitCodes.UsageError;
         }
 
@@ -69,7 +76,14 @@ internal static class BackstopApp
             var context = new CommandContext(host, parse.GetValue(ConfigOption), parse.GetValue(JsonOption));
             try
             {
-                return await handler(context, parse, cancellationToken);
+                var code = await handler(context, parse, cancellationToken);
+                if (context.Json && !context.WroteJson)
+                {
+                    // Every path of every command prints a document with --json, even one that stopped without output of its own.
+                    context.WriteJson(new { exitCode = code, outcome = OutcomeOf(code), error = context.Refusal });
+                }
+
+                return code;
             }
             catch (Exception e) when (ExitCodeFor(e) is { } code)
             {
@@ -100,9 +114,20 @@ internal static class BackstopApp
             }
         });
 
+    private static string OutcomeOf(int exitCode) => exitCode switch
+    {
+        ExitCodes.Done => "done",
+        ExitCodes.UsageError => "usageError",
+        ExitCodes.Denied => "denied",
+        ExitCodes.NeedsConfirmation => "needsConfirmation",
+        ExitCodes.Conflicts => "conflicts",
+        _ => "failed",
+    };
+
     private static int? ExitCodeFor(Exception e) => e switch
     {
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException or Recovery.Repair.RepairUsageException => ExitCodes.UsageError,
+        SandboxException { IsUsageError: true } => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
         LockConflictException or OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException or Recovery.Repair.RepairTargetChangedException => ExitCodes.RuntimeError,
         Recovery.Pitr.PitrException pitr => pitr.IsUsageError ? ExitCodes.UsageError : ExitCodes.RuntimeError,

@@ -14,6 +14,9 @@ internal sealed record CliHost
 
     public required TextReader In { get; init; }
 
+    /// <summary>Standard input as bytes, so that a script piped in is checked for valid UTF-8; null when only <see cref="In"/> is given.</summary>
+    public Stream? StandardInput { get; init; }
+
     /// <summary>False when standard input is a pipe or file: prompts are impossible.</summary>
     public required bool Interactive { get; init; }
 
@@ -50,6 +53,7 @@ internal sealed record CliHost
         Out = Console.Out,
         Error = Console.Error,
         In = Console.In,
+        StandardInput = Console.IsInputRedirected ? Console.OpenStandardInput() : null,
         Interactive = !Console.IsInputRedirected,
         WorkingDirectory = Directory.GetCurrentDirectory(),
         Variables = Environment.GetEnvironmentVariable,

@@ -35,5 +35,15 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
     public Task<SqliteStateStore> OpenStoreAsync(BackstopConfig config, CancellationToken cancellationToken) =>
         SqliteStateStore.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
 
-    public void WriteJson(object value) => Host.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+    /// <summary>Whether this command has printed its JSON document; if not, <see cref="BackstopApp"/> prints one for it.</summary>
+    public bool WroteJson { get; private set; }
+
+    /// <summary>Why the command stopped without doing its work (a confirmation not given), for the JSON document; null when it did not.</summary>
+    public string? Refusal { get; set; }
+
+    public void WriteJson(object value)
+    {
+        Host.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+        WroteJson = true;
+    }
 }

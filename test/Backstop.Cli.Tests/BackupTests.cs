@@ -80,6 +80,13 @@ public sealed class BackupTests : IDisposable
         Assert.Equal(4, unconfirmed.ExitCode);
         Assert.Equal(4990, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
 
+        // --yes confirms for an environment that is not production, never for a bare URL, whose tier nobody knows.
+        var yesForUrl = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--force", "--yes", "--json");
+        Assert.Equal(4, yesForUrl.ExitCode);
+        Assert.Contains("needs the typed name (--yes is not enough for a production environment or a URL); re-run with --confirm restored_", yesForUrl.Error, StringComparison.Ordinal);
+        Assert.Contains("\"needsConfirmation\"", yesForUrl.Out, StringComparison.Ordinal);
+        Assert.Equal(4990, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
+
         var dbName = fresh[(fresh.LastIndexOf('/') + 1)..];
 
         // A restore over a database that cannot take it (a view of its own depends on a table of the backup) fails as
@@ -95,6 +102,11 @@ public sealed class BackupTests : IDisposable
         var forced = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", fresh, "--force", "--confirm", dbName);
         Assert.True(forced.ExitCode == 0, forced.ToString());
         Assert.Equal(5000, await PostgresSandbox.ScalarAsync(restored, "SELECT count(*) FROM sales.orders"));
+
+        await PostgresSandbox.ExecuteAsync(database, "DELETE FROM sales.orders WHERE id <= 10");
+        var yesForDevelopment = await _workspace.RunAsync("backup", "restore", id, "-e", "dev", "--to", "dev", "--force", "--yes");
+        Assert.True(yesForDevelopment.ExitCode == 0, yesForDevelopment.ToString());
+        Assert.Equal(5000, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM sales.orders"));
     }
 
     [Fact]

@@ -51,15 +51,18 @@ public sealed class RecordTests : IDisposable
     }
 
     [Fact]
-    public async Task Env_list_masks_a_password_written_into_the_file_by_hand()
+    public async Task Env_list_refuses_a_password_written_into_the_file_by_hand_without_showing_it()
     {
         await File.WriteAllTextAsync(_workspace.ConfigPath, "environments:\n  legacy:\n    url: postgresql://app:hunter2@db.example.com:5432/app\n    tier: staging\n");
 
         var result = await _workspace.RunAsync("env", "list");
         var json = await _workspace.RunAsync("env", "list", "--json");
 
-        Assert.Equal(0, result.ExitCode);
-        Assert.Contains("postgresql://app:****@db.example.com:5432/app", result.Out, StringComparison.Ordinal);
+        Assert.Equal((2, 2), (result.ExitCode, json.ExitCode));
+        Assert.Contains(
+            $"{_workspace.ConfigPath}:3:10: the URL of environment 'legacy' contains a password, and Backstop never keeps passwords in backstop.yaml; remove it and keep it in ~/.pgpass",
+            result.Error,
+            StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", result.All + json.All, StringComparison.Ordinal);
     }
 }

@@ -119,7 +119,7 @@ public sealed class RepairTests : IDisposable
         var preview = change.GetProperty("preview").EnumerateArray().ToList();
         Assert.Equal(["UPDATE 5", "INSERT 0 3", "DELETE 2"], preview.Select(p => p.GetProperty("commandTag").GetString()));
         Assert.All(preview, p => Assert.True(p.GetProperty("counted").GetBoolean()));
-        Assert.All(preview, p => Assert.Equal("Sales.Orders", Assert.Single(p.GetProperty("tables").EnumerateArray()).GetProperty("table").GetString()));
+        Assert.All(preview, p => Assert.Equal("\"Sales\".\"Orders\"", Assert.Single(p.GetProperty("tables").EnumerateArray()).GetProperty("table").GetString()));
         const string Content = """SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM "Sales"."Orders" o""";
         Assert.Equal(await PostgresSandbox.TextAsync(clone, Content), await PostgresSandbox.TextAsync(target, Content));
     }

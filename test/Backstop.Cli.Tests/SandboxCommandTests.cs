@@ -30,7 +30,7 @@ public sealed class SandboxCommandTests : IDisposable
             Assert.Contains("running", list.Out, StringComparison.Ordinal);
 
             var duplicate = await _workspace.RunAsync("sandbox", "start", "--name", name);
-            Assert.Equal(1, duplicate.ExitCode);
+            Assert.Equal(2, duplicate.ExitCode);
             Assert.Contains("already exists", duplicate.Error, StringComparison.Ordinal);
         }
         finally
@@ -44,11 +44,25 @@ public sealed class SandboxCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Sandbox_stop_unknown_name_exits_1_and_says_how_to_start_one()
+    public async Task Sandbox_stop_unknown_name_exits_2_and_says_how_to_start_one()
     {
         var result = await _workspace.RunAsync("sandbox", "stop", "no-such-sandbox");
 
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("no sandbox named 'no-such-sandbox'", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "sandbox", "start", "--name", "bad/name" }, "the sandbox name 'bad/name' is not valid; use 1 to 40 letters, digits, '-' or '_'")]
+    [InlineData(new[] { "sandbox", "start", "--port", "70000" }, "--port 70000 is not a port a sandbox can listen on; give one from 1024 to 65535")]
+    [InlineData(new[] { "sandbox", "start", "--port", "many" }, "error: Cannot parse argument 'many' for option '--port'")]
+    [InlineData(new[] { "sandbox", "stop" }, "error: Required argument 'NAME' missing")]
+    [InlineData(new[] { "sandbox", "restart" }, "error: Unrecognized command or argument 'restart'.")]
+    public async Task Sandbox_usage_error_exits_2_and_says_what_is_wrong(string[] args, string message)
+    {
+        var result = await _workspace.RunAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
     }
 }

@@ -26,11 +26,12 @@ internal static partial class BackupCommand
         var name = new Option<string?>("--name") { Description = "The sandbox's name (with --sandbox; default restore-ID)" };
         var force = new Option<bool>("--force") { Description = "Restore over a database that already holds objects (its objects of the same names are dropped first); asks for the typed name" };
         var confirm = new Option<string?>("--confirm") { Description = "With --force and no terminal: the target's environment name (or database name for a URL)" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "With --force: confirm without a prompt when the target is a development or staging environment (not enough for production or a URL: use --confirm NAME)" };
         var noOwner = new Option<bool>("--no-owner") { Description = "Do not restore owners and grants (for a server without the backup's roles)" };
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel pg_restore jobs (default: backup.jobs, else 2)" };
         var command = new Command("restore", "Restore a backup into a new database or a new sandbox; never over a non-empty database without --force and the typed name")
         {
-            environmentOption, id, to, sandbox, name, force, confirm, noOwner, jobs,
+            environmentOption, id, to, sandbox, name, force, confirm, yes, noOwner, jobs,
         };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
@@ -99,12 +100,14 @@ internal static partial class BackupCommand
                     // Replacing an environment's tables is destructive DDL under its tier's policy.
                     if (targetEnvironment is not null && config.Policies[targetEnvironment.Tier].DestructiveDdl is var rule and (Core.Policies.Verdict.Deny or Core.Policies.Verdict.Approve))
                     {
+                        context.Refusal = $"restoring over {targetEnvironment.Name} replaces its tables: destructive_ddl is '{rule.ToString().ToLowerInvariant()}' on the {targetEnvironment.Tier.ToString().ToLowerInvariant()} tier; nothing was restored";
                         context.ErrorConsole.MarkupLineInterpolated(
                             $"[red]Restoring over {targetEnvironment.Name} replaces its tables: destructive_ddl is '{rule.ToString().ToLowerInvariant()}' on the {targetEnvironment.Tier.ToString().ToLowerInvariant()} tier; nothing was restored.[/]");
                         return rule == Core.Policies.Verdict.Deny ? ExitCodes.Denied : ExitCodes.NeedsConfirmation;
                     }
 
-                    if (!await ConfirmNameAsync(context, typed, parse.GetValue(confirm), host.Interactive, cancellationToken))
+                    var yesSuffices = parse.GetValue(yes) && targetEnvironment is { Tier: not Core.Configuration.Tier.Production };
+                    if (!yesSuffices && !await ConfirmNameAsync(context, typed, parse.GetValue(confirm), parse.GetValue(yes), host.Interactive, cancellationToken))
                     {
                         return ExitCodes.NeedsConfirmation;
                     }
@@ -158,7 +161,7 @@ internal static partial class BackupCommand
         }
     }
 
-    private static async Task<bool> ConfirmNameAsync(CommandContext context, string expected, string? given, bool interactive, CancellationToken cancellationToken)
+    private static async Task<bool> ConfirmNameAsync(CommandContext context, string expected, string? given, bool yes, bool interactive, CancellationToken cancellationToken)
     {
         if (given is not null)
         {
@@ -167,13 +170,16 @@ internal static partial class BackupCommand
                 return true;
             }
 
+            context.Refusal = $"--confirm '{given}' does not match '{expected}'; nothing was restored";
             context.ErrorConsole.MarkupLineInterpolated($"[red]--confirm '{given}' does not match '{expected}'.[/]");
             return false;
         }
 
         if (!interactive)
         {
-            context.ErrorConsole.MarkupLineInterpolated($"Restoring over a non-empty database needs the typed name; re-run with --confirm {expected}.");
+            var why = yes ? " (--yes is not enough for a production environment or a URL)" : "";
+            context.Refusal = $"restoring over a non-empty database needs the typed name{why}; re-run with --confirm {expected}";
+            context.ErrorConsole.MarkupLineInterpolated($"Restoring over a non-empty database needs the typed name{why}; re-run with --confirm {expected}.");
             return false;
         }
 

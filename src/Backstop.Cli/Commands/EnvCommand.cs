@@ -38,6 +38,11 @@ internal static class EnvCommand
                 throw new UsageException($"environment '{environmentName}' already exists in {config.Path}; remove its block there first, or pick another name");
             }
 
+            if (config.Environments.FirstOrDefault(e => e.Name.Equals(environmentName, StringComparison.OrdinalIgnoreCase)) is { } same)
+            {
+                throw new UsageException($"environment '{same.Name}' in {config.Path} differs from '{environmentName}' only in case, and `-e` must never reach one for the other by a slip of the shift key; pick another name");
+            }
+
             var urlText = parse.GetValue(url)!;
             var zone = parse.GetValue(timezone);
             if (zone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))

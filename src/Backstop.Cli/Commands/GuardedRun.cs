@@ -67,12 +67,14 @@ internal static class GuardedRun
                     return true;
                 }
 
+                context.Refusal = $"--confirm '{confirmName}' does not match the environment's name '{environment.Name}'; nothing was changed";
                 context.ErrorConsole.MarkupLineInterpolated($"[red]--confirm '{confirmName}' does not match the environment's name '{environment.Name}'.[/]");
                 return false;
             }
 
             if (!interactive)
             {
+                context.Refusal = $"this production change needs a typed confirmation; re-run with --confirm {environment.Name}";
                 context.ErrorConsole.MarkupLineInterpolated($"This production change needs a typed confirmation; re-run with --confirm {environment.Name}.");
                 return false;
             }
@@ -89,6 +91,7 @@ internal static class GuardedRun
 
         if (!interactive)
         {
+            context.Refusal = "this change needs confirmation; re-run with --yes";
             context.ErrorConsole.MarkupLine("This change needs confirmation; re-run with --yes.");
             return false;
         }

@@ -23,6 +23,11 @@ internal static class SandboxCommand
         var command = new Command("start", "Start a sandbox cluster and print its connection URL") { name, port };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
+            if (parse.GetValue(port) is { } wanted and (< 1024 or > 65535))
+            {
+                throw new UsageException($"--port {wanted} is not a port a sandbox can listen on; give one from 1024 to 65535, or leave it out for a free one");
+            }
+
             var options = new SandboxOptions { Name = parse.GetValue(name), Port = parse.GetValue(port) };
             SandboxCluster cluster;
             if (context.Json)

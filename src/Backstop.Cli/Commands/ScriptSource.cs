@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Backstop.Core.Changes;
 using Backstop.Core.Configuration;
 
 namespace Backstop.Cli.Commands;
@@ -37,10 +38,22 @@ internal sealed class ScriptSource
         {
             var path = Path.GetFullPath(file, host.WorkingDirectory);
             return File.Exists(path)
-                ? await File.ReadAllTextAsync(path, cancellationToken)
+                ? ScriptText.Decode(await File.ReadAllBytesAsync(path, cancellationToken), $"the script file {path}")
                 : throw new UsageException($"the script file {path} does not exist");
         }
 
-        return text ?? await host.In.ReadToEndAsync(cancellationToken);
+        if (text is not null)
+        {
+            return text;
+        }
+
+        if (host.StandardInput is { } bytes)
+        {
+            using var buffer = new MemoryStream();
+            await bytes.CopyToAsync(buffer, cancellationToken);
+            return ScriptText.Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), "the script on standard input");
+        }
+
+        return await host.In.ReadToEndAsync(cancellationToken);
     }
 }

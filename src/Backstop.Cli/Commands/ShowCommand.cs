@@ -77,7 +77,7 @@ internal static class ShowCommand
 
                 foreach (var t in statement.Tables)
                 {
-                    table.AddRow((statement.Index + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(statement.CommandTag), Markup.Escape(t.QualifiedName),
+                    table.AddRow((statement.Index + 1).ToString(CultureInfo.InvariantCulture), Markup.Escape(statement.CommandTag), Markup.Escape(Backstop.Sql.IdentifierDisplay.Qualified(t.Schema, t.Name)),
                         t.Inserted.ToString("N0", CultureInfo.InvariantCulture), t.Updated.ToString("N0", CultureInfo.InvariantCulture), t.Deleted.ToString("N0", CultureInfo.InvariantCulture));
                 }
             }

@@ -104,6 +104,11 @@ internal static class UndoCommand
                 }
 
                 context.Console.MarkupLineInterpolated($"Change {change.Id} changed no rows: nothing to undo.");
+                if (context.Json)
+                {
+                    context.WriteJson(new { changeId = (long?)null, undoOf = change.Id, outcome = "nothingToUndo", message = $"change {change.Id} changed no rows: nothing to undo" });
+                }
+
                 return ExitCodes.Done;
             }
 

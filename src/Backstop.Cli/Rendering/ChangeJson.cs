@@ -64,7 +64,7 @@ internal static class ChangeJson
                 note = impact?.Note,
                 tables = (impact?.Tables ?? []).Select(t => new
                 {
-                    table = t.QualifiedName,
+                    table = Backstop.Sql.IdentifierDisplay.Qualified(t.Schema, t.Name),
                     inserted = t.Inserted,
                     updated = t.Updated,
                     deleted = t.Deleted,

@@ -50,7 +50,7 @@ internal static class ImpactView
                 var table = new Table().Border(TableBorder.Rounded).AddColumns("Table", "Inserted", "Updated", "Deleted", "Share of table");
                 foreach (var t in impact.Tables)
                 {
-                    table.AddRow(Markup.Escape(t.QualifiedName), Number(t.Inserted), Number(t.Updated), Number(t.Deleted), Markup.Escape(Share(t)));
+                    table.AddRow(Markup.Escape(Backstop.Sql.IdentifierDisplay.Qualified(t.Schema, t.Name)), Number(t.Inserted), Number(t.Updated), Number(t.Deleted), Markup.Escape(Share(t)));
                 }
 
                 console.Write(table);

@@ -365,7 +365,8 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
 
     private async Task<StatementImpact> RunOutsideTransactionAsync(AnalyzedStatement statement, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(statement.Statement.Text, target.Connection) { CommandTimeout = 0 };
+        // A batch command goes to the server as one Parse, unsplit by Npgsql, which the server refuses if it holds two statements.
+        await using var command = new NpgsqlBatch(target.Connection) { BatchCommands = { new NpgsqlBatchCommand(statement.Statement.Text) }, Timeout = 0 };
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken);

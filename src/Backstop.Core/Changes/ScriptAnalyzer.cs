@@ -10,6 +10,8 @@ public static class ScriptAnalyzer
     /// <exception cref="ScriptRejectedException">a syntax error, transaction control, psql-only syntax, or no statement at all.</exception>
     public static IReadOnlyList<AnalyzedStatement> Analyze(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        ScriptText.RefuseNul(text);
         SqlScript script;
         try
         {
@@ -39,6 +41,7 @@ public static class ScriptAnalyzer
 
     private static void Refuse(AnalyzedStatement item)
     {
+        PsqlOnlySyntax.Refuse(item);
         var info = item.Info;
         if (info.Kind == StatementKind.TransactionControl)
         {
@@ -52,6 +55,8 @@ public static class ScriptAnalyzer
                 $"statement {item.Index + 1} at {item.Location} uses the psql variable :{info.PsqlVariables[0]}; only psql substitutes variables, so put the value into the script");
         }
 
+        PsqlOnlySyntax.RefuseLexicalSettingChange(item);
+
         if (info.Kind is StatementKind.CopyFrom or StatementKind.CopyTo && item.Statement.Tokens.Any(t => IsWord(item, t, "STDIN") || IsWord(item, t, "STDOUT")))
         {
             throw new ScriptRejectedException(
@@ -62,9 +67,10 @@ public static class ScriptAnalyzer
     private static bool IsWord(AnalyzedStatement item, Sql.Lexing.Token token, string word) =>
         token.Kind == Sql.Lexing.TokenKind.Identifier && item.Statement.TokenText(token).Equals(word, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The statement's first two tokens as written, so that names keep their case and quotes.</summary>
     internal static string FirstWords(AnalyzedStatement item)
     {
-        var words = item.Statement.Tokens.Take(2).Select(t => item.Statement.TokenText(t).ToUpperInvariant());
+        var words = item.Statement.Tokens.Take(2).Select(t => item.Statement.TokenText(t));
         return string.Join(' ', words);
     }
 }

@@ -1,5 +1,7 @@
 using Backstop.Core.Policies;
+using Backstop.Core.Environments;
 using Backstop.Postgres.Catalog;
+using Backstop.Postgres.Connections;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -75,8 +77,17 @@ public static class ConfigLoader
 
             if (key == "environments")
             {
-                foreach (var (name, node) in read.Entries(read.Mapping(value, "environments"), "environments", []))
+                var mapping = read.Mapping(value, "environments");
+                foreach (var (name, node) in read.Entries(mapping, "environments", []))
                 {
+                    // `-e Prod` and `-e prod` must never reach two different databases by a slip of the shift key.
+                    if (environments.FirstOrDefault(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } same)
+                    {
+                        throw read.Error(
+                            mapping.Children.Keys.First(k => k is YamlScalarNode { Value: var v } && v == name),
+                            $"the environment names '{same.Name}' and '{name}' differ only in case; rename one of them");
+                    }
+
                     environments.Add(ReadEnvironment(read, name, node));
                 }
             }
@@ -116,7 +127,7 @@ public static class ConfigLoader
             switch (key)
             {
                 case "url":
-                    url = read.Scalar(value, key);
+                    url = ReadUrl(read, name, value);
                     break;
                 case "tier":
                     tier = read.Enum<Tier>(value, key);
@@ -131,10 +142,10 @@ public static class ConfigLoader
                     };
                     break;
                 case "lock_timeout":
-                    environment = environment with { LockTimeout = read.Duration(value, key) };
+                    environment = environment with { LockTimeout = read.Duration(value, key, Durations.MaxServerTimeout) };
                     break;
                 case "statement_timeout":
-                    environment = environment with { StatementTimeout = read.Duration(value, key) };
+                    environment = environment with { StatementTimeout = read.Duration(value, key, Durations.MaxServerTimeout) };
                     break;
                 case "retention":
                     environment = environment with { Retention = read.Duration(value, key) };
@@ -156,6 +167,35 @@ public static class ConfigLoader
             Url = url ?? throw read.Error(node, $"environment '{name}' has no 'url'"),
             Tier = tier ?? throw read.Error(node, $"environment '{name}' has no 'tier' (production, staging or development)"),
         };
+    }
+
+    /// <summary>
+    /// A literal URL is checked now, so that its mistakes are reported at its line; <c>env:VAR</c> is read when used.
+    /// A password written into the file is refused as <c>env add</c> refuses it: the file is shared and reviewed.
+    /// </summary>
+    private static string ReadUrl(YamlReader read, string name, YamlNode value)
+    {
+        var url = read.Scalar(value, "url");
+        if (url.StartsWith(EnvironmentConnector.VariablePrefix, StringComparison.Ordinal))
+        {
+            return url;
+        }
+
+        PgUrl parsed;
+        try
+        {
+            parsed = PgUrl.Parse(url);
+        }
+        catch (FormatException e)
+        {
+            throw read.Error(value, $"the URL of environment '{name}' is not valid: {e.Message}");
+        }
+
+        return parsed.HasPassword
+            ? throw read.Error(value,
+                $"the URL of environment '{name}' contains a password, and Backstop never keeps passwords in backstop.yaml; " +
+                $"remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write url: env:VARNAME")
+            : url;
     }
 
     private static BackupSettings ReadBackup(YamlReader read, YamlNode node)

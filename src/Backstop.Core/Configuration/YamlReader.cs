@@ -69,15 +69,24 @@ internal sealed class YamlReader(string file)
         throw Error(node, $"'{key}' is '{text}'; expected a fraction like 0.5 or 50%");
     }
 
-    /// <summary>"500ms", "2s", "5m", "1h".</summary>
-    public TimeSpan Duration(YamlNode node, string key)
+    /// <summary>"500ms", "2s", "5m", "1h": at least 1ms (PostgreSQL rounds less to 0, which turns a timeout off), at most <paramref name="max"/>.</summary>
+    public TimeSpan Duration(YamlNode node, string key, TimeSpan? max = null)
     {
         var text = Scalar(node, key).Trim();
-        if (Durations.TryParse(text, out var duration))
+        var limit = max ?? Durations.Max;
+        if (!Durations.TryParse(text, out var duration))
         {
-            return duration;
+            throw Error(node, $"'{key}' is '{text}'; expected a duration like 500ms, 2s, 5m or 1h, up to {Durations.Max.TotalDays:0}d");
         }
 
-        throw Error(node, $"'{key}' is '{text}'; expected a duration like 500ms, 2s, 5m or 1h");
+        if (duration < TimeSpan.FromMilliseconds(1) || duration > limit)
+        {
+            throw Error(node, $"'{key}' is '{text}', out of range; use from 1ms to {(long)limit.TotalMilliseconds}ms ({Describe(limit)})");
+        }
+
+        return duration;
     }
+
+    private static string Describe(TimeSpan span) =>
+        span.TotalDays >= 1 ? $"about {Math.Floor(span.TotalDays):0} days" : $"{span.TotalSeconds:0} s";
 }

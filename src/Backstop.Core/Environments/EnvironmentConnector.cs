@@ -40,6 +40,7 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
         try
         {
             await connection.OpenAsync(cancellationToken);
+            await SessionSettings.ApplyAsync(connection, cancellationToken);
             var identity = await ServerIdentity.ReadAsync(connection, url.Host, url.Port, cancellationToken);
             return (connection, identity);
         }

@@ -20,7 +20,9 @@ internal static class ExplainEstimate
         {
             await using var savepoint = new NpgsqlCommand($"SAVEPOINT {Savepoint}", connection);
             await savepoint.ExecuteNonQueryAsync(cancellationToken);
-            await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON, VERBOSE) " + statement.Statement.Text, connection);
+            await using var explain = new NpgsqlBatch(connection);
+            Environments.SessionSettings.AddTo(explain);
+            explain.BatchCommands.Add(new NpgsqlBatchCommand("EXPLAIN (FORMAT JSON, VERBOSE) " + statement.Statement.Text));
             plan = (string)(await explain.ExecuteScalarAsync(cancellationToken))!;
             await using var release = new NpgsqlCommand($"RELEASE SAVEPOINT {Savepoint}", connection);
             await release.ExecuteNonQueryAsync(cancellationToken);

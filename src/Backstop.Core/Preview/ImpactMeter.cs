@@ -258,6 +258,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         }
 
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"));
+        Environments.SessionSettings.AddTo(batch);
         batch.BatchCommands.Add(SetLocal("lock_timeout", lockTimeout));
         if (statementTimeout is { } bound)
         {

@@ -11,5 +11,6 @@ public sealed record TrashItem(string TrashId, Guid ChangeId, string OriginalSch
     /// <summary><see cref="RowEstimate"/> is the planner's estimate (a table over 32 MB); false when it was counted at drop time.</summary>
     public bool RowsEstimated { get; init; } = true;
 
-    public string OriginalQualifiedName => IsSchema ? $"schema {OriginalSchema}" : $"{OriginalSchema}.{OriginalName}";
+    /// <summary>The original name as it would be written, quoted where it needs quotes.</summary>
+    public string OriginalQualifiedName => IsSchema ? $"schema {Sql.IdentifierDisplay.Name(OriginalSchema)}" : Sql.IdentifierDisplay.Qualified(OriginalSchema, OriginalName);
 }

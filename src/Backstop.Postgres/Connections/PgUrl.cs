@@ -26,6 +26,14 @@ public sealed class PgUrl
         ["sslkey"] = "SSL Key",
     };
 
+    /// <summary>What Npgsql accepts, for the parameters whose values it checks (docs: Npgsql "Connection String Parameters").</summary>
+    private static readonly Dictionary<string, string> AcceptedValues = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["sslmode"] = "disable, allow, prefer, require, verify-ca or verify-full",
+        ["connect_timeout"] = "a number of seconds from 0 to 1024",
+        ["target_session_attrs"] = "any, read-write, read-only, primary, standby or prefer-standby",
+    };
+
     private readonly string? _password;
     private readonly IReadOnlyDictionary<string, string> _parameters;
 
@@ -151,6 +159,8 @@ public sealed class PgUrl
             host = "localhost";
         }
 
+        CheckValues(parameters);
+
         if (database.Length == 0)
         {
             database = user ?? "postgres";
@@ -158,6 +168,28 @@ public sealed class PgUrl
 
         return new PgUrl(host, port, database, user, password, parameters);
     }
+
+    /// <summary>Npgsql checks a parameter's value only when a connection string is built: check them now, while the URL is being read.</summary>
+    private static void CheckValues(Dictionary<string, string> parameters)
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        foreach (var (key, value) in parameters)
+        {
+            try
+            {
+                builder[ParameterMap[key]] = NpgsqlValue(key, value);
+            }
+            catch (ArgumentException)
+            {
+                var accepted = AcceptedValues.TryGetValue(key, out var values) ? $"; use {values}" : "";
+                throw new FormatException($"the connection URL parameter {key}={value} is not accepted by Npgsql{accepted}");
+            }
+        }
+    }
+
+    /// <summary>libpq writes sslmode=verify-full where Npgsql's enum says VerifyFull.</summary>
+    private static string NpgsqlValue(string key, string value) =>
+        key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? value.Replace("-", "", StringComparison.Ordinal) : value;
 
     public string ToConnectionString(string applicationName = "backstop")
     {
@@ -183,7 +215,7 @@ public sealed class PgUrl
 
         foreach (var (key, value) in _parameters)
         {
-            builder[ParameterMap[key]] = value;
+            builder[ParameterMap[key]] = NpgsqlValue(key, value);
         }
 
         return builder.ConnectionString;

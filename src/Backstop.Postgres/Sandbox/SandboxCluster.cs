@@ -121,7 +121,7 @@ public sealed partial class SandboxCluster : IAsyncDisposable
         if (info is null)
         {
             var known = List(root).Select(s => s.Info.Name).ToList();
-            throw new SandboxException($"there is no sandbox named '{name}'; " + (known.Count == 0 ? "none exist (start one with `backstop sandbox start`)" : "known: " + string.Join(", ", known)));
+            throw new SandboxException($"there is no sandbox named '{name}'; " + (known.Count == 0 ? "none exist (start one with `backstop sandbox start`)" : "known: " + string.Join(", ", known))) { IsUsageError = true };
         }
 
         return new SandboxCluster(info, PgBinaries.Find());
@@ -188,13 +188,13 @@ public sealed partial class SandboxCluster : IAsyncDisposable
         var name = options.Name ?? "sandbox-" + Guid.NewGuid().ToString("N")[..8];
         if (!ValidName().IsMatch(name))
         {
-            throw new SandboxException($"the sandbox name '{name}' is not valid; use 1 to 40 letters, digits, '-' or '_'");
+            throw new SandboxException($"the sandbox name '{name}' is not valid; use 1 to 40 letters, digits, '-' or '_'") { IsUsageError = true };
         }
 
         var directory = Path.Combine(root, name);
         if (Directory.Exists(directory))
         {
-            throw new SandboxException($"a sandbox named '{name}' already exists ({directory}); stop it with `backstop sandbox stop {name}` or choose another name");
+            throw new SandboxException($"a sandbox named '{name}' already exists ({directory}); stop it with `backstop sandbox stop {name}` or choose another name") { IsUsageError = true };
         }
 
         Directory.CreateDirectory(root);

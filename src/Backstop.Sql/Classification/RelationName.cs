@@ -11,5 +11,6 @@ public sealed record RelationName(string? Schema, string Name)
 
     public string? Alias { get; init; }
 
-    public override string ToString() => Schema is null ? Name : $"{Schema}.{Name}";
+    /// <summary>The name as it would be written: quoted where it needs quotes (<c>public."Orders"</c>).</summary>
+    public override string ToString() => IdentifierDisplay.Qualified(Schema, Name);
 }

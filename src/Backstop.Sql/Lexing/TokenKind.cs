@@ -33,4 +33,9 @@ public enum TokenKind
     Cast,
     /// <summary><c>:</c> alone (array slices).</summary>
     Colon,
+    /// <summary>
+    /// A psql meta-command (<c>\gset</c>, <c>\copy …</c>, <c>\;</c>): a backslash outside any literal or comment, through the end of
+    /// its line. PostgreSQL itself has no use for a bare backslash; psql runs these itself (psqlscan.l: <c>"\\"</c> ends lexing).
+    /// </summary>
+    PsqlMetaCommand,
 }

@@ -34,6 +34,8 @@ internal static class TokenScanner
                 return LiteralScanner.ScanDollar(source, start);
             case ':':
                 return ScanColon(source, start);
+            case '\\':
+                return ScanMetaCommand(source, start);
             case ';':
                 return new Token(TokenKind.Semicolon, start, 1);
             case ',':
@@ -68,7 +70,7 @@ internal static class TokenScanner
             return ScanOperator(source, start);
         }
 
-        // Anything else (a backslash, a stray character) is one token of its own, so coverage stays exact.
+        // Anything else (a stray character) is one token of its own, so coverage stays exact.
         return new Token(TokenKind.Operator, start, 1);
     }
 
@@ -155,6 +157,17 @@ internal static class TokenScanner
         }
 
         return new Token(TokenKind.Identifier, start, i - start);
+    }
+
+    /// <summary>
+    /// psql hands a backslash and the rest of its line to its own command processor (psqlscanslash.l reads the arguments up
+    /// to the end of the line), so the token runs to, not including, the end of the line.
+    /// </summary>
+    private static Token ScanMetaCommand(string source, int start)
+    {
+        var found = source.AsSpan(start + 1).IndexOfAny('\n', '\r');
+        var end = found < 0 ? source.Length : start + 1 + found;
+        return new Token(TokenKind.PsqlMetaCommand, start, end - start);
     }
 
     /// <summary><c>::</c> cast, <c>:=</c>, psql's <c>:name</c>, <c>:'name'</c>, <c>:"name"</c>, else a lone colon.</summary>

@@ -45,6 +45,7 @@ public static class SqlSplitter
         var extentStart = 0;
         var offset = 0;
         var depth = 0;
+        SourceSpan? inlineData = null;
         while (offset < source.Length)
         {
             var token = TokenScanner.Scan(source, offset);
@@ -52,6 +53,14 @@ public static class SqlSplitter
             if (token.IsTrivia)
             {
                 continue;
+            }
+
+            // psql's \copy … FROM STDIN reads the lines after it as data; they are not SQL and must not be lexed as such.
+            if (token.Kind == TokenKind.PsqlMetaCommand && InlineCopyData.IsCopyMetaCommandFromStdin(source.AsSpan(token.Start, token.Length)))
+            {
+                var dataEnd = InlineCopyData.End(source, offset);
+                inlineData ??= new SourceSpan(positions.At(offset), positions.At(dataEnd));
+                offset = dataEnd;
             }
 
             // Like psql, a ';' inside parentheses (CREATE RULE … DO ALSO (NOTIFY a; NOTIFY b)) is not top level.
@@ -68,9 +77,21 @@ public static class SqlSplitter
             {
                 if (used > first)
                 {
-                    statements.Add(CreateStatement(source, statements.Count, new ArraySegment<Token>(chunk, first, used - first), extentStart, token.End, ref positions));
+                    var tokens = new ArraySegment<Token>(chunk, first, used - first);
+                    var statement = CreateStatement(source, statements.Count, tokens, extentStart, token.End, inlineData, ref positions);
+
+                    // After COPY … FROM STDIN, psql sends the following lines, up to a line \., as the data.
+                    if (InlineCopyData.IsCopyFromStdin(source, tokens))
+                    {
+                        var dataEnd = InlineCopyData.End(source, offset);
+                        statement = statement with { InlineCopyData = inlineData ?? new SourceSpan(positions.At(offset), positions.At(dataEnd)) };
+                        offset = dataEnd;
+                    }
+
+                    statements.Add(statement);
                     extentStart = token.End;
                     first = used;
+                    inlineData = null;
                     atomicBody.Reset();
                 }
 
@@ -94,7 +115,7 @@ public static class SqlSplitter
         if (used > first)
         {
             var end = chunk[used - 1].End;
-            statements.Add(CreateStatement(source, statements.Count, new ArraySegment<Token>(chunk, first, used - first), extentStart, end, ref positions));
+            statements.Add(CreateStatement(source, statements.Count, new ArraySegment<Token>(chunk, first, used - first), extentStart, end, inlineData, ref positions));
             extentStart = end;
         }
 
@@ -108,6 +129,7 @@ public static class SqlSplitter
         ArraySegment<Token> tokens,
         int extentStart,
         int extentEnd,
+        SourceSpan? inlineData,
         ref SourcePositionTracker positions)
     {
         var extentStartPosition = positions.At(extentStart);
@@ -120,6 +142,7 @@ public static class SqlSplitter
             Extent = new SourceSpan(extentStartPosition, positions.At(extentEnd)),
             Tokens = tokens,
             Source = source,
+            InlineCopyData = inlineData,
         };
     }
 }

@@ -31,5 +31,27 @@ public sealed record SqlStatement
     /// <summary>The script this statement came from, to read token text.</summary>
     public required string Source { get; init; }
 
+    /// <summary>
+    /// The lines psql would send as COPY data after this statement (<c>COPY … FROM STDIN;</c> or <c>\copy … from stdin</c>),
+    /// through the closing <c>\.</c> line; null when none. They are not SQL, so the splitter skips them.
+    /// </summary>
+    public SourceSpan? InlineCopyData { get; init; }
+
     public string TokenText(Token token) => Source.Substring(token.Start, token.Length);
+
+    /// <summary>Where one of this statement's tokens starts in the script; counts only the lines of the statement itself.</summary>
+    public SourcePosition PositionOf(Token token)
+    {
+        var start = Span.Start;
+        if (token.Start <= start.Offset)
+        {
+            return start;
+        }
+
+        var between = Source.AsSpan(start.Offset, token.Start - start.Offset);
+        var lastNewline = between.LastIndexOf('\n');
+        return lastNewline < 0
+            ? new SourcePosition(token.Start, start.Line, start.Column + between.Length)
+            : new SourcePosition(token.Start, start.Line + between.Count('\n'), between.Length - lastNewline);
+    }
 }

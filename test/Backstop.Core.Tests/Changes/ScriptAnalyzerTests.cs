@@ -30,7 +30,7 @@ public sealed class ScriptAnalyzerTests
     [Theory]
     [InlineData("BEGIN;\nUPDATE orders SET total = 0 WHERE id = 1;\nCOMMIT;", "statement 1 at line 1, column 1 is transaction control (BEGIN)")]
     [InlineData("UPDATE orders SET total = 0 WHERE id = 1;\nCOMMIT;", "statement 2 at line 2, column 1 is transaction control (COMMIT)")]
-    [InlineData("UPDATE orders SET total = 0 WHERE id = 1;\n  SAVEPOINT before_cleanup;", "statement 2 at line 2, column 3 is transaction control (SAVEPOINT BEFORE_CLEANUP)")]
+    [InlineData("UPDATE orders SET total = 0 WHERE id = 1;\n  SAVEPOINT before_cleanup;", "statement 2 at line 2, column 3 is transaction control (SAVEPOINT before_cleanup)")]
     public void Analyze_transaction_control_is_rejected(string script, string start)
     {
         var error = Assert.Throws<ScriptRejectedException>(() => ScriptAnalyzer.Analyze(script));

@@ -72,7 +72,7 @@ public sealed class ConfigFileEditorTests : IDisposable
     [Fact]
     public void AddEnvironment_url_with_quotes_and_backslashes_round_trips()
     {
-        const string url = "postgresql://app:p\"a\\ss@db.example.com/shop";
+        const string url = "postgresql://app@db.example.com/sh\"o\\p";
 
         ConfigFileEditor.AddEnvironment(_path, "production", url, Tier.Production, null, ProductionIdentity);
 

@@ -60,7 +60,7 @@ public sealed class ConfigLoaderErrorTests
     {
         var error = Parse($"environments:\n  prod:\n    url: postgresql://db/shop\n    tier: production\n    statement_timeout: {duration}\n");
 
-        Assert.Equal($"/srv/app/backstop.yaml:5:24: 'statement_timeout' is '{duration}'; expected a duration like 500ms, 2s, 5m or 1h", error.Message);
+        Assert.Equal($"/srv/app/backstop.yaml:5:24: 'statement_timeout' is '{duration}'; expected a duration like 500ms, 2s, 5m or 1h, up to 36500d", error.Message);
     }
 
     [Fact]

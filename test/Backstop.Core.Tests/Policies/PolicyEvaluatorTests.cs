@@ -201,7 +201,7 @@ public sealed class PolicyEvaluatorTests
         Assert.Equal(Verdict.Approve, decision.Verdict);
         var reason = Assert.Single(decision.DecidingReasons);
         Assert.Equal("unclassified", reason.Rule);
-        Assert.Equal("Backstop cannot classify 'FROBNICATE THE_TABLE', so it is treated as risky", reason.Message);
+        Assert.Equal("Backstop cannot classify 'FROBNICATE the_table', so it is treated as risky", reason.Message);
     }
 
     [Fact]

@@ -11,5 +11,5 @@ internal static class Classifying
         return StatementClassifier.Classify(statement);
     }
 
-    public static string[] TargetNames(StatementInfo info) => info.Targets.Select(t => t.ToString()).ToArray();
+    public static string[] TargetNames(StatementInfo info) => info.Targets.Select(t => t.Schema is null ? t.Name : $"{t.Schema}.{t.Name}").ToArray();
 }

@@ -84,7 +84,9 @@ public sealed class SqlLexerTests
     [InlineData("=>", TokenKind.Operator)]
     [InlineData(":=", TokenKind.Operator)]
     [InlineData("@-", TokenKind.Operator)]
-    [InlineData("\\", TokenKind.Operator)]
+    [InlineData("\\", TokenKind.PsqlMetaCommand)]
+    [InlineData("\\gset", TokenKind.PsqlMetaCommand)]
+    [InlineData("\\copy t from stdin", TokenKind.PsqlMetaCommand)]
     public void Tokenize_single_construct_is_one_token_of_its_kind(string source, TokenKind expected)
     {
         var tokens = SqlLexer.Tokenize(source);
