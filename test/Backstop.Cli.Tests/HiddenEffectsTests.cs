@@ -15,6 +15,7 @@ public sealed class HiddenEffectsTests : IDisposable
         CREATE TABLE t2 (id int PRIMARY KEY, n int CHECK (n >= 0));
         INSERT INTO t2 SELECT g, g FROM generate_series(1, 300) g;
         CREATE FUNCTION zap() RETURNS void LANGUAGE plpgsql AS $$ BEGIN TRUNCATE t; END $$;
+        CREATE FUNCTION zap_table() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE t2; END $$;
         CREATE PROCEDURE wipe() LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'TRUNCATE t'; END $$;
         CREATE TABLE events (id int PRIMARY KEY);
         CREATE FUNCTION clear_t() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN TRUNCATE t; RETURN NULL; END $$;
@@ -38,6 +39,7 @@ public sealed class HiddenEffectsTests : IDisposable
     [Theory]
     [InlineData("SELECT zap()", "truncated public.t: 5,000 rows")]
     [InlineData("CALL wipe()", "truncated public.t: 5,000 rows")]
+    [InlineData("SELECT zap_table()", "dropped table public.t2: 300 rows")]
     [InlineData("INSERT INTO events VALUES (1)", "truncated public.t: 5,000 rows")]
     [InlineData("DO $$ BEGIN EXECUTE 'TRUNCATE t'; EXECUTE 'DROP TABLE t2'; END $$", "dropped table public.t2: 300 rows")]
     [InlineData("ALTER TABLE t_dc ALTER COLUMN a TYPE int USING null", "column a of public.t_dc rewritten: 2,000 values")]
@@ -76,6 +78,27 @@ public sealed class HiddenEffectsTests : IDisposable
 
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(before, await PostgresSandbox.TextAsync(database, Content(table)));
+    }
+
+    [Fact]
+    public async Task A_table_dropped_inside_a_function_called_by_SELECT_comes_back_from_the_recycle_bin()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
+        var before = await PostgresSandbox.TextAsync(database, Content("t2"));
+
+        var run = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "SELECT zap_table()");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Null(await PostgresSandbox.TextAsync(database, "SELECT to_regclass('public.t2')::text"));
+        var list = await _workspace.RunAsync("trash", "list", "-e", "dev", "--json");
+        using var items = JsonDocument.Parse(list.Out);
+        var item = items.RootElement.GetProperty("items").EnumerateArray().Single();
+        Assert.Equal(300, item.GetProperty("rows").GetInt64());
+        Assert.False(item.GetProperty("rowsEstimated").GetBoolean());
+
+        var restore = await _workspace.RunAsync("trash", "restore", item.GetProperty("id").GetString()!, "-e", "dev");
+
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Equal(before, await PostgresSandbox.TextAsync(database, Content("t2")));
     }
 
     [Fact]
