@@ -34,7 +34,6 @@ public sealed class IrreversibleCallTests : IDisposable
             ($"SELECT pg_terminate_backend({pid})", "pg_terminate_backend()"),
             ($"SELECT pg_cancel_backend({pid})", "pg_cancel_backend()"),
             ("SELECT setval('leads_id_seq', 1)", "setval()"),
-            ("SELECT lo_unlink(424242)", "lo_unlink()"),
             ("SELECT pg_reload_conf()", "pg_reload_conf()"),
             ("SELECT pg_advisory_lock(7)", "pg_advisory_lock()"),
             ("DO $$ BEGIN PERFORM setval('leads_id_seq', 1); END $$", "setval()"),
@@ -54,8 +53,27 @@ public sealed class IrreversibleCallTests : IDisposable
         }
 
         Assert.Equal(sequenceBefore, await PostgresSandbox.ScalarAsync(database, "SELECT last_value FROM leads_id_seq"));
-        Assert.Equal(1, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_largeobject_metadata WHERE oid = 424242"));
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"));
+    }
+
+    [Fact]
+    public async Task Lo_unlink_is_previewed_and_rolled_back_needs_approval_on_production_and_is_undone_on_development()
+    {
+        var production = await _workspace.AddEnvironmentAsync("prod", "production", Schema);
+        var development = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
+        const string unlink = "DO $$ BEGIN PERFORM lo_unlink(424242); END $$";
+
+        var check = await _workspace.RunAsync("check", "-e", "prod", "--json", "-c", unlink);
+        var run = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", unlink);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(development, "SELECT count(*) FROM pg_largeobject_metadata WHERE oid = 424242"));
+        var undo = await _workspace.RunAsync("undo", run.ChangeId, "--yes");
+
+        Assert.True(check.ExitCode == 4, check.ToString());
+        Assert.Contains("removed 1 large object (424242)", check.Out, StringComparison.Ordinal);
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(production, "SELECT count(*) FROM pg_largeobject_metadata WHERE oid = 424242"));
+        Assert.True(undo.ExitCode == 0, undo.ToString());
+        Assert.Equal("kept bytes", await PostgresSandbox.TextAsync(development, "SELECT convert_from(lo_get(424242), 'UTF8')"));
     }
 
     [Theory]

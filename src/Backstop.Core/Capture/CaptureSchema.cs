@@ -234,6 +234,13 @@ internal static class CaptureSchema
         ALTER TABLE backstop.dropped_columns
             ADD COLUMN IF NOT EXISTS rewritten boolean NOT NULL DEFAULT false,
             ADD COLUMN IF NOT EXISTS type_definition text;
+        -- Large objects a change removed (lo_unlink, whatever called it), kept with their data so undo can create them again.
+        CREATE TABLE IF NOT EXISTS backstop.large_objects (
+            change_id uuid NOT NULL REFERENCES backstop.changes ON DELETE CASCADE,
+            loid oid NOT NULL,
+            data bytea NOT NULL,
+            PRIMARY KEY (change_id, loid)
+        );
         -- Whether trash.row_estimate is the planner's estimate (items binned before format 3 all are) or a count.
         ALTER TABLE backstop.trash ADD COLUMN IF NOT EXISTS rows_estimated boolean NOT NULL DEFAULT true;
 

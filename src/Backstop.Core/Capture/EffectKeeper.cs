@@ -25,6 +25,16 @@ internal static class EffectKeeper
             await RecycleBin.TableCopy.KeepAsync(connection, changeId, dropped, cancellationToken);
         }
 
+        foreach (var removed in effects.Where(e => e.Kind == EffectKind.RemovedLargeObjects))
+        {
+            // lo_get reads the object with the change's own privileges: one it may not read cannot be kept, and the change fails.
+            await using var keep = new NpgsqlCommand(
+                "INSERT INTO backstop.large_objects (change_id, loid, data) SELECT @change, m.oid, lo_get(m.oid) FROM pg_largeobject_metadata m WHERE m.oid = ANY(@oids)", connection);
+            keep.Parameters.AddWithValue("change", changeId);
+            keep.Parameters.Add(new NpgsqlParameter("oids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = removed.LargeObjects.ToArray() });
+            await keep.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         foreach (var column in effects.Where(e => e.Kind is EffectKind.DroppedColumn or EffectKind.RewrittenColumn))
         {
             // A column that goes with its type (DROP TYPE … CASCADE) is kept as text: an image column of that type would go too.

@@ -21,7 +21,7 @@ internal static class EffectReasons
             if (!effect.Keepable)
             {
                 yield return new("unkeepable", policy.Unkeepable,
-                    $"{effect.Describe()}, which Backstop cannot keep for undo; remove them in a change of their own outside this tier's guard, after exporting them with lo_export or pg_dump --large-objects");
+                    $"{effect.Describe()}, which Backstop cannot keep for undo: {effect.QualifiedName} has no primary key to put the values back by; add one first, or keep a copy of the table");
             }
 
             if (effect.Kind == EffectKind.RewrittenTable && effect.Count > policy.LockingDdlRowsOver)

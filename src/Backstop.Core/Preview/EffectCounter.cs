@@ -10,10 +10,13 @@ namespace Backstop.Core.Preview;
 /// </summary>
 internal static class EffectCounter
 {
-    public sealed record AfterState(Dictionary<uint, long> Rows, Dictionary<(uint, short), uint?> Types);
+    public sealed record AfterState(Dictionary<uint, long> Rows, Dictionary<(uint, short), uint?> Types, HashSet<uint> LargeObjects);
+
+    private const string LargeObjectsSql = "SELECT coalesce(array_agg(oid), '{}') FROM pg_largeobject_metadata";
 
     /// <summary>Read while the statement's effects are still in place.</summary>
-    public static async Task<AfterState> ReadAfterAsync(NpgsqlConnection connection, IReadOnlyList<CatalogChange> changes, CancellationToken cancellationToken)
+    /// <param name="largeObjects">large objects the statement removed (the counters say how many, not which).</param>
+    public static async Task<AfterState> ReadAfterAsync(NpgsqlConnection connection, IReadOnlyList<CatalogChange> changes, long largeObjects, CancellationToken cancellationToken)
     {
         var rows = new Dictionary<uint, long>();
         var types = new Dictionary<(uint, short), uint?>();
@@ -29,7 +32,7 @@ internal static class EffectCounter
             }
         }
 
-        return new AfterState(rows, types);
+        return new AfterState(rows, types, largeObjects > 0 ? await LargeObjectsAsync(connection, cancellationToken) : []);
     }
 
     /// <summary>Read once the statement has been rolled back to its savepoint.</summary>
@@ -83,10 +86,33 @@ internal static class EffectCounter
 
         if (largeObjects > 0)
         {
-            effects.Add(new ObservedEffect { Kind = EffectKind.RemovedLargeObjects, RelationId = 0, Schema = "", Name = "", Count = largeObjects });
+            var removed = (await LargeObjectsAsync(connection, cancellationToken)).Except(after.LargeObjects).Order().ToList();
+            effects.Add(new ObservedEffect { Kind = EffectKind.RemovedLargeObjects, RelationId = 0, Schema = "", Name = "", Count = removed.Count, LargeObjects = removed });
+        }
+
+        // A column's values are kept by primary key: without one they cannot be put back on the right rows.
+        for (var i = 0; i < effects.Count; i++)
+        {
+            if (effects[i].Kind is EffectKind.DroppedColumn or EffectKind.RewrittenColumn && !await HasPrimaryKeyAsync(connection, effects[i].RelationId, cancellationToken))
+            {
+                effects[i] = effects[i] with { Keepable = false };
+            }
         }
 
         return effects;
+    }
+
+    private static async Task<HashSet<uint>> LargeObjectsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(LargeObjectsSql, connection);
+        return [.. (uint[])(await command.ExecuteScalarAsync(cancellationToken))!];
+    }
+
+    private static async Task<bool> HasPrimaryKeyAsync(NpgsqlConnection connection, uint relationId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = @relid AND indisprimary)", connection);
+        command.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = relationId });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static ObservedEffect Effect(EffectKind kind, WatchedTable table) =>

@@ -150,7 +150,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             var largeObjects = run.Catalog.LargeObjectDeletes - _catalog.LargeObjectDeletes;
             if (preview && (changes.Any(c => c.Kind != CatalogChangeKind.ColumnWritten) || largeObjects > 0))
             {
-                var after = await EffectCounter.ReadAfterAsync(connection, changes, cancellationToken);
+                var after = await EffectCounter.ReadAfterAsync(connection, changes, largeObjects, cancellationToken);
                 var written = TableCounters.Deltas(_counters!, run.Counters!).ToDictionary(d => d.RelationId, d => (d.Impact.Inserted, d.Impact.Deleted));
                 await ExecuteAsync($"ROLLBACK TO SAVEPOINT {Savepoint}; RELEASE SAVEPOINT {Savepoint}", cancellationToken);
                 _releasePending = false;

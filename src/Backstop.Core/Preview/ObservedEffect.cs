@@ -37,8 +37,14 @@ public sealed record ObservedEffect
     /// <summary>Whether the effect destroys rows or values (a rewrite that keeps every row does not).</summary>
     public bool Destroys => Kind != EffectKind.RewrittenTable;
 
-    /// <summary>Whether Backstop can keep what the effect destroys, so that undo or the recycle bin can bring it back.</summary>
-    public bool Keepable => Kind != EffectKind.RemovedLargeObjects;
+    /// <summary>
+    /// Whether Backstop can keep what the effect destroys, so that undo or the recycle bin can bring it back: a column's
+    /// values are kept by primary key, so a column of a table without one cannot be.
+    /// </summary>
+    public bool Keepable { get; init; } = true;
+
+    /// <summary>For <see cref="EffectKind.RemovedLargeObjects"/>: their OIDs.</summary>
+    public IReadOnlyList<uint> LargeObjects { get; init; } = [];
 
     /// <summary>In words a user knows: "truncated public.t: 5,000 rows".</summary>
     public string Describe()
@@ -53,7 +59,7 @@ public sealed record ObservedEffect
             EffectKind.DroppedColumn when Cause is { } cause => $"{cause} dropped, taking column {Column} of {QualifiedName}: {count} {values}",
             EffectKind.DroppedColumn => $"column {Column} of {QualifiedName} dropped: {count} {values}",
             EffectKind.RewrittenTable => $"rewrote {QualifiedName} under an ACCESS EXCLUSIVE lock ({count} {rows}, all kept)",
-            EffectKind.RemovedLargeObjects => $"removed {count} large object{(Count == 1 ? "" : "s")}",
+            EffectKind.RemovedLargeObjects => $"removed {count} large object{(Count == 1 ? "" : "s")} ({string.Join(", ", LargeObjects.Take(5))}{(LargeObjects.Count > 5 ? ", …" : "")})",
             _ => $"column {Column} of {QualifiedName} rewritten: {count} {values}",
         };
     }

@@ -103,8 +103,17 @@ public static class UndoPlanner
             expected.Add(work[table.RelationId].Deletes);
         }
 
+        // Large objects the change removed are created again under their own OIDs, with the data kept before it ran (their
+        // owner and privileges become the undoing role's). One created again since is a conflict PostgreSQL reports.
+        if (await ExistsAsync(connection, "SELECT to_regclass('backstop.large_objects') IS NOT NULL", changeId, cancellationToken)
+            && await ExistsAsync(connection, "SELECT EXISTS (SELECT FROM backstop.large_objects WHERE change_id = @id)", changeId, cancellationToken))
+        {
+            statements.Add($"SELECT lo_from_bytea(l.loid, l.data) FROM backstop.large_objects l WHERE l.change_id = '{changeId:D}'");
+            expected.Add(null);
+        }
+
         // Sequences a TRUNCATE … RESTART IDENTITY set back go forward again to where they stood, never backwards (rows
-        // inserted since keep their numbers). setval is not transactional: a preview moves them too, which is harmless.
+        // inserted since keep their numbers). setval is not transactional, so the undo's preview does not run it.
         if (await ExistsAsync(connection, "SELECT to_regclass('backstop.change_sequences') IS NOT NULL", changeId, cancellationToken)
             && await ExistsAsync(connection, "SELECT EXISTS (SELECT FROM backstop.change_sequences WHERE change_id = @id)", changeId, cancellationToken))
         {

@@ -96,9 +96,9 @@ public static partial class IrreversibleCalls
         Add("makes the server switch to a new log file", "pg_rotate_logfile", "pg_rotate_logfile_old");
         Add("signals a server process", "pg_log_backend_memory_contexts");
         Add("sets a sequence, which no rollback sets back", "setval");
-        Add("removes a large object", "lo_unlink");
-        Add("writes a large object", "lo_put", "lowrite", "lo_truncate", "lo_truncate64", "lo_from_bytea", "lo_create", "lo_creat", "lo_import");
-        Add("writes a file on the database server", "lo_export", "pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_file_sync", "pg_logdir_ls");
+        // Large objects live in pg_largeobject and are transactional: a preview runs lo_unlink and the like, sees what they
+        // removed, and the run keeps it (docs/architecture.md). Only writing a server file is beyond a rollback.
+        Add("writes a file on the database server", "lo_export", "pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_file_sync");
         Add("switches the server to a new WAL file", "pg_switch_wal", "pg_switch_xlog");
         Add("writes a restore point into the WAL", "pg_create_restore_point");
         Add("starts or stops a base backup", "pg_backup_start", "pg_backup_stop", "pg_start_backup", "pg_stop_backup");

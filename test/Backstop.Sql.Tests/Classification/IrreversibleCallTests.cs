@@ -9,7 +9,7 @@ public sealed class IrreversibleCallTests
     [InlineData("SELECT setval('leads_id_seq', 1)", "setval(), which sets a sequence")]
     [InlineData("SELECT SETVAL ('leads_id_seq', 1)", "setval()")]
     [InlineData("SELECT \"setval\"('leads_id_seq', 1)", "setval()")]
-    [InlineData("SELECT lo_unlink(16384)", "lo_unlink(), which removes a large object")]
+    [InlineData("SELECT lo_export(16384, '/tmp/x')", "lo_export(), which writes a file on the database server")]
     [InlineData("SELECT pg_reload_conf()", "pg_reload_conf()")]
     [InlineData("SELECT pg_switch_wal()", "pg_switch_wal()")]
     [InlineData("SELECT pg_drop_replication_slot('s')", "pg_drop_replication_slot()")]
@@ -34,6 +34,8 @@ public sealed class IrreversibleCallTests
     [InlineData("SELECT myschema.setval('s', 1)")]
     [InlineData("CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ SELECT setval('s', 1) $$")]
     [InlineData("SELECT 'pg_terminate_backend(1)'")]
+    [InlineData("SELECT lo_unlink(16384)")]
+    [InlineData("SELECT lo_from_bytea(0, 'x')")]
     [InlineData("DO $$ BEGIN RAISE NOTICE 'no calls here'; END $$")]
     public void Classify_transactional_calls_user_functions_and_text_are_not_irreversible(string sql)
     {
