@@ -89,13 +89,10 @@ public sealed class HiddenEffectsTests : IDisposable
         var run = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "SELECT zap_table()");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Null(await PostgresSandbox.TextAsync(database, "SELECT to_regclass('public.t2')::text"));
-        var list = await _workspace.RunAsync("trash", "list", "-e", "dev", "--json");
-        using var items = JsonDocument.Parse(list.Out);
-        var item = items.RootElement.GetProperty("items").EnumerateArray().Single();
-        Assert.Equal(300, item.GetProperty("rows").GetInt64());
-        Assert.False(item.GetProperty("rowsEstimated").GetBoolean());
+        var (id, table, rows, estimated) = await OnlyTrashItemAsync();
+        Assert.Equal(("public.t2", 300, false), (table, rows, estimated));
 
-        var restore = await _workspace.RunAsync("trash", "restore", item.GetProperty("id").GetString()!, "-e", "dev");
+        var restore = await _workspace.RunAsync("trash", "restore", id, "-e", "dev");
 
         Assert.True(restore.ExitCode == 0, restore.ToString());
         Assert.Equal(before, await PostgresSandbox.TextAsync(database, Content("t2")));
@@ -111,12 +108,10 @@ public sealed class HiddenEffectsTests : IDisposable
         var run = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DO $$ BEGIN EXECUTE 'TRUNCATE t'; EXECUTE 'DROP TABLE t2'; END $$");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Null(await PostgresSandbox.TextAsync(database, "SELECT to_regclass('public.t2')::text"));
-        var list = await _workspace.RunAsync("trash", "list", "-e", "dev", "--json");
-        using var items = JsonDocument.Parse(list.Out);
-        var item = items.RootElement.GetProperty("items").EnumerateArray().Single();
-        Assert.Equal("public.t2", item.GetProperty("table").GetString());
+        var (id, table, _, _) = await OnlyTrashItemAsync();
+        Assert.Equal("public.t2", table);
 
-        var restore = await _workspace.RunAsync("trash", "restore", item.GetProperty("id").GetString()!, "-e", "dev");
+        var restore = await _workspace.RunAsync("trash", "restore", id, "-e", "dev");
         var undo = await _workspace.RunAsync("undo", run.ChangeId, "--yes");
 
         Assert.True(restore.ExitCode == 0, restore.ToString());
@@ -168,6 +163,14 @@ public sealed class HiddenEffectsTests : IDisposable
         Assert.Contains("public.child", run.Out, StringComparison.Ordinal);
         Assert.Equal(1000, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM child"));
         Assert.Equal(10, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM parent"));
+    }
+
+    private async Task<(string Id, string Table, long Rows, bool Estimated)> OnlyTrashItemAsync()
+    {
+        var list = await _workspace.RunAsync("trash", "list", "-e", "dev", "--json");
+        using var items = JsonDocument.Parse(list.Out);
+        var item = items.RootElement.GetProperty("items").EnumerateArray().Single();
+        return (item.GetProperty("id").GetString()!, item.GetProperty("table").GetString()!, item.GetProperty("rows").GetInt64(), item.GetProperty("rowsEstimated").GetBoolean());
     }
 
     /// <summary>Answers the confirmation prompt after doing something behind Backstop's back.</summary>
