@@ -67,6 +67,16 @@ internal sealed class CliWorkspace : IDisposable
         return connectionString;
     }
 
+    /// <summary>Adds a line such as <c>lock_timeout: 500ms</c> to an environment's block of backstop.yaml.</summary>
+    public async Task AddSettingAsync(string environment, string setting)
+    {
+        var text = await File.ReadAllTextAsync(ConfigPath);
+        var block = $"  {environment}:\n";
+        var at = text.IndexOf(block, StringComparison.Ordinal);
+        Assert.True(at >= 0, text);
+        await File.WriteAllTextAsync(ConfigPath, text.Insert(at + block.Length, $"    {setting}\n"));
+    }
+
     public void Dispose()
     {
         try

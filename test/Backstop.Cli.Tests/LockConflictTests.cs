@@ -18,7 +18,7 @@ public sealed class LockConflictTests : IDisposable
     {
         var database = await _workspace.AddEnvironmentAsync(
             "dev", "development", "CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL); INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 10) g;");
-        await SetLockTimeoutAsync("dev", "500ms");
+        await _workspace.AddSettingAsync("dev", "lock_timeout: 500ms");
         var other = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "UPDATE accounts SET balance = 90 WHERE id = 2");
         Assert.True(other.ExitCode == 0, other.ToString());
         var otherUuid = await ChangeUuidAsync(other.ChangeId);
@@ -51,7 +51,7 @@ public sealed class LockConflictTests : IDisposable
             "dev", "development",
             "CREATE TABLE a (id int PRIMARY KEY, v int NOT NULL); CREATE TABLE b (id int PRIMARY KEY, v int NOT NULL); " +
             "INSERT INTO a SELECT g, 0 FROM generate_series(1, 5) g; INSERT INTO b SELECT g, 0 FROM generate_series(1, 5) g;");
-        await SetLockTimeoutAsync("dev", "30s");
+        await _workspace.AddSettingAsync("dev", "lock_timeout: 30s");
 
         // PostgreSQL looks for a deadlock once, deadlock_timeout after a session starts to wait, and the session that
         // finds the cycle is cancelled. Backstop's sessions look after 3 s, time enough for the worker to be waiting
@@ -90,15 +90,6 @@ public sealed class LockConflictTests : IDisposable
         var show = await _workspace.RunAsync("show", changeId, "--json");
         using var json = JsonDocument.Parse(show.Out);
         return json.RootElement.GetProperty("changeUuid").GetGuid();
-    }
-
-    private async Task SetLockTimeoutAsync(string environment, string timeout)
-    {
-        var text = await File.ReadAllTextAsync(_workspace.ConfigPath);
-        var block = $"  {environment}:\n";
-        var at = text.IndexOf(block, StringComparison.Ordinal);
-        Assert.True(at >= 0, text);
-        await File.WriteAllTextAsync(_workspace.ConfigPath, text.Insert(at + block.Length, $"    lock_timeout: {timeout}\n"));
     }
 
     /// <summary>Until a session Backstop named after its change waits for a lock.</summary>

@@ -244,22 +244,6 @@ internal sealed class ChangeCapture
     {
         var target = PgIdentifier.Quote(table.Schema, table.Name);
         var image = PgIdentifier.Quote(CaptureSchema.Name, table.ImageTable);
-        await using (var create = new NpgsqlCommand(
-            // AS … WITH NO DATA: the table's columns and types, none of its constraints, so columns can come and go. The
-            // columns backstop_op and backstop_seq come with a second captured statement (backstop.image_marks).
-            $"CREATE TABLE {image} AS SELECT * FROM {target} WITH NO DATA; " +
-            "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES (@id, @relid, @schema, @name, @image, @keys)",
-            connection))
-        {
-            create.Parameters.AddWithValue("id", changeId);
-            create.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
-            create.Parameters.AddWithValue("schema", table.Schema);
-            create.Parameters.AddWithValue("name", table.Name);
-            create.Parameters.AddWithValue("image", table.ImageTable);
-            create.Parameters.AddWithValue("keys", table.KeyColumns.ToArray());
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-
         // 'key': an UPDATE keeps only old rows unless it sets a key column; 'whole': every UPDATE keeps old and new rows
         // (rows matched by value, or a row trigger that may move keys).
         var mode = table.HasPrimaryKey && !table.RowTriggersMayMoveKeys ? "'key'" : "'whole'";
@@ -282,14 +266,36 @@ internal sealed class ChangeCapture
             triggers += $"; CREATE TRIGGER {KeysTriggerName} AFTER UPDATE OF {keys} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.keys_moved()";
         }
 
-        await using var attach = new NpgsqlCommand(triggers, connection);
-        try
+        await using (var attach = new NpgsqlCommand(triggers, connection))
         {
-            await attach.ExecuteNonQueryAsync(cancellationToken);
+            try
+            {
+                await attach.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw CapturePrivilegeException.ForTable(role, target, e);
+            }
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+
+        // The triggers come first: CREATE TRIGGER takes SHARE ROW EXCLUSIVE on the table, and the image table's
+        // CREATE TABLE … AS SELECT an ACCESS SHARE lock. Taken the other way round, a second change on the same table
+        // would hold ACCESS SHARE while it waits for the first one's triggers, and the first one's DROP TRIGGER (ACCESS
+        // EXCLUSIVE, before its commit) would wait for it: a deadlock. This way the second change waits holding nothing.
+        await using (var create = new NpgsqlCommand(
+            // AS … WITH NO DATA: the table's columns and types, none of its constraints, so columns can come and go. The
+            // columns backstop_op and backstop_seq come with a second captured statement (backstop.image_marks).
+            $"CREATE TABLE {image} AS SELECT * FROM {target} WITH NO DATA; " +
+            "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES (@id, @relid, @schema, @name, @image, @keys)",
+            connection))
         {
-            throw CapturePrivilegeException.ForTable(role, target, e);
+            create.Parameters.AddWithValue("id", changeId);
+            create.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
+            create.Parameters.AddWithValue("schema", table.Schema);
+            create.Parameters.AddWithValue("name", table.Name);
+            create.Parameters.AddWithValue("image", table.ImageTable);
+            create.Parameters.AddWithValue("keys", table.KeyColumns.ToArray());
+            await create.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 

@@ -283,7 +283,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
         catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException or CapturePrivilegeException or RecycleBin.RecycleBinException)
         {
-            // Described before the rollback, while the other side of a deadlock still waits for this transaction.
+            // Described at once, while the other side most likely still holds its locks.
             var conflict = transaction is null ? null : await LockConflict.DescribeAsync(target, e, preview.Impacts, store, CancellationToken.None);
             var message = conflict?.Message ?? (transaction is null
                 ? e.Message + "; it ran outside a transaction block, so check what it left behind (CREATE INDEX CONCURRENTLY, for one, leaves an invalid index)"

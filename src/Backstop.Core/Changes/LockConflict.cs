@@ -12,9 +12,11 @@ namespace Backstop.Core.Changes;
 /// Describes a change that met another one: it waited longer than <c>lock_timeout</c> (SQLSTATE 55P03,
 /// lock_not_available) or PostgreSQL chose it as a deadlock's victim (40P01, deadlock_detected). PostgreSQL's own
 /// message names neither the table (for a table lock) nor the other session (that is in the DETAIL, which Npgsql
-/// redacts), so Backstop looks for itself: through a second connection, while the failed transaction still holds its
-/// locks, it reads <c>pg_locks</c> for the sessions that hold a lock on the tables the change works on, and for those
-/// that wait for the change (<c>pg_blocking_pids</c>, which shows the other side of a deadlock). A session named
+/// redacts), so Backstop looks for itself, through a second connection, right after the failure: it reads
+/// <c>pg_locks</c> for the sessions that hold a lock on the tables the change works on, and for those still waiting for
+/// the change (<c>pg_blocking_pids</c>). PostgreSQL releases the failed transaction's locks at the error, not at the
+/// ROLLBACK, so the other side of a deadlock is usually found by the locks it still holds, its transaction being open.
+/// A session named
 /// <c>backstop:&lt;uuid&gt;</c> (<see cref="ChangeReconciler.MarkSessionAsync"/>) is a Backstop change; the state
 /// store gives its number. Docs: "Lock Management" (lock_timeout, deadlock_timeout), "pg_locks", "Appendix A. PostgreSQL
 /// Error Codes".
@@ -23,7 +25,7 @@ public static partial class LockConflict
 {
     private const string SessionPrefix = "backstop:";
 
-    /// <summary>The describing never holds the change up for long: the other side of a deadlock waits for it.</summary>
+    /// <summary>The describing never holds a failed command up for long.</summary>
     private static readonly TimeSpan LookLimit = TimeSpan.FromSeconds(5);
 
     /// <summary>The PostgreSQL error if <paramref name="failure"/> is a lost lock wait or a deadlock, else null.</summary>
@@ -42,9 +44,9 @@ public static partial class LockConflict
     }
 
     /// <summary>
-    /// Null unless <paramref name="failure"/> is a lost lock wait or a deadlock. Call it before the failed transaction is
-    /// rolled back, so that the other side of a deadlock is still waiting and can be seen. Never throws for what it could
-    /// not find out: it then says less.
+    /// Null unless <paramref name="failure"/> is a lost lock wait or a deadlock. Call it as soon as the failure is caught:
+    /// the sooner, the likelier the other side still holds its locks. Never throws for what it could not find out: it
+    /// then says less.
     /// </summary>
     /// <param name="impacts">the preview's impact: the tables the change works on.</param>
     public static async Task<LockConflictException?> DescribeAsync(
@@ -61,7 +63,10 @@ public static partial class LockConflict
             .Distinct(StringComparer.Ordinal)
             .ToList();
         var waitedAt = RowWaitRelation().Match(error.Where ?? "") is { Success: true } match ? match.Groups["name"].Value : null;
-        var others = await OtherSessionsAsync(target, tables, waitedAt, cancellationToken);
+        var sessions = await OtherSessionsAsync(target, tables, waitedAt, cancellationToken);
+
+        // Sessions that only read a table (ACCESS SHARE) are named only when nobody more likely is there.
+        var others = sessions.Any(o => o.WaitsForUs || o.HoldsMoreThanARead) ? sessions.Where(o => o.WaitsForUs || o.HoldsMoreThanARead).ToList() : sessions;
         var named = new List<string>();
         foreach (var other in others.Take(3))
         {
@@ -120,7 +125,7 @@ public static partial class LockConflict
                 while (await reader.ReadAsync(limit.Token))
                 {
                     sessions.Add(new OtherSession(
-                        reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(4), reader.GetFieldValue<string[]>(5)));
+                        reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetBoolean(4), reader.GetFieldValue<string[]>(5), !reader.IsDBNull(6) && reader.GetBoolean(6)));
                 }
 
                 return sessions;
@@ -182,5 +187,5 @@ public static partial class LockConflict
     [GeneratedRegex("in relation \"(?<name>.*)\"", RegexOptions.CultureInvariant)]
     private static partial Regex RowWaitRelation();
 
-    private sealed record OtherSession(int Pid, string ApplicationName, string User, string State, bool WaitsForUs, string[] Tables);
+    private sealed record OtherSession(int Pid, string ApplicationName, string User, string State, bool WaitsForUs, string[] Tables, bool HoldsMoreThanARead);
 }
