@@ -11,9 +11,14 @@ internal static class BenchOrders
 {
     public const string Update = "UPDATE bench_orders SET is_deleted = NOT is_deleted";
 
-    public static (SandboxCluster Cluster, NpgsqlConnection Connection) Start(string name)
+    public static (SandboxCluster Cluster, NpgsqlConnection Connection) Start(string name, IReadOnlyDictionary<string, string>? extra = null)
     {
         var settings = new Dictionary<string, string> { ["max_wal_size"] = "16GB", ["checkpoint_timeout"] = "1h", ["autovacuum"] = "off" };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
         var cluster = SandboxCluster.StartAsync(new SandboxOptions { Name = $"{name}-{Environment.ProcessId}", Settings = settings }).GetAwaiter().GetResult();
         try
         {

@@ -1,4 +1,13 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Backstop.Benchmarks -- --filter '*'   (see docs/benchmarks.md)
+// dotnet run -c Release --project bench/Backstop.Benchmarks -- paired [ROUNDS] [setting=value ...]
+if (args is ["paired", ..])
+{
+    var rounds = args.Length > 1 && int.TryParse(args[1], out var n) ? n : 10;
+    var settings = args.Skip(2).Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+    Backstop.Benchmarks.PairedRounds.Run(rounds, settings);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Backstop.Benchmarks.SqlBenchmarks).Assembly).Run(args);
