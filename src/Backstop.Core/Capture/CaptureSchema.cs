@@ -203,7 +203,15 @@ internal static class CaptureSchema
 
             columns := backstop.image_columns(image, TG_RELID);
             marks := backstop.image_marks(image, op, 2 * step + (TG_OP = 'INSERT')::int, moved);
-            EXECUTE format('INSERT INTO backstop.%I (%s%s) SELECT %s%s FROM %I', image, columns, marks[1], columns, marks[2], source);
+            IF marks[1] = '' AND NOT moved THEN
+                -- The table's first captured statement fills its still empty image in bulk: CREATE TABLE AS writes through
+                -- a small ring of buffers, where INSERT … SELECT would evict the statement's own pages from shared_buffers
+                -- and write them out itself (docs/benchmarks.md, "where capture's time goes").
+                EXECUTE format('DROP TABLE backstop.%I', image);
+                EXECUTE format('CREATE TABLE backstop.%I AS SELECT %s FROM %I', image, columns, source);
+            ELSE
+                EXECUTE format('INSERT INTO backstop.%I (%s%s) SELECT %s%s FROM %I', image, columns, marks[1], columns, marks[2], source);
+            END IF;
             GET DIAGNOSTICS rows = ROW_COUNT;
             IF moved THEN
                 marks := backstop.image_marks(image, 'u', 2 * step + 1, true);
@@ -244,11 +252,12 @@ internal static class CaptureSchema
         -- Whether trash.row_estimate is the planner's estimate (items binned before format 3 all are) or a count.
         ALTER TABLE backstop.trash ADD COLUMN IF NOT EXISTS rows_estimated boolean NOT NULL DEFAULT true;
 
-        COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 3)';
+        -- Format 4: a table's first captured statement fills its image with CREATE TABLE AS (capture_rows).
+        COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 4)';
         """;
 
     /// <summary>What <see cref="Ddl"/> leaves as the schema's comment; a schema that has it needs no DDL.</summary>
-    private const string Marker = "Backstop: change log and before-images (format 3)";
+    private const string Marker = "Backstop: change log and before-images (format 4)";
 
     /// <summary>
     /// Creates or upgrades the schema when it is not at the current format. The DDL runs only then: an ALTER TABLE,
