@@ -8,6 +8,7 @@ namespace Backstop.Cli.Tests;
 /// SIGKILL at random moments of `backstop run` and `backstop undo`: the database must be exactly before or after
 /// the change, never in between, and `backstop changes` must say which.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private const int Kills = 20;
