@@ -46,6 +46,14 @@ public sealed record ObservedEffect
     /// <summary>For <see cref="EffectKind.RemovedLargeObjects"/>: their OIDs.</summary>
     public IReadOnlyList<uint> LargeObjects { get; init; } = [];
 
+    /// <summary>Equal when every field is, the large objects' OIDs compared one by one (as read back from the state store, say).</summary>
+    public bool Equals(ObservedEffect? other) =>
+        other is not null && Kind == other.Kind && RelationId == other.RelationId && Schema == other.Schema && Name == other.Name
+        && Column == other.Column && ColumnNumber == other.ColumnNumber && ColumnType == other.ColumnType && Count == other.Count
+        && Cause == other.Cause && Keepable == other.Keepable && LargeObjects.SequenceEqual(other.LargeObjects);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, RelationId, Schema, Name, Column, ColumnNumber, Count);
+
     /// <summary>In words a user knows: "truncated public.t: 5,000 rows".</summary>
     public string Describe()
     {
