@@ -26,6 +26,14 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
             INSERT INTO orders (id) SELECT g FROM generate_series(1, 100000) g;
             """);
         var before = await HashAsync(database);
+
+        // How long the two commands take on this machine right now (a loaded machine can take several times as long):
+        // the kills land anywhere from the start to a little past the end of the slower one.
+        var run = await TimeAsync(["run", "-e", "dev", "-c", Change]);
+        var undo = await TimeAsync(["undo", await LastCommittedAsync()]);
+        Assert.Equal(before, await HashAsync(database));
+        var window = (int)Math.Max(3000, 1.2 * Math.Max(run.TotalMilliseconds, undo.TotalMilliseconds));
+
         long? after = null;
         var random = new Random(20261121);
         var outcomes = new List<string>();
@@ -37,7 +45,7 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
             var inBefore = await HashAsync(database) == before;
             var (recordsBefore, _) = await ChangesAsync();
             var args = inBefore ? new[] { "run", "-e", "dev", "-c", Change } : ["undo", await LastCommittedAsync()];
-            await KillDuringAsync(args, TimeSpan.FromMilliseconds(random.Next(300, 3000)));
+            await KillDuringAsync(args, TimeSpan.FromMilliseconds(random.Next(300, window)));
             await WaitForServerSessionsToEndAsync(database);
 
             var now = await HashAsync(database);
@@ -81,6 +89,14 @@ public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output
         var all = json.RootElement.GetProperty("changes").EnumerateArray().ToList();
         var committed = all.First(c => c.GetProperty("outcome").GetString() == "committed");
         return committed.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture);
+    }
+
+    private async Task<TimeSpan> TimeAsync(string[] args)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await BackstopProcess.RunAsync(_workspace.Directory, args);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return watch.Elapsed;
     }
 
     private Task KillDuringAsync(string[] args, TimeSpan after) =>
