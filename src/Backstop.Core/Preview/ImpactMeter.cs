@@ -161,7 +161,8 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
                 run = await RunAsync(statement, cancellationToken);
                 if (run.Estimate is { } second)
                 {
-                    return second;
+                    // Counted once, the destruction stands even when the second run can only be estimated.
+                    return second with { Effects = effects };
                 }
 
                 tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
