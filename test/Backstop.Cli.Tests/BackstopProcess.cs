@@ -9,6 +9,16 @@ internal static class BackstopProcess
     /// <param name="output">receives standard output as it comes (then the returned Out is empty); null to return it as text.</param>
     public static async Task<CliResult> RunAsync(string workingDirectory, IReadOnlyList<string> args, Stream? output = null)
     {
+        using var process = Start(workingDirectory, args);
+        var stdout = output is null ? process.StandardOutput.ReadToEndAsync() : CopyAsync(process.StandardOutput.BaseStream, output);
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>`dotnet backstop.dll ARGS` with its standard streams redirected and no standard input.</summary>
+    private static Process Start(string workingDirectory, IReadOnlyList<string> args)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory,
@@ -23,12 +33,9 @@ internal static class BackstopProcess
             info.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(info)!;
+        var process = Process.Start(info)!;
         process.StandardInput.Close();
-        var stdout = output is null ? process.StandardOutput.ReadToEndAsync() : CopyAsync(process.StandardOutput.BaseStream, output);
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        return process;
     }
 
     private static async Task<string> CopyAsync(Stream from, Stream to)
@@ -44,22 +51,7 @@ internal static class BackstopProcess
     /// <returns>whether it finished on its own, its exit code, and what it printed on standard error.</returns>
     public static async Task<(bool Finished, int ExitCode, string Errors)> RunAndKillAsync(string workingDirectory, IReadOnlyList<string> args, TimeSpan after, bool entireTree)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backstop.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        process.StandardInput.Close();
+        using var process = Start(workingDirectory, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         var finished = process.WaitForExit(after);
