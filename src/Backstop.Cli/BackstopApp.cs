@@ -126,7 +126,7 @@ internal static class BackstopApp
 
     private static int? ExitCodeFor(Exception e) => e switch
     {
-        ConfigException or UsageException or ScriptRejectedException or TargetMismatchException or Recovery.Repair.RepairUsageException => ExitCodes.UsageError,
+        ConfigException or UsageException or ScriptRejectedException or TargetMismatchException or Recovery.Repair.RepairUsageException or Core.Capture.CaptureSchemaTooNewException => ExitCodes.UsageError,
         SandboxException { IsUsageError: true } => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
         LockConflictException or OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException or Recovery.Repair.RepairTargetChangedException => ExitCodes.RuntimeError,

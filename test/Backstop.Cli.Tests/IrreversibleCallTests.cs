@@ -109,4 +109,19 @@ public sealed class IrreversibleCallTests : IDisposable
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(50, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM leads"));
     }
+
+    [Fact]
+    public async Task A_backstop_schema_from_a_newer_Backstop_is_refused_with_exit_2_and_left_as_it_is()
+    {
+        var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
+        Assert.Equal(0, (await _workspace.RunAsync("run", "-e", "dev", "-c", "DELETE FROM leads WHERE id = 1")).ExitCode);
+        await PostgresSandbox.ExecuteAsync(database, "COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 99)'");
+
+        var run = await _workspace.RunAsync("run", "-e", "dev", "-c", "DELETE FROM leads WHERE id = 2");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("is at format 99, written by a newer Backstop", run.Error, StringComparison.Ordinal);
+        Assert.Equal(49, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM leads"));
+        Assert.Equal("Backstop: change log and before-images (format 99)", await PostgresSandbox.TextAsync(database, "SELECT obj_description('backstop'::regnamespace, 'pg_namespace')"));
+    }
 }

@@ -259,6 +259,22 @@ internal static class CaptureSchema
     /// <summary>What <see cref="Ddl"/> leaves as the schema's comment; a schema that has it needs no DDL.</summary>
     private const string Marker = "Backstop: change log and before-images (format 4)";
 
+    private const int CurrentFormat = 4;
+
+    /// <summary>The N of "(format N)" in the schema's comment; null for a schema without one (not created yet, or format 1).</summary>
+    internal static int? FormatOf(string? comment)
+    {
+        const string prefix = "(format ";
+        var start = comment?.LastIndexOf(prefix, StringComparison.Ordinal) ?? -1;
+        if (start < 0)
+        {
+            return null;
+        }
+
+        var digits = comment![(start + prefix.Length)..].TrimEnd(')');
+        return int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var format) ? format : null;
+    }
+
     /// <summary>
     /// Creates or upgrades the schema when it is not at the current format. The DDL runs only then: an ALTER TABLE,
     /// even one that changes nothing, would lock the change log until the change commits and serialize every change
@@ -269,9 +285,17 @@ internal static class CaptureSchema
     {
         await using (var check = new NpgsqlCommand("SELECT obj_description(to_regnamespace('backstop'), 'pg_namespace')", connection))
         {
-            if (await check.ExecuteScalarAsync(cancellationToken) is string comment && comment == Marker)
+            var comment = await check.ExecuteScalarAsync(cancellationToken) as string;
+            if (comment == Marker)
             {
                 return;
+            }
+
+            // Never downgrade what a newer Backstop set up: its changes could no longer be undone.
+            if (FormatOf(comment) is { } format && format > CurrentFormat)
+            {
+                throw new CaptureSchemaTooNewException(
+                    $"the backstop schema of database {database} is at format {format}, written by a newer Backstop than this one (which knows formats up to {CurrentFormat}); nothing was changed. Upgrade Backstop on this machine");
             }
         }
 

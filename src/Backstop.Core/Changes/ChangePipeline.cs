@@ -281,7 +281,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 await transaction.CommitAsync(CancellationToken.None);
             }
         }
-        catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException or CapturePrivilegeException or RecycleBin.RecycleBinException)
+        catch (Exception e) when (e is StatementFailedException or NpgsqlException or OperationCanceledException or CapturePrivilegeException or CaptureSchemaTooNewException or RecycleBin.RecycleBinException)
         {
             // Described at once, while the other side most likely still holds its locks.
             var conflict = transaction is null ? null : await LockConflict.DescribeAsync(target, e, preview.Impacts, store, CancellationToken.None);
