@@ -35,6 +35,13 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
     public Task<SqliteStateStore> OpenStoreAsync(BackstopConfig config, CancellationToken cancellationToken) =>
         SqliteStateStore.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
 
+    /// <summary>The change lifecycle for an environment: its tier's policy, the state store, and the backup catalog's proof.</summary>
+    public async Task<Core.Changes.ChangeLifecycle> LifecycleAsync(BackstopConfig config, Core.Environments.ConnectedEnvironment target, CancellationToken cancellationToken) =>
+        new(target, config.Policies[target.Environment.Tier], await OpenStoreAsync(config, cancellationToken), Host.Clock)
+        {
+            BackupProof = new Recovery.Backups.CatalogBackupProof(config, ct => Commands.BackupCommand.OpenCatalogAsync(config, ct)),
+        };
+
     /// <summary>Whether this command has printed its JSON document; if not, <see cref="BackstopApp"/> prints one for it.</summary>
     public bool WroteJson { get; private set; }
 

@@ -27,12 +27,9 @@ internal static class CheckCommand
             var statements = ScriptAnalyzer.Analyze(script);
             await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             ImpactView.Banner(context.Console, environment, target.Url);
-            var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], host.Clock)
-            {
-                ProvenBackups = await BackupCommand.ProvenBackupsAsync(config, target.Identity, statements, cancellationToken),
-            };
-            var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.CheckAsync(statements, parse.GetValue(allowAllRows), progress, cancellationToken));
-            var runRefusal = ChangePipeline.TransactionalityProblem(statements);
+            var lifecycle = await context.LifecycleAsync(config, target, cancellationToken);
+            var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => lifecycle.CheckAsync(statements, parse.GetValue(allowAllRows), progress, cancellationToken));
+            var runRefusal = ChangeLifecycle.TransactionalityProblem(statements);
             if (context.Json)
             {
                 context.WriteJson(ChangeJson.Check(environment, result, runRefusal));

@@ -8,98 +8,111 @@ using Spectre.Console;
 namespace Backstop.Cli.Commands;
 
 /// <summary>
-/// The part of <c>run</c> that <c>undo</c> shares: the guarded pipeline with its preview on screen, the confirmation
-/// the verdict asks for, the report, and the exit code.
+/// The CLI's side of a guarded change (the lifecycle itself is <see cref="ChangeLifecycle"/> in Core): prepare it with
+/// a spinner, show the preview, obtain the authorization its verdict needs (a flag or a prompt), execute it, and render
+/// the result and its exit code.
 /// </summary>
 internal static class GuardedRun
 {
+    /// <summary>Where the result goes besides the screen: a wrapper or a sink for its JSON, and a listener.</summary>
+    internal sealed record Output(Func<object, object>? WrapJson = null, Action<object>? JsonSink = null, Action<RunResult>? Ran = null);
+
     public static async Task<int> ExecuteAsync(
-        CommandContext context, BackstopConfig config, ConnectedEnvironment target, string script, IReadOnlyList<AnalyzedStatement> statements,
-        GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken, IReadOnlyDictionary<string, (long Updated, long Deleted)>? undoBounds = null,
-        Func<object, object>? wrapJson = null, Func<CheckResult, CancellationToken, Task>? afterPreview = null, Action<object>? jsonSink = null,
-        Func<IReadOnlyList<Core.Preview.StatementImpact>, string?>? checkRun = null,
-        Func<CancellationToken, Task<IReadOnlyList<Core.Preview.StatementImpact>?>>? countedImpact = null, Action<RunResult>? ran = null)
+        CommandContext context, BackstopConfig config, ConnectedEnvironment target, ChangeRequest request, GuardedRunFlags flags, CancellationToken cancellationToken, Output? output = null)
     {
+        output ??= new Output();
         var environment = target.Environment;
-        var store = await context.OpenStoreAsync(config, cancellationToken);
-        var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], context.Host.Clock)
+        var lifecycle = await context.LifecycleAsync(config, target, cancellationToken);
+        var statementCount = (request.Statements ?? ScriptAnalyzer.Analyze(request.Script)).Count;
+        var prepared = await PreviewSpinner.RunAsync(context, statementCount, progress => lifecycle.PrepareAsync(request, progress, cancellationToken));
+        if (!context.Json)
         {
-            ProvenBackups = await BackupCommand.ProvenBackupsAsync(config, target.Identity, statements, cancellationToken),
-        };
-        var options = new RunOptions
+            ImpactView.Statements(context.Console, prepared.Preview.Statements, prepared.Preview.Impacts, prepared.Preview.Decision);
+            ImpactView.Summary(context.Console, prepared.Preview.Decision, prepared.Preview.Impacts.Sum(i => i.Changed));
+        }
+
+        var result = prepared.Requires switch
         {
-            AllowAllRows = flags.AllowAllRows,
-            UndoOf = undoOf,
-            UndoBounds = undoBounds,
-            AfterPreview = afterPreview,
-            CheckRun = checkRun,
-            CountedImpact = countedImpact,
-            Previewed = preview =>
-            {
-                if (!context.Json)
-                {
-                    ImpactView.Statements(context.Console, preview.Statements, preview.Impacts, preview.Decision);
-                    ImpactView.Summary(context.Console, preview.Decision, preview.Impacts.Sum(i => i.Changed));
-                }
-            },
-            Confirm = (_, ct) => ConfirmAsync(context, environment, flags.Yes, flags.ConfirmName, flags.Interactive, ct),
+            Requirement.Refused => ChangeLifecycle.Denied(prepared),
+            Requirement.Approval => await lifecycle.SetAsideAsync(prepared, ChangeOutcome.NeedsApproval, CancellationToken.None),
+            _ => await AuthorizeAsync(context, prepared.Requires, environment, flags, cancellationToken) is { } authorization
+                ? await PreviewSpinner.RunAsync(context, statementCount, progress => lifecycle.ExecuteAsync(prepared, authorization, progress, cancellationToken), "Running")
+                : await lifecycle.SetAsideAsync(prepared, ChangeOutcome.NotConfirmed, CancellationToken.None),
         };
-        var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.RunAsync(script, statements, options, store, progress, cancellationToken));
-        Report(context, environment, result, config, wrapJson, jsonSink);
-        ran?.Invoke(result);
-        return result.Outcome switch
-        {
-            ChangeOutcome.Committed => ExitCodes.Done,
-            ChangeOutcome.Denied => ExitCodes.Denied,
-            ChangeOutcome.Failed => ExitCodes.RuntimeError,
-            _ => ExitCodes.NeedsConfirmation,
-        };
+        Report(context, environment, result, config, output.WrapJson, output.JsonSink);
+        output.Ran?.Invoke(result);
+        return ExitCode(result.Outcome);
     }
 
-    internal static async Task<bool> ConfirmAsync(CommandContext context, EnvironmentConfig environment, bool yes, string? confirmName, bool interactive, CancellationToken cancellationToken)
+    internal static int ExitCode(ChangeOutcome outcome) => outcome switch
     {
-        if (environment.Tier == Tier.Production)
+        ChangeOutcome.Committed => ExitCodes.Done,
+        ChangeOutcome.Denied => ExitCodes.Denied,
+        ChangeOutcome.Failed => ExitCodes.RuntimeError,
+        _ => ExitCodes.NeedsConfirmation,
+    };
+
+    /// <summary>
+    /// The authorization a requirement asks of the person at the CLI: none, a yes (--yes or a prompt), or on production
+    /// the environment's name (--confirm NAME or typed at a prompt). Null when it was not given; the refusal is then
+    /// said on the error stream and kept for the JSON document.
+    /// </summary>
+    internal static async Task<Authorization?> AuthorizeAsync(CommandContext context, Requirement requirement, EnvironmentConfig environment, GuardedRunFlags flags, CancellationToken cancellationToken)
+    {
+        var actor = Environment.UserName;
+        switch (requirement)
         {
-            if (confirmName is not null)
-            {
-                if (string.Equals(confirmName, environment.Name, StringComparison.Ordinal))
+            case Requirement.Nothing:
+                return Authorization.None;
+            case Requirement.TypedName:
+                if (flags.ConfirmName is { } confirmName)
                 {
-                    return true;
+                    if (string.Equals(confirmName, environment.Name, StringComparison.Ordinal))
+                    {
+                        return Authorization.Typed(actor, confirmName);
+                    }
+
+                    context.Refusal = $"--confirm '{confirmName}' does not match the environment's name '{environment.Name}'; nothing was changed";
+                    context.ErrorConsole.MarkupLineInterpolated($"[red]--confirm '{confirmName}' does not match the environment's name '{environment.Name}'.[/]");
+                    return null;
                 }
 
-                context.Refusal = $"--confirm '{confirmName}' does not match the environment's name '{environment.Name}'; nothing was changed";
-                context.ErrorConsole.MarkupLineInterpolated($"[red]--confirm '{confirmName}' does not match the environment's name '{environment.Name}'.[/]");
-                return false;
-            }
+                if (!flags.Interactive)
+                {
+                    context.Refusal = $"this production change needs a typed confirmation; re-run with --confirm {environment.Name}";
+                    context.ErrorConsole.MarkupLineInterpolated($"This production change needs a typed confirmation; re-run with --confirm {environment.Name}.");
+                    return null;
+                }
 
-            if (!interactive)
-            {
-                context.Refusal = $"this production change needs a typed confirmation; re-run with --confirm {environment.Name}";
-                context.ErrorConsole.MarkupLineInterpolated($"This production change needs a typed confirmation; re-run with --confirm {environment.Name}.");
-                return false;
-            }
+                context.ErrorConsole.MarkupInterpolated($"Type the environment's name ([bold]{environment.Name}[/]) to run this change on production: ");
+                var typed = (await context.Host.In.ReadLineAsync(cancellationToken))?.Trim();
+                return string.Equals(typed, environment.Name, StringComparison.Ordinal) ? Authorization.Typed(actor, typed!) : null;
+            case Requirement.Confirmation:
+                if (flags.Yes)
+                {
+                    return Authorization.Confirmed(actor);
+                }
 
-            context.ErrorConsole.MarkupInterpolated($"Type the environment's name ([bold]{environment.Name}[/]) to run this change on production: ");
-            var typed = await context.Host.In.ReadLineAsync(cancellationToken);
-            return string.Equals(typed?.Trim(), environment.Name, StringComparison.Ordinal);
+                if (!flags.Interactive)
+                {
+                    context.Refusal = "this change needs confirmation; re-run with --yes";
+                    context.ErrorConsole.MarkupLine("This change needs confirmation; re-run with --yes.");
+                    return null;
+                }
+
+                context.ErrorConsole.Markup($"Run this change on [bold]{Markup.Escape(environment.Name)}[/]? [[y/N]] ");
+                var answer = (await context.Host.In.ReadLineAsync(cancellationToken))?.Trim();
+                return answer is not null && (answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase))
+                    ? Authorization.Confirmed(actor)
+                    : null;
+            default:
+                return null;
         }
-
-        if (yes)
-        {
-            return true;
-        }
-
-        if (!interactive)
-        {
-            context.Refusal = "this change needs confirmation; re-run with --yes";
-            context.ErrorConsole.MarkupLine("This change needs confirmation; re-run with --yes.");
-            return false;
-        }
-
-        context.ErrorConsole.Markup($"Run this change on [bold]{Markup.Escape(environment.Name)}[/]? [[y/N]] ");
-        var answer = (await context.Host.In.ReadLineAsync(cancellationToken))?.Trim();
-        return answer is not null && (answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>A confirmation as the environment's tier asks it of any write (production: the typed name; otherwise a yes).</summary>
+    internal static async Task<bool> ConfirmAsync(CommandContext context, EnvironmentConfig environment, bool yes, string? confirmName, bool interactive, CancellationToken cancellationToken) =>
+        await AuthorizeAsync(context, ConfirmationRules.For(Core.Policies.Verdict.Confirm, environment.Tier), environment, new GuardedRunFlags(false, yes, confirmName, interactive), cancellationToken) is not null;
 
     /// <param name="jsonSink">with --json: receives the change's JSON instead of its being written (a caller that writes one document for several changes).</param>
     private static void Report(CommandContext context, EnvironmentConfig environment, RunResult result, BackstopConfig config, Func<object, object>? wrapJson, Action<object>? jsonSink)

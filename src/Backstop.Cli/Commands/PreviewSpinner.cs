@@ -5,7 +5,7 @@ namespace Backstop.Cli.Commands;
 /// <summary>Shows a spinner on a terminal when work takes longer than a second; silent otherwise.</summary>
 internal static class PreviewSpinner
 {
-    public static async Task<T> RunAsync<T>(CommandContext context, int statementCount, Func<IProgress<int>, Task<T>> work)
+    public static async Task<T> RunAsync<T>(CommandContext context, int statementCount, Func<IProgress<int>, Task<T>> work, string verb = "Previewing")
     {
         var current = 0;
         var task = work(new Progress<int>(index => current = index));
@@ -15,11 +15,11 @@ internal static class PreviewSpinner
         }
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Host.Error) });
-        return await console.Status().StartAsync("Previewing…", async status =>
+        return await console.Status().StartAsync($"{verb}…", async status =>
         {
             while (await Task.WhenAny(task, Task.Delay(200)) != task)
             {
-                status.Status($"Previewing statement {current + 1} of {statementCount}…");
+                status.Status($"{verb} statement {current + 1} of {statementCount}…");
             }
 
             return await task;

@@ -231,11 +231,16 @@ internal static class RepairCommand
         CommandContext context, BackstopConfig config, Core.Environments.ConnectedEnvironment target, RepairBatch batch, GuardedRunFlags flags, CancellationToken cancellationToken,
         Func<object, object>? wrapJson = null, Action<object>? jsonSink = null, Action<RunResult>? ran = null) =>
         GuardedRun.ExecuteAsync(
-            context, config, target, batch.Script, ScriptAnalyzer.Analyze(batch.Script), flags, undoOf: null, cancellationToken, wrapJson: wrapJson, jsonSink: jsonSink,
-            afterPreview: (preview, _) => RepairScript.Mismatch(batch, preview.Impacts) is { } reason ? throw new RepairTargetChangedException(reason) : Task.CompletedTask,
-            checkRun: impacts => RepairScript.Mismatch(batch, impacts),
-            countedImpact: ct => batch.CountedImpactAsync(target.Connection, ct),
-            ran: ran);
+            context, config, target,
+            new ChangeRequest
+            {
+                Script = batch.Script,
+                Actor = Environment.UserName,
+                PreviewChecks = [new PreviewCheck((preview, _) => RepairScript.Mismatch(batch, preview.Impacts) is { } reason ? throw new RepairTargetChangedException(reason) : Task.CompletedTask)],
+                RunChecks = [new RunCheck(impacts => RepairScript.Mismatch(batch, impacts))],
+                CountedImpact = ct => batch.CountedImpactAsync(target.Connection, ct),
+            },
+            flags, cancellationToken, new GuardedRun.Output(wrapJson, jsonSink, ran));
 
     private static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string window, EnvironmentConfig environment, DateTimeOffset now)
     {

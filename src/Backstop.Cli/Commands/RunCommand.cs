@@ -35,7 +35,7 @@ internal static class RunCommand
             await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             ImpactView.Banner(context.Console, environment, target.Url);
             var flags = new GuardedRunFlags(parse.GetValue(allowAllRows), parse.GetValue(yes), parse.GetValue(confirm), Interactive: host.Interactive && !readFromStdin);
-            return await GuardedRun.ExecuteAsync(context, config, target, script, statements, flags, undoOf: null, cancellationToken);
+            return await GuardedRun.ExecuteAsync(context, config, target, new ChangeRequest { Script = script, Statements = statements, Actor = Environment.UserName, AllowAllRows = flags.AllowAllRows }, flags, cancellationToken);
         });
         return command;
     }

@@ -138,7 +138,16 @@ internal static class UndoCommand
             var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
             try
             {
-                return await GuardedRun.ExecuteAsync(context, config, target, plan.Script, statements, flags, change, cancellationToken, plan.Bounds, afterPreview: StopOnConflictsAsync);
+                var request = new ChangeRequest
+                {
+                    Script = plan.Script,
+                    Statements = statements,
+                    Actor = Environment.UserName,
+                    UndoOf = change,
+                    PreviewChecks = [new PreviewCheck(StopOnConflictsAsync)],
+                    RunChecks = [new UndoBoundsCheck(plan.Bounds)],
+                };
+                return await GuardedRun.ExecuteAsync(context, config, target, request, flags, cancellationToken);
             }
             catch (ConflictsFoundException e)
             {

@@ -3,9 +3,11 @@ using Backstop.Core.Preview;
 namespace Backstop.Core.Changes;
 
 /// <summary>
-/// Compares what a change did when it ran with what its preview showed: per table, the inserted,
-/// updated and deleted rows of the whole script may differ from the preview's by at most 10 % of the preview's count;
-/// not at all when the preview's counts were counted by the caller rather than dry-run (<see cref="StatementImpact.Counted"/>).
+/// Compares what a change did when it ran with what its preview showed: per table, the inserted, updated and deleted
+/// rows of the whole script may never exceed the preview's (a confirmation or an approval is given for that impact,
+/// not for one row more), and may fall short of it by at most 10 % of the preview's count (rows another session
+/// changed meanwhile); not at all when the preview's counts were counted by the caller rather than dry-run
+/// (<see cref="StatementImpact.Counted"/>).
 /// </summary>
 public static class ImpactComparison
 {
@@ -37,7 +39,7 @@ public static class ImpactComparison
 
     private static void Compare(List<string> differences, string table, string what, long previewed, long ran, double tolerance)
     {
-        if (Math.Abs(previewed - ran) > tolerance * previewed)
+        if (ran > previewed || previewed - ran > tolerance * previewed)
         {
             differences.Add($"{table}: {what} {Policies.PolicyEvaluator.Number(previewed)} in the preview, {Policies.PolicyEvaluator.Number(ran)} when run");
         }

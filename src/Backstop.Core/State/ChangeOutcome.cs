@@ -11,4 +11,6 @@ public enum ChangeOutcome
     /// <summary>The run's impact differed from the preview; rolled back.</summary>
     ImpactChanged,
     Failed,
+    /// <summary>Previewed, judged and recorded; waiting for the authorization it needs before it runs.</summary>
+    Prepared,
 }

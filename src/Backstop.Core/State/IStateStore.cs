@@ -14,6 +14,13 @@ public interface IStateStore
     /// <returns>false if the change was no longer recorded as running.</returns>
     Task<bool> SettleRunningAsync(ChangeRecord change, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Like <see cref="UpdateAsync"/>, but only while the change is still recorded with outcome
+    /// <paramref name="expected"/>, in one atomic step: of two processes that run the same prepared change, one wins.
+    /// </summary>
+    /// <returns>false if the change's outcome was no longer <paramref name="expected"/>.</returns>
+    Task<bool> UpdateIfAsync(ChangeRecord change, ChangeOutcome expected, CancellationToken cancellationToken);
+
     Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken);
 
     /// <summary>Newest first; scripts cut to their first line's worth.</summary>

@@ -111,14 +111,17 @@ public sealed class SqliteStateStore : IStateStore
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
 
-    public async Task<bool> SettleRunningAsync(ChangeRecord change, CancellationToken cancellationToken) =>
+    public Task<bool> SettleRunningAsync(ChangeRecord change, CancellationToken cancellationToken) =>
+        UpdateIfAsync(change, ChangeOutcome.Running, cancellationToken);
+
+    public async Task<bool> UpdateIfAsync(ChangeRecord change, ChangeOutcome expected, CancellationToken cancellationToken) =>
         await WriteAsync(async (connection, ct) =>
         {
             await using var command = new SqliteCommand(
-                "UPDATE changes SET verdict = $verdict, reasons = $reasons, impact = $impact, duration_ms = $duration_ms, outcome = $outcome, message = $message WHERE id = $id AND outcome = $running", connection);
+                "UPDATE changes SET verdict = $verdict, reasons = $reasons, impact = $impact, duration_ms = $duration_ms, outcome = $outcome, message = $message WHERE id = $id AND outcome = $expected", connection);
             Bind(command, change);
             command.Parameters.AddWithValue("$id", change.Id);
-            command.Parameters.AddWithValue("$running", nameof(ChangeOutcome.Running));
+            command.Parameters.AddWithValue("$expected", expected.ToString());
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken) == 1;
 

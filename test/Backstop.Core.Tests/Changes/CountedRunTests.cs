@@ -107,8 +107,8 @@ public sealed class CountedRunTests : IAsyncLifetime, IDisposable
         var environment = new EnvironmentConfig { Name = "stage", Url = "postgresql://localhost/counted", Tier = Tier.Staging };
         await using var target = new ConnectedEnvironment(environment, PgUrl.Parse(environment.Url), connection, new ServerIdentity("1", connection.Database, "localhost", 5432));
         var store = await SqliteStateStore.OpenAsync(Path.Combine(_stateDirectory, "state.db"), CancellationToken.None);
-        var pipeline = new ChangePipeline(target, TierPolicy.Staging, TimeProvider.System);
-        var options = new RunOptions { Confirm = (_, _) => Task.FromResult(true), CountedImpact = counted };
-        return await pipeline.RunAsync(script, ScriptAnalyzer.Analyze(script), options, store, progress: null, CancellationToken.None);
+        var lifecycle = new ChangeLifecycle(target, TierPolicy.Staging, store, TimeProvider.System);
+        var prepared = await lifecycle.PrepareAsync(new ChangeRequest { Script = script, Actor = "tester", CountedImpact = counted }, progress: null, CancellationToken.None);
+        return await lifecycle.ExecuteAsync(prepared, Authorization.Confirmed("tester"), progress: null, CancellationToken.None);
     }
 }

@@ -10,30 +10,46 @@ using Npgsql;
 namespace Backstop.Core.Changes;
 
 /// <summary>
-/// The life of a change (DESIGN.md): split, classify, preview in a rolled-back transaction, judge, confirm,
-/// then execute in one transaction that measures the impact again and commits only if it still matches.
+/// The life of a change (DESIGN.md, docs/architecture.md "The change lifecycle"), the same for the CLI, the server and
+/// the proxy: <see cref="PrepareAsync"/> splits, classifies, previews in a rolled-back transaction and judges, and
+/// records the change as prepared with what it needs before it may run; <see cref="ExecuteAsync"/> runs it once, given
+/// that authorization, in one transaction that measures the impact again, applies the run checks, and commits only
+/// within the prepared impact. Nothing waits on a person in between: a prepared change can wait for its approval for
+/// hours, in another process.
 /// </summary>
-public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy policy, TimeProvider clock)
+public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy policy, IStateStore store, TimeProvider clock)
 {
-    /// <summary>Per database of the target's server, when its newest proven backup was taken (for DROP DATABASE).</summary>
-    public IReadOnlyDictionary<string, DateTimeOffset> ProvenBackups { get; init; } = new Dictionary<string, DateTimeOffset>();
+    /// <summary>Where the proof of recent backups comes from (the drop_database rule); none known when null.</summary>
+    public IBackupProof? BackupProof { get; init; }
 
+    /// <summary>The preview alone (<c>backstop check</c>): nothing is recorded, and the transaction is rolled back.</summary>
     /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
     public async Task<CheckResult> CheckAsync(IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IProgress<int>? progress, CancellationToken cancellationToken)
     {
+        var proven = await ProvenBackupsAsync(statements, cancellationToken);
+        return await PreviewAsync(statements, allowAllRows, proven, progress, cancellationToken);
+    }
+
+    private async Task<CheckResult> PreviewAsync(IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
         var bounds = new PreviewBounds(target.Environment.LockTimeout, target.Environment.StatementTimeout);
         var impacts = await ImpactPreviewer.PreviewAsync(target.Connection, statements, bounds, progress, cancellationToken);
-        return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows), target.Identity);
+        return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows, proven), target.Identity);
     }
+
+    private async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(IReadOnlyList<AnalyzedStatement> statements, CancellationToken cancellationToken) =>
+        BackupProof is not null && statements.Any(s => s.Info.Kind == Sql.Classification.StatementKind.DropDatabase)
+            ? await BackupProof.ProvenBackupsAsync(target.Identity, cancellationToken)
+            : new Dictionary<string, DateTimeOffset>();
 
     /// <summary>
     /// The caller's counted impact as the preview, or null for the usual dry run: when none is offered, when it does not
     /// describe these statements (each one INSERT, UPDATE or DELETE of the one table its impact names, run in the
     /// transaction), or when the catalog could not be read within the environment's lock_timeout.
     /// </summary>
-    private async Task<CheckResult?> CountedAsync(IReadOnlyList<AnalyzedStatement> statements, RunOptions options, CancellationToken cancellationToken)
+    private async Task<CheckResult?> CountedAsync(IReadOnlyList<AnalyzedStatement> statements, ChangeRequest request, IReadOnlyDictionary<string, DateTimeOffset> proven, CancellationToken cancellationToken)
     {
-        if (options.CountedImpact is not { } counted)
+        if (request.CountedImpact is not { } counted)
         {
             return null;
         }
@@ -60,7 +76,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         return impacts is not null && Describes(impacts, statements)
-            ? new CheckResult(statements, impacts, Judge(statements, impacts, options.AllowAllRows), target.Identity)
+            ? new CheckResult(statements, impacts, Judge(statements, impacts, request.AllowAllRows, proven), target.Identity)
             : null;
     }
 
@@ -84,11 +100,16 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             };
         });
 
-    /// <param name="script">the script's text, as recorded.</param>
-    /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
-    public async Task<RunResult> RunAsync(string script, IReadOnlyList<AnalyzedStatement> statements, RunOptions options, IStateStore store, IProgress<int>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Previews and judges the request's script and records it: as prepared, with what it needs before it may run, or
+    /// as denied. A preview that fails is recorded as failed and its error thrown; a preview check that throws stops
+    /// the change before anything is recorded.
+    /// </summary>
+    /// <exception cref="ScriptRejectedException">the script cannot run as one guarded change.</exception>
+    public async Task<PreparedChange> PrepareAsync(ChangeRequest request, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var started = clock.GetUtcNow();
+        var statements = request.Statements ?? ScriptAnalyzer.Analyze(request.Script);
         if (TransactionalityProblem(statements) is { } problem)
         {
             throw new ScriptRejectedException(problem);
@@ -103,17 +124,18 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         CheckResult preview;
-        var record = NewRecord(script, started) with { UndoOf = options.UndoOf?.Id };
+        var record = NewRecord(request, started);
         var previewWatch = System.Diagnostics.Stopwatch.StartNew();
+        var proven = await ProvenBackupsAsync(statements, cancellationToken);
         try
         {
-            preview = await CountedAsync(statements, options, cancellationToken)
-                ?? await CheckAsync(statements, options.AllowAllRows, progress, cancellationToken);
+            preview = await CountedAsync(statements, request, proven, cancellationToken)
+                ?? await PreviewAsync(statements, request.AllowAllRows, proven, progress, cancellationToken);
         }
         catch (StatementFailedException e)
         {
             // No impact was measured: the verdict recorded is what the statements' classification alone earns.
-            var classified = Judge(statements, [], options.AllowAllRows);
+            var classified = Judge(statements, [], request.AllowAllRows, proven);
             var conflict = await LockConflict.DescribeAsync(target, e, [], store, CancellationToken.None);
             record = record with
             {
@@ -133,44 +155,107 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         }
 
         var previewTime = previewWatch.Elapsed;
-        if (options.AfterPreview is { } afterPreview)
+        foreach (var check in request.PreviewChecks)
         {
-            await afterPreview(preview, cancellationToken);
+            await check.CheckAsync(preview, cancellationToken);
         }
 
-        options.Previewed?.Invoke(preview);
+        var requires = ConfirmationRules.For(preview.Decision.Verdict, target.Environment.Tier);
         record = record with
         {
             Verdict = preview.Decision.Verdict,
             Reasons = preview.Decision.DecidingReasons.Select(r => r.Message).ToList(),
             Impact = preview.Impacts,
+            Outcome = requires == Requirement.Refused ? ChangeOutcome.Denied : ChangeOutcome.Prepared,
+            Message = requires == Requirement.Refused ? DeniedMessage : null,
+            Duration = requires == Requirement.Refused ? clock.GetUtcNow() - started : null,
         };
-
-        var stop = preview.Decision.Verdict switch
-        {
-            Verdict.Deny => (ChangeOutcome.Denied, "denied by policy; nothing was changed"),
-            Verdict.Approve => (ChangeOutcome.NeedsApproval, "needs a second person's approval; nothing was changed"),
-            Verdict.Confirm when !await options.Confirm(preview, cancellationToken) => (ChangeOutcome.NotConfirmed, "not confirmed; nothing was changed"),
-            _ => ((ChangeOutcome, string)?)null,
-        };
-        if (stop is var (outcome, message))
-        {
-            record = record with { Outcome = outcome, Message = message, Duration = clock.GetUtcNow() - started };
-            var id = await store.AddAsync(record, CancellationToken.None);
-            return new RunResult { Preview = preview, ChangeId = id, Outcome = outcome, Message = message, PreviewTime = previewTime };
-        }
-
         record = record with { Id = await store.AddAsync(record, CancellationToken.None) };
-        var runWatch = System.Diagnostics.Stopwatch.StartNew();
-        var result = await ExecuteAsync(preview, options, store, record, progress, cancellationToken);
-        return result with { PreviewTime = previewTime, RunTime = runWatch.Elapsed };
+        return new PreparedChange
+        {
+            Id = record.Id,
+            ChangeUuid = record.ChangeUuid,
+            Environment = target.Environment.Name,
+            Tier = target.Environment.Tier,
+            Actor = request.Actor,
+            Script = request.Script,
+            ScriptSha256 = record.ScriptSha256,
+            Preview = preview,
+            Requires = requires,
+            PreviewTime = previewTime,
+            Request = request,
+            Record = record,
+            ProvenBackups = proven,
+        };
     }
 
-    private async Task<RunResult> ExecuteAsync(CheckResult preview, RunOptions options, IStateStore store, ChangeRecord record, IProgress<int>? progress, CancellationToken cancellationToken)
+    private const string DeniedMessage = "denied by policy; nothing was changed";
+
+    /// <summary>How a change that does not run ends, as a result to report: denied, or set aside by <see cref="SetAsideAsync"/>.</summary>
+    public static RunResult NotRun(PreparedChange change, ChangeOutcome outcome, string message) =>
+        new() { Preview = change.Preview, ChangeId = change.Id, Outcome = outcome, Message = message, PreviewTime = change.PreviewTime };
+
+    /// <summary>The result of a change the policy denied (<see cref="Requirement.Refused"/>): nothing ran.</summary>
+    public static RunResult Denied(PreparedChange change) => NotRun(change, ChangeOutcome.Denied, DeniedMessage);
+
+    /// <summary>
+    /// Ends a prepared change that will not run: <see cref="ChangeOutcome.NotConfirmed"/>, or
+    /// <see cref="ChangeOutcome.NeedsApproval"/> where no approval can be asked for (the CLI on its own).
+    /// </summary>
+    public async Task<RunResult> SetAsideAsync(PreparedChange change, ChangeOutcome outcome, CancellationToken cancellationToken)
     {
+        var message = outcome switch
+        {
+            ChangeOutcome.NotConfirmed => "not confirmed; nothing was changed",
+            ChangeOutcome.NeedsApproval => "needs a second person's approval; nothing was changed",
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "a change is set aside as not confirmed or as needing approval"),
+        };
+        await store.UpdateIfAsync(change.Record with { Outcome = outcome, Message = message, Duration = clock.GetUtcNow() - change.Record.StartedAt }, ChangeOutcome.Prepared, cancellationToken);
+        return NotRun(change, outcome, message);
+    }
+
+    /// <summary>
+    /// Runs a prepared change with the authorization its verdict needs: once, on the database it was prepared on, in
+    /// one transaction that is measured again and committed only if every run check passes.
+    /// </summary>
+    /// <exception cref="ChangeNotRunnableException">
+    /// the authorization is not enough, the environment now reaches another database, or the change is no longer
+    /// waiting to run (already run, or set aside); nothing was changed.
+    /// </exception>
+    public async Task<RunResult> ExecuteAsync(PreparedChange change, Authorization authorization, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        if (authorization.Shortfall(change) is { } shortfall)
+        {
+            throw new ChangeNotRunnableException($"change {change.Id} may not run: {shortfall}; nothing was changed");
+        }
+
+        var (was, now) = (change.Identity, target.Identity);
+        if (was.SystemIdentifier != now.SystemIdentifier || was.Database != now.Database || (was.DatabaseOid is { } oid && now.DatabaseOid is { } nowOid && oid != nowOid))
+        {
+            throw new ChangeNotRunnableException(
+                $"change {change.Id} was prepared on cluster {was.SystemIdentifier}, database '{was.Database}', but environment '{change.Environment}' now reaches cluster {now.SystemIdentifier}, database '{now.Database}'; nothing was changed. Prepare it again");
+        }
+
+        var record = change.Record with { Outcome = ChangeOutcome.Running, Message = null };
+        if (!await store.UpdateIfAsync(record, ChangeOutcome.Prepared, cancellationToken))
+        {
+            var current = await store.GetAsync(change.Id, cancellationToken);
+            throw new ChangeNotRunnableException(
+                $"change {change.Id} is no longer waiting to run (it is {current?.Outcome.ToString().ToLowerInvariant() ?? "gone"}); a prepared change runs once. Prepare it again to run it again");
+        }
+
+        var runWatch = System.Diagnostics.Stopwatch.StartNew();
+        var result = await RunAsync(change, record, progress, cancellationToken);
+        return result with { PreviewTime = change.PreviewTime, RunTime = runWatch.Elapsed };
+    }
+
+    private async Task<RunResult> RunAsync(PreparedChange change, ChangeRecord record, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var preview = change.Preview;
+        var request = change.Request;
         var connection = target.Connection;
         var transactional = preview.Statements.All(s => s.Info.AllowedInTransaction);
-        if (options.CheckRun is not null && !transactional)
+        if (request.RunChecks.Count > 0 && !transactional)
         {
             // A check of the run can only stop what it can still roll back.
             throw new InvalidOperationException("a change whose run is checked before it commits must run in a transaction");
@@ -189,7 +274,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
                 await ChangeReconciler.MarkSessionAsync(connection, record.ChangeUuid, cancellationToken);
             }
 
-            var capture = transaction is null ? null : await BeginCaptureAsync(preview, options, record, cancellationToken);
+            var capture = transaction is null ? null : await BeginCaptureAsync(preview, request, record, cancellationToken);
             var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null)
             {
                 BeforeTruncate = capture is null ? null : (tables, ct) => capture.CaptureTruncateAsync(record.ChangeUuid, tables, ct),
@@ -211,72 +296,27 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             }
 
             impacts = [.. impacts.Select(run => WithCountedSizes(run, preview.Impacts))];
-            decision = Judge(preview.Statements, impacts, options.AllowAllRows);
-            if (impacts.SelectMany(i => i.Unplanned).ToList() is { Count: > 0 } unplanned && transaction is not null)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                const string message = "the run destroyed something other than what the preview showed; rolled back, nothing was changed";
-                await store.UpdateAsync(Finished(record, ChangeOutcome.ImpactChanged, message + ": " + string.Join("; ", unplanned), impacts, decision), CancellationToken.None);
-                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.ImpactChanged, RunImpacts = impacts, RunDecision = decision, Differences = unplanned, Message = message };
-            }
-
-            if (options.CheckRun?.Invoke(impacts) is { } reason && transaction is not null)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, reason, impacts, decision), CancellationToken.None);
-                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Failed, RunImpacts = impacts, RunDecision = decision, Message = reason };
-            }
-
-            if (options.UndoBounds is { } bounds && transaction is not null && UndoOverreach(impacts, bounds) is { Count: > 0 } overreach)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                var message = "the undo would also change rows it did not capture, so it was rolled back and nothing was changed: " + string.Join("; ", overreach);
-                await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, message, impacts, decision), CancellationToken.None);
-                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Failed, RunImpacts = impacts, RunDecision = decision, Message = message };
-            }
-
-            if (capture is not null && transaction is not null)
-            {
-                var captured = await capture.EndAsync(record.ChangeUuid, cancellationToken);
-                // A table dropped inside a function went into the recycle bin as a copy, not into the images.
-                var notImaged = capture.CreatedByChange.Union(impacts.SelectMany(i => i.Effects).Where(e => e.Kind == EffectKind.DroppedTable).Select(e => e.QualifiedName)).ToHashSet(StringComparer.Ordinal);
-                var mismatches = CaptureVerification.Mismatches(impacts, captured, CaptureVerification.UncapturableStatements(preview.Statements), notImaged);
-                if (mismatches.Count > 0 && preview.Impacts.Any(i => i.Estimated))
-                {
-                    // The preview could only estimate, and capture followed the estimate: the run showed what the change
-                    // really does, which is an impact to show and judge again, not a failure of capture.
-                    await transaction.RollbackAsync(CancellationToken.None);
-                    const string changed = "the run did more than the preview could estimate; rolled back, nothing was changed";
-                    var shown = ImpactComparison.Differences(preview.Impacts, impacts).Concat(mismatches).ToList();
-                    await store.UpdateAsync(Finished(record, ChangeOutcome.ImpactChanged, changed + ": " + string.Join("; ", shown), impacts, decision), CancellationToken.None);
-                    return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.ImpactChanged, RunImpacts = impacts, RunDecision = decision, Differences = shown, Message = changed };
-                }
-
-                if (mismatches.Count > 0)
-                {
-                    await transaction.RollbackAsync(CancellationToken.None);
-                    var message = "the before-images do not account for every changed row, so the change could not be undone; rolled back, nothing was changed: " + string.Join("; ", mismatches);
-                    await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, message, impacts, decision), CancellationToken.None);
-                    return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.Failed, RunImpacts = impacts, RunDecision = decision, Message = message };
-                }
-            }
-
-            var differences = ImpactComparison.Differences(preview.Impacts, impacts).ToList();
-            if (decision.Verdict > preview.Decision.Verdict)
-            {
-                differences.Add($"the verdict is now {decision.Verdict.ToString().ToLowerInvariant()} (was {preview.Decision.Verdict.ToString().ToLowerInvariant()}): {string.Join("; ", decision.DecidingReasons.Select(r => r.Message))}");
-            }
-
-            if (differences.Count > 0 && transaction is not null)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                const string message = "the impact changed between the preview and the run; rolled back, nothing was changed";
-                await store.UpdateAsync(Finished(record, ChangeOutcome.ImpactChanged, message + ": " + string.Join("; ", differences), impacts, decision), CancellationToken.None);
-                return new RunResult { Preview = preview, ChangeId = record.Id, Outcome = ChangeOutcome.ImpactChanged, RunImpacts = impacts, RunDecision = decision, Differences = differences, Message = message };
-            }
-
+            decision = Judge(preview.Statements, impacts, request.AllowAllRows, change.ProvenBackups);
             if (transaction is not null)
             {
+                var captured = capture is null ? null : await capture.EndAsync(record.ChangeUuid, cancellationToken);
+                // A table dropped inside a function went into the recycle bin as a copy, not into the images.
+                var notImaged = (capture?.CreatedByChange ?? new HashSet<string>())
+                    .Union(impacts.SelectMany(i => i.Effects).Where(e => e.Kind == EffectKind.DroppedTable).Select(e => e.QualifiedName))
+                    .ToHashSet(StringComparer.Ordinal);
+                var run = new RunCheckContext(preview, impacts, decision, captured, notImaged);
+                IRunCheck[] checks = [LifecycleChecks.Unplanned, .. request.RunChecks, LifecycleChecks.ImagesAccount, LifecycleChecks.WithinPrepared];
+                if (checks.Select(c => c.Check(run)).FirstOrDefault(f => f is not null) is { } failure)
+                {
+                    await transaction.RollbackAsync(CancellationToken.None);
+                    var detail = failure.Differences.Count == 0 ? failure.Message : failure.Message + ": " + string.Join("; ", failure.Differences);
+                    await store.UpdateAsync(Finished(record, failure.Outcome, detail, impacts, decision), CancellationToken.None);
+                    return new RunResult
+                    {
+                        Preview = preview, ChangeId = record.Id, Outcome = failure.Outcome, RunImpacts = impacts, RunDecision = decision, Differences = failure.Differences, Message = failure.Message,
+                    };
+                }
+
                 // Past this point the change may be committed: no cancellation, and no "nothing was changed".
                 await transaction.CommitAsync(CancellationToken.None);
             }
@@ -302,7 +342,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         {
             await store.UpdateAsync(Finished(record, ChangeOutcome.Committed, null, impacts, decision), CancellationToken.None);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or NpgsqlException)
         {
             warning = $"the change was committed, but recording it in the state store failed ({e.Message}); `backstop changes` shows it as running";
         }
@@ -330,26 +370,10 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         };
     }
 
-    private static List<string> UndoOverreach(IReadOnlyList<StatementImpact> impacts, IReadOnlyDictionary<string, (long Updated, long Deleted)> bounds)
-    {
-        var overreach = new List<string>();
-        foreach (var table in impacts.SelectMany(i => i.Tables).GroupBy(t => t.QualifiedName, StringComparer.Ordinal))
-        {
-            var (updated, deleted) = (table.Sum(t => t.Updated), table.Sum(t => t.Deleted));
-            var (maxUpdated, maxDeleted) = bounds.GetValueOrDefault(table.Key);
-            if (updated > maxUpdated || deleted > maxDeleted)
-            {
-                overreach.Add($"{table.Key}: {updated} updated and {deleted} deleted, where the change's images account for {maxUpdated} and {maxDeleted}");
-            }
-        }
-
-        return overreach;
-    }
-
-    private Task<ChangeCapture> BeginCaptureAsync(CheckResult preview, RunOptions options, ChangeRecord record, CancellationToken cancellationToken)
+    private Task<ChangeCapture> BeginCaptureAsync(CheckResult preview, ChangeRequest change, ChangeRecord record, CancellationToken cancellationToken)
     {
         var tables = preview.Impacts.SelectMany(i => i.Tables).Select(t => (t.Schema, t.Name));
-        var request = new CaptureRequest(record.ChangeUuid, record.Id, record.Environment, record.OsUser, record.ScriptSha256, options.UndoOf?.ChangeUuid);
+        var request = new CaptureRequest(record.ChangeUuid, record.Id, record.Environment, record.OsUser, record.ScriptSha256, change.UndoOf?.ChangeUuid);
         return ChangeCapture.BeginAsync(target.Connection, request, tables, cancellationToken);
     }
 
@@ -391,29 +415,30 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             : null;
     }
 
-    private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows) =>
+    private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven) =>
         PolicyEvaluator.Evaluate(policy, statements, impacts, new PolicyContext
         {
             Now = clock.GetUtcNow(),
             TimeZone = target.Environment.TimeZone,
             AllowAllRows = allowAllRows,
             EnvironmentName = target.Environment.Name,
-            ProvenBackups = ProvenBackups,
+            ProvenBackups = proven,
         });
 
-    private ChangeRecord NewRecord(string script, DateTimeOffset started) => new()
+    private ChangeRecord NewRecord(ChangeRequest request, DateTimeOffset started) => new()
     {
         Environment = target.Environment.Name,
         SystemIdentifier = target.Identity.SystemIdentifier,
         Database = target.Identity.Database,
         Host = target.Identity.Host,
         Port = target.Identity.Port,
-        Script = script,
-        ScriptSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script))),
+        Script = request.Script,
+        ScriptSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(request.Script))),
         Verdict = Verdict.Allow,
         Reasons = [],
         Impact = [],
-        OsUser = Environment.UserName,
+        OsUser = request.Actor,
+        UndoOf = request.UndoOf?.Id,
         ChangeUuid = Guid.CreateVersion7(),
         StartedAt = started,
         Outcome = ChangeOutcome.Running,
