@@ -46,6 +46,7 @@ internal static class ChangesCommand
                         verdict = c.Verdict,
                         startedAt = c.StartedAt,
                         durationMs = c.Duration?.TotalMilliseconds,
+                        actor = c.OsUser,
                         osUser = c.OsUser,
                         rowsChanged = c.Impact.Sum(i => i.Changed),
                         scriptSha256 = c.ScriptSha256,

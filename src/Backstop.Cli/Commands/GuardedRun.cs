@@ -44,6 +44,43 @@ internal static class GuardedRun
         return ExitCode(result.Outcome);
     }
 
+    /// <summary>
+    /// An operation (restore from the recycle bin, purge, backup restore) through the lifecycle: judged, shown, authorized
+    /// as its verdict needs, run and recorded. A result other than committed is reported here; a committed one is the
+    /// caller's to render (with <see cref="RunResult.Warnings"/>).
+    /// </summary>
+    internal static async Task<RunResult> OperationAsync(
+        CommandContext context, BackstopConfig config, ConnectedEnvironment target, IChangeOperation operation, GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken)
+    {
+        var lifecycle = await context.LifecycleAsync(config, target, cancellationToken);
+        var prepared = await lifecycle.PrepareAsync(operation, Environment.UserName, undoOf, cancellationToken);
+        if (!context.Json)
+        {
+            ImpactView.VerdictOnly(context.Console, prepared.Preview.Decision);
+        }
+
+        var result = prepared.Requires switch
+        {
+            Requirement.Refused => ChangeLifecycle.Denied(prepared),
+            Requirement.Approval => await lifecycle.SetAsideAsync(prepared, ChangeOutcome.NeedsApproval, CancellationToken.None),
+            _ => await AuthorizeAsync(context, prepared.Requires, target.Environment, flags, cancellationToken) is { } authorization
+                ? await lifecycle.ExecuteAsync(prepared, authorization, null, cancellationToken)
+                : await lifecycle.SetAsideAsync(prepared, ChangeOutcome.NotConfirmed, CancellationToken.None),
+        };
+        foreach (var warning in result.Warnings)
+        {
+            context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+        }
+
+        if (result.Outcome != ChangeOutcome.Committed)
+        {
+            context.Refusal ??= result.Message;
+            Report(context, target.Environment, result, config, null, null);
+        }
+
+        return result;
+    }
+
     internal static int ExitCode(ChangeOutcome outcome) => outcome switch
     {
         ChangeOutcome.Committed => ExitCodes.Done,

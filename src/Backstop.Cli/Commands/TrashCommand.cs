@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using Backstop.Core.Changes;
 using Backstop.Core.Configuration;
+using Backstop.Core.State;
 using Backstop.Core.RecycleBin;
 using Spectre.Console;
 
@@ -56,35 +58,43 @@ internal static class TrashCommand
     {
         var id = new Argument<string>("ID") { Description = "The item, from `backstop trash list`" };
         var environmentOption = EnvironmentOption.Required();
-        var command = new Command("restore", "Put a dropped table back under its name, with the foreign keys that pointed at it") { id, environmentOption };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Confirm without a prompt where the tier asks for a confirmation (not enough on production: use --confirm NAME)" };
+        var confirm = new Option<string?>("--confirm") { Description = "Confirm on production without a prompt by giving the environment's name" };
+        var command = new Command("restore", "Put a dropped table back under its name, with the foreign keys that pointed at it; a change of its own, judged by the tier's policy and recorded")
+        {
+            id, environmentOption, yes, confirm,
+        };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
             var config = context.LoadConfig();
-            await using var target = await context.Connector.OpenAsync(config.Environment(parse.GetValue(environmentOption)!), cancellationToken);
+            var environment = config.Environment(parse.GetValue(environmentOption)!);
+            await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             var trashId = parse.GetValue(id)!;
-            var item = (await TrashBin.ListAsync(target.Connection, cancellationToken)).FirstOrDefault(i => i.TrashId == trashId);
-            IReadOnlyList<string> warnings;
+            var item = (await TrashBin.ListAsync(target.Connection, cancellationToken)).FirstOrDefault(i => i.TrashId == trashId)
+                ?? throw new UsageException($"there is no item '{trashId}' in the recycle bin; list them with `backstop trash list -e {environment.Name}`");
+            var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
+            RunResult result;
             try
             {
-                warnings = await TrashBin.RestoreAsync(target.Connection, trashId, cancellationToken);
+                result = await GuardedRun.OperationAsync(context, config, target, new TrashRestore([item]), flags, undoOf: null, cancellationToken);
             }
             catch (RecycleBinException e)
             {
                 throw new UsageException(e.Message);
             }
 
-            foreach (var warning in warnings)
+            if (result.Outcome != ChangeOutcome.Committed)
             {
-                context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                return GuardedRun.ExitCode(result.Outcome);
             }
 
             if (context.Json)
             {
-                context.WriteJson(new { id = trashId, table = item?.OriginalQualifiedName, restored = true, warnings });
+                context.WriteJson(new { id = trashId, table = item.OriginalQualifiedName, restored = true, changeId = result.ChangeId, warnings = result.Warnings });
             }
             else
             {
-                context.Console.MarkupLineInterpolated($"Restored [bold]{item?.OriginalQualifiedName}[/].");
+                context.Console.MarkupLineInterpolated($"Restored [bold]{item.OriginalQualifiedName}[/] (change {result.ChangeId}).");
             }
 
             return ExitCodes.Done;
@@ -98,7 +108,10 @@ internal static class TrashCommand
         var olderThan = new Option<string>("--older-than") { Description = "Only items dropped longer ago than this (e.g. 7d, 12h; default 30d)", DefaultValueFactory = _ => "30d" };
         var yes = new Option<bool>("--yes", "-y") { Description = "Confirm without a prompt (not enough on production: use --confirm NAME)" };
         var confirm = new Option<string?>("--confirm") { Description = "Confirm on production without a prompt by giving the environment's name" };
-        var command = new Command("purge", "Drop for good the tables that have been in the recycle bin longer than --older-than") { environmentOption, olderThan, yes, confirm };
+        var command = new Command("purge", "Drop for good the tables that have been in the recycle bin longer than --older-than; a change of its own, always confirmed, and recorded")
+        {
+            environmentOption, olderThan, yes, confirm,
+        };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
             var text = parse.GetValue(olderThan)!;
@@ -123,19 +136,22 @@ internal static class TrashCommand
             }
 
             context.Console.MarkupLineInterpolated($"Purging drops for good: {string.Join(", ", due.Select(i => i.OriginalQualifiedName))}");
-            if (!await GuardedRun.ConfirmAsync(context, environment, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive, cancellationToken))
+            var purge = new TrashPurge(due);
+            var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
+            var result = await GuardedRun.OperationAsync(context, config, target, purge, flags, undoOf: null, cancellationToken);
+            if (result.Outcome != ChangeOutcome.Committed)
             {
-                return ExitCodes.NeedsConfirmation;
+                return GuardedRun.ExitCode(result.Outcome);
             }
 
-            var (purged, bytes) = await TrashBin.PurgeAsync(target.Connection, age, cancellationToken);
+            var (purged, bytes) = purge.Result;
             if (context.Json)
             {
-                context.WriteJson(new { purged = purged.Select(i => i.TrashId), bytesFreed = bytes });
+                context.WriteJson(new { purged = purged.Select(i => i.TrashId), bytesFreed = bytes, changeId = result.ChangeId });
             }
             else
             {
-                context.Console.MarkupLineInterpolated($"Purged {purged.Count} tables, freeing {bytes / 1024.0 / 1024.0:N1} MiB.");
+                context.Console.MarkupLineInterpolated($"Purged {purged.Count} tables, freeing {bytes / 1024.0 / 1024.0:N1} MiB (change {result.ChangeId}).");
             }
 
             return ExitCodes.Done;

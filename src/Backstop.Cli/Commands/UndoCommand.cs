@@ -41,49 +41,24 @@ internal static class UndoCommand
             var binned = (await Core.RecycleBin.TrashBin.ListAsync(target.Connection, cancellationToken)).Where(i => i.ChangeId == change.ChangeUuid).ToList();
             if (plan.IsEmpty && binned.Count > 0)
             {
-                // The change dropped tables: they are in the recycle bin, whole, and go back under their names. On
-                // production that is confirmed like any write, and it is recorded as the undo of the change.
+                // The change dropped tables: they are in the recycle bin, whole, and go back under their names, as a change
+                // of its own (judged, confirmed as the tier asks, recorded as the undo of the change).
                 context.Console.MarkupLineInterpolated($"Undo of change {change.Id} restores from the recycle bin: {string.Join(", ", binned.Select(i => i.OriginalQualifiedName))}");
-                if (environment.Tier == Core.Configuration.Tier.Production
-                    && !await GuardedRun.ConfirmAsync(context, environment, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive, cancellationToken))
+                var binFlags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
+                var restored = await GuardedRun.OperationAsync(context, config, target, new Core.RecycleBin.TrashRestore(binned), binFlags, change, cancellationToken);
+                if (restored.Outcome != ChangeOutcome.Committed)
                 {
-                    return ExitCodes.NeedsConfirmation;
+                    return GuardedRun.ExitCode(restored.Outcome);
                 }
 
-                var started = host.Clock.GetUtcNow();
                 foreach (var item in binned)
                 {
-                    foreach (var warning in await Core.RecycleBin.TrashBin.RestoreAsync(target.Connection, item.TrashId, cancellationToken))
-                    {
-                        context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
-                    }
-
                     context.Console.MarkupLineInterpolated($"Restored {item.OriginalQualifiedName} from the recycle bin.");
                 }
 
-                var script = "-- restored from the recycle bin: " + string.Join(", ", binned.Select(i => $"{i.OriginalQualifiedName} (item {i.TrashId})")) + "\n";
-                var id = await store.AddAsync(new ChangeRecord
-                {
-                    Environment = environment.Name,
-                    SystemIdentifier = target.Identity.SystemIdentifier,
-                    Database = target.Identity.Database,
-                    Host = target.Identity.Host,
-                    Port = target.Identity.Port,
-                    Script = script,
-                    ScriptSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(script))),
-                    Verdict = Core.Policies.Verdict.Confirm,
-                    Reasons = [],
-                    Impact = [],
-                    OsUser = Environment.UserName,
-                    StartedAt = started,
-                    Duration = host.Clock.GetUtcNow() - started,
-                    Outcome = ChangeOutcome.Committed,
-                    ChangeUuid = Guid.CreateVersion7(),
-                    UndoOf = change.Id,
-                }, cancellationToken);
                 if (context.Json)
                 {
-                    context.WriteJson(new { changeId = id, undoOf = change.Id, outcome = "restored", tables = binned.Select(i => i.OriginalQualifiedName) });
+                    context.WriteJson(new { changeId = restored.ChangeId, undoOf = change.Id, outcome = "restored", tables = binned.Select(i => i.OriginalQualifiedName) });
                 }
 
                 return ExitCodes.Done;

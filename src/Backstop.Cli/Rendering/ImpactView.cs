@@ -73,6 +73,17 @@ internal static class ImpactView
         console.MarkupLine($"Rows changed in all: {Number(totalRows)}. Verdict: {Styled(decision.Verdict)}");
     }
 
+    /// <summary>The verdict on an operation (no statements, no rows counted): its deciding reasons, then the verdict.</summary>
+    public static void VerdictOnly(IAnsiConsole console, PolicyDecision decision)
+    {
+        foreach (var reason in decision.ScriptReasons)
+        {
+            console.MarkupLineInterpolated($"{reason.Message} → {reason.Verdict.ToString().ToLowerInvariant()}");
+        }
+
+        console.MarkupLine($"Verdict: {Styled(decision.Verdict)}");
+    }
+
     public static string Styled(Verdict verdict) => verdict switch
     {
         Core.Policies.Verdict.Allow => "[green]ALLOW[/]",

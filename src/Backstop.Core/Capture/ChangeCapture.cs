@@ -27,24 +27,32 @@ internal sealed class ChangeCapture
     /// <summary>Tables the preview showed that did not exist when the change began: the change creates them, and undo leaves them.</summary>
     public IReadOnlySet<string> CreatedByChange { get; }
 
+    /// <summary>
+    /// Writes the change's row in the target database's change log, in the caller's transaction (creating the schema on
+    /// first use): it commits if and only if the change does, which is how a crash is settled later. Returns the role.
+    /// </summary>
+    internal static async Task<string> LogAsync(NpgsqlConnection connection, CaptureRequest request, CancellationToken cancellationToken)
+    {
+        var (role, database) = await WhoAmIAsync(connection, cancellationToken);
+        await CaptureSchema.EnsureAsync(connection, role, database, cancellationToken);
+        await using var insert = new NpgsqlCommand(
+            "INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of, xact_id) VALUES (@id, @local, @environment, @user, @sha, @undo, pg_current_xact_id())", connection);
+        insert.Parameters.AddWithValue("id", request.ChangeId);
+        insert.Parameters.AddWithValue("local", request.LocalId);
+        insert.Parameters.AddWithValue("environment", request.Environment);
+        insert.Parameters.AddWithValue("user", request.OsUser);
+        insert.Parameters.AddWithValue("sha", request.ScriptSha256);
+        insert.Parameters.AddWithValue("undo", (object?)request.UndoOf ?? DBNull.Value);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        return role;
+    }
+
     /// <param name="tables">schema-qualified tables the preview showed as affected; tables that do not exist yet (the
     /// script creates them) are not captured.</param>
     /// <exception cref="CapturePrivilegeException">the role may not create the schema or a trigger.</exception>
     public static async Task<ChangeCapture> BeginAsync(NpgsqlConnection connection, CaptureRequest request, IEnumerable<(string Schema, string Name)> tables, CancellationToken cancellationToken)
     {
-        var (role, database) = await WhoAmIAsync(connection, cancellationToken);
-        await CaptureSchema.EnsureAsync(connection, role, database, cancellationToken);
-        await using (var insert = new NpgsqlCommand(
-            "INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of, xact_id) VALUES (@id, @local, @environment, @user, @sha, @undo, pg_current_xact_id())", connection))
-        {
-            insert.Parameters.AddWithValue("id", request.ChangeId);
-            insert.Parameters.AddWithValue("local", request.LocalId);
-            insert.Parameters.AddWithValue("environment", request.Environment);
-            insert.Parameters.AddWithValue("user", request.OsUser);
-            insert.Parameters.AddWithValue("sha", request.ScriptSha256);
-            insert.Parameters.AddWithValue("undo", (object?)request.UndoOf ?? DBNull.Value);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
+        var role = await LogAsync(connection, request, cancellationToken);
 
         var captured = new List<CapturedTable>();
         var created = new HashSet<string>(StringComparer.Ordinal);

@@ -191,6 +191,67 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
 
     private const string DeniedMessage = "denied by policy; nothing was changed";
 
+    /// <summary>
+    /// Judges an operation by the tier's policy (its own rules, and the freeze window) and records it as prepared or
+    /// denied, like a script; nothing runs.
+    /// </summary>
+    public async Task<PreparedChange> PrepareAsync(IChangeOperation operation, string actor, ChangeRecord? undoOf, CancellationToken cancellationToken)
+    {
+        var request = new ChangeRequest { Script = operation.Description, Statements = [], Actor = actor, UndoOf = undoOf };
+        var reasons = operation.Judge(policy).ToList();
+        var now = clock.GetUtcNow();
+        if (policy.FreezeWindow is { } window && window.Contains(TimeZoneInfo.ConvertTime(now, target.Environment.TimeZone).DateTime))
+        {
+            reasons.Add(new("freeze", policy.Freeze, $"a write inside the freeze window ({window}, {target.Environment.TimeZone.Id})"));
+        }
+
+        var verdict = reasons.Select(r => r.Verdict).DefaultIfEmpty(Verdict.Allow).Max();
+        var decision = new PolicyDecision(verdict, [], reasons.Where(r => r.Verdict > Verdict.Allow).ToList());
+        var requires = ConfirmationRules.For(verdict, target.Environment.Tier);
+        var record = NewRecord(request, now) with
+        {
+            Verdict = verdict,
+            Reasons = decision.DecidingReasons.Select(r => r.Message).ToList(),
+            Outcome = requires == Requirement.Refused ? ChangeOutcome.Denied : ChangeOutcome.Prepared,
+            Message = requires == Requirement.Refused ? DeniedMessage : null,
+            Duration = requires == Requirement.Refused ? TimeSpan.Zero : null,
+        };
+        record = record with { Id = await store.AddAsync(record, cancellationToken) };
+        return new PreparedChange
+        {
+            Id = record.Id,
+            ChangeUuid = record.ChangeUuid,
+            Environment = target.Environment.Name,
+            Tier = target.Environment.Tier,
+            Actor = actor,
+            Script = operation.Description,
+            ScriptSha256 = record.ScriptSha256,
+            Preview = new CheckResult([], [], decision, target.Identity),
+            Requires = requires,
+            Operation = operation,
+            Request = request,
+            Record = record,
+        };
+    }
+
+    private async Task<RunResult> RunOperationAsync(PreparedChange change, IChangeOperation operation, ChangeRecord record, CancellationToken cancellationToken)
+    {
+        var log = new CaptureRequest(record.ChangeUuid, record.Id, record.Environment, record.OsUser, record.ScriptSha256, change.Request.UndoOf?.ChangeUuid);
+        IReadOnlyList<string> warnings;
+        try
+        {
+            warnings = await operation.RunAsync(target.Connection, ct => ChangeCapture.LogAsync(target.Connection, log, ct), cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or RecycleBin.RecycleBinException or OperationCanceledException or CapturePrivilegeException or CaptureSchemaTooNewException)
+        {
+            await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, e.Message + "; nothing was changed", [], null), CancellationToken.None);
+            throw;
+        }
+
+        await store.UpdateAsync(Finished(record, ChangeOutcome.Committed, warnings.Count == 0 ? null : string.Join("; ", warnings), [], null), CancellationToken.None);
+        return new RunResult { Preview = change.Preview, ChangeId = record.Id, Outcome = ChangeOutcome.Committed, RunImpacts = [], RunDecision = change.Preview.Decision, Warnings = warnings };
+    }
+
     /// <summary>How a change that does not run ends, as a result to report: denied, or set aside by <see cref="SetAsideAsync"/>.</summary>
     public static RunResult NotRun(PreparedChange change, ChangeOutcome outcome, string message) =>
         new() { Preview = change.Preview, ChangeId = change.Id, Outcome = outcome, Message = message, PreviewTime = change.PreviewTime };
@@ -245,7 +306,9 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         }
 
         var runWatch = System.Diagnostics.Stopwatch.StartNew();
-        var result = await RunAsync(change, record, progress, cancellationToken);
+        var result = change.Operation is { } operation
+            ? await RunOperationAsync(change, operation, record, cancellationToken)
+            : await RunAsync(change, record, progress, cancellationToken);
         return result with { PreviewTime = change.PreviewTime, RunTime = runWatch.Elapsed };
     }
 

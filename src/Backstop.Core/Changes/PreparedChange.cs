@@ -38,6 +38,9 @@ public sealed record PreparedChange
     /// <summary>What it needs before it may run.</summary>
     public required Requirement Requires { get; init; }
 
+    /// <summary>For an operation (restore from the recycle bin, purge, backup restore): what runs instead of statements.</summary>
+    public IChangeOperation? Operation { get; init; }
+
     /// <summary>How long the preview took (wall clock).</summary>
     public TimeSpan PreviewTime { get; init; }
 

@@ -24,6 +24,9 @@ public sealed record RunResult
 
     public string? Message { get; init; }
 
+    /// <summary>What an operation wants said although it committed (a foreign key restored NOT VALID).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>How long the preview took (wall clock).</summary>
     public TimeSpan PreviewTime { get; init; }
 

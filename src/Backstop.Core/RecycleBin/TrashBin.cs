@@ -193,11 +193,43 @@ public static class TrashBin
 
     /// <summary>Moves a table back under its old name and re-creates the foreign keys that pointed at it; returns warnings.</summary>
     /// <exception cref="RecycleBinException">no such item, or its name (or schema) is not free.</exception>
-    public static async Task<IReadOnlyList<string>> RestoreAsync(NpgsqlConnection connection, string trashId, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<string>> RestoreAsync(NpgsqlConnection connection, string trashId, CancellationToken cancellationToken) =>
+        RestoreAsync(connection, [trashId], beforeCommit: null, cancellationToken);
+
+    /// <summary>
+    /// Restores several items in one transaction: all of them or none. <paramref name="beforeCommit"/> runs in that
+    /// transaction last (the lifecycle writes the change log's row there).
+    /// </summary>
+    /// <exception cref="RecycleBinException">no such item, or a name (or schema) is not free; nothing was restored.</exception>
+    public static async Task<IReadOnlyList<string>> RestoreAsync(
+        NpgsqlConnection connection, IReadOnlyList<string> trashIds, Func<CancellationToken, Task>? beforeCommit, CancellationToken cancellationToken)
     {
-        var item = (await ListAsync(connection, cancellationToken)).FirstOrDefault(i => i.TrashId == trashId)
-            ?? throw new RecycleBinException($"there is no item '{trashId}' in the recycle bin; list them with `backstop trash list`");
+        var items = await ListAsync(connection, cancellationToken);
+        var missing = trashIds.Where(id => items.All(i => i.TrashId != id)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new RecycleBinException($"there is no item '{missing[0]}' in the recycle bin; list them with `backstop trash list`");
+        }
+
+        var warnings = new List<string>();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var trashId in trashIds)
+        {
+            warnings.AddRange(await RestoreOneAsync(connection, items.First(i => i.TrashId == trashId), cancellationToken));
+        }
+
+        if (beforeCommit is not null)
+        {
+            await beforeCommit(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return warnings;
+    }
+
+    private static async Task<IReadOnlyList<string>> RestoreOneAsync(NpgsqlConnection connection, TrashItem item, CancellationToken cancellationToken)
+    {
+        var trashId = item.TrashId;
         var schemaExists = await ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @name)", item.OriginalSchema, cancellationToken);
         if (item.IsSchema && schemaExists)
         {
@@ -257,18 +289,27 @@ public static class TrashBin
             await forget.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
         return warnings;
     }
 
     /// <summary>Drops for good the tables that have been in the bin longer than <paramref name="olderThan"/> (server time); returns them and the bytes freed.</summary>
-    public static async Task<(IReadOnlyList<TrashItem> Purged, long Bytes)> PurgeAsync(NpgsqlConnection connection, TimeSpan olderThan, CancellationToken cancellationToken)
+    public static async Task<(IReadOnlyList<TrashItem> Purged, long Bytes)> PurgeAsync(NpgsqlConnection connection, TimeSpan olderThan, CancellationToken cancellationToken) =>
+        await PurgeAsync(connection, await ListAsync(connection, cancellationToken, olderThan), beforeCommit: null, cancellationToken);
+
+    /// <summary>
+    /// Drops for good exactly <paramref name="items"/>, in one transaction; an item no longer in the bin (restored or
+    /// purged meanwhile) is skipped. <paramref name="beforeCommit"/> runs in that transaction last.
+    /// </summary>
+    public static async Task<(IReadOnlyList<TrashItem> Purged, long Bytes)> PurgeAsync(
+        NpgsqlConnection connection, IReadOnlyList<TrashItem> items, Func<CancellationToken, Task>? beforeCommit, CancellationToken cancellationToken)
     {
-        var purged = await ListAsync(connection, cancellationToken, olderThan);
         long bytes = 0;
+        var purged = new List<TrashItem>();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var item in purged)
+        var present = (await ListAsync(connection, cancellationToken)).Select(i => i.TrashId).ToHashSet(StringComparer.Ordinal);
+        foreach (var item in items.Where(i => present.Contains(i.TrashId)))
         {
+            purged.Add(item);
             // Every item is a schema of its own (a binned table's, or a dropped schema): size it, then drop it whole.
             // CASCADE: foreign keys between tables binned together must not stop the purge.
             bytes += await ScalarAsync<long>(connection,
@@ -278,6 +319,11 @@ public static class TrashBin
             await using var drop = new NpgsqlCommand($"{dropSql}; DELETE FROM backstop.trash WHERE trash_id = @id", connection);
             drop.Parameters.AddWithValue("id", item.TrashId);
             await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (beforeCommit is not null)
+        {
+            await beforeCommit(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
