@@ -6,11 +6,11 @@ namespace Backstop.Core.Tests.Changes;
 public sealed class ImpactComparisonTests
 {
     [Fact]
-    public void Differences_within_10_percent_is_the_same_impact()
+    public void Differences_one_row_more_when_run_differs_because_a_confirmation_is_given_for_the_impact_shown()
     {
-        var differences = ImpactComparison.Differences([Impact(0, Orders(updated: 900))], [Impact(0, Orders(updated: 990))]);
+        var differences = ImpactComparison.Differences([Impact(0, Orders(updated: 900))], [Impact(0, Orders(updated: 901))]);
 
-        Assert.Empty(differences);
+        Assert.Equal(["public.orders: updated 900 in the preview, 901 when run"], differences);
     }
 
     [Fact]
