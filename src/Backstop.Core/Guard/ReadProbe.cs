@@ -23,11 +23,10 @@ internal static class ReadProbe
     /// <exception cref="StatementFailedException">the statement failed; it was rolled back to its savepoint.</exception>
     public static async Task<(bool ReadOnly, StatementImpact Impact)> RunAsync(NpgsqlConnection connection, GuardSavepoint savepoint, AnalyzedStatement statement, CancellationToken cancellationToken)
     {
-        var establish = savepoint.Establish();
         var executed = new NpgsqlBatchCommand(statement.Statement.Text);
         await using var batch = new NpgsqlBatch(connection)
         {
-            BatchCommands = { establish, new NpgsqlBatchCommand(WrittenSql), executed, new NpgsqlBatchCommand(WrittenSql) },
+            BatchCommands = { savepoint.Establish(), new NpgsqlBatchCommand(WrittenSql), executed, new NpgsqlBatchCommand(WrittenSql) },
         };
 
         // Npgsql's reader skips commands that return no rows (SAVEPOINT, SET): the first result is the first reading and
@@ -51,11 +50,12 @@ internal static class ReadProbe
             }
             while (await reader.NextResultAsync(cancellationToken));
         }
-        catch (PostgresException e) when (e.BatchCommand == establish)
+        catch (PostgresException e) when (GuardSavepoint.Refusal(e) is { } refusal)
         {
-            throw GuardSavepoint.Refusal(e) ?? e;
+            // Only SAVEPOINT fails this way (in a transaction that has none, or that failed before), and then nothing ran.
+            throw refusal;
         }
-        catch (PostgresException e) when (e.BatchCommand == executed)
+        catch (PostgresException e)
         {
             await savepoint.AbandonAsync(connection);
             throw new StatementFailedException(statement, e);

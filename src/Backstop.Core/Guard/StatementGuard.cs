@@ -138,11 +138,10 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
     /// <summary>Takes the savepoint (unless the read probe left it in place) and reads the client's settings in the same round trip.</summary>
     private static async Task<ClientSettings> ReadSettingsAsync(NpgsqlConnection connection, GuardSavepoint savepoint, bool establish, CancellationToken cancellationToken)
     {
-        var establishing = savepoint.Establish();
         await using var batch = new NpgsqlBatch(connection);
         if (establish)
         {
-            batch.BatchCommands.Add(establishing);
+            batch.BatchCommands.Add(savepoint.Establish());
         }
 
         batch.BatchCommands.Add(ClientSettings.Read());
@@ -151,9 +150,9 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             return await ClientSettings.ReadAsync(reader, cancellationToken);
         }
-        catch (PostgresException e) when (e.BatchCommand == establishing)
+        catch (PostgresException e) when (establish && GuardSavepoint.Refusal(e) is { } refusal)
         {
-            throw GuardSavepoint.Refusal(e) ?? e;
+            throw refusal;
         }
     }
 

@@ -36,8 +36,11 @@ public sealed class StatementGuardTests : IAsyncLifetime
 
     private const string DeleteUser = "DELETE FROM users WHERE id = 1";
 
+    /// <summary>Production's rules without its freeze window, so that a verdict does not depend on the hour the tests run.</summary>
+    private static readonly TierPolicy Production = TierPolicy.Production with { FreezeWindow = null };
+
     /// <summary>Production, except that a large cascade is denied outright rather than sent for approval.</summary>
-    private static readonly TierPolicy DenyLargeCascades = TierPolicy.Production with { CascadeLarge = Verdict.Deny };
+    private static readonly TierPolicy DenyLargeCascades = Production with { CascadeLarge = Verdict.Deny };
 
     private static readonly GuardContext Context = new() { EnvironmentName = "prod", Actor = "alice" };
 
@@ -125,7 +128,7 @@ public sealed class StatementGuardTests : IAsyncLifetime
         await using var connection = await OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
 
-        var outcome = await Guard(TierPolicy.Production).GuardAsync(connection, "SELECT purge_conversations()", Context, CancellationToken.None);
+        var outcome = await Guard(Production).GuardAsync(connection, "SELECT purge_conversations()", Context, CancellationToken.None);
 
         Assert.False(outcome.Kept);
         Assert.Equal(Verdict.Approve, outcome.Verdict);
@@ -164,7 +167,7 @@ public sealed class StatementGuardTests : IAsyncLifetime
         await using var connection = await OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
 
-        var outcome = await Guard(TierPolicy.Production).GuardAsync(connection, "SELECT count(*) FROM leads", Context, CancellationToken.None);
+        var outcome = await Guard(Production).GuardAsync(connection, "SELECT count(*) FROM leads", Context, CancellationToken.None);
 
         Assert.True(outcome.Kept);
         Assert.Equal(Verdict.Allow, outcome.Verdict);
@@ -180,7 +183,7 @@ public sealed class StatementGuardTests : IAsyncLifetime
     {
         await using var connection = await OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        var guard = Guard(TierPolicy.Production);
+        var guard = Guard(Production);
 
         var unconfirmed = await guard.GuardAsync(connection, "DELETE FROM conversations WHERE id = 1", Context, CancellationToken.None);
         var confirmed = await guard.GuardAsync(connection, "DELETE FROM conversations WHERE id = 1", Context with { Confirmed = true }, CancellationToken.None);
@@ -245,7 +248,7 @@ public sealed class StatementGuardTests : IAsyncLifetime
     private static async Task<string> ContentHashAsync(NpgsqlConnection connection)
     {
         await using var command = new NpgsqlCommand(
-            string.Join(" || ", new[] { "users", "leads", "conversations", "audit" }.Select(t => $"(SELECT coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') FROM {t} x)")),
+            "SELECT " + string.Join(" || ", new[] { "users", "leads", "conversations", "audit" }.Select(t => $"(SELECT coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') FROM {t} x)")),
             connection);
         return (string)(await command.ExecuteScalarAsync())!;
     }
