@@ -28,6 +28,7 @@ public sealed class StatementGuardTests : IAsyncLifetime
         END $$;
         CREATE TRIGGER conversations_audit AFTER DELETE ON conversations REFERENCING OLD TABLE AS gone
             FOR EACH STATEMENT EXECUTE FUNCTION note_deleted();
+        CREATE SEQUENCE tickets;
         CREATE FUNCTION purge_conversations() RETURNS void LANGUAGE sql AS 'TRUNCATE conversations';
         INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 3) g;
         INSERT INTO leads SELECT g, 1 + (g - 1) / 100, 'lead ' || g FROM generate_series(1, 300) g;
@@ -179,6 +180,34 @@ public sealed class StatementGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GuardAsync_read_runs_once()
+    {
+        await using var connection = await OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        var outcome = await Guard(Production).GuardAsync(connection, "SELECT nextval('tickets')", Context, CancellationToken.None);
+        await transaction.CommitAsync();
+
+        Assert.True(outcome.Kept);
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(_connectionString, "SELECT last_value FROM tickets"));
+    }
+
+    [Fact]
+    public async Task GuardAsync_kept_write_leaves_the_client_session_settings_as_they_were()
+    {
+        await using var connection = await OpenAsync();
+        await ExecuteAsync(connection, "SET standard_conforming_strings = off; SET lock_timeout = '7s'");
+        await using var transaction = await connection.BeginTransactionAsync();
+
+        var outcome = await Guard(TierPolicy.Development).GuardAsync(connection, "UPDATE leads SET title = 'renamed' WHERE id = 1", Context, CancellationToken.None);
+
+        Assert.True(outcome.Kept, outcome.Message);
+        Assert.Equal("off 7s", await TextAsync(connection, "SELECT current_setting('standard_conforming_strings') || ' ' || current_setting('lock_timeout')"));
+        await transaction.CommitAsync();
+        Assert.Equal("off 7s", await TextAsync(connection, "SELECT current_setting('standard_conforming_strings') || ' ' || current_setting('lock_timeout')"));
+    }
+
+    [Fact]
     public async Task GuardAsync_write_needing_confirmation_is_kept_only_when_the_client_confirmed()
     {
         await using var connection = await OpenAsync();
@@ -264,6 +293,12 @@ public sealed class StatementGuardTests : IAsyncLifetime
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string> TextAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql)
