@@ -21,6 +21,7 @@ namespace Backstop.Core.Guard;
 /// to the savepoint, with capture on exactly the tables the first run wrote, and held to it. Capture cannot be set up
 /// before the first run without guessing the tables (a trigger or a function writes where the text does not say), and
 /// setting it up everywhere would lock every table of the database; a refused statement costs one run and no capture.
+/// The guard holds no state of its own: one instance serves every session of an environment.
 /// </remarks>
 public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
 {
@@ -37,7 +38,7 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
         ArgumentNullException.ThrowIfNull(context);
         var statement = Single(statementSql);
         var savepoint = GuardSavepoint.New();
-        ClientSettings settings;
+        ClientSettings? settings = null;
         if (!statement.Info.IsWrite)
         {
             var byText = Judge(statement, null, context);
@@ -53,16 +54,17 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
             }
 
             // It wrote after all: rolled back to the savepoint, which stays for the measured way through.
-            settings = await ReadSettingsAsync(connection, savepoint, establish: false, cancellationToken);
         }
         else
         {
+            // Outside the try: when SAVEPOINT itself fails there is no savepoint to go back to.
             settings = await ReadSettingsAsync(connection, savepoint, establish: true, cancellationToken);
         }
 
         var kept = false;
         try
         {
+            settings ??= await ReadSettingsAsync(connection, savepoint, establish: false, cancellationToken);
             var outcome = await MeasureAndKeepAsync(connection, savepoint, settings, statement, context, cancellationToken);
             kept = outcome.Kept;
             return outcome;
@@ -116,23 +118,26 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
             return NotKept(judged, measured, e.Message);
         }
 
-        var decision2 = Judge(statement, run, context);
+        // Judged on what is kept; a preview-only finding of the measurement (a catalog change nothing explains) still counts.
+        var ran = Judge(statement, run, context);
+        ran = judged.Verdict > ran.Verdict ? judged : ran;
         if (problems.Count > 0)
         {
-            return NotKept(decision2, run, "the statement did something else when it ran again to be kept, or its before-images do not account for every row it changed, so it was rolled back to its savepoint: " + string.Join("; ", problems));
+            return NotKept(ran, run, "the statement did something else when it ran again to be kept, or its before-images do not account for every row it changed, so it was rolled back to its savepoint: " + string.Join("; ", problems));
         }
 
-        if (!Passes(decision2.Verdict, context))
+        if (!Passes(ran.Verdict, context))
         {
-            return NotKept(decision2, run, Refusal(decision2.Verdict));
+            return NotKept(ran, run, Refusal(ran.Verdict));
         }
 
+        // Not cancelled once sent: the statement is then part of the client's transaction, and must be reported so.
         await using (var keep = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand($"RELEASE SAVEPOINT {savepoint.Name}"), settings.Restore() } })
         {
-            await keep.ExecuteNonQueryAsync(cancellationToken);
+            await keep.ExecuteNonQueryAsync(CancellationToken.None);
         }
 
-        return new GuardOutcome { Verdict = decision2.Verdict, Reasons = Deciding(decision2), Impact = run, Kept = true, ChangeId = request.ChangeId };
+        return new GuardOutcome { Verdict = ran.Verdict, Reasons = Deciding(ran), Impact = run, Kept = true, ChangeId = request.ChangeId };
     }
 
     /// <summary>Takes the savepoint (unless the read probe left it in place) and reads the client's settings in the same round trip.</summary>
