@@ -109,6 +109,45 @@ public sealed class StatementGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GuardAsync_two_kept_statements_in_one_transaction_are_two_changes_each_undone()
+    {
+        await using var connection = await OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var before = await ContentHashAsync(connection);
+        var guard = Guard(TierPolicy.Development);
+
+        var renamed = await guard.GuardAsync(connection, "UPDATE leads SET title = 'renamed' WHERE id <= 10", Context, CancellationToken.None);
+        var deleted = await guard.GuardAsync(connection, "DELETE FROM conversations WHERE id > 590", Context, CancellationToken.None);
+        await transaction.CommitAsync();
+
+        Assert.Equal(10, Assert.Single(renamed.Impact.Tables, t => t.Name == "leads").Updated);
+        Assert.Equal(10, Assert.Single(deleted.Impact.Tables, t => t.Name == "conversations").Deleted);
+        Assert.NotEqual(renamed.ChangeId, deleted.ChangeId);
+        await UndoAsync(deleted.ChangeId!.Value);
+        await UndoAsync(renamed.ChangeId!.Value);
+
+        await using var after = await OpenAsync();
+        Assert.Equal(before, await ContentHashAsync(after));
+    }
+
+    [Fact]
+    public async Task GuardAsync_allowed_drop_table_moves_it_into_the_recycle_bin()
+    {
+        await using var connection = await OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await ExecuteAsync(connection, "INSERT INTO audit (what) VALUES ('kept through the drop')");
+
+        var outcome = await Guard(TierPolicy.Development).GuardAsync(connection, "DROP TABLE audit", Context, CancellationToken.None);
+        await transaction.CommitAsync();
+
+        Assert.True(outcome.Kept, outcome.Message);
+        await using var after = await OpenAsync();
+        var item = Assert.Single(await RecycleBin.TrashBin.ListAsync(after, CancellationToken.None));
+        Assert.Equal((outcome.ChangeId, "public.audit"), (item.ChangeId, item.OriginalQualifiedName));
+        Assert.Equal(0, await ScalarAsync(after, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit'"));
+    }
+
+    [Fact]
     public async Task GuardAsync_kept_statement_leaves_nothing_when_the_client_rolls_back()
     {
         await using var connection = await OpenAsync();
