@@ -338,14 +338,10 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             }
 
             var capture = transaction is null ? null : await BeginCaptureAsync(preview, request, record, cancellationToken);
-            var meter = new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null)
-            {
-                BeforeTruncate = capture is null ? null : (tables, ct) => capture.CaptureTruncateAsync(record.ChangeUuid, tables, ct),
-                InsteadOf = capture is null ? null : (statement, sizes, ct) => RecycleBin.TrashBin.TryMoveAsync(connection, record.ChangeUuid, statement, sizes, ct),
-                BeforeDropColumns = capture is null ? null : (statement, ct) => capture.CaptureDroppedColumnsAsync(record.ChangeUuid, statement.Info.Targets[0], statement.Info.DroppedColumns, ct),
-                Planned = preview.Impacts.Where(i => i.Effects.Count > 0).ToDictionary(i => i.Index, i => i.Effects),
-                KeepEffects = capture is null ? null : (statement, effects, ct) => EffectKeeper.KeepAsync(connection, capture, record.ChangeUuid, effects, ct),
-            };
+            var planned = preview.Impacts.Where(i => i.Effects.Count > 0).ToDictionary(i => i.Index, i => i.Effects);
+            var meter = capture is null
+                ? new ImpactMeter(connection, preview: false, target.Environment.LockTimeout, statementTimeout: null) { Planned = planned }
+                : CapturingMeter.Create(connection, capture, record.ChangeUuid, target.Environment.LockTimeout, planned);
             impacts = [];
             foreach (var statement in preview.Statements)
             {
