@@ -1,10 +1,33 @@
+using Backstop.Core.Changes;
+using Backstop.Core.Configuration;
+using Backstop.Postgres.Catalog;
 using Backstop.Recovery.Catalog;
+using Backstop.Sql.Classification;
 
 namespace Backstop.Recovery.Backups;
 
 /// <summary>Which databases of a server have a proven backup, and from when: what the DROP DATABASE policy asks for.</summary>
 public static class BackupProofs
 {
+    /// <summary>
+    /// For a script with DROP DATABASE: per database of the target's server, when its newest proven backup was taken.
+    /// Any other script needs no proof, and the catalog is not read for it.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ForScriptAsync(
+        BackstopConfig config, ServerIdentity identity, IReadOnlyList<AnalyzedStatement> statements, CancellationToken cancellationToken)
+    {
+        if (!statements.Any(s => s.Info.Kind == StatementKind.DropDatabase))
+        {
+            return new Dictionary<string, DateTimeOffset>();
+        }
+
+        var sameServer = config.Environments
+            .Where(e => e.Identity is { } known && known.SystemIdentifier == identity.SystemIdentifier && known.Host == identity.Host && known.Port == identity.Port)
+            .Select(e => e.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        return await ForServerAsync(await BackupLocations.OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
+    }
+
     /// <summary>Per database of the server <paramref name="systemIdentifier"/>: when its newest backup whose latest drill passed was taken.</summary>
     /// <param name="environments">
     /// the environments that reach the same server (same system identifier, host and port): a physical clone of it
