@@ -8,7 +8,7 @@ namespace Backstop.Recovery.Backups;
 /// Where an installation keeps its backups and their catalog, worked out from <c>backstop.yaml</c> in one place, so that
 /// every command and the server find the same files.
 /// </summary>
-public static class BackupLocations
+internal static class BackupLocations
 {
     /// <summary>The state file the catalog shares with the change records (DESIGN.md, D4).</summary>
     public static string StateFile(BackstopConfig config) => Path.Combine(config.StateDirectory, "state.db");

@@ -3,7 +3,7 @@ using Backstop.Recovery.Catalog;
 namespace Backstop.Recovery.Backups;
 
 /// <summary>The logical backup a verify, restore or repair asked for, if the catalog says it can be used.</summary>
-public static class UsableBackup
+internal static class UsableBackup
 {
     /// <param name="id">the backup asked for; null: the latest complete one.</param>
     /// <param name="database">without an id: the latest backup of this database (null: of any).</param>

@@ -10,7 +10,7 @@ namespace Backstop.Recovery.Pitr;
 /// <c>restore --set</c> takes them. The times are the backup host's local time, so they are not read as instants here:
 /// <see cref="PitrBackup"/> has the real start and stop times from <c>pgbackrest info</c>.
 /// </summary>
-public sealed partial record PitrBackupLabel
+internal sealed partial record PitrBackupLabel
 {
     public required string Text { get; init; }
 

@@ -9,20 +9,34 @@ namespace Backstop.Recovery.Repair;
 /// session the rows are loaded into (temporary tables), and the sources stay up until the repair is done, so that
 /// <c>--keep-sources</c> has something to keep and a clone is not stopped under a running comparison.
 /// </summary>
-public sealed class RepairComparison(ConnectedEnvironment target, RepairSource source, RepairSource? after, RepairPlan plan, TimeSpan compared, int batchRows) : IAsyncDisposable
+public sealed class RepairComparison : IAsyncDisposable
 {
-    public ConnectedEnvironment Target { get; } = target;
+    private readonly RepairSource _source;
+    private readonly RepairSource? _after;
+    private readonly int _batchRows;
 
-    public RepairPlan Plan { get; } = plan;
+    internal RepairComparison(ConnectedEnvironment target, RepairSource source, RepairSource? after, RepairPlan plan, TimeSpan compared, int batchRows)
+    {
+        Target = target;
+        Plan = plan;
+        Compared = compared;
+        _source = source;
+        _after = after;
+        _batchRows = batchRows;
+    }
+
+    public ConnectedEnvironment Target { get; }
+
+    public RepairPlan Plan { get; }
 
     /// <summary>How messages name the source of the right values.</summary>
-    public string Source => source.Name;
+    public string Source => _source.Name;
 
     /// <summary>Three-way: how messages name the state just after the mistake; null for a two-way repair.</summary>
-    public string? After => after?.Name;
+    public string? After => _after?.Name;
 
     /// <summary>From connecting to the target to the finished plan.</summary>
-    public TimeSpan Compared { get; } = compared;
+    public TimeSpan Compared { get; }
 
     /// <summary>
     /// Loads the plan's rows into the target's session and returns the guarded changes that apply them: one, or one per
@@ -31,7 +45,7 @@ public sealed class RepairComparison(ConnectedEnvironment target, RepairSource s
     public async Task<PreparedRepair> PrepareAsync(CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        var batches = await RepairScript.PrepareBatchesAsync(Target.Connection, Plan, batchRows, cancellationToken);
+        var batches = await RepairScript.PrepareBatchesAsync(Target.Connection, Plan, _batchRows, cancellationToken);
         return new PreparedRepair(batches, watch.Elapsed);
     }
 
@@ -39,7 +53,7 @@ public sealed class RepairComparison(ConnectedEnvironment target, RepairSource s
     public Task<IReadOnlyList<StatementImpact>?> CountedImpactAsync(RepairBatch batch, CancellationToken cancellationToken) =>
         batch.CountedImpactAsync(Target.Connection, cancellationToken);
 
-    public ValueTask DisposeAsync() => CloseAsync(Target, source, after);
+    public ValueTask DisposeAsync() => CloseAsync(Target, _source, _after);
 
     /// <summary>Closes the sides in the reverse order of their opening, and stops the clusters made for the repair.</summary>
     internal static async ValueTask CloseAsync(ConnectedEnvironment target, RepairSource? source, RepairSource? after)

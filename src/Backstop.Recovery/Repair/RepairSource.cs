@@ -7,7 +7,7 @@ namespace Backstop.Recovery.Repair;
 /// A source a repair reads from: an open connection, and the cluster made for it, which is stopped when the repair is
 /// done unless the user asked to keep it (to look at what the repair compared against).
 /// </summary>
-public sealed class RepairSource(string name, NpgsqlConnection connection, SandboxCluster? cluster, bool keep) : IAsyncDisposable
+internal sealed class RepairSource(string name, NpgsqlConnection connection, SandboxCluster? cluster, bool keep) : IAsyncDisposable
 {
     /// <summary>How messages name it: a URL without its password, an environment, a backup's or a clone's sandbox.</summary>
     public string Name { get; } = name;

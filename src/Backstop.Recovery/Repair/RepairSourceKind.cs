@@ -1,7 +1,7 @@
 namespace Backstop.Recovery.Repair;
 
 /// <summary>How a repair's <c>--from</c> or <c>--after</c> names its source.</summary>
-public enum RepairSourceKind
+internal enum RepairSourceKind
 {
     /// <summary><c>backup:ID</c>: a logical backup, restored into a sandbox for the occasion.</summary>
     Backup,

@@ -8,7 +8,7 @@ namespace Backstop.Recovery.Repair;
 /// A repair source as the user named it. Prefixes are read first, then environment names, so an environment cannot
 /// hide <c>backup:</c> or <c>pitr:</c>; <see cref="Value"/> is what follows the prefix (the whole text for a name or URL).
 /// </summary>
-public sealed record RepairSourceSpec(RepairSourceKind Kind, string Value)
+internal sealed record RepairSourceSpec(RepairSourceKind Kind, string Value)
 {
     public const string BackupPrefix = "backup:";
     public const string PitrPrefix = "pitr:";

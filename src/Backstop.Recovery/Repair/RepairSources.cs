@@ -13,7 +13,7 @@ namespace Backstop.Recovery.Repair;
 /// restored into a sandbox for the occasion, <c>pitr:TIME</c> a point-in-time clone made for the occasion.
 /// </summary>
 /// <param name="variables">the process environment, for <c>env:VARIABLE</c>.</param>
-public sealed class RepairSources(BackstopConfig config, EnvironmentConnector connector, Func<string, string?> variables)
+internal sealed class RepairSources(BackstopConfig config, EnvironmentConnector connector, Func<string, string?> variables)
 {
     /// <param name="environment">the repair's target: backups and clones are of it.</param>
     public async Task<RepairSource> OpenAsync(EnvironmentConfig environment, RepairSourceSpec spec, bool keep, IProgress<string> progress, CancellationToken cancellationToken)

@@ -9,7 +9,7 @@ namespace Backstop.Recovery.Repair;
 /// queries as it is (a condition cannot be a parameter), so it must be exactly one condition, and is then read under a
 /// read-only transaction (<see cref="TableSnapshot.BeginReadAsync"/>), where it cannot write.
 /// </summary>
-public static class RepairWhere
+internal static class RepairWhere
 {
     /// <summary>One condition: no top-level ';' that would start a statement of its own.</summary>
     /// <exception cref="RepairUsageException">it is not.</exception>
