@@ -9,15 +9,15 @@ public sealed class RepairSourceSpecTests
     private static readonly string[] Environments = ["prod", "clone"];
 
     [Theory]
-    [InlineData("backup:20261121-140000", RepairSourceKind.Backup, "20261121-140000")]
-    [InlineData("pitr:2026-11-21T14:03:00Z", RepairSourceKind.Pitr, "2026-11-21T14:03:00Z")]
-    [InlineData("clone", RepairSourceKind.Environment, "clone")]
-    [InlineData("env:CLONE_URL", RepairSourceKind.Variable, "CLONE_URL")]
-    [InlineData("postgresql://repair@127.0.0.1:5433/shop", RepairSourceKind.Url, "postgresql://repair@127.0.0.1:5433/shop")]
-    [InlineData("Clone", RepairSourceKind.Url, "Clone")]
-    public void Parse_names_the_kind_of_source_and_what_follows_its_prefix(string text, RepairSourceKind kind, string value)
+    [InlineData("backup:20261121-140000", "Backup", "20261121-140000")]
+    [InlineData("pitr:2026-11-21T14:03:00Z", "Pitr", "2026-11-21T14:03:00Z")]
+    [InlineData("clone", "Environment", "clone")]
+    [InlineData("env:CLONE_URL", "Variable", "CLONE_URL")]
+    [InlineData("postgresql://repair@127.0.0.1:5433/shop", "Url", "postgresql://repair@127.0.0.1:5433/shop")]
+    [InlineData("Clone", "Url", "Clone")]
+    public void Parse_names_the_kind_of_source_and_what_follows_its_prefix(string text, string kind, string value)
     {
-        Assert.Equal(new RepairSourceSpec(kind, value), RepairSourceSpec.Parse(text, Environments));
+        Assert.Equal(new RepairSourceSpec(Enum.Parse<RepairSourceKind>(kind), value), RepairSourceSpec.Parse(text, Environments));
     }
 
     [Fact]
