@@ -4,8 +4,8 @@ using Backstop.Core.Changes;
 using Backstop.Core.Configuration;
 using Backstop.Core.Environments;
 using Backstop.Core.Preview;
+using Backstop.Postgres.Connections;
 using Backstop.Postgres.Sandbox;
-using Npgsql;
 using Spectre.Console;
 
 namespace Backstop.Cli;
@@ -127,8 +127,9 @@ internal static class BackstopApp
     private static int? ExitCodeFor(Exception e) => e switch
     {
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException or Recovery.Repair.RepairUsageException or Core.Capture.CaptureSchemaTooNewException => ExitCodes.UsageError,
-        SandboxException { IsUsageError: true } => ExitCodes.UsageError,
-        ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or NpgsqlException or IOException or TimeoutException => ExitCodes.RuntimeError,
+        SandboxException { IsUsageError: true } or Recovery.Backups.BackupException { IsUsageError: true } => ExitCodes.UsageError,
+        ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or IOException or TimeoutException => ExitCodes.RuntimeError,
+        _ when PgErrors.IsFromDatabase(e) => ExitCodes.RuntimeError,
         LockConflictException or OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException or Recovery.Repair.RepairTargetChangedException => ExitCodes.RuntimeError,
         Recovery.Pitr.PitrException pitr => pitr.IsUsageError ? ExitCodes.UsageError : ExitCodes.RuntimeError,
         _ => null,

@@ -39,7 +39,7 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
     public async Task<Core.Changes.ChangeLifecycle> LifecycleAsync(BackstopConfig config, Core.Environments.ConnectedEnvironment target, CancellationToken cancellationToken) =>
         new(target, config.Policies[target.Environment.Tier], await OpenStoreAsync(config, cancellationToken), Host.Clock)
         {
-            BackupProof = new Recovery.Backups.CatalogBackupProof(config, ct => Commands.BackupCommand.OpenCatalogAsync(config, ct)),
+            BackupProof = new Recovery.Backups.CatalogBackupProof(config),
         };
 
     /// <summary>Whether this command has printed its JSON document; if not, <see cref="BackstopApp"/> prints one for it.</summary>

@@ -42,6 +42,18 @@ public sealed class PitrTests(PitrPrimary primary) : IClassFixture<PitrPrimary>
     }
 
     [Fact]
+    public async Task Service_backup_reports_the_type_its_label_names_and_the_first_second_a_clone_can_go_back_to()
+    {
+        var backup = await new PitrService(primary.Config, primary.Connector).BackupAsync(primary.Environment, "diff", new Progress<string>(), CancellationToken.None);
+
+        Assert.Equal("diff", backup.Type);
+        Assert.Matches("^[0-9]{8}-[0-9]{6}F_[0-9]{8}-[0-9]{6}D$", backup.Entry.Id);
+        var finished = backup.Entry.FinishedAt!.Value;
+        Assert.Equal(finished - backup.Entry.StartedAt, backup.Duration);
+        Assert.Equal(finished.AddSeconds(1), backup.RecoverableFrom);
+    }
+
+    [Fact]
     public async Task Clone_between_two_writes_holds_exactly_the_rows_written_before_it()
     {
         await PostgresSandbox.ExecuteAsync(primary.AppConnectionString, "CREATE TABLE writes (id int PRIMARY KEY)");

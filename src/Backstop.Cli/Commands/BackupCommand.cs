@@ -1,11 +1,9 @@
 using System.CommandLine;
 using Backstop.Cli.Rendering;
 using Backstop.Core.Configuration;
-using Backstop.Core.Environments;
 using Backstop.Postgres.Catalog;
 using Backstop.Recovery.Backups;
 using Backstop.Recovery.Catalog;
-using Npgsql;
 using Spectre.Console;
 
 namespace Backstop.Cli.Commands;
@@ -23,33 +21,6 @@ internal static partial class BackupCommand
         command.Add(Restore(host));
         return command;
     }
-
-    internal static BackupRepository RepositoryFor(BackstopConfig config, EnvironmentConfig environment)
-    {
-        var root = environment.Backup.Repository is { } configured
-            ? Path.GetFullPath(configured, Path.GetDirectoryName(config.Path)!)
-            : Path.Combine(config.StateDirectory, "backups");
-        return new BackupRepository(root, environment.Name);
-    }
-
-    /// <summary>For a script with DROP DATABASE: per database of the target's server, when its newest proven backup was taken.</summary>
-    internal static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(
-        BackstopConfig config, ServerIdentity identity, IReadOnlyList<Core.Changes.AnalyzedStatement> statements, CancellationToken cancellationToken)
-    {
-        if (!statements.Any(s => s.Info.Kind == Backstop.Sql.Classification.StatementKind.DropDatabase))
-        {
-            return new Dictionary<string, DateTimeOffset>();
-        }
-
-        var sameServer = config.Environments
-            .Where(e => e.Identity is { } known && known.SystemIdentifier == identity.SystemIdentifier && known.Host == identity.Host && known.Port == identity.Port)
-            .Select(e => e.Name)
-            .ToHashSet(StringComparer.Ordinal);
-        return await BackupProofs.ForServerAsync(await OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
-    }
-
-    internal static Task<BackupCatalog> OpenCatalogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
-        BackupCatalog.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
 
     private static Command Run(CliHost host)
     {
@@ -78,29 +49,22 @@ internal static partial class BackupCommand
                 throw new UsageException($"--keep {settings.Keep} would keep nothing; use 1 or more");
             }
 
-            await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
-            var (connection, url, identity) = await OtherDatabaseAsync(target, parse.GetValue(database), cancellationToken);
-            await using var _ = connection == target.Connection ? null : connection;
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
-            var repository = RepositoryFor(config, environment);
-            var runner = new BackupRunner(catalog, repository, host.Clock);
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            var reporter = new ProgressLines(context);
-            var (entry, manifest) = await runner.RunAsync(environment.Name, connection, url, identity, settings, reporter, cancellationToken);
-            var expired = await BackupRetention.ApplyAsync(catalog, environment.Name, entry.Database, settings.Keep, settings.MaxAge, host.Clock.GetUtcNow(), cancellationToken);
+            var run = await new BackupService(config, context.Connector, host.Clock).RunAsync(
+                new BackupRunRequest { Environment = environment, Database = parse.GetValue(database), Settings = settings }, new ProgressLines(context), cancellationToken);
+            var (entry, manifest, expired) = (run.Entry, run.Manifest, run.Expired);
             if (context.Json)
             {
                 context.WriteJson(new
                 {
                     id = entry.Id, environment = entry.Environment, database = entry.Database, status = "complete", path = entry.Path,
                     sizeBytes = entry.SizeBytes, tables = entry.Tables, rows = entry.Rows, snapshotTime = manifest.SnapshotTime,
-                    durationSeconds = Math.Round(watch.Elapsed.TotalSeconds, 3), proven = false, expired = expired.Select(e => e.Id),
+                    durationSeconds = Math.Round(run.Duration.TotalSeconds, 3), proven = false, expired = expired.Select(e => e.Id),
                 });
             }
             else
             {
                 context.Console.MarkupLineInterpolated(
-                    $"[green]Backup {entry.Id}[/] of {environment.Name} (database {entry.Database}): {Humanize.Count(entry.Tables ?? 0)} tables, {Humanize.Count(entry.Rows ?? 0)} rows, {Humanize.Bytes(entry.SizeBytes ?? 0)} in {Humanize.Span(watch.Elapsed)}.");
+                    $"[green]Backup {entry.Id}[/] of {environment.Name} (database {entry.Database}): {Humanize.Count(entry.Tables ?? 0)} tables, {Humanize.Count(entry.Rows ?? 0)} rows, {Humanize.Bytes(entry.SizeBytes ?? 0)} in {Humanize.Span(run.Duration)}.");
                 context.Console.MarkupLineInterpolated($"[grey]{entry.Path}[/]");
                 foreach (var gone in expired)
                 {
@@ -138,12 +102,16 @@ internal static partial class BackupCommand
                 throw new UsageException("give a backup ID or --latest, not both");
             }
 
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
-            await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
-            var backup = await UsableBackupAsync(catalog, environment.Name, requested, cancellationToken, requested is null ? parse.GetValue(verifyDatabase) ?? OwnDatabase(context, environment) : null);
-            var drill = new RestoreDrill(catalog, host.Clock);
-            var result = await drill.RunAsync(backup, parse.GetValue(jobs) ?? environment.Backup.Jobs, parse.GetValue(keepSandbox), new ProgressLines(context).Steps, parse.GetValue(thorough), cancellationToken);
-            var durations = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(result.Entry.Durations) ?? [];
+            var request = new BackupVerifyRequest
+            {
+                Environment = environment,
+                Id = requested,
+                Database = parse.GetValue(verifyDatabase),
+                Jobs = parse.GetValue(jobs),
+                KeepSandbox = parse.GetValue(keepSandbox),
+                Thorough = parse.GetValue(thorough),
+            };
+            var (backup, result, durations) = await new BackupService(config, context.Connector, host.Clock).VerifyAsync(request, new ProgressLines(context).Steps, cancellationToken);
             if (context.Json)
             {
                 context.WriteJson(new
@@ -189,43 +157,36 @@ internal static partial class BackupCommand
         {
             var config = context.LoadConfig();
             var name = parse.GetValue(environmentOption);
-            var environments = name is null ? config.Environments : [config.Environment(name)];
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
-            foreach (var environment in environments)
-            {
-                await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
-            }
-
+            var listings = await new BackupService(config, context.Connector, host.Clock).ListAsync(name, parse.GetValue(all), cancellationToken);
             var now = host.Clock.GetUtcNow();
-            var backups = (await catalog.ListAsync(name, cancellationToken))
-                .Where(b => b.Kind == "logical" && (parse.GetValue(all) || b.Status is BackupStatus.Complete or BackupStatus.Running))
-                .ToList();
-            var drills = (await catalog.ListDrillsAsync(name, cancellationToken)).Where(d => d.Kind == "logical").ToList();
-            DrillEntry? LastDrill(BackupEntry b) => drills.FirstOrDefault(d => d.Environment == b.Environment && d.BackupId == b.Id);
             if (context.Json)
             {
                 context.WriteJson(new
                 {
-                    backups = backups.Select(b => new
+                    backups = listings.Select(listing =>
                     {
-                        id = b.Id, environment = b.Environment, database = b.Database, status = b.Status.ToString().ToLowerInvariant(), usable = b.Status == BackupStatus.Complete,
-                        startedAt = b.StartedAt, finishedAt = b.FinishedAt, sizeBytes = b.SizeBytes, tables = b.Tables, rows = b.Rows, path = b.Path, message = b.Message,
-                        lastDrill = LastDrill(b) is { } d ? new { passed = d.Passed, at = d.FinishedAt, failedCheck = d.FailedCheck, failedObject = d.FailedObject } : null,
+                        var b = listing.Backup;
+                        return new
+                        {
+                            id = b.Id, environment = b.Environment, database = b.Database, status = b.Status.ToString().ToLowerInvariant(), usable = b.Status == BackupStatus.Complete,
+                            startedAt = b.StartedAt, finishedAt = b.FinishedAt, sizeBytes = b.SizeBytes, tables = b.Tables, rows = b.Rows, path = b.Path, message = b.Message,
+                            lastDrill = listing.LastDrill is { } d ? new { passed = d.Passed, at = d.FinishedAt, failedCheck = d.FailedCheck, failedObject = d.FailedObject } : null,
+                        };
                     }),
                 });
                 return ExitCodes.Done;
             }
 
-            if (backups.Count == 0)
+            if (listings.Count == 0)
             {
                 context.Console.WriteLine(name is null ? "No backups yet; take one with `backstop backup run -e ENV`." : $"No backups of {name} yet; take one with `backstop backup run -e {name}`.");
                 return ExitCodes.Done;
             }
 
             var table = new Table().AddColumns("Environment", "ID", "Database", "Status", "Taken", "Size", "Tables", "Rows", "Last drill");
-            foreach (var b in backups)
+            foreach (var (b, lastDrill) in listings)
             {
-                var drill = LastDrill(b) switch
+                var drill = lastDrill switch
                 {
                     null => "[yellow]never[/]",
                     { Passed: true } d => $"[green]passed[/] {Markup.Escape(Humanize.Age(now - d.FinishedAt))}",
@@ -261,16 +222,7 @@ internal static partial class BackupCommand
         {
             var config = context.LoadConfig();
             var name = parse.GetValue(environmentOption);
-            var environments = name is null ? config.Environments : [config.Environment(name)];
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
-            var now = host.Clock.GetUtcNow();
-            var health = new List<BackupHealth>();
-            foreach (var environment in environments)
-            {
-                await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
-                health.Add(await BackupHealth.ReadAsync(catalog, environment.Name, OwnDatabase(context, environment), environment.Backup.ProvenWithin, now, cancellationToken));
-            }
-
+            var health = await new BackupService(config, context.Connector, host.Clock).StatusAsync(name, cancellationToken);
             var stale = health.Where(h => h.Stale).ToList();
             if (context.Json)
             {
@@ -316,41 +268,6 @@ internal static partial class BackupCommand
         return command;
     }
 
-    /// <summary>The environment's own database (its recorded identity's, else its URL's).</summary>
-    internal static string OwnDatabase(CommandContext context, EnvironmentConfig environment) =>
-        environment.Identity?.Database ?? context.Connector.ResolveUrl(environment).Database;
-
-    /// <param name="database">for the latest (no id): the latest backup of this database.</param>
-    internal static async Task<BackupEntry> UsableBackupAsync(BackupCatalog catalog, string environment, string? id, CancellationToken cancellationToken, string? database = null)
-    {
-        var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical").ToList();
-        if (id is null)
-        {
-            var of = database is null ? "" : $" of database {database}";
-            return backups.FirstOrDefault(b => b.Status == BackupStatus.Complete && (database is null || b.Database == database))
-                ?? throw new UsageException($"{environment} has no complete backup{of}; take one with `backstop backup run -e {environment}{(database is null ? "" : $" --database {database}")}`");
-        }
-
-        var backup = backups.FirstOrDefault(b => b.Id == id)
-            ?? throw new UsageException($"{environment} has no backup '{id}'; `backstop backup list -e {environment}` shows them");
-        return backup.Status == BackupStatus.Complete
-            ? backup
-            : throw new UsageException($"backup {id} of {environment} is {backup.Status.ToString().ToLowerInvariant()}, not complete, so it cannot be used{(backup.Message is { } m ? $" ({m})" : "")}");
-    }
-
     private static TimeSpan? ParseAge(string? text, string option) =>
         text is null ? null : Durations.TryParse(text, out var age) ? age : throw new UsageException($"{option} '{text}' is not a duration; use e.g. 30d, 12h or 90m");
-
-    private static async Task<(NpgsqlConnection Connection, Backstop.Postgres.Connections.PgUrl Url, ServerIdentity Identity)> OtherDatabaseAsync(
-        ConnectedEnvironment target, string? database, CancellationToken cancellationToken)
-    {
-        if (database is null || database == target.Identity.Database)
-        {
-            return (target.Connection, target.Url, target.Identity);
-        }
-
-        var url = target.Url.WithDatabase(database);
-        var (connection, identity) = await EnvironmentConnector.ConnectAsync(target.Environment.Name, url, cancellationToken);
-        return (connection, url, identity);
-    }
 }

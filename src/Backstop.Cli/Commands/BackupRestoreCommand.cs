@@ -1,10 +1,7 @@
 using System.CommandLine;
 using Backstop.Cli.Rendering;
-using Backstop.Core.Configuration;
-using Backstop.Postgres.Connections;
-using Backstop.Postgres.Sandbox;
+using Backstop.Core.Policies;
 using Backstop.Recovery.Backups;
-using Npgsql;
 using Spectre.Console;
 
 namespace Backstop.Cli.Commands;
@@ -12,11 +9,6 @@ namespace Backstop.Cli.Commands;
 /// <summary><c>backstop backup restore ID --to URL|ENV | --sandbox</c>.</summary>
 internal static partial class BackupCommand
 {
-    private const string UserObjects = """
-        SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
-        """;
-
     private static Command Restore(CliHost host)
     {
         var environmentOption = EnvironmentOption.Required();
@@ -43,122 +35,58 @@ internal static partial class BackupCommand
                 throw new UsageException("say where to restore: --to URL|ENV or --sandbox (one of them)");
             }
 
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
-            var backup = await UsableBackupAsync(catalog, environment.Name, parse.GetValue(id), cancellationToken);
-            var manifest = BackupManifest.Read(backup.Path);
-            var damaged = await ManifestCheck.CheckAsync(backup.Path, manifest, cancellationToken);
-            if (damaged.Count > 0)
+            var service = new BackupRestoreService(config, context.Connector);
+            var request = new BackupRestoreRequest
             {
-                throw new BackupException($"backup {backup.Id} does not match its manifest, so it is not restored: {string.Join("; ", damaged.Take(5))}");
-            }
-
-            var jobCount = parse.GetValue(jobs) ?? environment.Backup.Jobs;
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            PgUrl target;
-            string? sandboxName = null;
-            if (destination is null)
+                Environment = environment,
+                BackupId = parse.GetValue(id)!,
+                To = destination,
+                SandboxName = parse.GetValue(name),
+                Force = parse.GetValue(force),
+                NoOwner = parse.GetValue(noOwner),
+                Jobs = parse.GetValue(jobs),
+            };
+            var target = await service.PrepareAsync(request, cancellationToken);
+            BackupRestoreResult restored;
+            if (target is { Replaces: true, Environment: { } replaced })
             {
-                var cluster = await SandboxCluster.StartAsync(new SandboxOptions { Name = parse.GetValue(name) ?? $"restore-{backup.Id}" }, null, cancellationToken);
-                sandboxName = cluster.Info.Name;
-                var maintenance = PgUrl.Parse(cluster.Url);
-                target = maintenance.WithDatabase(manifest.Database);
-                if (manifest.RolesIncluded)
+                // Over an environment's database: a change of its own, judged by the tier's policy and recorded.
+                await using var connected = await context.Connector.OpenAsync(replaced, cancellationToken);
+                var over = new BackupRestoreOver(service, target);
+                var flags = new GuardedRunFlags(AllowAllRows: false, parse.GetValue(yes), parse.GetValue(confirm), host.Interactive);
+                var result = await GuardedRun.OperationAsync(context, config, connected, over, flags, undoOf: null, cancellationToken);
+                if (result.Outcome != Core.State.ChangeOutcome.Committed)
                 {
-                    await DumpRestorer.CreateRolesAsync(backup.Path, maintenance, cancellationToken);
+                    return GuardedRun.ExitCode(result.Outcome);
                 }
 
-                await DumpRestorer.CreateDatabaseAsync(maintenance, manifest.Database, cancellationToken, manifest.Encoding);
-                await DumpRestorer.RestoreAsync(backup.Path, target, jobCount, clean: false, owners: manifest.RolesIncluded && !parse.GetValue(noOwner), null, cancellationToken);
+                restored = over.Result!;
             }
             else
             {
-                var targetEnvironment = config.Environments.FirstOrDefault(e => e.Name == destination);
-                if (targetEnvironment is not null)
+                if (target.Replaces && !await ConfirmNameAsync(context, target.ConfirmationName, parse.GetValue(confirm), parse.GetValue(yes), host.Interactive, cancellationToken))
                 {
-                    // The same identity check as every command that acts on an environment: not the wrong server.
-                    await using var checkedTarget = await context.Connector.OpenAsync(targetEnvironment, cancellationToken);
-                    target = checkedTarget.Url;
-                }
-                else
-                {
-                    target = ParseUrl(destination);
-                }
-                var clean = false;
-                var objects = await CountObjectsAsync(target, cancellationToken);
-                if (objects is null)
-                {
-                    await DumpRestorer.CreateDatabaseAsync(target.WithDatabase("postgres"), target.Database, cancellationToken);
-                }
-                else if (objects > 0)
-                {
-                    var typed = targetEnvironment?.Name ?? target.Database;
-                    if (!parse.GetValue(force))
-                    {
-                        throw new UsageException($"database '{target.Database}' at {target.Endpoint} is not empty ({objects} objects); nothing was restored. Restore into a new database, or use --force to drop and replace its objects of the same names");
-                    }
-
-                    // Replacing an environment's tables is destructive DDL under its tier's policy.
-                    if (targetEnvironment is not null && config.Policies[targetEnvironment.Tier].DestructiveDdl is var rule and (Core.Policies.Verdict.Deny or Core.Policies.Verdict.Approve))
-                    {
-                        context.Refusal = $"restoring over {targetEnvironment.Name} replaces its tables: destructive_ddl is '{rule.ToString().ToLowerInvariant()}' on the {targetEnvironment.Tier.ToString().ToLowerInvariant()} tier; nothing was restored";
-                        context.ErrorConsole.MarkupLineInterpolated(
-                            $"[red]Restoring over {targetEnvironment.Name} replaces its tables: destructive_ddl is '{rule.ToString().ToLowerInvariant()}' on the {targetEnvironment.Tier.ToString().ToLowerInvariant()} tier; nothing was restored.[/]");
-                        return rule == Core.Policies.Verdict.Deny ? ExitCodes.Denied : ExitCodes.NeedsConfirmation;
-                    }
-
-                    var yesSuffices = parse.GetValue(yes) && targetEnvironment is { Tier: not Core.Configuration.Tier.Production };
-                    if (!yesSuffices && !await ConfirmNameAsync(context, typed, parse.GetValue(confirm), parse.GetValue(yes), host.Interactive, cancellationToken))
-                    {
-                        return ExitCodes.NeedsConfirmation;
-                    }
-
-                    clean = true;
+                    return ExitCodes.NeedsConfirmation;
                 }
 
-                await DumpRestorer.RestoreAsync(backup.Path, target, jobCount, clean, owners: !parse.GetValue(noOwner), null, cancellationToken);
+                restored = await service.RestoreAsync(target, cancellationToken);
             }
 
+            var backup = target.Backup;
             if (context.Json)
             {
-                context.WriteJson(new { backup = backup.Id, environment = environment.Name, url = target.ToString(), sandbox = sandboxName, durationSeconds = Math.Round(watch.Elapsed.TotalSeconds, 3) });
+                context.WriteJson(new { backup = backup.Id, environment = environment.Name, url = restored.Url.ToString(), sandbox = restored.SandboxName, durationSeconds = Math.Round(restored.Duration.TotalSeconds, 3) });
             }
             else
             {
-                context.ErrorConsole.MarkupLineInterpolated($"Restored backup {backup.Id} of {environment.Name} ({Humanize.Count(backup.Rows ?? 0)} rows) in {Humanize.Span(watch.Elapsed)}{(sandboxName is null ? "" : $" into sandbox {sandboxName} (stop it with `backstop sandbox stop {sandboxName}`)")}:");
-                context.Console.WriteLine(target.ToString());
+                var sandboxName = restored.SandboxName;
+                context.ErrorConsole.MarkupLineInterpolated($"Restored backup {backup.Id} of {environment.Name} ({Humanize.Count(backup.Rows ?? 0)} rows) in {Humanize.Span(restored.Duration)}{(sandboxName is null ? "" : $" into sandbox {sandboxName} (stop it with `backstop sandbox stop {sandboxName}`)")}:");
+                context.Console.WriteLine(restored.Url.ToString());
             }
 
             return ExitCodes.Done;
         });
         return command;
-    }
-
-    private static PgUrl ParseUrl(string text)
-    {
-        try
-        {
-            return PgUrl.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            throw new UsageException($"--to is neither an environment nor a valid URL: {e.Message}");
-        }
-    }
-
-    /// <summary>How many objects the database holds; null when it does not exist.</summary>
-    private static async Task<long?> CountObjectsAsync(PgUrl url, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = new NpgsqlConnection(url.ToConnectionString());
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand(UserObjects, connection);
-            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
-        {
-            return null;
-        }
     }
 
     private static async Task<bool> ConfirmNameAsync(CommandContext context, string expected, string? given, bool yes, bool interactive, CancellationToken cancellationToken)
@@ -186,32 +114,5 @@ internal static partial class BackupCommand
         context.ErrorConsole.MarkupInterpolated($"This replaces objects in a non-empty database. Type [bold]{expected}[/] to go on: ");
         var typed = await context.Host.In.ReadLineAsync(cancellationToken);
         return string.Equals(typed?.Trim(), expected, StringComparison.Ordinal);
-    }
-}
-
-/// <summary>Progress of a backup or drill, as lines on standard error (cron-friendly: no animation, a line per step).</summary>
-internal sealed class ProgressLines(CommandContext context) : IProgress<BackupProgress>
-{
-    private string? _phase;
-    private int _decile = -1;
-
-    public IProgress<string> Steps => new Progress<string>(step => context.ErrorConsole.MarkupLineInterpolated($"[grey]{step}…[/]"));
-
-    public void Report(BackupProgress value)
-    {
-        lock (this)
-        {
-            if (value.Phase != _phase)
-            {
-                _phase = value.Phase;
-                context.ErrorConsole.MarkupLineInterpolated($"[grey]{value.Phase}…[/]");
-            }
-
-            if (value.TablesTotal > 0 && value.TablesDone * 10 / value.TablesTotal is var decile && decile > _decile)
-            {
-                _decile = decile;
-                context.ErrorConsole.MarkupLineInterpolated($"[grey]  {value.TablesDone} of {value.TablesTotal} tables dumped[/]");
-            }
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Backstop.Cli.Rendering;
-using Backstop.Recovery.Catalog;
 using Backstop.Recovery.Pitr;
 using Spectre.Console;
 
@@ -22,8 +21,8 @@ internal static class PitrCloneCommand
         {
             var config = context.LoadConfig();
             var environment = config.Environment(parse.GetValue(environmentOption)!);
-            var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
-            var clone = await PitrCloner.CloneAsync(stanza, context.Connector, new CloneOptions { Time = parse.GetValue(time), Name = parse.GetValue(name) }, PitrCommand.Steps(context), cancellationToken);
+            var clone = await new PitrService(config, context.Connector).CloneAsync(
+                environment, new CloneOptions { Time = parse.GetValue(time), Name = parse.GetValue(name) }, PitrCommand.Steps(context), cancellationToken);
             Warn(context, clone.Warnings);
             if (context.Json)
             {
@@ -54,8 +53,6 @@ internal static class PitrCloneCommand
         {
             var config = context.LoadConfig();
             var environment = config.Environment(parse.GetValue(environmentOption)!);
-            var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
-            var catalog = await BackupCatalog.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
             var options = new VerifyOptions
             {
                 CloneOptions = new CloneOptions { Time = parse.GetValue(time), Name = parse.GetValue(name) },
@@ -63,7 +60,7 @@ internal static class PitrCloneCommand
                 Jobs = environment.Backup.Jobs,
                 Clock = host.Clock,
             };
-            var result = await PitrVerifier.VerifyAsync(stanza, context.Connector, catalog, options, PitrCommand.Steps(context), cancellationToken);
+            var result = await new PitrService(config, context.Connector).VerifyAsync(environment, options, PitrCommand.Steps(context), cancellationToken);
             var clone = result.CloneResult;
             Warn(context, clone.Warnings);
             if (context.Json)

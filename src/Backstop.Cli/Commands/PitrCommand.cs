@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Backstop.Cli.Rendering;
-using Backstop.Recovery.Catalog;
 using Backstop.Recovery.Pitr;
 using Spectre.Console;
 
@@ -120,13 +119,8 @@ internal static class PitrCommand
         {
             var config = context.LoadConfig();
             var environment = config.Environment(parse.GetValue(environmentOption)!);
-            var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
-            await using var source = await context.Connector.OpenAsync(environment, cancellationToken);
-            var catalog = await BackupCatalog.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
-            var entry = await PitrBackupRunner.RunAsync(stanza, source, catalog, parse.GetValue(type), Steps(context), cancellationToken);
-            var kind = entry.Id[^1] switch { 'F' => "full", 'D' => "diff", _ => "incr" };
-            var duration = (entry.FinishedAt ?? entry.StartedAt) - entry.StartedAt;
-            var recoverableFrom = (entry.FinishedAt ?? entry.StartedAt).AddSeconds(1);
+            var backup = await new PitrService(config, context.Connector).BackupAsync(environment, parse.GetValue(type), Steps(context), cancellationToken);
+            var (entry, kind, duration, recoverableFrom) = (backup.Entry, backup.Type, backup.Duration, backup.RecoverableFrom);
             if (context.Json)
             {
                 context.WriteJson(new

@@ -242,9 +242,11 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         {
             warnings = await operation.RunAsync(target.Connection, ct => ChangeCapture.LogAsync(target.Connection, log, ct), cancellationToken);
         }
-        catch (Exception e) when (e is NpgsqlException or RecycleBin.RecycleBinException or OperationCanceledException or CapturePrivilegeException or CaptureSchemaTooNewException)
+        catch (Exception e)
         {
-            await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, e.Message + "; nothing was changed", [], null), CancellationToken.None);
+            // Whatever stopped it, the record says so; a change is never left recorded as running by a failure.
+            var left = operation.AllOrNothing ? "; nothing was changed" : "; it did not run in one transaction, so check what it left behind";
+            await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, e.Message + left, [], null), CancellationToken.None);
             throw;
         }
 

@@ -13,6 +13,9 @@ public interface IChangeOperation
     /// <summary>What it does, recorded as the change's script: SQL comment lines a reader of <c>backstop show</c> understands.</summary>
     string Description { get; }
 
+    /// <summary>Whether it runs in one transaction, so that a failure leaves nothing changed.</summary>
+    bool AllOrNothing { get; }
+
     /// <summary>The policy's rules it falls under, each with its reason in words; the lifecycle adds the freeze window.</summary>
     IReadOnlyList<PolicyReason> Judge(TierPolicy policy);
 

@@ -10,6 +10,8 @@ public sealed class TrashRestore(IReadOnlyList<TrashItem> items) : IChangeOperat
 {
     public IReadOnlyList<TrashItem> Items { get; } = items;
 
+    public bool AllOrNothing => true;
+
     public string Description => "-- backstop: restore from the recycle bin\n" + string.Concat(Items.Select(i => $"-- {i.OriginalQualifiedName} (item {i.TrashId}, {Rows(i)})\n"));
 
     public IReadOnlyList<PolicyReason> Judge(TierPolicy policy) =>
@@ -26,6 +28,8 @@ public sealed class TrashRestore(IReadOnlyList<TrashItem> items) : IChangeOperat
 public sealed class TrashPurge(IReadOnlyList<TrashItem> items) : IChangeOperation
 {
     public IReadOnlyList<TrashItem> Items { get; } = items;
+
+    public bool AllOrNothing => true;
 
     /// <summary>After the run: what was purged (an item restored meanwhile is not) and the bytes freed.</summary>
     public (IReadOnlyList<TrashItem> Purged, long Bytes) Result { get; private set; } = ([], 0);

@@ -2,7 +2,7 @@ using Backstop.Recovery.Catalog;
 
 namespace Backstop.Recovery.Backups;
 
-/// <summary>Which databases of a server have a proven backup, and from when: what the DROP DATABASE policy asks for.</summary>
+/// <summary>Which databases of a server have a proven backup, and from when: what the DROP DATABASE policy asks for (see <see cref="CatalogBackupProof"/>).</summary>
 public static class BackupProofs
 {
     /// <summary>Per database of the server <paramref name="systemIdentifier"/>: when its newest backup whose latest drill passed was taken.</summary>

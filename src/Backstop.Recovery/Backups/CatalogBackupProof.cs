@@ -1,7 +1,6 @@
 using Backstop.Core.Changes;
 using Backstop.Core.Configuration;
 using Backstop.Postgres.Catalog;
-using Backstop.Recovery.Catalog;
 
 namespace Backstop.Recovery.Backups;
 
@@ -9,7 +8,7 @@ namespace Backstop.Recovery.Backups;
 /// The lifecycle's backup proof (<see cref="IBackupProof"/>) from the backup catalog: per database of a server, its
 /// newest backup whose latest restore drill passed, among the backups of the environments that reach that server.
 /// </summary>
-public sealed class CatalogBackupProof(BackstopConfig config, Func<CancellationToken, Task<BackupCatalog>> openCatalog) : IBackupProof
+public sealed class CatalogBackupProof(BackstopConfig config) : IBackupProof
 {
     public async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(ServerIdentity identity, CancellationToken cancellationToken)
     {
@@ -17,6 +16,6 @@ public sealed class CatalogBackupProof(BackstopConfig config, Func<CancellationT
             .Where(e => e.Identity is { } known && known.SystemIdentifier == identity.SystemIdentifier && known.Host == identity.Host && known.Port == identity.Port)
             .Select(e => e.Name)
             .ToHashSet(StringComparer.Ordinal);
-        return await BackupProofs.ForServerAsync(await openCatalog(cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
+        return await BackupProofs.ForServerAsync(await BackupLocations.OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
     }
 }

@@ -1,0 +1,6 @@
+using Backstop.Postgres.Connections;
+
+namespace Backstop.Recovery.Backups;
+
+/// <summary>A restore done: where the database now is, and for a sandbox its name (to stop it with).</summary>
+public sealed record BackupRestoreResult(PgUrl Url, string? SandboxName, TimeSpan Duration);

@@ -1,0 +1,43 @@
+using Backstop.Recovery.Catalog;
+
+namespace Backstop.Recovery.Backups;
+
+/// <summary>The logical backup a verify, restore or repair asked for, if the catalog says it can be used.</summary>
+internal static class UsableBackup
+{
+    /// <param name="id">the backup asked for; null: the latest complete one.</param>
+    /// <param name="database">without an id: the latest backup of this database (null: of any).</param>
+    /// <exception cref="BackupException">(a usage error) no such backup, or it is not complete.</exception>
+    public static async Task<BackupEntry> FindAsync(BackupCatalog catalog, string environment, string? id, string? database, CancellationToken cancellationToken)
+    {
+        var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical").ToList();
+        if (id is null)
+        {
+            var of = database is null ? "" : $" of database {database}";
+            return backups.FirstOrDefault(b => b.Status == BackupStatus.Complete && (database is null || b.Database == database))
+                ?? throw Usage($"{environment} has no complete backup{of}; take one with `backstop backup run -e {environment}{(database is null ? "" : $" --database {database}")}`");
+        }
+
+        var backup = backups.FirstOrDefault(b => b.Id == id)
+            ?? throw Usage($"{environment} has no backup '{id}'; `backstop backup list -e {environment}` shows them");
+        return backup.Status == BackupStatus.Complete
+            ? backup
+            : throw Usage($"backup {id} of {environment} is {backup.Status.ToString().ToLowerInvariant()}, not complete, so it cannot be used{(backup.Message is { } m ? $" ({m})" : "")}");
+    }
+
+    /// <summary>
+    /// Checks every file of the backup against its manifest: a damaged backup is refused before anything is restored
+    /// from it. <paramref name="use"/> says what it would have been (<c>restored</c>, <c>used</c>), for the message.
+    /// </summary>
+    /// <param name="shown">how many damaged files the message names.</param>
+    public static async Task CheckFilesAsync(BackupEntry backup, BackupManifest manifest, string use, int shown, CancellationToken cancellationToken)
+    {
+        var damaged = await ManifestCheck.CheckAsync(backup.Path, manifest, cancellationToken);
+        if (damaged.Count > 0)
+        {
+            throw new BackupException($"backup {backup.Id} does not match its manifest, so it is not {use}: {string.Join("; ", damaged.Take(shown))}");
+        }
+    }
+
+    private static BackupException Usage(string message) => new(message) { IsUsageError = true };
+}

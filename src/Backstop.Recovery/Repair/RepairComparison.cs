@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Backstop.Core.Environments;
+using Backstop.Core.Preview;
+
+namespace Backstop.Recovery.Repair;
+
+/// <summary>
+/// A compared table and the open sides it was compared on. The target stays open because the repair runs on the same
+/// session the rows are loaded into (temporary tables), and the sources stay up until the repair is done, so that
+/// <c>--keep-sources</c> has something to keep and a clone is not stopped under a running comparison.
+/// </summary>
+public sealed class RepairComparison : IAsyncDisposable
+{
+    private readonly RepairSource _source;
+    private readonly RepairSource? _after;
+    private readonly int _batchRows;
+
+    internal RepairComparison(ConnectedEnvironment target, RepairSource source, RepairSource? after, RepairPlan plan, TimeSpan compared, int batchRows)
+    {
+        Target = target;
+        Plan = plan;
+        Compared = compared;
+        _source = source;
+        _after = after;
+        _batchRows = batchRows;
+    }
+
+    public ConnectedEnvironment Target { get; }
+
+    public RepairPlan Plan { get; }
+
+    /// <summary>How messages name the source of the right values.</summary>
+    public string Source => _source.Name;
+
+    /// <summary>Three-way: how messages name the state just after the mistake; null for a two-way repair.</summary>
+    public string? After => _after?.Name;
+
+    /// <summary>From connecting to the target to the finished plan.</summary>
+    public TimeSpan Compared { get; }
+
+    /// <summary>
+    /// Loads the plan's rows into the target's session and returns the guarded changes that apply them: one, or one per
+    /// <see cref="RepairRequest.BatchRows"/> rows of each kind.
+    /// </summary>
+    public async Task<PreparedRepair> PrepareAsync(CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var batches = await RepairScript.PrepareBatchesAsync(Target.Connection, Plan, _batchRows, cancellationToken);
+        return new PreparedRepair(batches, watch.Elapsed);
+    }
+
+    /// <summary>The batch's impact as the comparison counted it, where the catalog vouches for it (see <see cref="RepairBatch.CountedImpactAsync"/>).</summary>
+    public Task<IReadOnlyList<StatementImpact>?> CountedImpactAsync(RepairBatch batch, CancellationToken cancellationToken) =>
+        batch.CountedImpactAsync(Target.Connection, cancellationToken);
+
+    public ValueTask DisposeAsync() => CloseAsync(Target, _source, _after);
+
+    /// <summary>Closes the sides in the reverse order of their opening, and stops the clusters made for the repair.</summary>
+    internal static async ValueTask CloseAsync(ConnectedEnvironment target, RepairSource? source, RepairSource? after)
+    {
+        if (after is not null)
+        {
+            await after.DisposeAsync();
+        }
+
+        if (source is not null)
+        {
+            await source.DisposeAsync();
+        }
+
+        await target.DisposeAsync();
+    }
+}

@@ -1,0 +1,44 @@
+using Backstop.Core.Configuration;
+
+namespace Backstop.Recovery.Repair;
+
+/// <summary>
+/// What <c>backstop repair</c> was asked for, as given: the sources are still text (<see cref="RepairSourceSpec"/> reads
+/// them), so that the service checks them in one place and in the order a user meets the mistakes.
+/// </summary>
+public sealed record RepairRequest
+{
+    public required BackstopConfig Config { get; init; }
+
+    /// <summary>The environment whose table is repaired (the target).</summary>
+    public required EnvironmentConfig Environment { get; init; }
+
+    /// <summary>The table, <c>name</c> or <c>schema.name</c>.</summary>
+    public required string Table { get; init; }
+
+    /// <summary>Where the right values are (<c>--from</c>); null only with <see cref="IncidentAt"/>.</summary>
+    public string? From { get; init; }
+
+    /// <summary>Three-way: a state just after the mistake (<c>--after</c>).</summary>
+    public string? After { get; init; }
+
+    /// <summary>The mistake's time: both sources become point-in-time clones, of then and of then plus <see cref="IncidentWindow"/>.</summary>
+    public string? IncidentAt { get; init; }
+
+    /// <summary>With <see cref="IncidentAt"/>: how long after it the mistake had committed, as a duration (<c>10s</c>).</summary>
+    public string IncidentWindow { get; init; } = "10s";
+
+    /// <summary>Only these columns (default: every column but the key and generated ones).</summary>
+    public IReadOnlyList<string>? Columns { get; init; }
+
+    /// <summary>The columns that identify a row (default: the primary key).</summary>
+    public IReadOnlyList<string>? Key { get; init; }
+
+    public RepairOptions Options { get; init; } = new();
+
+    /// <summary>At most this many rows of each kind per guarded change; 0: one change.</summary>
+    public int BatchRows { get; init; }
+
+    /// <summary>Leave the clones and sandboxes made for the repair running.</summary>
+    public bool KeepSources { get; init; }
+}
