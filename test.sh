@@ -2,17 +2,41 @@
 # Runs every Backstop test against real PostgreSQL. Installs what is missing first:
 # PostgreSQL 15 from Debian's packages (the tests start throwaway clusters from its binaries)
 # and the NuGet packages (dotnet restore). Works from a clean clone, without a terminal.
+#
+#   ./test.sh                      every test (what CI runs)
+#   ./test.sh --fast               leaves out the tests marked slow ([Trait("Speed", "Slow")], test/Shared/TestSpeed.cs)
+#   ./test.sh --filter "..."       any other argument goes to `dotnet test`; with --fast, filters are combined
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/prerequisites.sh
 ensure_prerequisites
+
+# --fast becomes a filter on the Speed trait, joined to the caller's own --filter if there is one.
+fast=false
+filter=""
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --fast) fast=true ;;
+        --filter) filter="${2:?--filter needs an expression}"; shift ;;
+        --filter=*) filter="${1#--filter=}" ;;
+        *) args+=("$1") ;;
+    esac
+    shift
+done
+if $fast; then
+    filter="${filter:+($filter)&}Speed!=Slow"
+fi
+if [ -n "$filter" ]; then
+    args+=(--filter "$filter")
+fi
 
 dotnet restore Backstop.slnx
 dotnet build Backstop.slnx --no-restore -c Release
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-dotnet test Backstop.slnx --no-build -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+dotnet test Backstop.slnx --no-build -c Release --logger "console;verbosity=normal" ${args[@]+"${args[@]}"} 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Backstop.Recovery.Backups;
+using Backstop.Testing;
 
 namespace Backstop.Cli.Tests;
 
@@ -7,6 +8,7 @@ namespace Backstop.Cli.Tests;
 /// A backup killed (SIGKILL, the process alone, as the kernel's OOM killer or a `kill -9` would) at random points is
 /// never listed as usable, leaves nothing that the next backup trips over, and the next backup succeeds and is proven.
 /// </summary>
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class BackupCrashTests : IDisposable
 {
     private const int Kills = 6;

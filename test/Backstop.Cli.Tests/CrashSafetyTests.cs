@@ -9,6 +9,7 @@ namespace Backstop.Cli.Tests;
 /// the change, never in between, and `backstop changes` must say which.
 /// </summary>
 [Collection(RunsAlone.Name)]
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class CrashSafetyTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private const int Kills = 20;

@@ -4,6 +4,7 @@ using Npgsql;
 namespace Backstop.Cli.Tests;
 
 /// <summary>The wrong-terminal incident on staging: DROP DATABASE runs only with a recent backup of that database proven by a drill.</summary>
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class DropDatabaseBackupTests : IDisposable
 {
     private readonly CliWorkspace _workspace = new();

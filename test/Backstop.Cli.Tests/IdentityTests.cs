@@ -11,6 +11,7 @@ public sealed class IdentityTests : IDisposable
     public void Dispose() => _workspace.Dispose();
 
     [Fact]
+    [Trait(TestSpeed.Name, TestSpeed.Slow)]
     public async Task Check_refuses_a_different_cluster_behind_the_same_url_with_exit_2()
     {
         var first = await SandboxCluster.StartAsync(new SandboxOptions());

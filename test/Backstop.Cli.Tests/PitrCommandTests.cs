@@ -9,6 +9,7 @@ namespace Backstop.Cli.Tests;
 /// backstop pitr on a sandbox cluster of its own (PITR takes a whole cluster, and enabling it restarts the server):
 /// the whole path a user takes, with the exit codes and messages at each step.
 /// </summary>
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class PitrCommandTests : IAsyncLifetime, IDisposable
 {
     private readonly CliWorkspace _workspace = new();

@@ -11,6 +11,7 @@ namespace Backstop.Cli.Tests;
 /// The soft-delete incident end to end: a plain UPDATE without its WHERE from another client, later writes, then
 /// `backstop repair --incident-at` from point-in-time clones made for the occasion.
 /// </summary>
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
 {
     private const int Orders = 1_000_000;

@@ -171,6 +171,7 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestSpeed.Name, TestSpeed.Slow)]
     public async Task A_repair_in_batches_commits_one_change_per_batch_each_undone_on_its_own()
     {
         var clone = await CloneAsync(Orders);
@@ -230,6 +231,7 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestSpeed.Name, TestSpeed.Slow)]
     public async Task A_repair_from_a_backup_brings_deleted_rows_back_with_their_keys_and_deletes_nothing_extra()
     {
         var target = await _workspace.AddEnvironmentAsync("stage", "staging", Orders);
@@ -397,6 +399,7 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestSpeed.Name, TestSpeed.Slow)]
     public async Task A_three_way_repair_keeps_later_writes_and_reports_rows_changed_again_as_conflicts()
     {
         var before = await PostgresSandbox.CreateDatabaseAsync("before");

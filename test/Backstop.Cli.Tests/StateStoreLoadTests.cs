@@ -12,6 +12,7 @@ namespace Backstop.Cli.Tests;
 /// is in docs/benchmarks.md; a test asserts correctness, never time.)
 /// </summary>
 [Collection(RunsAlone.Name)]
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class StateStoreLoadTests : IDisposable
 {
     private const string FirstStatement = "UPDATE t SET note = 'big' WHERE id = 0;";

@@ -86,6 +86,7 @@ public sealed class UndoTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestSpeed.Name, TestSpeed.Slow)]
     public async Task Undo_of_an_undo_deletes_the_restored_rows_again()
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", TenantSchema);

@@ -5,6 +5,7 @@ using Npgsql;
 
 namespace Backstop.Recovery.Tests;
 
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class PitrTests(PitrPrimary primary) : IClassFixture<PitrPrimary>
 {
     [Fact]

@@ -269,41 +269,23 @@ public static class UndoPlanner
         return tables;
     }
 
-    /// <summary>Orders tables so that a table comes after every captured table its foreign keys point at.</summary>
+    /// <summary>Orders tables so that a table comes after every captured table its foreign keys point at (see <see cref="UndoOrder"/>).</summary>
     private static async Task<List<UndoTable>> ParentsFirstAsync(NpgsqlConnection connection, List<UndoTable> tables, CancellationToken cancellationToken)
     {
-        var ids = tables.Select(t => t.RelationId).ToArray();
-        var parents = tables.ToDictionary(t => t.RelationId, _ => new HashSet<uint>());
+        var foreignKeys = new List<(uint Child, uint Parent)>();
         await using (var command = new NpgsqlCommand(
-            "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(@ids) AND confrelid = ANY(@ids) AND conrelid <> confrelid", connection))
+            "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(@ids) AND confrelid = ANY(@ids)", connection))
         {
-            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = ids });
+            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = tables.Select(t => t.RelationId).ToArray() });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                parents[reader.GetFieldValue<uint>(0)].Add(reader.GetFieldValue<uint>(1));
+                foreignKeys.Add((reader.GetFieldValue<uint>(0), reader.GetFieldValue<uint>(1)));
             }
         }
 
-        var ordered = new List<UndoTable>();
-        var placed = new HashSet<uint>();
-        while (ordered.Count < tables.Count)
-        {
-            // A cycle of foreign keys has no parent-first order: place the rest as they come.
-            var next = tables.Where(t => !placed.Contains(t.RelationId) && parents[t.RelationId].All(placed.Contains)).ToList();
-            if (next.Count == 0)
-            {
-                next = tables.Where(t => !placed.Contains(t.RelationId)).ToList();
-            }
-
-            foreach (var table in next)
-            {
-                ordered.Add(table);
-                placed.Add(table.RelationId);
-            }
-        }
-
-        return ordered;
+        var byId = tables.ToDictionary(t => t.RelationId);
+        return UndoOrder.ParentsFirst(tables.Select(t => t.RelationId).ToList(), foreignKeys).Select(id => byId[id]).ToList();
     }
 
     private static async Task<bool> ExistsAsync(NpgsqlConnection connection, string sql, Guid changeId, CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
 using Backstop.Testing;
 using Npgsql;
 
-namespace Backstop.Core.Tests.Connections;
+namespace Backstop.Postgres.Tests.Connections;
 
 /// <summary>
 /// What Backstop relies on from Npgsql and the protocol to send a script's statement as exactly the one statement it judged:

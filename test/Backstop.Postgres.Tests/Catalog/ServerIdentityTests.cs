@@ -1,6 +1,6 @@
 using Backstop.Postgres.Catalog;
 
-namespace Backstop.Core.Tests.Connections;
+namespace Backstop.Postgres.Tests.Catalog;
 
 public sealed class ServerIdentityTests
 {

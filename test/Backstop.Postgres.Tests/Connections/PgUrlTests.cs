@@ -1,7 +1,7 @@
 using Backstop.Postgres.Connections;
 using Npgsql;
 
-namespace Backstop.Core.Tests.Connections;
+namespace Backstop.Postgres.Tests.Connections;
 
 public sealed class PgUrlTests
 {
