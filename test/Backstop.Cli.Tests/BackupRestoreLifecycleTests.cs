@@ -7,6 +7,7 @@ namespace Backstop.Cli.Tests;
 /// <c>backup restore --force</c> over an environment's database is a change of its own: judged by the tier's policy
 /// (destructive DDL), confirmed as the tier asks (the typed name on production), and recorded with actor and verdict.
 /// </summary>
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class BackupRestoreLifecycleTests : IDisposable
 {
     private const string Schema = """

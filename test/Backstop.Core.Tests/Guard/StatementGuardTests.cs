@@ -106,7 +106,7 @@ public sealed class StatementGuardTests : IAsyncLifetime
 
         Assert.True(outcome.Kept, outcome.Message);
         await using var after = await _db.OpenAsync();
-        var item = Assert.Single(await RecycleBin.TrashBin.ListAsync(after, CancellationToken.None));
+        var item = Assert.Single(await Backstop.Core.RecycleBin.TrashBin.ListAsync(after, CancellationToken.None));
         Assert.Equal((outcome.ChangeId, "public.audit"), (item.ChangeId, item.OriginalQualifiedName));
         Assert.Equal(0, await ScalarAsync(after, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit'"));
     }
