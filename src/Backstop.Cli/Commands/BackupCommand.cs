@@ -34,7 +34,7 @@ internal static partial class BackupCommand
 
     /// <summary>For a script with DROP DATABASE: per database of the target's server, when its newest proven backup was taken.</summary>
     internal static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(
-        BackstopConfig config, ServerIdentity identity, IReadOnlyList<Core.Changes.AnalyzedStatement> statements, CancellationToken cancellationToken)
+        CommandContext context, BackstopConfig config, ServerIdentity identity, IReadOnlyList<Core.Changes.AnalyzedStatement> statements, CancellationToken cancellationToken)
     {
         if (!statements.Any(s => s.Info.Kind == Backstop.Sql.Classification.StatementKind.DropDatabase))
         {
@@ -45,11 +45,8 @@ internal static partial class BackupCommand
             .Where(e => e.Identity is { } known && known.SystemIdentifier == identity.SystemIdentifier && known.Host == identity.Host && known.Port == identity.Port)
             .Select(e => e.Name)
             .ToHashSet(StringComparer.Ordinal);
-        return await BackupProofs.ForServerAsync(await OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
+        return await BackupProofs.ForServerAsync(await context.OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
     }
-
-    internal static Task<BackupCatalog> OpenCatalogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
-        BackupCatalog.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
 
     private static Command Run(CliHost host)
     {
@@ -81,7 +78,7 @@ internal static partial class BackupCommand
             await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             var (connection, url, identity) = await OtherDatabaseAsync(target, parse.GetValue(database), cancellationToken);
             await using var _ = connection == target.Connection ? null : connection;
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
+            var catalog = await context.OpenCatalogAsync(config, cancellationToken);
             var repository = RepositoryFor(config, environment);
             var runner = new BackupRunner(catalog, repository, host.Clock);
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -138,7 +135,7 @@ internal static partial class BackupCommand
                 throw new UsageException("give a backup ID or --latest, not both");
             }
 
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
+            var catalog = await context.OpenCatalogAsync(config, cancellationToken);
             await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
             var backup = await UsableBackupAsync(catalog, environment.Name, requested, cancellationToken, requested is null ? parse.GetValue(verifyDatabase) ?? OwnDatabase(context, environment) : null);
             var drill = new RestoreDrill(catalog, host.Clock);
@@ -190,7 +187,7 @@ internal static partial class BackupCommand
             var config = context.LoadConfig();
             var name = parse.GetValue(environmentOption);
             var environments = name is null ? config.Environments : [config.Environment(name)];
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
+            var catalog = await context.OpenCatalogAsync(config, cancellationToken);
             foreach (var environment in environments)
             {
                 await BackupRunner.SettleAsync(catalog, RepositoryFor(config, environment), environment.Name, cancellationToken);
@@ -262,7 +259,7 @@ internal static partial class BackupCommand
             var config = context.LoadConfig();
             var name = parse.GetValue(environmentOption);
             var environments = name is null ? config.Environments : [config.Environment(name)];
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
+            var catalog = await context.OpenCatalogAsync(config, cancellationToken);
             var now = host.Clock.GetUtcNow();
             var health = new List<BackupHealth>();
             foreach (var environment in environments)
@@ -321,7 +318,7 @@ internal static partial class BackupCommand
         environment.Identity?.Database ?? context.Connector.ResolveUrl(environment).Database;
 
     /// <param name="database">for the latest (no id): the latest backup of this database.</param>
-    internal static async Task<BackupEntry> UsableBackupAsync(BackupCatalog catalog, string environment, string? id, CancellationToken cancellationToken, string? database = null)
+    internal static async Task<BackupEntry> UsableBackupAsync(IBackupCatalog catalog, string environment, string? id, CancellationToken cancellationToken, string? database = null)
     {
         var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical").ToList();
         if (id is null)

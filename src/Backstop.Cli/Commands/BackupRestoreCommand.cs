@@ -43,7 +43,7 @@ internal static partial class BackupCommand
                 throw new UsageException("say where to restore: --to URL|ENV or --sandbox (one of them)");
             }
 
-            var catalog = await OpenCatalogAsync(config, cancellationToken);
+            var catalog = await context.OpenCatalogAsync(config, cancellationToken);
             var backup = await UsableBackupAsync(catalog, environment.Name, parse.GetValue(id), cancellationToken);
             var manifest = BackupManifest.Read(backup.Path);
             var damaged = await ManifestCheck.CheckAsync(backup.Path, manifest, cancellationToken);

@@ -29,7 +29,7 @@ internal static class CheckCommand
             ImpactView.Banner(context.Console, environment, target.Url);
             var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], host.Clock)
             {
-                ProvenBackups = await BackupCommand.ProvenBackupsAsync(config, target.Identity, statements, cancellationToken),
+                ProvenBackups = await BackupCommand.ProvenBackupsAsync(context, config, target.Identity, statements, cancellationToken),
             };
             var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => pipeline.CheckAsync(statements, parse.GetValue(allowAllRows), progress, cancellationToken));
             var runRefusal = ChangePipeline.TransactionalityProblem(statements);

@@ -24,7 +24,7 @@ internal static class GuardedRun
         var store = await context.OpenStoreAsync(config, cancellationToken);
         var pipeline = new ChangePipeline(target, config.Policies[environment.Tier], context.Host.Clock)
         {
-            ProvenBackups = await BackupCommand.ProvenBackupsAsync(config, target.Identity, statements, cancellationToken),
+            ProvenBackups = await BackupCommand.ProvenBackupsAsync(context, config, target.Identity, statements, cancellationToken),
         };
         var options = new RunOptions
         {

@@ -55,7 +55,7 @@ internal static class PitrCloneCommand
             var config = context.LoadConfig();
             var environment = config.Environment(parse.GetValue(environmentOption)!);
             var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
-            var catalog = await BackupCatalog.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
+            var catalog = await context.OpenCatalogAsync(config, cancellationToken);
             var options = new VerifyOptions
             {
                 CloneOptions = new CloneOptions { Time = parse.GetValue(time), Name = parse.GetValue(name) },

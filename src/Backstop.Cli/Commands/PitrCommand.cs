@@ -122,7 +122,7 @@ internal static class PitrCommand
             var environment = config.Environment(parse.GetValue(environmentOption)!);
             var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
             await using var source = await context.Connector.OpenAsync(environment, cancellationToken);
-            var catalog = await BackupCatalog.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
+            var catalog = await context.OpenCatalogAsync(config, cancellationToken);
             var entry = await PitrBackupRunner.RunAsync(stanza, source, catalog, parse.GetValue(type), Steps(context), cancellationToken);
             var kind = entry.Id[^1] switch { 'F' => "full", 'D' => "diff", _ => "incr" };
             var duration = (entry.FinishedAt ?? entry.StartedAt) - entry.StartedAt;

@@ -40,7 +40,7 @@ internal static class RepairSources
     {
         if (spec.StartsWith(BackupPrefix, StringComparison.Ordinal))
         {
-            return await FromBackupAsync(config, environment, spec[BackupPrefix.Length..], keep, progress, cancellationToken);
+            return await FromBackupAsync(context, config, environment, spec[BackupPrefix.Length..], keep, progress, cancellationToken);
         }
 
         if (spec.StartsWith(PitrPrefix, StringComparison.Ordinal))
@@ -88,9 +88,9 @@ internal static class RepairSources
         return new RepairSource(url.ToString(), connection, null, keep);
     }
 
-    private static async Task<RepairSource> FromBackupAsync(BackstopConfig config, EnvironmentConfig environment, string id, bool keep, IProgress<string> progress, CancellationToken cancellationToken)
+    private static async Task<RepairSource> FromBackupAsync(CommandContext context, BackstopConfig config, EnvironmentConfig environment, string id, bool keep, IProgress<string> progress, CancellationToken cancellationToken)
     {
-        var catalog = await BackupCommand.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await context.OpenCatalogAsync(config, cancellationToken);
         var backup = await BackupCommand.UsableBackupAsync(catalog, environment.Name, id, cancellationToken);
         var manifest = BackupManifest.Read(backup.Path);
         var own = environment.Identity?.Database;

@@ -160,6 +160,12 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
             return new RunResult { Preview = preview, ChangeId = id, Outcome = outcome, Message = message, PreviewTime = previewTime };
         }
 
+        if (preview.Statements.All(s => s.Info.AllowedInTransaction))
+        {
+            // Before the change is recorded and its transaction begins: each migration of the schema commits on its own.
+            await CaptureSchema.EnsureAsync(target.Connection, target.Notice, cancellationToken);
+        }
+
         record = record with { Id = await store.AddAsync(record, CancellationToken.None) };
         var runWatch = System.Diagnostics.Stopwatch.StartNew();
         var result = await ExecuteAsync(preview, options, store, record, progress, cancellationToken);
@@ -302,7 +308,7 @@ public sealed class ChangePipeline(ConnectedEnvironment target, TierPolicy polic
         {
             await store.UpdateAsync(Finished(record, ChangeOutcome.Committed, null, impacts, decision), CancellationToken.None);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException)
         {
             warning = $"the change was committed, but recording it in the state store failed ({e.Message}); `backstop changes` shows it as running";
         }

@@ -81,6 +81,6 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
                 $"created again under the name '{identity.Database}' would go unnoticed; run `backstop env verify {environment.Name}` to record it");
         }
 
-        return new ConnectedEnvironment(environment, url, connection, identity);
+        return new ConnectedEnvironment(environment, url, connection, identity) { Notice = notice };
     }
 }

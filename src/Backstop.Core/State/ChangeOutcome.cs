@@ -11,4 +11,7 @@ public enum ChangeOutcome
     /// <summary>The run's impact differed from the preview; rolled back.</summary>
     ImpactChanged,
     Failed,
+
+    /// <summary>An outcome this Backstop does not know: recorded by a newer one (<see cref="StoredEnum"/>).</summary>
+    Unknown,
 }
