@@ -6,7 +6,7 @@ namespace Backstop.Core.Migrations;
 /// <summary>
 /// Brings a schema of a PostgreSQL database to the newest of its migrations, each in a transaction of its own, and
 /// records each one in <c>SCHEMA.schema_version</c> (version, name, when) in that same transaction: the schema's
-/// version is the highest recorded. An advisory lock, held by each migration's transaction, lets only one process
+/// version is the highest recorded. An advisory lock, held around each migration's transaction, lets only one process
 /// migrate at a time; the others wait, read the version again and find nothing left to do.
 /// </summary>
 /// <param name="schema">the schema the migrations build (created if missing, with its version table).</param>
@@ -66,41 +66,64 @@ internal sealed class PostgresMigrator(string schema, string lockName, IReadOnly
 
         foreach (var migration in steps)
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var wait = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext(@name))", connection))
+            // The lock is the session's, taken before the transaction begins: a transaction that began first and then
+            // waited would still hold catalog lookups cached before the wait (PostgreSQL takes in other sessions'
+            // catalog changes when a transaction starts, or when it locks a relation, not when it gets an advisory
+            // lock), and would not see the schema another process migrated meanwhile.
+            await AdvisoryAsync(connection, "pg_advisory_lock", cancellationToken);
+            try
             {
-                wait.Parameters.AddWithValue("name", lockName);
-                await wait.ExecuteNonQueryAsync(cancellationToken);
+                await ApplyAsync(connection, migration, tooNew, alsoRecord, cancellationToken);
             }
-
-            // Another process may have migrated while this one waited for the lock.
-            var (now, nowRecorded) = await ReadVersionAsync(connection, cancellationToken);
-            if (now > Latest)
+            finally
             {
-                throw tooNew(now);
-            }
-
-            if (now < migration.Version || (now == migration.Version && !nowRecorded))
-            {
-                await ExecuteAsync(connection, VersionTable, cancellationToken);
-                await ExecuteAsync(connection, migration.Sql, cancellationToken);
-                await using (var record = new NpgsqlCommand($"INSERT INTO {_versionTable} (version, name) VALUES (@version, @name)", connection))
+                if (connection.State == System.Data.ConnectionState.Open)
                 {
-                    record.Parameters.AddWithValue("version", migration.Version);
-                    record.Parameters.AddWithValue("name", migration.Name);
-                    await record.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                if (alsoRecord?.Invoke(migration.Version) is { } also)
-                {
-                    await ExecuteAsync(connection, also, cancellationToken);
+                    await AdvisoryAsync(connection, "pg_advisory_unlock", CancellationToken.None);
                 }
             }
-
-            await transaction.CommitAsync(cancellationToken);
         }
 
         return (from, Latest);
+    }
+
+    /// <summary>One migration in a transaction of its own, unless another process applied it meanwhile.</summary>
+    private async Task ApplyAsync(NpgsqlConnection connection, Migration migration, Func<int, Exception> tooNew, Func<int, string>? alsoRecord, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var (now, recorded) = await ReadVersionAsync(connection, cancellationToken);
+        if (now > Latest)
+        {
+            throw tooNew(now);
+        }
+
+        if (now > migration.Version || (now == migration.Version && recorded))
+        {
+            return;
+        }
+
+        await ExecuteAsync(connection, VersionTable, cancellationToken);
+        await ExecuteAsync(connection, migration.Sql, cancellationToken);
+        await using (var record = new NpgsqlCommand($"INSERT INTO {_versionTable} (version, name) VALUES (@version, @name)", connection))
+        {
+            record.Parameters.AddWithValue("version", migration.Version);
+            record.Parameters.AddWithValue("name", migration.Name);
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (alsoRecord?.Invoke(migration.Version) is { } also)
+        {
+            await ExecuteAsync(connection, also, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task AdvisoryAsync(NpgsqlConnection connection, string function, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {function}(hashtext(@name))", connection);
+        command.Parameters.AddWithValue("name", lockName);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

@@ -224,6 +224,26 @@ public sealed class StateStoreTests : IDisposable
         Assert.Single(await reopened.ListAsync(null, 10, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task GetAsync_outcome_and_verdict_of_a_newer_Backstop_read_as_Unknown_and_are_never_written_back(string kind)
+    {
+        var location = await TestStores.CreateAsync(kind, StateDirectory);
+        var store = await StateStores.OpenAsync(location, null, CancellationToken.None);
+        var id = await store.AddAsync(Change("production"), CancellationToken.None);
+        await TestStores.ExecuteAsync(location, $"UPDATE changes SET outcome = 'Escalated', verdict = 'Review' WHERE id = {id}");
+
+        var shown = await store.GetAsync(id, CancellationToken.None);
+        var listed = Assert.Single(await store.ListAsync(null, 10, CancellationToken.None));
+        var overwrite = await Assert.ThrowsAsync<InvalidOperationException>(() => store.UpdateAsync(shown! with { Message = "settled" }, CancellationToken.None));
+
+        Assert.Equal((ChangeOutcome.Unknown, Verdict.Unknown), (shown!.Outcome, shown.Verdict));
+        Assert.Equal((ChangeOutcome.Unknown, Verdict.Unknown), (listed.Outcome, listed.Verdict));
+        Assert.Contains("never written back", overwrite.Message, StringComparison.Ordinal);
+        Assert.Equal("Escalated", await TestStores.ExecuteAsync(location, $"SELECT outcome FROM changes WHERE id = {id}"));
+    }
+
     internal static ChangeRecord Change(string environment) => new()
     {
         Environment = environment,

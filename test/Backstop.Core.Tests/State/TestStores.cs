@@ -27,19 +27,24 @@ internal static class TestStores
         await StateStores.OpenAsync(await CreateAsync(kind, directory), null, CancellationToken.None);
 
     /// <summary>How many rows a table of the store holds.</summary>
-    public static async Task<long> CountAsync(StateLocation location, string table)
+    public static async Task<long> CountAsync(StateLocation location, string table) =>
+        Convert.ToInt64(await ExecuteAsync(location, $"SELECT count(*) FROM {table}"), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Runs SQL on the store behind its back (as another program, or a newer Backstop, would); its tables unqualified.</summary>
+    public static async Task<object?> ExecuteAsync(StateLocation location, string sql)
     {
         if (location.Url is { } url)
         {
-            await using var connection = new NpgsqlConnection(url.ToConnectionString());
+            var builder = new NpgsqlConnectionStringBuilder(url.ToConnectionString()) { SearchPath = StateSchema.PostgresSchema };
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"SELECT count(*) FROM {StateSchema.PostgresSchema}.{table}", connection);
-            return (long)(await command.ExecuteScalarAsync())!;
+            await using var command = new NpgsqlCommand(sql, connection);
+            return await command.ExecuteScalarAsync();
         }
 
         await using var file = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={location.FilePath};Pooling=false");
         await file.OpenAsync();
-        await using var count = new Microsoft.Data.Sqlite.SqliteCommand($"SELECT count(*) FROM {table}", file);
-        return (long)(await count.ExecuteScalarAsync())!;
+        await using var statement = new Microsoft.Data.Sqlite.SqliteCommand(sql, file);
+        return await statement.ExecuteScalarAsync();
     }
 }
