@@ -79,6 +79,37 @@ public sealed class StateFromPreviousReleaseTests : IDisposable
         Assert.Equal(99, await UserVersionAsync());
     }
 
+    [Fact]
+    public async Task Changes_show_and_backup_list_values_a_newer_Backstop_recorded_show_as_unknown()
+    {
+        await UsePreviousReleaseFileAsync();
+        Assert.Equal(0, (await _workspace.RunAsync("changes")).ExitCode);
+        await ExecuteAsync("UPDATE changes SET outcome = 'Escalated', verdict = 'Review' WHERE id = 1; UPDATE backups SET status = 'quarantined'");
+
+        var changes = await _workspace.RunAsync("changes");
+        var json = await _workspace.RunAsync("changes", "--json");
+        var show = await _workspace.RunAsync("show", "1");
+        var backups = await _workspace.RunAsync("backup", "list", "--all", "--json");
+
+        Assert.True(changes.ExitCode == 0, changes.ToString());
+        Assert.Contains("│ Unknown   │ unknown │", changes.Out, StringComparison.Ordinal);
+        using (var listed = JsonDocument.Parse(json.Out))
+        {
+            var first = listed.RootElement.GetProperty("changes").EnumerateArray().Last();
+            Assert.Equal(("unknown", "unknown"), (first.GetProperty("outcome").GetString(), first.GetProperty("verdict").GetString()));
+        }
+
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("Outcome: Unknown. Verdict: unknown", show.Out, StringComparison.Ordinal);
+        Assert.Contains("a newer Backstop recorded an outcome or verdict this one does not know; upgrade Backstop to see it", show.Out, StringComparison.Ordinal);
+        using (var listed = JsonDocument.Parse(backups.Out))
+        {
+            var backup = Assert.Single(listed.RootElement.GetProperty("backups").EnumerateArray());
+            Assert.Equal("unknown", backup.GetProperty("status").GetString());
+            Assert.False(backup.GetProperty("usable").GetBoolean());
+        }
+    }
+
     /// <summary>A backstop.yaml without environments (listing needs none) and the previous release's state file beside it.</summary>
     private async Task UsePreviousReleaseFileAsync()
     {
