@@ -6,6 +6,7 @@ using Backstop.Testing;
 namespace Backstop.Cli.Tests;
 
 /// <summary>backup run / verify / list / status / restore against a real database, including damaged backups.</summary>
+[Trait("Area", "State")]
 public sealed class BackupTests : IDisposable
 {
     private readonly CliWorkspace _workspace = new();

@@ -8,6 +8,7 @@ namespace Backstop.Cli.Tests;
 /// newest, one of the previous release (Fixtures/backstop-schema-ff7d716.sql, versioned by its comment) is taken over
 /// or migrated with a line saying so, and its changes stay undoable; a newer one is refused with exit 2.
 /// </summary>
+[Trait("Area", "State")]
 public sealed class CaptureSchemaVersionTests : IDisposable
 {
     private const string Tables = """

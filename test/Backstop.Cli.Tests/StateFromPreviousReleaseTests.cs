@@ -8,6 +8,7 @@ namespace Backstop.Cli.Tests;
 /// A state file written by the previous release (Fixtures/state-ff7d716.db) opens, is migrated with a line saying so,
 /// and still lists its changes and backups; a state file of a newer Backstop is refused with exit 2.
 /// </summary>
+[Trait("Area", "State")]
 public sealed class StateFromPreviousReleaseTests : IDisposable
 {
     private readonly CliWorkspace _workspace = new() { StateInPostgres = false };

@@ -7,6 +7,7 @@ namespace Backstop.Cli.Tests;
 /// <c>state: postgresql://…</c> (or <c>env:VARNAME</c>) in backstop.yaml keeps changes and backups in that database
 /// instead of the file; its password only ever comes from the environment, and is never shown.
 /// </summary>
+[Trait("Area", "State")]
 public sealed class StateInPostgresTests : IDisposable
 {
     private const string Password = "hunter2-state";

@@ -6,6 +6,7 @@ using Backstop.Testing;
 namespace Backstop.Recovery.Tests;
 
 /// <summary>The backup catalog keeps backups and drills alike in the SQLite file and in a PostgreSQL state database.</summary>
+[Trait("Area", "State")]
 public sealed class BackupCatalogTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"backstop-catalog-{Guid.NewGuid():N}");

@@ -5,6 +5,7 @@ using Npgsql;
 namespace Backstop.Core.Tests.Capture;
 
 /// <summary>The first changes on a database create the backstop schema once, however many begin at the same moment.</summary>
+[Trait("Area", "State")]
 public sealed class CaptureSchemaTests
 {
     [Fact]

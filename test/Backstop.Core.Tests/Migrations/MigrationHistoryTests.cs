@@ -9,6 +9,7 @@ namespace Backstop.Core.Tests.Migrations;
 /// Backstop misreads it. Each migration's text is pinned here by SHA-256; changing a schema means adding migration N+1
 /// (a new file under Capture/Migrations or State/Migrations) and its line below.
 /// </summary>
+[Trait("Area", "State")]
 public sealed class MigrationHistoryTests
 {
     private static readonly (int Version, string Sha256)[] Capture =

@@ -7,6 +7,7 @@ using Backstop.Testing;
 namespace Backstop.Core.Tests.State;
 
 /// <summary>A team's machines share one PostgreSQL state database: at once, across versions, without losing a change.</summary>
+[Trait("Area", "State")]
 public sealed class PostgresStateStoreTests
 {
     [Fact]

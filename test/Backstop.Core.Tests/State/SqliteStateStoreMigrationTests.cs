@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace Backstop.Core.Tests.State;
 
 /// <summary>State files written by earlier versions keep their data; one written by a newer version is refused.</summary>
+[Trait("Area", "State")]
 public sealed class SqliteStateStoreMigrationTests : IDisposable
 {
     /// <summary>The <c>changes</c> table as versions before the schema version wrote it: the whole script in each row.</summary>

@@ -3,6 +3,7 @@ using Backstop.Core.State;
 
 namespace Backstop.Core.Tests.State;
 
+[Trait("Area", "State")]
 public sealed class StateLocationTests
 {
     private const string ConfigPath = "/srv/app/backstop.yaml";

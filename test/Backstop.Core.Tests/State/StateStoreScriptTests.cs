@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace Backstop.Core.Tests.State;
 
 /// <summary>Scripts are kept once by SHA-256 and read back only as far as needed, in either store; the file takes several commands at once.</summary>
+[Trait("Area", "State")]
 public sealed class StateStoreScriptTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"backstop-state-{Guid.NewGuid():N}");

@@ -6,6 +6,7 @@ using Backstop.Core.State;
 namespace Backstop.Core.Tests.State;
 
 /// <summary>What every state store does, proven on the SQLite file and on a PostgreSQL database alike.</summary>
+[Trait("Area", "State")]
 public sealed class StateStoreTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"backstop-state-{Guid.NewGuid():N}");

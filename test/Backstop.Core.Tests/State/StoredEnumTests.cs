@@ -3,6 +3,7 @@ using Backstop.Core.State;
 
 namespace Backstop.Core.Tests.State;
 
+[Trait("Area", "State")]
 public sealed class StoredEnumTests
 {
     [Theory]
