@@ -59,6 +59,17 @@ internal static class ChangeRows
         ("undo_of", (object?)change.UndoOf ?? DBNull.Value),
     ];
 
+    /// <summary>Copies a script as the store streams it, 64 Ki characters at a time, so a script of any size costs no more memory.</summary>
+    public static async Task CopyScriptAsync(TextReader script, TextWriter destination, CancellationToken cancellationToken)
+    {
+        var buffer = new char[1 << 16];
+        int read;
+        while ((read = await script.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+    }
+
     /// <summary>A row of <see cref="Columns"/>, with the part of the script read and what the store read its own way.</summary>
     public static ChangeRecord Read(DbDataReader reader, string script, DateTimeOffset startedAt, Guid changeUuid)
     {

@@ -95,7 +95,7 @@ public sealed class PostgresStateStore(PostgresStateDatabase database) : IStateS
             }
 
             using var text = await reader.GetTextReaderAsync(0, ct);
-            await SqliteStateStore.CopyAsync(text, destination, ct);
+            await ChangeRows.CopyScriptAsync(text, destination, ct);
             return true;
         }, cancellationToken);
 

@@ -96,19 +96,9 @@ public sealed class SqliteStateStore(SqliteStateFile file) : IStateStore
 
             await using var blob = new SqliteBlob(connection, "scripts", "text", rowid, readOnly: true);
             using var reader = new StreamReader(blob, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);
-            await CopyAsync(reader, destination, ct);
+            await ChangeRows.CopyScriptAsync(reader, destination, ct);
             return true;
         }, cancellationToken);
-
-    internal static async Task CopyAsync(TextReader reader, TextWriter destination, CancellationToken cancellationToken)
-    {
-        var buffer = new char[1 << 16];
-        int read;
-        while ((read = await reader.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-        }
-    }
 
     /// <param name="onlyRunning">only while the change is still recorded as running.</param>
     private static async Task<int> WriteOutcomeAsync(SqliteConnection connection, ChangeRecord change, bool onlyRunning, CancellationToken cancellationToken)

@@ -1,6 +1,5 @@
 using Backstop.Core.State;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Backstop.Recovery.Catalog;
 
@@ -10,29 +9,14 @@ namespace Backstop.Recovery.Catalog;
 /// </summary>
 public sealed class PostgresBackupCatalog(PostgresStateDatabase database) : IBackupCatalog
 {
-    public Task AddAsync(BackupEntry entry, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, ct) =>
-        {
-            await using var command = new NpgsqlCommand(
-                """
-                INSERT INTO backstop_state.backups (environment, id, kind, status, path, database, system_identifier, started_at, finished_at, size_bytes, tables, rows, message, pid)
-                VALUES (@environment, @id, @kind, @status, @path, @database, @system_identifier, @started_at, @finished_at, @size_bytes, @tables, @rows, @message, @pid)
-                """, connection);
-            Bind(command, entry);
-            return await command.ExecuteNonQueryAsync(ct);
-        }, cancellationToken);
+    public Task AddAsync(BackupEntry entry, CancellationToken cancellationToken)
+    {
+        var values = BackupRows.Backup(entry, Instant);
+        return WriteAsync(BackupRows.Insert("backstop_state.backups", values, '@'), values, cancellationToken);
+    }
 
     public Task UpdateAsync(BackupEntry entry, CancellationToken cancellationToken) =>
-        database.WriteAsync(async (connection, ct) =>
-        {
-            await using var command = new NpgsqlCommand(
-                """
-                UPDATE backstop_state.backups SET status = @status, path = @path, finished_at = @finished_at, size_bytes = @size_bytes, tables = @tables, rows = @rows, message = @message
-                WHERE environment = @environment AND id = @id
-                """, connection);
-            Bind(command, entry);
-            return await command.ExecuteNonQueryAsync(ct);
-        }, cancellationToken);
+        WriteAsync(BackupRows.UpdateFinished("backstop_state.backups", '@'), BackupRows.Backup(entry, Instant), cancellationToken);
 
     public async Task<BackupEntry?> GetAsync(string environment, string id, CancellationToken cancellationToken)
     {
@@ -48,22 +32,9 @@ public sealed class PostgresBackupCatalog(PostgresStateDatabase database) : IBac
     public Task<long> AddDrillAsync(DrillEntry drill, CancellationToken cancellationToken) =>
         database.WriteAsync(async (connection, ct) =>
         {
-            await using var command = new NpgsqlCommand(
-                """
-                INSERT INTO backstop_state.drills (environment, backup_id, kind, started_at, finished_at, passed, failed_check, failed_object, message, durations)
-                VALUES (@environment, @backup_id, @kind, @started_at, @finished_at, @passed, @failed_check, @failed_object, @message, @durations)
-                RETURNING id
-                """, connection);
-            command.Parameters.AddWithValue("environment", drill.Environment);
-            command.Parameters.AddWithValue("backup_id", drill.BackupId);
-            command.Parameters.AddWithValue("kind", drill.Kind);
-            command.Parameters.AddWithValue("started_at", NpgsqlDbType.TimestampTz, drill.StartedAt.UtcDateTime);
-            command.Parameters.AddWithValue("finished_at", NpgsqlDbType.TimestampTz, drill.FinishedAt.UtcDateTime);
-            command.Parameters.AddWithValue("passed", drill.Passed);
-            command.Parameters.AddWithValue("failed_check", NpgsqlDbType.Text, (object?)drill.FailedCheck ?? DBNull.Value);
-            command.Parameters.AddWithValue("failed_object", NpgsqlDbType.Text, (object?)drill.FailedObject ?? DBNull.Value);
-            command.Parameters.AddWithValue("message", NpgsqlDbType.Text, (object?)drill.Message ?? DBNull.Value);
-            command.Parameters.AddWithValue("durations", drill.Durations);
+            var values = BackupRows.Drill(drill, Instant, drill.Passed);
+            await using var command = new NpgsqlCommand(BackupRows.Insert("backstop_state.drills", values, '@') + " RETURNING id", connection);
+            Bind(command, values);
             return (long)(await command.ExecuteScalarAsync(ct))!;
         }, cancellationToken);
 
@@ -88,8 +59,8 @@ public sealed class PostgresBackupCatalog(PostgresStateDatabase database) : IBac
                     Environment = reader.GetString(1),
                     BackupId = reader.GetString(2),
                     Kind = reader.GetString(3),
-                    StartedAt = Instant(reader, 4)!.Value,
-                    FinishedAt = Instant(reader, 5)!.Value,
+                    StartedAt = InstantAt(reader, 4)!.Value,
+                    FinishedAt = InstantAt(reader, 5)!.Value,
                     Passed = reader.GetBoolean(6),
                     FailedCheck = reader.IsDBNull(7) ? null : reader.GetString(7),
                     FailedObject = reader.IsDBNull(8) ? null : reader.GetString(8),
@@ -101,23 +72,25 @@ public sealed class PostgresBackupCatalog(PostgresStateDatabase database) : IBac
             return result;
         }, cancellationToken);
 
-    private static void Bind(NpgsqlCommand command, BackupEntry entry)
+    private Task WriteAsync(string sql, IReadOnlyList<(string Column, object Value)> values, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, ct) =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            Bind(command, values);
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
+
+    /// <summary>A null takes the type PostgreSQL infers for its place in the statement.</summary>
+    private static void Bind(NpgsqlCommand command, IEnumerable<(string Column, object Value)> values)
     {
-        command.Parameters.AddWithValue("environment", entry.Environment);
-        command.Parameters.AddWithValue("id", entry.Id);
-        command.Parameters.AddWithValue("kind", entry.Kind);
-        command.Parameters.AddWithValue("status", StoredEnum.Name(entry.Status, BackupStatus.Unknown).ToLowerInvariant());
-        command.Parameters.AddWithValue("path", entry.Path);
-        command.Parameters.AddWithValue("database", entry.Database);
-        command.Parameters.AddWithValue("system_identifier", entry.SystemIdentifier);
-        command.Parameters.AddWithValue("started_at", NpgsqlDbType.TimestampTz, entry.StartedAt.UtcDateTime);
-        command.Parameters.AddWithValue("finished_at", NpgsqlDbType.TimestampTz, entry.FinishedAt is { } finished ? finished.UtcDateTime : (object)DBNull.Value);
-        command.Parameters.AddWithValue("size_bytes", NpgsqlDbType.Bigint, (object?)entry.SizeBytes ?? DBNull.Value);
-        command.Parameters.AddWithValue("tables", NpgsqlDbType.Integer, (object?)entry.Tables ?? DBNull.Value);
-        command.Parameters.AddWithValue("rows", NpgsqlDbType.Bigint, (object?)entry.Rows ?? DBNull.Value);
-        command.Parameters.AddWithValue("message", NpgsqlDbType.Text, (object?)entry.Message ?? DBNull.Value);
-        command.Parameters.AddWithValue("pid", entry.ProcessId);
+        foreach (var (column, value) in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter(column, value));
+        }
     }
+
+    /// <summary>An instant as a <c>timestamptz</c> parameter (a UTC <see cref="DateTime"/>).</summary>
+    private static object Instant(DateTimeOffset value) => value.UtcDateTime;
 
     /// <param name="where">the WHERE clause, or empty; its values are in <paramref name="parameters"/>.</param>
     private Task<IReadOnlyList<BackupEntry>> QueryBackupsAsync(string where, IReadOnlyList<(string Name, object Value)> parameters, CancellationToken cancellationToken) =>
@@ -144,8 +117,8 @@ public sealed class PostgresBackupCatalog(PostgresStateDatabase database) : IBac
                     Path = reader.GetString(4),
                     Database = reader.GetString(5),
                     SystemIdentifier = reader.GetString(6),
-                    StartedAt = Instant(reader, 7)!.Value,
-                    FinishedAt = Instant(reader, 8),
+                    StartedAt = InstantAt(reader, 7)!.Value,
+                    FinishedAt = InstantAt(reader, 8),
                     SizeBytes = reader.IsDBNull(9) ? null : reader.GetInt64(9),
                     Tables = reader.IsDBNull(10) ? null : reader.GetInt32(10),
                     Rows = reader.IsDBNull(11) ? null : reader.GetInt64(11),
@@ -158,6 +131,6 @@ public sealed class PostgresBackupCatalog(PostgresStateDatabase database) : IBac
         }, cancellationToken);
 
     /// <summary>A timestamptz as an instant in UTC, as the SQLite catalog reads its times back.</summary>
-    private static DateTimeOffset? Instant(NpgsqlDataReader reader, int ordinal) =>
+    private static DateTimeOffset? InstantAt(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : new DateTimeOffset(reader.GetFieldValue<DateTime>(ordinal));
 }

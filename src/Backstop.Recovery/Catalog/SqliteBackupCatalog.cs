@@ -7,29 +7,14 @@ namespace Backstop.Recovery.Catalog;
 /// <summary>The backup catalog in the SQLite state file: its tables are <see cref="StateSchema"/>'s, like the change record's.</summary>
 public sealed class SqliteBackupCatalog(SqliteStateFile file) : IBackupCatalog
 {
-    public Task AddAsync(BackupEntry entry, CancellationToken cancellationToken) =>
-        file.WriteAsync(async (connection, ct) =>
-        {
-            await using var command = new SqliteCommand(
-                """
-                INSERT INTO backups (environment, id, kind, status, path, database, system_identifier, started_at, finished_at, size_bytes, tables, rows, message, pid)
-                VALUES ($environment, $id, $kind, $status, $path, $database, $system_identifier, $started_at, $finished_at, $size_bytes, $tables, $rows, $message, $pid)
-                """, connection);
-            Bind(command, entry);
-            return await command.ExecuteNonQueryAsync(ct);
-        }, cancellationToken);
+    public Task AddAsync(BackupEntry entry, CancellationToken cancellationToken)
+    {
+        var values = BackupRows.Backup(entry, Format);
+        return WriteAsync(BackupRows.Insert("backups", values, '$'), values, cancellationToken);
+    }
 
     public Task UpdateAsync(BackupEntry entry, CancellationToken cancellationToken) =>
-        file.WriteAsync(async (connection, ct) =>
-        {
-            await using var command = new SqliteCommand(
-                """
-                UPDATE backups SET status = $status, path = $path, finished_at = $finished_at, size_bytes = $size_bytes, tables = $tables, rows = $rows, message = $message
-                WHERE environment = $environment AND id = $id
-                """, connection);
-            Bind(command, entry);
-            return await command.ExecuteNonQueryAsync(ct);
-        }, cancellationToken);
+        WriteAsync(BackupRows.UpdateFinished("backups", '$'), BackupRows.Backup(entry, Format), cancellationToken);
 
     public async Task<BackupEntry?> GetAsync(string environment, string id, CancellationToken cancellationToken)
     {
@@ -45,22 +30,9 @@ public sealed class SqliteBackupCatalog(SqliteStateFile file) : IBackupCatalog
     public Task<long> AddDrillAsync(DrillEntry drill, CancellationToken cancellationToken) =>
         file.WriteAsync(async (connection, ct) =>
         {
-            await using var command = new SqliteCommand(
-                """
-                INSERT INTO drills (environment, backup_id, kind, started_at, finished_at, passed, failed_check, failed_object, message, durations)
-                VALUES ($environment, $backup_id, $kind, $started_at, $finished_at, $passed, $failed_check, $failed_object, $message, $durations)
-                RETURNING id
-                """, connection);
-            command.Parameters.AddWithValue("$environment", drill.Environment);
-            command.Parameters.AddWithValue("$backup_id", drill.BackupId);
-            command.Parameters.AddWithValue("$kind", drill.Kind);
-            command.Parameters.AddWithValue("$started_at", Format(drill.StartedAt));
-            command.Parameters.AddWithValue("$finished_at", Format(drill.FinishedAt));
-            command.Parameters.AddWithValue("$passed", drill.Passed ? 1 : 0);
-            command.Parameters.AddWithValue("$failed_check", (object?)drill.FailedCheck ?? DBNull.Value);
-            command.Parameters.AddWithValue("$failed_object", (object?)drill.FailedObject ?? DBNull.Value);
-            command.Parameters.AddWithValue("$message", (object?)drill.Message ?? DBNull.Value);
-            command.Parameters.AddWithValue("$durations", drill.Durations);
+            var values = BackupRows.Drill(drill, Format, drill.Passed ? 1 : 0);
+            await using var command = new SqliteCommand(BackupRows.Insert("drills", values, '$') + " RETURNING id", connection);
+            Bind(command, values);
             return (long)(await command.ExecuteScalarAsync(ct))!;
         }, cancellationToken);
 
@@ -97,22 +69,20 @@ public sealed class SqliteBackupCatalog(SqliteStateFile file) : IBackupCatalog
             return result;
         }, cancellationToken);
 
-    private static void Bind(SqliteCommand command, BackupEntry entry)
+    private Task WriteAsync(string sql, IReadOnlyList<(string Column, object Value)> values, CancellationToken cancellationToken) =>
+        file.WriteAsync(async (connection, ct) =>
+        {
+            await using var command = new SqliteCommand(sql, connection);
+            Bind(command, values);
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
+
+    private static void Bind(SqliteCommand command, IEnumerable<(string Column, object Value)> values)
     {
-        command.Parameters.AddWithValue("$environment", entry.Environment);
-        command.Parameters.AddWithValue("$id", entry.Id);
-        command.Parameters.AddWithValue("$kind", entry.Kind);
-        command.Parameters.AddWithValue("$status", StoredEnum.Name(entry.Status, BackupStatus.Unknown).ToLowerInvariant());
-        command.Parameters.AddWithValue("$path", entry.Path);
-        command.Parameters.AddWithValue("$database", entry.Database);
-        command.Parameters.AddWithValue("$system_identifier", entry.SystemIdentifier);
-        command.Parameters.AddWithValue("$started_at", Format(entry.StartedAt));
-        command.Parameters.AddWithValue("$finished_at", entry.FinishedAt is { } finished ? Format(finished) : DBNull.Value);
-        command.Parameters.AddWithValue("$size_bytes", (object?)entry.SizeBytes ?? DBNull.Value);
-        command.Parameters.AddWithValue("$tables", (object?)entry.Tables ?? DBNull.Value);
-        command.Parameters.AddWithValue("$rows", (object?)entry.Rows ?? DBNull.Value);
-        command.Parameters.AddWithValue("$message", (object?)entry.Message ?? DBNull.Value);
-        command.Parameters.AddWithValue("$pid", entry.ProcessId);
+        foreach (var (column, value) in values)
+        {
+            command.Parameters.AddWithValue("$" + column, value);
+        }
     }
 
     private Task<IReadOnlyList<BackupEntry>> QueryBackupsAsync(string sql, IReadOnlyList<(string Name, object Value)> parameters, CancellationToken cancellationToken) =>
@@ -156,7 +126,7 @@ public sealed class SqliteBackupCatalog(SqliteStateFile file) : IBackupCatalog
         return reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
     }
 
-    private static string Format(DateTimeOffset value) => value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static object Format(DateTimeOffset value) => value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
     private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }
