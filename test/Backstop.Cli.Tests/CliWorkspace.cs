@@ -87,7 +87,10 @@ internal sealed class CliWorkspace : IDisposable
         await File.WriteAllTextAsync(ConfigPath, text.Insert(at + block.Length, $"    {setting}\n"));
     }
 
-    /// <summary>Adds the workspace's <c>state:</c> to a backstop.yaml that has none, whoever wrote the file.</summary>
+    /// <summary>
+    /// Adds the workspace's <c>state:</c> to a backstop.yaml that has none, whoever wrote the file; one that Backstop
+    /// cannot read is left as the test wrote it (the command refuses it before it reaches any state).
+    /// </summary>
     private async Task UseTestStateAsync()
     {
         if (!StateInPostgres || !File.Exists(ConfigPath))
@@ -96,13 +99,26 @@ internal sealed class CliWorkspace : IDisposable
         }
 
         var text = await File.ReadAllTextAsync(ConfigPath);
-        if (text.StartsWith("state:", StringComparison.Ordinal) || text.Contains("\nstate:", StringComparison.Ordinal))
+        if (text.StartsWith("state:", StringComparison.Ordinal) || text.Contains("\nstate:", StringComparison.Ordinal) || !Readable(text))
         {
             return;
         }
 
         _stateSetting ??= await TestState.SettingAsync();
         await File.WriteAllTextAsync(ConfigPath, text + (text.Length == 0 || text.EndsWith('\n') ? "" : "\n") + _stateSetting + "\n");
+    }
+
+    private bool Readable(string text)
+    {
+        try
+        {
+            Core.Configuration.ConfigLoader.Parse(text, ConfigPath);
+            return true;
+        }
+        catch (Exception e) when (e is Core.Configuration.ConfigException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     public void Dispose()
