@@ -115,7 +115,7 @@ internal sealed class CliWorkspace : IDisposable
             Core.Configuration.ConfigLoader.Parse(text, ConfigPath);
             return true;
         }
-        catch (Exception e) when (e is Core.Configuration.ConfigException or InvalidOperationException)
+        catch (Core.Configuration.ConfigException)
         {
             return false;
         }

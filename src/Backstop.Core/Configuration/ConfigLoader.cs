@@ -53,6 +53,12 @@ public static class ConfigLoader
         {
             throw new ConfigException(path, e.Start.Line, e.Start.Column, "invalid YAML: " + e.Message);
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, without a position, on a flow collection left open before more lines
+            // ("prod: [unclosed" then "policies:").
+            throw new ConfigException($"{path}: invalid YAML: the file could not be read to its end; look for a [ or {{ that is never closed");
+        }
 
         var read = new YamlReader(path);
         var environments = new List<EnvironmentConfig>();

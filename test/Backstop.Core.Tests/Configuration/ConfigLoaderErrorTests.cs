@@ -72,6 +72,14 @@ public sealed class ConfigLoaderErrorTests
     }
 
     [Fact]
+    public void Parse_flow_collection_left_open_before_more_lines_says_so()
+    {
+        var error = Parse("environments:\n  prod: [unclosed\npolicies:\n");
+
+        Assert.Equal("/srv/app/backstop.yaml: invalid YAML: the file could not be read to its end; look for a [ or { that is never closed", error.Message);
+    }
+
+    [Fact]
     public void Parse_verdict_unknown_is_not_one_a_policy_may_give()
     {
         var error = Parse("policies:\n  production:\n    cascade: unknown\n");
