@@ -5,21 +5,29 @@
 #
 #   ./test.sh                      every test (what CI runs)
 #   ./test.sh --fast               leaves out the tests marked slow ([Trait("Speed", "Slow")], test/Shared/TestSpeed.cs)
-#   ./test.sh --filter "..."       any other argument goes to `dotnet test`; with --fast, filters are combined
+#   ./test.sh --state postgresql   keeps Backstop's state in PostgreSQL (BACKSTOP_TEST_STATE; default sqlite): every
+#                                  workspace gets a database of its own in the test cluster
+#   ./test.sh --state-tests        only the tests of the state stores (trait Area=State); with --state postgresql,
+#                                  the extra CI run
+#   ./test.sh --filter "..."       any other argument goes to `dotnet test`; filters are combined
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/prerequisites.sh
-ensure_prerequisites
 
-# --fast becomes a filter on the Speed trait, joined to the caller's own --filter if there is one.
+# --fast and --state-tests become filters on traits, joined to the caller's own --filter if there is one.
 fast=false
 filter=""
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --fast) fast=true ;;
-        --filter) filter="${2:?--filter needs an expression}"; shift ;;
-        --filter=*) filter="${1#--filter=}" ;;
+        --state)
+            [[ "${2:-}" == sqlite || "${2:-}" == postgresql ]] || { echo "--state takes sqlite or postgresql" >&2; exit 2; }
+            export BACKSTOP_TEST_STATE="$2"
+            shift
+            ;;
+        --state-tests) filter="${filter:+($filter)&}Area=State" ;;
+        --filter) filter="${filter:+($filter)&}(${2:?--filter needs an expression})"; shift ;;
+        --filter=*) filter="${filter:+($filter)&}(${1#--filter=})" ;;
         *) args+=("$1") ;;
     esac
     shift
@@ -30,6 +38,9 @@ fi
 if [ -n "$filter" ]; then
     args+=(--filter "$filter")
 fi
+
+source scripts/prerequisites.sh
+ensure_prerequisites
 
 dotnet restore Backstop.slnx
 dotnet build Backstop.slnx --no-restore -c Release

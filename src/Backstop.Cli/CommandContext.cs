@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Backstop.Core.Configuration;
 using Backstop.Core.Environments;
 using Backstop.Core.State;
+using Backstop.Recovery.Catalog;
 using Spectre.Console;
 
 namespace Backstop.Cli;
@@ -30,16 +31,27 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
 
     public BackstopConfig LoadConfig() => ConfigLoader.Load(ConfigPath);
 
-    public EnvironmentConnector Connector => new(Host.Variables, note => ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}"));
+    public EnvironmentConnector Connector => new(Host.Variables, Note);
 
-    public Task<SqliteStateStore> OpenStoreAsync(BackstopConfig config, CancellationToken cancellationToken) =>
-        SqliteStateStore.OpenAsync(Path.Combine(config.StateDirectory, "state.db"), cancellationToken);
+    /// <summary>Where the state is: <c>state:</c> of backstop.yaml, its <c>env:VARNAME</c> read from this host's variables.</summary>
+    public StateLocation StateLocation(BackstopConfig config) => Core.State.StateLocation.Of(config, Host.Variables);
+
+    /// <summary>The change record, migrated to this Backstop's version (saying so on standard error).</summary>
+    public Task<IStateStore> OpenStoreAsync(BackstopConfig config, CancellationToken cancellationToken) =>
+        StateStores.OpenAsync(StateLocation(config), Note, cancellationToken);
+
+    /// <summary>The backup catalog, beside the change record.</summary>
+    public Task<IBackupCatalog> OpenCatalogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
+        BackupCatalogs.OpenAsync(StateLocation(config), Note, cancellationToken);
+
+    /// <summary>What the user should know but that stops nothing: a line on standard error, so --json output stays clean.</summary>
+    public void Note(string note) => ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
 
     /// <summary>The change lifecycle for an environment: its tier's policy, the state store, and the backup catalog's proof.</summary>
     public async Task<Core.Changes.ChangeLifecycle> LifecycleAsync(BackstopConfig config, Core.Environments.ConnectedEnvironment target, CancellationToken cancellationToken) =>
         new(target, config.Policies[target.Environment.Tier], await OpenStoreAsync(config, cancellationToken), Host.Clock)
         {
-            BackupProof = new Recovery.Backups.CatalogBackupProof(config),
+            BackupProof = new Recovery.Backups.CatalogBackupProof(config, Connector),
         };
 
     /// <summary>Whether this command has printed its JSON document; if not, <see cref="BackstopApp"/> prints one for it.</summary>

@@ -7,6 +7,7 @@ namespace Backstop.Cli.Tests;
 
 /// <summary>backup run / verify / list / status / restore against a real database, including damaged backups.</summary>
 [Trait(TestSpeed.Name, TestSpeed.Slow)]
+[Trait("Area", "State")]
 public sealed class BackupTests : IDisposable
 {
     private readonly CliWorkspace _workspace = new();

@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Backstop.Cli.Tests;
 
 /// <summary><c>backstop changes --limit</c> takes a count of changes, one or more.</summary>
+[Trait("Area", "State")]
 public sealed class ChangesLimitTests : IDisposable
 {
     private readonly CliWorkspace _workspace = new();

@@ -14,5 +14,15 @@ internal sealed record CliResult(int ExitCode, string Out, string Error)
         }
     }
 
+    /// <summary>The "error" of a --json document: the whole message, where standard error wraps long lines.</summary>
+    public string JsonError
+    {
+        get
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(Out);
+            return json.RootElement.GetProperty("error").GetString()!;
+        }
+    }
+
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
 }

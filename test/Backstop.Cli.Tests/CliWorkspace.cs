@@ -12,6 +12,8 @@ internal sealed class CliWorkspace : IDisposable
     /// <summary>A Wednesday noon: outside the default freeze window.</summary>
     public static readonly DateTimeOffset Weekday = new(2026, 11, 18, 12, 0, 0, TimeSpan.Zero);
 
+    private string? _stateSetting;
+
     public CliWorkspace()
     {
         Directory = Path.Combine(Path.GetTempPath(), "backstop-cli-" + Guid.NewGuid().ToString("N")[..8]);
@@ -26,6 +28,13 @@ internal sealed class CliWorkspace : IDisposable
 
     public string ConfigPath => Path.Combine(Directory, "backstop.yaml");
 
+    /// <summary>
+    /// Whether commands keep their state in a PostgreSQL database of this workspace's own (<c>state:</c> added to
+    /// backstop.yaml before each command), as the suite asks (<see cref="TestState"/>); a test about the SQLite file
+    /// sets it false.
+    /// </summary>
+    public bool StateInPostgres { get; set; } = TestState.InPostgres;
+
     public static string UrlOf(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
@@ -36,6 +45,7 @@ internal sealed class CliWorkspace : IDisposable
 
     public async Task<CliResult> RunWithInputAsync(TextReader input, bool interactive, params string[] args)
     {
+        await UseTestStateAsync();
         var output = new StringWriter();
         var error = new StringWriter();
         var host = new CliHost
@@ -75,6 +85,40 @@ internal sealed class CliWorkspace : IDisposable
         var at = text.IndexOf(block, StringComparison.Ordinal);
         Assert.True(at >= 0, text);
         await File.WriteAllTextAsync(ConfigPath, text.Insert(at + block.Length, $"    {setting}\n"));
+    }
+
+    /// <summary>
+    /// Adds the workspace's <c>state:</c> to a backstop.yaml that has none, whoever wrote the file; one that Backstop
+    /// cannot read is left as the test wrote it (the command refuses it before it reaches any state).
+    /// </summary>
+    private async Task UseTestStateAsync()
+    {
+        if (!StateInPostgres || !File.Exists(ConfigPath))
+        {
+            return;
+        }
+
+        var text = await File.ReadAllTextAsync(ConfigPath);
+        if (text.StartsWith("state:", StringComparison.Ordinal) || text.Contains("\nstate:", StringComparison.Ordinal) || !Readable(text))
+        {
+            return;
+        }
+
+        _stateSetting ??= await TestState.SettingAsync();
+        await File.WriteAllTextAsync(ConfigPath, text + (text.Length == 0 || text.EndsWith('\n') ? "" : "\n") + _stateSetting + "\n");
+    }
+
+    private bool Readable(string text)
+    {
+        try
+        {
+            Core.Configuration.ConfigLoader.Parse(text, ConfigPath);
+            return true;
+        }
+        catch (Core.Configuration.ConfigException)
+        {
+            return false;
+        }
     }
 
     public void Dispose()

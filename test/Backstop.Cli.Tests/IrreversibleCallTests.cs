@@ -115,13 +115,13 @@ public sealed class IrreversibleCallTests : IDisposable
     {
         var database = await _workspace.AddEnvironmentAsync("dev", "development", Schema);
         Assert.Equal(0, (await _workspace.RunAsync("run", "-e", "dev", "-c", "DELETE FROM leads WHERE id = 1")).ExitCode);
-        await PostgresSandbox.ExecuteAsync(database, "COMMENT ON SCHEMA backstop IS 'Backstop: change log and before-images (format 99)'");
+        await PostgresSandbox.ExecuteAsync(database, "INSERT INTO backstop.schema_version (version, name) VALUES (99, 'from the future')");
 
         var run = await _workspace.RunAsync("run", "-e", "dev", "-c", "DELETE FROM leads WHERE id = 2");
 
         Assert.True(run.ExitCode == 2, run.ToString());
-        Assert.Contains("is at format 99, written by a newer Backstop", run.Error, StringComparison.Ordinal);
+        Assert.Contains("is at version 99, migrated by a newer Backstop", run.Error, StringComparison.Ordinal);
         Assert.Equal(49, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM leads"));
-        Assert.Equal("Backstop: change log and before-images (format 99)", await PostgresSandbox.TextAsync(database, "SELECT obj_description('backstop'::regnamespace, 'pg_namespace')"));
+        Assert.Equal(99, await PostgresSandbox.ScalarAsync(database, "SELECT max(version) FROM backstop.schema_version"));
     }
 }

@@ -4,6 +4,7 @@ using Backstop.Testing;
 namespace Backstop.Cli.Tests;
 
 /// <summary>Runs are recorded and can be listed and shown; scripts can come from standard input.</summary>
+[Trait("Area", "State")]
 public sealed class RecordTests : IDisposable
 {
     private readonly CliWorkspace _workspace = new();

@@ -11,6 +11,7 @@ namespace Backstop.Cli.Tests;
 /// a process of its own. None may fail, and `show` of the large change stays short and correct. (The time `show` takes
 /// is in docs/benchmarks.md; a test asserts correctness, never time.)
 /// </summary>
+[Trait("Area", "State")]
 [Collection(RunsAlone.Name)]
 [Trait(TestSpeed.Name, TestSpeed.Slow)]
 public sealed class StateStoreLoadTests : IDisposable

@@ -1,5 +1,6 @@
 using Backstop.Core.Configuration;
 using Backstop.Core.Environments;
+using Backstop.Core.State;
 using Backstop.Postgres;
 using Backstop.Postgres.Sandbox;
 using Backstop.Recovery.Catalog;
@@ -44,7 +45,7 @@ public sealed class PitrPrimary : IAsyncLifetime
         _cluster = await SandboxCluster.StartAsync(new SandboxOptions { Name = TestName() });
         await PostgresSandbox.ExecuteAsync(Cluster.ConnectionString(), $"CREATE DATABASE {PgIdentifier.Quote("app")}");
         System.IO.Directory.CreateDirectory(Directory);
-        await File.WriteAllTextAsync(ConfigPath, StarterConfig.Text);
+        await File.WriteAllTextAsync(ConfigPath, StarterConfig.Text + (await TestState.SettingAsync() is { } state ? "\n" + state + "\n" : ""));
         var url = $"postgresql://postgres@127.0.0.1:{Cluster.Info.Port}/app";
         var (connection, identity) = await EnvironmentConnector.ConnectAsync(EnvironmentName, Postgres.Connections.PgUrl.Parse(url), CancellationToken.None);
         await connection.DisposeAsync();
@@ -55,7 +56,7 @@ public sealed class PitrPrimary : IAsyncLifetime
         FirstBackup = await BackupAsync(null);
     }
 
-    public async Task<BackupCatalog> CatalogAsync() => await BackupCatalog.OpenAsync(Path.Combine(Config.StateDirectory, "state.db"), CancellationToken.None);
+    public async Task<IBackupCatalog> CatalogAsync() => await BackupCatalogs.OpenAsync(StateLocation.Of(Config, _ => null), null, CancellationToken.None);
 
     public async Task<PitrStanza> StanzaAsync() => await PitrStanza.OpenAsync(Config, Environment, CancellationToken.None);
 

@@ -49,6 +49,10 @@ internal static class ShowCommand
             console.MarkupLineInterpolated($"[bold]Change {change.Id}[/] on {change.Environment} ({change.Host}:{change.Port}/{change.Database}, cluster {change.SystemIdentifier})");
             console.MarkupLineInterpolated($"By {change.OsUser} at {change.StartedAt.ToString("u", CultureInfo.InvariantCulture)}, took {change.Duration?.TotalMilliseconds ?? 0:N0} ms");
             console.MarkupLineInterpolated($"Outcome: [bold]{change.Outcome}[/]. Verdict: {change.Verdict.ToString().ToLowerInvariant()}");
+            if (change.Outcome == Core.State.ChangeOutcome.Unknown || change.Verdict == Core.Policies.Verdict.Unknown)
+            {
+                console.MarkupLine("(a newer Backstop recorded an outcome or verdict this one does not know; upgrade Backstop to see it)");
+            }
             if (change.Message is not null)
             {
                 console.MarkupLineInterpolated($"{change.Message}");

@@ -28,13 +28,14 @@ internal sealed class ChangeCapture
     public IReadOnlySet<string> CreatedByChange { get; }
 
     /// <summary>
-    /// Writes the change's row in the target database's change log, in the caller's transaction (creating the schema on
-    /// first use): it commits if and only if the change does, which is how a crash is settled later. Returns the role.
+    /// Writes the change's row in the target database's change log, in the caller's transaction (the schema must be at
+    /// this Backstop's version already: <see cref="CaptureSchema.EnsureAsync"/>, before the transaction): it commits if
+    /// and only if the change does, which is how a crash is settled later. Returns the role.
     /// </summary>
     internal static async Task<string> LogAsync(NpgsqlConnection connection, CaptureRequest request, CancellationToken cancellationToken)
     {
-        var (role, database) = await WhoAmIAsync(connection, cancellationToken);
-        await CaptureSchema.EnsureAsync(connection, role, database, cancellationToken);
+        var (role, _) = await WhoAmIAsync(connection, cancellationToken);
+        await CaptureSchema.HoldAsync(connection, cancellationToken);
         await using var insert = new NpgsqlCommand(
             "INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of, xact_id) VALUES (@id, @local, @environment, @user, @sha, @undo, pg_current_xact_id())", connection);
         insert.Parameters.AddWithValue("id", request.ChangeId);
@@ -49,7 +50,9 @@ internal sealed class ChangeCapture
 
     /// <param name="tables">schema-qualified tables the preview showed as affected; tables that do not exist yet (the
     /// script creates them) are not captured.</param>
-    /// <exception cref="CapturePrivilegeException">the role may not create the schema or a trigger.</exception>
+    /// <remarks>The schema must be at this Backstop's version already (<see cref="CaptureSchema.EnsureAsync"/>, before the transaction).</remarks>
+    /// <exception cref="CapturePrivilegeException">the role may not create a trigger.</exception>
+    /// <exception cref="CaptureSchemaTooNewException">a newer Backstop migrated the schema since.</exception>
     public static async Task<ChangeCapture> BeginAsync(NpgsqlConnection connection, CaptureRequest request, IEnumerable<(string Schema, string Name)> tables, CancellationToken cancellationToken)
     {
         var role = await LogAsync(connection, request, cancellationToken);

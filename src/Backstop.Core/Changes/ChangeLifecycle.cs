@@ -240,6 +240,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         IReadOnlyList<string> warnings;
         try
         {
+            await CaptureSchema.EnsureAsync(target.Connection, target.Notice, cancellationToken);
             warnings = await operation.RunAsync(target.Connection, ct => ChangeCapture.LogAsync(target.Connection, log, ct), cancellationToken);
         }
         catch (Exception e)
@@ -326,6 +327,20 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             throw new InvalidOperationException("a change whose run is checked before it commits must run in a transaction");
         }
 
+        if (transactional)
+        {
+            try
+            {
+                // Before the transaction: each migration of the backstop schema commits on its own.
+                await CaptureSchema.EnsureAsync(connection, target.Notice, cancellationToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or CapturePrivilegeException or CaptureSchemaTooNewException)
+            {
+                await store.UpdateAsync(Finished(record, ChangeOutcome.Failed, e.Message + "; nothing was changed", record.Impact, null), CancellationToken.None);
+                throw;
+            }
+        }
+
         await using var transaction = transactional ? await connection.BeginTransactionAsync(cancellationToken) : null;
         List<StatementImpact> impacts;
         PolicyDecision decision;
@@ -403,7 +418,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         {
             await store.UpdateAsync(Finished(record, ChangeOutcome.Committed, null, impacts, decision), CancellationToken.None);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or NpgsqlException)
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException)
         {
             warning = $"the change was committed, but recording it in the state store failed ({e.Message}); `backstop changes` shows it as running";
         }

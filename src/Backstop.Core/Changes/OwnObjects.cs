@@ -30,9 +30,9 @@ public static class OwnObjects
         }
     }
 
-    /// <summary>The capture schema, or an item of the recycle bin.</summary>
+    /// <summary>The capture schema, an item of the recycle bin, or the state (when a target database also holds it).</summary>
     public static bool IsOwnSchema(string schema) =>
-        schema == Capture.CaptureSchema.Name || schema.StartsWith(RecycleBin.TrashBin.Schema + "_", StringComparison.Ordinal);
+        schema == Capture.CaptureSchema.Name || schema == State.StateSchema.PostgresSchema || schema.StartsWith(RecycleBin.TrashBin.Schema + "_", StringComparison.Ordinal);
 
     internal static ScriptRejectedException Refusal(AnalyzedStatement statement, string what) => new(
         $"statement {statement.Index + 1} at {statement.Location} writes to {what}, which is Backstop's own (the change log, before-images, the recycle bin); " +

@@ -12,7 +12,14 @@ public sealed record BackstopConfig
 
     public required IReadOnlyDictionary<Tier, TierPolicy> Policies { get; init; }
 
-    /// <summary><c>.backstop/</c> beside the file: the state store and, later, backups.</summary>
+    /// <summary>
+    /// Where changes and backups are recorded: a <c>postgresql://</c> URL without a password, or <c>env:VARNAME</c> to
+    /// read one from the environment at use; null for the SQLite file in <see cref="StateDirectory"/>
+    /// (<see cref="State.StateLocation"/>).
+    /// </summary>
+    public string? State { get; init; }
+
+    /// <summary><c>.backstop/</c> beside the file: the SQLite state file (unless <see cref="State"/> says otherwise) and backups.</summary>
     public string StateDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, ".backstop");
 
     /// <exception cref="ConfigException">no such environment; the message lists the known ones.</exception>

@@ -14,7 +14,7 @@ public static class ConfigLoader
 
     public const string PathVariable = "BACKSTOP_CONFIG";
 
-    private static readonly string[] TopLevelKeys = ["environments", "policies"];
+    private static readonly string[] TopLevelKeys = ["environments", "policies", "state"];
     private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
@@ -53,6 +53,12 @@ public static class ConfigLoader
         {
             throw new ConfigException(path, e.Start.Line, e.Start.Column, "invalid YAML: " + e.Message);
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, without a position, on a flow collection left open before more lines
+            // ("prod: [unclosed" then "policies:").
+            throw new ConfigException($"{path}: invalid YAML: the file could not be read to its end; look for a [ or {{ that is never closed");
+        }
 
         var read = new YamlReader(path);
         var environments = new List<EnvironmentConfig>();
@@ -68,6 +74,7 @@ public static class ConfigLoader
         }
 
         var root = read.Mapping(yaml.Documents[0].RootNode, "the file");
+        string? state = null;
         foreach (var (key, value) in read.Entries(root, "the file", TopLevelKeys))
         {
             if (IsEmpty(value))
@@ -75,7 +82,11 @@ public static class ConfigLoader
                 continue;
             }
 
-            if (key == "environments")
+            if (key == "state")
+            {
+                state = ReadUrl(read, value, key, "the state store's URL");
+            }
+            else if (key == "environments")
             {
                 var mapping = read.Mapping(value, "environments");
                 foreach (var (name, node) in read.Entries(mapping, "environments", []))
@@ -106,7 +117,7 @@ public static class ConfigLoader
             }
         }
 
-        return new BackstopConfig { Path = path, Environments = environments, Policies = policies };
+        return new BackstopConfig { Path = path, Environments = environments, Policies = policies, State = state };
     }
 
     private static bool IsEmpty(YamlNode node) => node is YamlScalarNode { Value: null or "" or "~" or "null" };
@@ -127,7 +138,7 @@ public static class ConfigLoader
             switch (key)
             {
                 case "url":
-                    url = ReadUrl(read, name, value);
+                    url = ReadUrl(read, value, key, $"the URL of environment '{name}'");
                     break;
                 case "tier":
                     tier = read.Enum<Tier>(value, key);
@@ -173,9 +184,10 @@ public static class ConfigLoader
     /// A literal URL is checked now, so that its mistakes are reported at its line; <c>env:VAR</c> is read when used.
     /// A password written into the file is refused as <c>env add</c> refuses it: the file is shared and reviewed.
     /// </summary>
-    private static string ReadUrl(YamlReader read, string name, YamlNode value)
+    /// <param name="what">names the URL in messages: "the URL of environment 'prod'".</param>
+    private static string ReadUrl(YamlReader read, YamlNode value, string key, string what)
     {
-        var url = read.Scalar(value, "url");
+        var url = read.Scalar(value, key);
         if (url.StartsWith(EnvironmentConnector.VariablePrefix, StringComparison.Ordinal))
         {
             return url;
@@ -188,13 +200,13 @@ public static class ConfigLoader
         }
         catch (FormatException e)
         {
-            throw read.Error(value, $"the URL of environment '{name}' is not valid: {e.Message}");
+            throw read.Error(value, $"{what} is not valid: {e.Message}");
         }
 
         return parsed.HasPassword
             ? throw read.Error(value,
-                $"the URL of environment '{name}' contains a password, and Backstop never keeps passwords in backstop.yaml; " +
-                $"remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write url: env:VARNAME")
+                $"{what} contains a password, and Backstop never keeps passwords in backstop.yaml; " +
+                $"remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write {key}: env:VARNAME")
             : url;
     }
 

@@ -48,5 +48,9 @@ public static class StarterConfig
           development:
             # write: allow
 
+        # Where changes and backups are recorded: .backstop/state.db beside this file, unless state: names a
+        # PostgreSQL database that a team shares (a URL without a password, or env:VARNAME; docs/configuration.md).
+        # state: env:BACKSTOP_STATE_URL
+
         """;
 }

@@ -6,6 +6,8 @@ namespace Backstop.Core.Configuration;
 /// <summary>Reads values out of YAML nodes, turning every problem into a <see cref="ConfigException"/> with the file, line and column.</summary>
 internal sealed class YamlReader(string file)
 {
+    private const string UnknownName = "Unknown";
+
     public ConfigException Error(YamlNode node, string message) =>
         new(file, node.Start.Line, node.Start.Column, message);
 
@@ -36,14 +38,20 @@ internal sealed class YamlReader(string file)
         }
     }
 
+    /// <summary>
+    /// One of the enum's names, in any case. <c>Unknown</c> is never one: that member stands for a value a newer Backstop
+    /// recorded (<see cref="State.StoredEnum"/>), not for anything a person may write.
+    /// </summary>
     public TEnum Enum<TEnum>(YamlNode node, string key)
         where TEnum : struct, Enum
     {
         var text = Scalar(node, key);
-        return System.Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && !int.TryParse(text, CultureInfo.InvariantCulture, out _)
-            ? value
-            : throw Error(node, $"'{key}' is '{text}'; expected one of: {string.Join(", ", System.Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}");
+        var names = System.Enum.GetNames<TEnum>().Where(n => n != UnknownName).ToList();
+        return names.Contains(text, StringComparer.OrdinalIgnoreCase)
+            ? System.Enum.Parse<TEnum>(text, ignoreCase: true)
+            : throw Error(node, $"'{key}' is '{text}'; expected one of: {string.Join(", ", names.Select(n => n.ToLowerInvariant()))}");
     }
+
 
     public long Long(YamlNode node, string key, long min)
     {

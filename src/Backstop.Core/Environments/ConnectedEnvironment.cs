@@ -16,5 +16,8 @@ public sealed class ConnectedEnvironment(EnvironmentConfig environment, PgUrl ur
 
     public ServerIdentity Identity { get; } = identity;
 
+    /// <summary>Receives what the user should know but that stops nothing (a schema migrated on the way); null to drop it.</summary>
+    public Action<string>? Notice { get; init; }
+
     public ValueTask DisposeAsync() => Connection.DisposeAsync();
 }

@@ -11,6 +11,12 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
 {
     public const string VariablePrefix = "env:";
 
+    /// <summary>This host's environment variables, as the connector reads them (for <c>env:VAR</c> URLs).</summary>
+    public Func<string, string?> Variables => environmentVariables;
+
+    /// <summary>Where what the user should know goes (a line on standard error for the CLI).</summary>
+    public Action<string>? Notice => notice;
+
     /// <exception cref="ConfigException">the URL is invalid or names a variable that is not set.</exception>
     public PgUrl ResolveUrl(EnvironmentConfig environment)
     {
@@ -81,6 +87,6 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
                 $"created again under the name '{identity.Database}' would go unnoticed; run `backstop env verify {environment.Name}` to record it");
         }
 
-        return new ConnectedEnvironment(environment, url, connection, identity);
+        return new ConnectedEnvironment(environment, url, connection, identity) { Notice = notice };
     }
 }

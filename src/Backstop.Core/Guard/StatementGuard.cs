@@ -21,7 +21,9 @@ namespace Backstop.Core.Guard;
 /// to the savepoint, with capture on exactly the tables the first run wrote, and held to it. Capture cannot be set up
 /// before the first run without guessing the tables (a trigger or a function writes where the text does not say), and
 /// setting it up everywhere would lock every table of the database; a refused statement costs one run and no capture.
-/// The guard holds no state of its own: one instance serves every session of an environment.
+/// The guard holds no state of its own: one instance serves every session of an environment. The backstop schema must
+/// be at this Backstop's version before the client's transaction begins (<c>CaptureSchema.EnsureAsync</c> on the
+/// session, or on a connection of its own): its migrations commit on their own, which a client's transaction cannot.
 /// </remarks>
 public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
 {

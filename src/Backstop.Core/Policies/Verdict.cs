@@ -7,4 +7,10 @@ public enum Verdict
     Confirm,
     Approve,
     Deny,
+
+    /// <summary>
+    /// A verdict this Backstop does not know, read back from a state store a newer one wrote to (<see cref="State.StoredEnum"/>).
+    /// It ranks above <see cref="Deny"/>, so that whatever compares verdicts treats it as the strictest; no policy can name it.
+    /// </summary>
+    Unknown,
 }

@@ -13,4 +13,7 @@ public enum ChangeOutcome
     Failed,
     /// <summary>Previewed, judged and recorded; waiting for the authorization it needs before it runs.</summary>
     Prepared,
+
+    /// <summary>An outcome this Backstop does not know: recorded by a newer one (<see cref="StoredEnum"/>).</summary>
+    Unknown,
 }

@@ -1,6 +1,6 @@
 namespace Backstop.Core.State;
 
-/// <summary>Where changes are recorded (DESIGN.md, D4): SQLite by default, PostgreSQL for team mode later.</summary>
+/// <summary>Where changes are recorded (DESIGN.md, D4 and D12): a SQLite file by default, a PostgreSQL database a team shares (<see cref="StateStores"/>).</summary>
 public interface IStateStore
 {
     Task<long> AddAsync(ChangeRecord change, CancellationToken cancellationToken);

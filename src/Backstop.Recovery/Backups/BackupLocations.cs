@@ -13,8 +13,9 @@ internal static class BackupLocations
     /// <summary>The state file the catalog shares with the change records (DESIGN.md, D4).</summary>
     public static string StateFile(BackstopConfig config) => Path.Combine(config.StateDirectory, "state.db");
 
-    public static Task<BackupCatalog> OpenCatalogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
-        BackupCatalog.OpenAsync(StateFile(config), cancellationToken);
+    /// <summary>The backup catalog where <c>state:</c> says the state is (the state file, or a PostgreSQL database).</summary>
+    public static Task<IBackupCatalog> OpenCatalogAsync(BackstopConfig config, EnvironmentConnector connector, CancellationToken cancellationToken) =>
+        BackupCatalogs.OpenAsync(Core.State.StateLocation.Of(config, connector.Variables), connector.Notice, cancellationToken);
 
     /// <summary>
     /// The environment's <c>backup.repository</c>, relative to <c>backstop.yaml</c>'s folder (not the working directory,

@@ -11,7 +11,7 @@ public static class BackupProofs
     /// (a PITR clone, a restored base backup) has the same system identifier, and its backups prove nothing about this one.
     /// </param>
     public static async Task<IReadOnlyDictionary<string, DateTimeOffset>> ForServerAsync(
-        BackupCatalog catalog, string systemIdentifier, IReadOnlySet<string> environments, CancellationToken cancellationToken)
+        IBackupCatalog catalog, string systemIdentifier, IReadOnlySet<string> environments, CancellationToken cancellationToken)
     {
         var backups = (await catalog.ListAsync(null, cancellationToken))
             .Where(b => b.Kind == "logical" && b.Status == BackupStatus.Complete && b.SystemIdentifier == systemIdentifier && environments.Contains(b.Environment))

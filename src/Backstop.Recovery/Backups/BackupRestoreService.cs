@@ -26,7 +26,7 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
     public async Task<BackupRestoreTarget> PrepareAsync(BackupRestoreRequest request, CancellationToken cancellationToken)
     {
         var environment = request.Environment;
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         var backup = await UsableBackup.FindAsync(catalog, environment.Name, request.BackupId, null, cancellationToken);
         var manifest = BackupManifest.Read(backup.Path);
         await UsableBackup.CheckFilesAsync(backup, manifest, "restored", 5, cancellationToken);

@@ -11,7 +11,7 @@ public static class BackupRetention
 {
     /// <param name="database">retention counts the backups of one database: those of another (<c>--database</c>) are kept apart.</param>
     public static async Task<IReadOnlyList<BackupEntry>> ApplyAsync(
-        BackupCatalog catalog, string environment, string database, int? keep, TimeSpan? maxAge, DateTimeOffset now, CancellationToken cancellationToken)
+        IBackupCatalog catalog, string environment, string database, int? keep, TimeSpan? maxAge, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (keep is null && maxAge is null)
         {

@@ -19,7 +19,7 @@ public sealed record BackupProgress(string Phase, int TablesDone = 0, int Tables
 /// exactly the data in the dump. The backup enters the catalog as usable only after the dump, the checksums and the
 /// manifest are all written and the directory has been renamed from <c>.partial-ID</c> to <c>ID</c>.
 /// </summary>
-public sealed class BackupRunner(BackupCatalog catalog, BackupRepository repository, TimeProvider clock)
+public sealed class BackupRunner(IBackupCatalog catalog, BackupRepository repository, TimeProvider clock)
 {
     /// <param name="connection">an open connection to the database to back up (the snapshot is exported from it).</param>
     /// <param name="url">the same database, for pg_dump.</param>
@@ -197,7 +197,7 @@ public sealed class BackupRunner(BackupCatalog catalog, BackupRepository reposit
     /// (the manifest is written before the rename), else Interrupted; leftover <c>.partial-</c> directories of runs that
     /// are not running are removed.
     /// </summary>
-    public static async Task SettleAsync(BackupCatalog catalog, BackupRepository repository, string environment, CancellationToken cancellationToken)
+    public static async Task SettleAsync(IBackupCatalog catalog, BackupRepository repository, string environment, CancellationToken cancellationToken)
     {
         var running = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in await catalog.ListAsync(environment, cancellationToken))

@@ -22,7 +22,7 @@ public sealed class BackupService(BackstopConfig config, EnvironmentConnector co
             ? (target.Connection, target.Identity)
             : await EnvironmentConnector.ConnectAsync(environment.Name, other, cancellationToken);
         await using var _ = other is null ? null : connection;
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         var runner = new BackupRunner(catalog, BackupLocations.Repository(config, environment), clock);
         var watch = Stopwatch.StartNew();
         var (entry, manifest) = await runner.RunAsync(environment.Name, connection, other ?? target.Url, identity, request.Settings, progress, cancellationToken);
@@ -34,7 +34,7 @@ public sealed class BackupService(BackstopConfig config, EnvironmentConnector co
     public async Task<BackupVerifyResult> VerifyAsync(BackupVerifyRequest request, IProgress<string> progress, CancellationToken cancellationToken)
     {
         var environment = request.Environment;
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         await BackupRunner.SettleAsync(catalog, BackupLocations.Repository(config, environment), environment.Name, cancellationToken);
         var database = request.Id is null ? request.Database ?? BackupLocations.OwnDatabase(connector, environment) : null;
         var backup = await UsableBackup.FindAsync(catalog, environment.Name, request.Id, database, cancellationToken);
@@ -49,7 +49,7 @@ public sealed class BackupService(BackstopConfig config, EnvironmentConnector co
     public async Task<IReadOnlyList<BackupListing>> ListAsync(string? environment, bool all, CancellationToken cancellationToken)
     {
         var environments = environment is null ? config.Environments : [config.Environment(environment)];
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         foreach (var each in environments)
         {
             await BackupRunner.SettleAsync(catalog, BackupLocations.Repository(config, each), each.Name, cancellationToken);
@@ -66,7 +66,7 @@ public sealed class BackupService(BackstopConfig config, EnvironmentConnector co
     public async Task<IReadOnlyList<BackupHealth>> StatusAsync(string? environment, CancellationToken cancellationToken)
     {
         var environments = environment is null ? config.Environments : [config.Environment(environment)];
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         var now = clock.GetUtcNow();
         var health = new List<BackupHealth>();
         foreach (var each in environments)

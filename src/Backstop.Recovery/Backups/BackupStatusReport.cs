@@ -14,7 +14,7 @@ public sealed record BackupHealth(string Environment, BackupEntry? LastBackup, B
     public bool Stale => LastProvenAge is not { } age || age > Limit;
 
     /// <param name="database">the environment's own database: backups of other databases (<c>--database</c>) prove nothing about it.</param>
-    public static async Task<BackupHealth> ReadAsync(BackupCatalog catalog, string environment, string database, TimeSpan limit, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<BackupHealth> ReadAsync(IBackupCatalog catalog, string environment, string database, TimeSpan limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical" && b.Database == database).ToList();
         var ids = backups.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);

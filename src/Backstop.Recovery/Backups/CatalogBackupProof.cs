@@ -1,5 +1,6 @@
 using Backstop.Core.Changes;
 using Backstop.Core.Configuration;
+using Backstop.Core.Environments;
 using Backstop.Postgres.Catalog;
 
 namespace Backstop.Recovery.Backups;
@@ -8,7 +9,7 @@ namespace Backstop.Recovery.Backups;
 /// The lifecycle's backup proof (<see cref="IBackupProof"/>) from the backup catalog: per database of a server, its
 /// newest backup whose latest restore drill passed, among the backups of the environments that reach that server.
 /// </summary>
-public sealed class CatalogBackupProof(BackstopConfig config) : IBackupProof
+public sealed class CatalogBackupProof(BackstopConfig config, EnvironmentConnector connector) : IBackupProof
 {
     public async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(ServerIdentity identity, CancellationToken cancellationToken)
     {
@@ -16,6 +17,6 @@ public sealed class CatalogBackupProof(BackstopConfig config) : IBackupProof
             .Where(e => e.Identity is { } known && known.SystemIdentifier == identity.SystemIdentifier && known.Host == identity.Host && known.Port == identity.Port)
             .Select(e => e.Name)
             .ToHashSet(StringComparer.Ordinal);
-        return await BackupProofs.ForServerAsync(await BackupLocations.OpenCatalogAsync(config, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
+        return await BackupProofs.ForServerAsync(await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken), identity.SystemIdentifier, sameServer, cancellationToken);
     }
 }

@@ -21,7 +21,7 @@ public sealed record DrillResult(DrillEntry Entry, IReadOnlyList<DrillFailure> F
 /// large objects and schema objects, pg_amcheck on every table and index, and constraints valid. The outcome is
 /// recorded in the catalog either way; only a passed drill proves a backup.
 /// </summary>
-public sealed class RestoreDrill(BackupCatalog catalog, TimeProvider clock)
+public sealed class RestoreDrill(IBackupCatalog catalog, TimeProvider clock)
 {
     /// <summary>
     /// The drill's cluster is thrown away afterwards, so it is set up for a fast restore: no WAL beyond what crash

@@ -8,7 +8,7 @@ internal static class UsableBackup
     /// <param name="id">the backup asked for; null: the latest complete one.</param>
     /// <param name="database">without an id: the latest backup of this database (null: of any).</param>
     /// <exception cref="BackupException">(a usage error) no such backup, or it is not complete.</exception>
-    public static async Task<BackupEntry> FindAsync(BackupCatalog catalog, string environment, string? id, string? database, CancellationToken cancellationToken)
+    public static async Task<BackupEntry> FindAsync(IBackupCatalog catalog, string environment, string? id, string? database, CancellationToken cancellationToken)
     {
         var backups = (await catalog.ListAsync(environment, cancellationToken)).Where(b => b.Kind == "logical").ToList();
         if (id is null)

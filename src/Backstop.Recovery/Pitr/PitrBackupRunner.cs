@@ -13,7 +13,7 @@ public static class PitrBackupRunner
 {
     public static readonly IReadOnlyList<string> Types = ["full", "diff", "incr"];
 
-    public static async Task<BackupEntry> RunAsync(PitrStanza stanza, ConnectedEnvironment source, BackupCatalog catalog, string? type, IProgress<string>? progress, CancellationToken cancellationToken)
+    public static async Task<BackupEntry> RunAsync(PitrStanza stanza, ConnectedEnvironment source, IBackupCatalog catalog, string? type, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (type is not null && !Types.Contains(type))
         {

@@ -17,7 +17,7 @@ public sealed class PitrService(BackstopConfig config, EnvironmentConnector conn
     {
         var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
         await using var source = await connector.OpenAsync(environment, cancellationToken);
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         var entry = await PitrBackupRunner.RunAsync(stanza, source, catalog, type, progress, cancellationToken);
         var finished = entry.FinishedAt ?? entry.StartedAt;
 
@@ -36,7 +36,7 @@ public sealed class PitrService(BackstopConfig config, EnvironmentConnector conn
     public async Task<VerifyResult> VerifyAsync(EnvironmentConfig environment, VerifyOptions options, IProgress<string> progress, CancellationToken cancellationToken)
     {
         var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         return await PitrVerifier.VerifyAsync(stanza, connector, catalog, options, progress, cancellationToken);
     }
 }

@@ -18,7 +18,7 @@ namespace Backstop.Recovery.Pitr;
 /// </summary>
 public static class PitrVerifier
 {
-    public static async Task<VerifyResult> VerifyAsync(PitrStanza stanza, EnvironmentConnector connector, BackupCatalog catalog, VerifyOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    public static async Task<VerifyResult> VerifyAsync(PitrStanza stanza, EnvironmentConnector connector, IBackupCatalog catalog, VerifyOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var environment = stanza.Environment;
         var started = options.Clock.GetUtcNow();
@@ -119,7 +119,7 @@ public static class PitrVerifier
     }
 
     private static async Task<long> RecordAsync(
-        BackupCatalog catalog,
+        IBackupCatalog catalog,
         string environment,
         string target,
         DateTimeOffset started,

@@ -60,7 +60,7 @@ internal sealed class RepairSources(BackstopConfig config, EnvironmentConnector 
 
     private async Task<RepairSource> FromBackupAsync(EnvironmentConfig environment, string id, bool keep, IProgress<string> progress, CancellationToken cancellationToken)
     {
-        var catalog = await BackupLocations.OpenCatalogAsync(config, cancellationToken);
+        var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         var backup = await UsableBackup.FindAsync(catalog, environment.Name, id, null, cancellationToken);
         var manifest = BackupManifest.Read(backup.Path);
         var own = environment.Identity?.Database;

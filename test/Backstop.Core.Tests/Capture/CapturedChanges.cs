@@ -23,6 +23,7 @@ internal static class CapturedChanges
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
+        await CaptureSchema.EnsureAsync(connection, null, CancellationToken.None);
         await using var transaction = await connection.BeginTransactionAsync();
         var (changeId, localId, capture) = await BeginAsync(connection, tables);
         await using (var command = new NpgsqlCommand(sql, connection))
@@ -62,6 +63,7 @@ internal static class CapturedChanges
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
+        await CaptureSchema.EnsureAsync(connection, null, CancellationToken.None);
         await using var transaction = await connection.BeginTransactionAsync();
         var (changeId, _, capture) = await BeginAsync(connection);
         var moved = await TrashBin.TryMoveAsync(connection, changeId, ScriptAnalyzer.Analyze(sql).Single(), counted ?? new Dictionary<uint, TableSize>(), CancellationToken.None);

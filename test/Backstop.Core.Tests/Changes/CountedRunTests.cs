@@ -29,6 +29,7 @@ public sealed class CountedRunTests : IAsyncLifetime, IDisposable
         """;
 
     private readonly string _stateDirectory = Directory.CreateTempSubdirectory("backstop-counted-").FullName;
+    private IStateStore? _store;
     private string _connectionString = "";
 
     public async Task InitializeAsync()
@@ -106,7 +107,7 @@ public sealed class CountedRunTests : IAsyncLifetime, IDisposable
         await connection.OpenAsync();
         var environment = new EnvironmentConfig { Name = "stage", Url = "postgresql://localhost/counted", Tier = Tier.Staging };
         await using var target = new ConnectedEnvironment(environment, PgUrl.Parse(environment.Url), connection, new ServerIdentity("1", connection.Database, "localhost", 5432));
-        var store = await SqliteStateStore.OpenAsync(Path.Combine(_stateDirectory, "state.db"), CancellationToken.None);
+        var store = _store ??= await State.TestStores.OpenAsync(State.TestStores.Default, _stateDirectory);
         var lifecycle = new ChangeLifecycle(target, TierPolicy.Staging, store, TimeProvider.System);
         var prepared = await lifecycle.PrepareAsync(new ChangeRequest { Script = script, Actor = "tester", CountedImpact = counted }, progress: null, CancellationToken.None);
         return await lifecycle.ExecuteAsync(prepared, Authorization.Confirmed("tester"), progress: null, CancellationToken.None);

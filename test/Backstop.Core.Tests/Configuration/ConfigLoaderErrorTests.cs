@@ -12,7 +12,7 @@ public sealed class ConfigLoaderErrorTests
     {
         var error = Parse("environments:\npolicy:\n  production: {}\n");
 
-        Assert.Equal("/srv/app/backstop.yaml:2:1: unknown key 'policy' in the file; expected one of: environments, policies", error.Message);
+        Assert.Equal("/srv/app/backstop.yaml:2:1: unknown key 'policy' in the file; expected one of: environments, policies, state", error.Message);
     }
 
     [Fact]
@@ -69,6 +69,41 @@ public sealed class ConfigLoaderErrorTests
         var error = Parse("policies:\n  production:\n    drop_database: forbid\n");
 
         Assert.Equal("/srv/app/backstop.yaml:3:20: 'drop_database' is 'forbid'; expected one of: allow, confirm, approve, deny", error.Message);
+    }
+
+    [Fact]
+    public void Parse_flow_collection_left_open_before_more_lines_says_so()
+    {
+        var error = Parse("environments:\n  prod: [unclosed\npolicies:\n");
+
+        Assert.Equal("/srv/app/backstop.yaml: invalid YAML: the file could not be read to its end; look for a [ or { that is never closed", error.Message);
+    }
+
+    [Fact]
+    public void Parse_verdict_unknown_is_not_one_a_policy_may_give()
+    {
+        var error = Parse("policies:\n  production:\n    cascade: unknown\n");
+
+        Assert.Equal("/srv/app/backstop.yaml:3:14: 'cascade' is 'unknown'; expected one of: allow, confirm, approve, deny", error.Message);
+    }
+
+    [Fact]
+    public void Parse_state_url_with_a_password_is_refused_without_showing_it()
+    {
+        var error = Parse("state: postgresql://backstop:s3cret@db.internal/backstop\n");
+
+        Assert.Equal(
+            "/srv/app/backstop.yaml:1:8: the state store's URL contains a password, and Backstop never keeps passwords in backstop.yaml; " +
+            "remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write state: env:VARNAME",
+            error.Message);
+    }
+
+    [Fact]
+    public void Parse_state_that_is_not_a_postgresql_url_says_what_one_looks_like()
+    {
+        var error = Parse("state: mysql://db.internal/backstop\n");
+
+        Assert.StartsWith("/srv/app/backstop.yaml:1:8: the state store's URL is not valid: a connection URL must start with postgresql://", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

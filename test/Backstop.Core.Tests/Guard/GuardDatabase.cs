@@ -87,10 +87,12 @@ internal sealed class GuardDatabase
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>A client's session, with the backstop schema at this Backstop's version, as the proxy sees to before it guards.</summary>
     public async Task<NpgsqlConnection> OpenAsync()
     {
         var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
+        await Backstop.Core.Capture.CaptureSchema.EnsureAsync(connection, null, CancellationToken.None);
         return connection;
     }
 

@@ -32,7 +32,7 @@ public sealed class StatementGuardReadTests : IAsyncLifetime
         Assert.Equal(1, outcome.Impact.RowCount);
         Assert.Empty(outcome.Impact.Tables);
         await transaction.CommitAsync();
-        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM pg_namespace WHERE nspname = 'backstop'"));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM backstop.changes"));
     }
 
     [Fact]

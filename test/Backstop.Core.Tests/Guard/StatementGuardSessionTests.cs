@@ -31,7 +31,8 @@ public sealed class StatementGuardSessionTests : IAsyncLifetime
         await transaction.RollbackAsync();
 
         Assert.Equal(300, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM leads"));
-        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM pg_namespace WHERE nspname = 'backstop'"));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM backstop.changes"));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'backstop' AND c.relname LIKE 'img%'"));
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'backstop%'"));
     }
 

@@ -42,7 +42,7 @@ public sealed class StatementGuardTests : IAsyncLifetime
         Assert.Equal(1, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM leads WHERE id = 150 AND title = 'earlier'"));
         Assert.Equal(600, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM conversations"));
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM audit"));
-        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM pg_namespace WHERE nspname = 'backstop'"));
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM backstop.changes"));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace Backstop.Core.Tests.State;
 
 /// <summary>State files written by earlier versions keep their data; one written by a newer version is refused.</summary>
+[Trait("Area", "State")]
 public sealed class SqliteStateStoreMigrationTests : IDisposable
 {
     /// <summary>The <c>changes</c> table as versions before the schema version wrote it: the whole script in each row.</summary>
@@ -65,7 +66,7 @@ public sealed class SqliteStateStoreMigrationTests : IDisposable
         Assert.Equal(shared, (await store.GetAsync(2, CancellationToken.None))!.Script);
         Assert.Equal(large, whole.ToString());
         Assert.Equal(Encoding.UTF8.GetByteCount(large), (await store.GetAsync(3, CancellationToken.None))!.ScriptBytes);
-        Assert.Equal(1L, await ScalarAsync("PRAGMA user_version"));
+        Assert.Equal((long)StateSchema.Version, await ScalarAsync("PRAGMA user_version"));
         Assert.Equal(2L, await ScalarAsync("SELECT count(*) FROM scripts"));
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM pragma_table_info('changes') WHERE name = 'script'"));
         Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM backups"));
@@ -86,7 +87,7 @@ public sealed class SqliteStateStoreMigrationTests : IDisposable
         Assert.NotNull(change);
         Assert.Equal("SELECT 1", change.Script);
         Assert.Equal(Guid.Empty, change.ChangeUuid);
-        Assert.Equal(1L, await ScalarAsync("PRAGMA user_version"));
+        Assert.Equal((long)StateSchema.Version, await ScalarAsync("PRAGMA user_version"));
     }
 
     [Fact]
@@ -111,7 +112,7 @@ public sealed class SqliteStateStoreMigrationTests : IDisposable
         var error = await Assert.ThrowsAsync<ConfigException>(() => SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None));
 
         Assert.Equal(
-            $"the state file {DatabasePath} was written by a newer Backstop (its schema version is 7; this Backstop knows versions up to 1); " +
+            $"the state file {DatabasePath} was written by a newer Backstop (its schema version is 7; this Backstop knows versions up to {StateSchema.Version}); " +
             "nothing was read or changed. Upgrade Backstop to use it, or move the file away to start a new record",
             error.Message);
         Assert.Equal(7L, await ScalarAsync("PRAGMA user_version"));

@@ -9,11 +9,11 @@ public sealed class UsableBackupTests : IAsyncLifetime
     private static readonly DateTimeOffset Monday = new(2026, 11, 23, 2, 0, 0, TimeSpan.Zero);
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "backstop-usable-" + Guid.NewGuid().ToString("N")[..8]);
-    private BackupCatalog _catalog = null!;
+    private IBackupCatalog _catalog = null!;
 
     public async Task InitializeAsync()
     {
-        _catalog = await BackupCatalog.OpenAsync(Path.Combine(_directory, "state.db"), CancellationToken.None);
+        _catalog = await BackupCatalogs.OpenAsync(Core.State.StateLocation.File(Path.Combine(_directory, "state.db")), null, CancellationToken.None);
         await AddAsync("20261123-020000", "shop", BackupStatus.Complete, Monday);
         await AddAsync("20261124-020000", "shop", BackupStatus.Failed, Monday.AddDays(1), "pg_dump failed (exit 1): permission denied for table payments");
         await AddAsync("20261124-030000", "crm", BackupStatus.Complete, Monday.AddDays(1).AddHours(1));

@@ -5,12 +5,15 @@ using Microsoft.Data.Sqlite;
 
 namespace Backstop.Core.Tests.State;
 
-/// <summary>Scripts are kept once by SHA-256 and read back only as far as needed; the file takes several commands at once.</summary>
-public sealed class SqliteStateStoreScriptTests : IDisposable
+/// <summary>Scripts are kept once by SHA-256 and read back only as far as needed, in either store; the file takes several commands at once.</summary>
+[Trait("Area", "State")]
+public sealed class StateStoreScriptTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"backstop-state-{Guid.NewGuid():N}");
 
-    private string DatabasePath => Path.Combine(_directory, ".backstop", "state.db");
+    private string StateDirectory => Path.Combine(_directory, ".backstop");
+
+    private string DatabasePath => Path.Combine(StateDirectory, "state.db");
 
     public void Dispose()
     {
@@ -20,10 +23,12 @@ public sealed class SqliteStateStoreScriptTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task GetAsync_script_above_64_KiB_reads_its_beginning_and_CopyScriptAsync_the_whole()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task GetAsync_script_above_64_KiB_reads_its_beginning_and_CopyScriptAsync_the_whole(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var script = "UPDATE orders SET note = 'Zoë ✓' WHERE id = 1;\n-- " + new string('x', 300_000) + "\n-- the end ✓";
         var id = await store.AddAsync(WithScript(script), CancellationToken.None);
 
@@ -43,33 +48,40 @@ public sealed class SqliteStateStoreScriptTests : IDisposable
         Assert.Equal(script, whole.ToString());
     }
 
-    [Fact]
-    public async Task CopyScriptAsync_missing_change_returns_false_and_writes_nothing()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task CopyScriptAsync_missing_change_returns_false_and_writes_nothing(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var whole = new StringWriter();
 
         Assert.False(await store.CopyScriptAsync(7, whole, CancellationToken.None));
         Assert.Empty(whole.ToString());
     }
 
-    [Fact]
-    public async Task AddAsync_same_script_twice_keeps_it_once()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task AddAsync_same_script_twice_keeps_it_once(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var location = await TestStores.CreateAsync(kind, StateDirectory);
+        var store = await StateStores.OpenAsync(location, null, CancellationToken.None);
         var first = await store.AddAsync(WithScript("DELETE FROM orders WHERE id = 1"), CancellationToken.None);
         var second = await store.AddAsync(WithScript("DELETE FROM orders WHERE id = 1"), CancellationToken.None);
         await store.AddAsync(WithScript("DELETE FROM orders WHERE id = 2"), CancellationToken.None);
 
-        Assert.Equal(2, await ScalarAsync("SELECT count(*) FROM scripts"));
+        Assert.Equal(2, await TestStores.CountAsync(location, "scripts"));
         Assert.Equal("DELETE FROM orders WHERE id = 1", (await store.GetAsync(first, CancellationToken.None))!.Script);
         Assert.Equal("DELETE FROM orders WHERE id = 1", (await store.GetAsync(second, CancellationToken.None))!.Script);
     }
 
-    [Fact]
-    public async Task FindIdAsync_change_uuid_returns_the_local_id()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task FindIdAsync_change_uuid_returns_the_local_id(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var change = WithScript("DELETE FROM orders WHERE id = 1") with { ChangeUuid = Guid.CreateVersion7() };
         await store.AddAsync(WithScript("SELECT 1"), CancellationToken.None);
         var id = await store.AddAsync(change, CancellationToken.None);
@@ -104,7 +116,7 @@ public sealed class SqliteStateStoreScriptTests : IDisposable
         Assert.Equal("wal", await TextAsync("PRAGMA journal_mode"));
     }
 
-    private static ChangeRecord WithScript(string script) => SqliteStateStoreTests.Change("production") with
+    private static ChangeRecord WithScript(string script) => StateStoreTests.Change("production") with
     {
         Script = script,
         ScriptSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script))),

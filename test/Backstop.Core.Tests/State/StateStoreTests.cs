@@ -5,11 +5,15 @@ using Backstop.Core.State;
 
 namespace Backstop.Core.Tests.State;
 
-public sealed class SqliteStateStoreTests : IDisposable
+/// <summary>What every state store does, proven on the SQLite file and on a PostgreSQL database alike.</summary>
+[Trait("Area", "State")]
+public sealed class StateStoreTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"backstop-state-{Guid.NewGuid():N}");
 
-    private string DatabasePath => Path.Combine(_directory, ".backstop", "state.db");
+    private string StateDirectory => Path.Combine(_directory, ".backstop");
+
+    private string DatabasePath => Path.Combine(StateDirectory, "state.db");
 
     public void Dispose()
     {
@@ -27,10 +31,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.True(File.Exists(DatabasePath));
     }
 
-    [Fact]
-    public async Task AddAsync_then_GetAsync_round_trips_every_field()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task AddAsync_then_GetAsync_round_trips_every_field(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var change = Change("production");
 
         var id = await store.AddAsync(change, CancellationToken.None);
@@ -40,10 +46,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         AssertSame(change with { Id = id }, stored);
     }
 
-    [Fact]
-    public async Task AddAsync_record_without_duration_or_message_reads_back_nulls()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task AddAsync_record_without_duration_or_message_reads_back_nulls(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var change = Change("production") with { Duration = null, Message = null, Reasons = [], Impact = [], Outcome = ChangeOutcome.Running };
 
         var stored = await store.GetAsync(await store.AddAsync(change, CancellationToken.None), CancellationToken.None);
@@ -56,10 +64,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal(ChangeOutcome.Running, stored.Outcome);
     }
 
-    [Fact]
-    public async Task AddAsync_returns_increasing_ids()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task AddAsync_returns_increasing_ids(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
 
         var first = await store.AddAsync(Change("production"), CancellationToken.None);
         var second = await store.AddAsync(Change("production"), CancellationToken.None);
@@ -68,10 +78,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal(2, second);
     }
 
-    [Fact]
-    public async Task UpdateAsync_records_the_outcome_of_the_run()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task UpdateAsync_records_the_outcome_of_the_run(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var running = Change("production") with { Outcome = ChangeOutcome.Running, Message = null, Duration = null };
         var id = await store.AddAsync(running, CancellationToken.None);
         var runImpact = new StatementImpact
@@ -100,10 +112,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         AssertSame(finished, stored);
     }
 
-    [Fact]
-    public async Task UpdateAsync_keeps_what_identifies_the_change()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task UpdateAsync_keeps_what_identifies_the_change(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var original = Change("production");
         var id = await store.AddAsync(original, CancellationToken.None);
 
@@ -116,10 +130,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal(ChangeOutcome.Committed, stored.Outcome);
     }
 
-    [Fact]
-    public async Task SettleRunningAsync_change_that_recorded_its_own_outcome_is_left_as_it_is()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task SettleRunningAsync_change_that_recorded_its_own_outcome_is_left_as_it_is(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         var running = Change("production") with { Outcome = ChangeOutcome.Running, Message = null };
         var finished = running with { Id = await store.AddAsync(running, CancellationToken.None), Outcome = ChangeOutcome.Committed };
         var stillRunning = running with { Id = await store.AddAsync(running, CancellationToken.None) };
@@ -134,19 +150,23 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal(ChangeOutcome.Failed, (await store.GetAsync(stillRunning.Id, CancellationToken.None))!.Outcome);
     }
 
-    [Fact]
-    public async Task GetAsync_missing_id_returns_null()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task GetAsync_missing_id_returns_null(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         await store.AddAsync(Change("production"), CancellationToken.None);
 
         Assert.Null(await store.GetAsync(42, CancellationToken.None));
     }
 
-    [Fact]
-    public async Task ListAsync_returns_newest_first()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task ListAsync_returns_newest_first(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         foreach (var environment in new[] { "production", "staging", "production" })
         {
             await store.AddAsync(Change(environment), CancellationToken.None);
@@ -158,10 +178,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal(["production", "staging", "production"], listed.Select(c => c.Environment));
     }
 
-    [Fact]
-    public async Task ListAsync_environment_returns_only_its_changes()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task ListAsync_environment_returns_only_its_changes(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         foreach (var environment in new[] { "production", "staging", "production", "staging" })
         {
             await store.AddAsync(Change(environment), CancellationToken.None);
@@ -172,10 +194,12 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal([4L, 2L], listed.Select(c => c.Id));
     }
 
-    [Fact]
-    public async Task ListAsync_limit_keeps_the_newest()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task ListAsync_limit_keeps_the_newest(string kind)
     {
-        var store = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
         for (var i = 0; i < 5; i++)
         {
             await store.AddAsync(Change("production"), CancellationToken.None);
@@ -186,16 +210,39 @@ public sealed class SqliteStateStoreTests : IDisposable
         Assert.Equal([5L, 4L], listed.Select(c => c.Id));
     }
 
-    [Fact]
-    public async Task OpenAsync_existing_file_keeps_the_recorded_changes()
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task OpenAsync_existing_store_keeps_the_recorded_changes(string kind)
     {
-        var first = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var location = await TestStores.CreateAsync(kind, StateDirectory);
+        var first = await StateStores.OpenAsync(location, null, CancellationToken.None);
         var id = await first.AddAsync(Change("production"), CancellationToken.None);
 
-        var reopened = await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
+        var reopened = await StateStores.OpenAsync(location, null, CancellationToken.None);
 
         Assert.NotNull(await reopened.GetAsync(id, CancellationToken.None));
         Assert.Single(await reopened.ListAsync(null, 10, CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
+    public async Task GetAsync_outcome_and_verdict_of_a_newer_Backstop_read_as_Unknown_and_are_never_written_back(string kind)
+    {
+        var location = await TestStores.CreateAsync(kind, StateDirectory);
+        var store = await StateStores.OpenAsync(location, null, CancellationToken.None);
+        var id = await store.AddAsync(Change("production"), CancellationToken.None);
+        await TestStores.ExecuteAsync(location, $"UPDATE changes SET outcome = 'Escalated', verdict = 'Review' WHERE id = {id}");
+
+        var shown = await store.GetAsync(id, CancellationToken.None);
+        var listed = Assert.Single(await store.ListAsync(null, 10, CancellationToken.None));
+        var overwrite = await Assert.ThrowsAsync<InvalidOperationException>(() => store.UpdateAsync(shown! with { Message = "settled" }, CancellationToken.None));
+
+        Assert.Equal((ChangeOutcome.Unknown, Verdict.Unknown), (shown!.Outcome, shown.Verdict));
+        Assert.Equal((ChangeOutcome.Unknown, Verdict.Unknown), (listed.Outcome, listed.Verdict));
+        Assert.Contains("never written back", overwrite.Message, StringComparison.Ordinal);
+        Assert.Equal("Escalated", await TestStores.ExecuteAsync(location, $"SELECT outcome FROM changes WHERE id = {id}"));
     }
 
     internal static ChangeRecord Change(string environment) => new()

@@ -1,0 +1,68 @@
+using Backstop.Core.Capture;
+using Backstop.Core.Migrations;
+using Backstop.Core.State;
+
+namespace Backstop.Core.Tests.Migrations;
+
+/// <summary>
+/// Released migrations never change: a database that ran migration N must hold what migration N says, or the next
+/// Backstop misreads it. Each migration's text is pinned here by SHA-256; changing a schema means adding migration N+1
+/// (a new file under Capture/Migrations or State/Migrations) and its line below.
+/// </summary>
+[Trait("Area", "State")]
+public sealed class MigrationHistoryTests
+{
+    private static readonly (int Version, string Sha256)[] Capture =
+    [
+        (4, "9214933a6f0ad8587feb974b790d32ce75c224a243817304747cb06f804cb7df"),
+    ];
+
+    private static readonly (int Version, string Sha256)[] StateSqlite =
+    [
+        (1, "d4ec76b07bba34b44bed685d7a5c1ede765841e440843db3543064d2c8d382a8"),
+        (2, "b209be005800dc71f0d11d4538df0ccf25e0e89f40adcf3120b9818d95926d73"),
+    ];
+
+    private static readonly (int Version, string Sha256)[] StatePostgresql =
+    [
+        (1, "df9dae8faa549b2c5809b1285783610b937edc237d86b6e76d21ffe368f3df42"),
+        (2, "c2d895e8f0e54daaddfabb4ac4f78c148155ef0e5414b46092ec5802a83bca19"),
+    ];
+
+    [Fact]
+    public void Capture_migrations_are_the_released_ones()
+    {
+        AssertReleased("Capture/Migrations", CaptureSchema.Migrations, Capture);
+        Assert.Equal(Capture[^1].Version, CaptureSchema.Version);
+    }
+
+    [Fact]
+    public void State_migrations_for_SQLite_are_the_released_ones()
+    {
+        AssertReleased("State/Migrations/Sqlite", StateSchema.Sqlite, StateSqlite);
+        Assert.Equal(StateSqlite[^1].Version, StateSchema.Version);
+    }
+
+    [Fact]
+    public void State_migrations_for_PostgreSQL_are_the_released_ones() =>
+        AssertReleased("State/Migrations/Postgresql", StateSchema.Postgresql, StatePostgresql);
+
+    [Fact]
+    public void State_migrations_are_numbered_and_named_alike_for_both_stores() =>
+        Assert.Equal(StateSchema.Sqlite.Select(m => (m.Version, m.Name)), StateSchema.Postgresql.Select(m => (m.Version, m.Name)));
+
+    private static void AssertReleased(string folder, IReadOnlyList<Migration> migrations, (int Version, string Sha256)[] released)
+    {
+        foreach (var migration in migrations)
+        {
+            var pinned = released.Where(r => r.Version == migration.Version).Select(r => r.Sha256).FirstOrDefault();
+            Assert.True(pinned is not null,
+                $"{folder}: migration {migration.Version} ({migration.Name}) is new; once it is final, pin it in {nameof(MigrationHistoryTests)}: ({migration.Version}, \"{migration.Sha256}\")");
+            Assert.True(pinned == migration.Sha256,
+                $"{folder}: migration {migration.Version} ({migration.Name}) was changed after its release (SHA-256 {migration.Sha256}, released {pinned}); " +
+                $"databases that ran it would not get the change. Put it back and add migration {migrations[^1].Version + 1} instead");
+        }
+
+        Assert.Equal(released.Select(r => r.Version), migrations.Select(m => m.Version));
+    }
+}
