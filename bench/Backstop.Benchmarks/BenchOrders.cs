@@ -29,6 +29,9 @@ internal static class BenchOrders
                 INSERT INTO bench_orders SELECT g, 'customer ' || g, g % 500, false FROM generate_series(1, 1000000) g;
                 """);
             Execute(connection, "VACUUM ANALYZE bench_orders");
+
+            // Capture needs the backstop schema at this Backstop's version before a change's transaction begins.
+            Core.Capture.CaptureSchema.EnsureAsync(connection, null, CancellationToken.None).GetAwaiter().GetResult();
             return (cluster, connection);
         }
         catch
