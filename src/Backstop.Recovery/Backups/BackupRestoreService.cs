@@ -58,15 +58,8 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
             };
         }
 
-        // Replacing an environment's tables is destructive DDL under its tier's policy.
-        var rule = objects > 0 && targetEnvironment is not null ? config.Policies[targetEnvironment.Tier].DestructiveDdl : Verdict.Allow;
-        return prepared with
-        {
-            Url = url,
-            Environment = targetEnvironment,
-            Objects = objects,
-            Policy = rule is Verdict.Deny or Verdict.Approve ? rule : null,
-        };
+        // Over an environment's tables, the tier's policy judges the restore (BackupRestoreOver, through the lifecycle).
+        return prepared with { Url = url, Environment = targetEnvironment, Objects = objects };
     }
 
     /// <summary>

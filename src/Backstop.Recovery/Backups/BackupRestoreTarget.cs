@@ -37,15 +37,6 @@ public sealed record BackupRestoreTarget
     /// <summary>The restore drops and replaces objects of a non-empty database (only ever with <c>--force</c>).</summary>
     public bool Replaces => Objects > 0;
 
-    /// <summary>
-    /// When the restore replaces the tables of an environment whose tier's <c>destructive_ddl</c> rule denies it or asks
-    /// for an approval: that rule. Null when the policy lets it go ahead with a confirmation.
-    /// </summary>
-    public Verdict? Policy { get; init; }
-
     /// <summary>What the user types to confirm replacing objects: the environment's name, or for a URL its database's.</summary>
     public string ConfirmationName => Environment?.Name ?? Url?.Database ?? "";
-
-    /// <summary>A development or staging environment: <c>--yes</c> confirms; production and bare URLs need the typed name.</summary>
-    public bool YesSuffices => Environment is { Tier: not Tier.Production };
 }

@@ -62,16 +62,13 @@ public sealed class BackupRestoreServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PrepareAsync_with_force_over_an_environment_names_what_to_type_and_the_tier_s_rule()
+    public async Task PrepareAsync_with_force_over_an_environment_names_the_environment_and_what_to_type_and_restores_nothing_yet()
     {
-        var allowed = await new BackupRestoreService(Config(), _connector).PrepareAsync(Request("dev") with { Force = true }, CancellationToken.None);
-        var denied = await new BackupRestoreService(Config(Verdict.Deny), _connector).PrepareAsync(Request("dev") with { Force = true }, CancellationToken.None);
+        var prepared = await new BackupRestoreService(Config(), _connector).PrepareAsync(Request("dev") with { Force = true }, CancellationToken.None);
 
-        Assert.True(allowed.Replaces);
-        Assert.Equal("dev", allowed.ConfirmationName);
-        Assert.True(allowed.YesSuffices);
-        Assert.Null(allowed.Policy);
-        Assert.Equal(Verdict.Deny, denied.Policy);
+        Assert.True(prepared.Replaces);
+        Assert.Equal("dev", prepared.Environment?.Name);
+        Assert.Equal("dev", prepared.ConfirmationName);
         Assert.Equal(50, await PostgresSandbox.ScalarAsync(_source, "SELECT count(*) FROM items"));
     }
 
