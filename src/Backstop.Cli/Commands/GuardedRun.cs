@@ -23,7 +23,9 @@ internal static class GuardedRun
         output ??= new Output();
         var environment = target.Environment;
         var lifecycle = await context.LifecycleAsync(config, target, cancellationToken);
-        var statementCount = (request.Statements ?? ScriptAnalyzer.Analyze(request.Script)).Count;
+        // Analyzed once, here: the spinner needs the count before the lifecycle prepares the statements.
+        request = request with { Statements = request.Statements ?? ScriptAnalyzer.Analyze(request.Script) };
+        var statementCount = request.Statements.Count;
         var prepared = await PreviewSpinner.RunAsync(context, statementCount, progress => lifecycle.PrepareAsync(request, progress, cancellationToken));
         if (!context.Json)
         {
