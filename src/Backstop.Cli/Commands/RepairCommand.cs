@@ -13,7 +13,11 @@ internal static class RepairCommand
     public static Command Create(CliHost host)
     {
         var environmentOption = EnvironmentOption.Required();
-        var table = new Option<string>("--table") { Description = "The table to repair (name or schema.name)", Required = true };
+        var table = new Option<string?>("--table") { Description = "The table to repair (name or schema.name)" };
+        var root = new Option<string?>("--root")
+        {
+            Description = "Repair the rows of this table that --where names and every row their foreign keys reached (ON DELETE CASCADE, SET NULL, SET DEFAULT), all tables in one change, parents first",
+        };
         var from = new Option<string?>("--from") { Description = "Where the right values are: a postgresql:// URL or env:VARIABLE holding one (a clone), an environment's name, backup:ID, or pitr:TIME (a point-in-time clone made for the occasion)" };
         var after = new Option<string?>("--after") { Description = "Three-way: a state just after the mistake (URL, backup:ID or pitr:TIME); only rows the mistake changed are repaired, later writes are kept" };
         var incidentAt = new Option<string?>("--incident-at") { Description = "The mistake's time: --from pitr:TIME and --after pitr:TIME+window, both cloned for the occasion" };
@@ -34,7 +38,7 @@ internal static class RepairCommand
         var confirm = new Option<string?>("--confirm") { Description = "Confirm on production without a prompt by giving the environment's name" };
         var command = new Command("repair", "Put back the rows and columns a mistake changed, from a clone or a backup, as a guarded change that can be undone")
         {
-            environmentOption, table, from, after, incidentAt, window, columns, where, key, restoreMissing, deleteExtra, overwrite, dryRun, batchRows, keepSources, yes, confirm,
+            environmentOption, table, root, from, after, incidentAt, window, columns, where, key, restoreMissing, deleteExtra, overwrite, dryRun, batchRows, keepSources, yes, confirm,
         };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
@@ -43,7 +47,8 @@ internal static class RepairCommand
             {
                 Config = config,
                 Environment = config.Environment(parse.GetValue(environmentOption)!),
-                Table = parse.GetValue(table)!,
+                Table = parse.GetValue(table),
+                Root = parse.GetValue(root),
                 From = parse.GetValue(from),
                 After = parse.GetValue(after),
                 IncidentAt = parse.GetValue(incidentAt),
@@ -62,30 +67,41 @@ internal static class RepairCommand
             };
             var progress = new Progress<string>(step => context.ErrorConsole.MarkupLineInterpolated($"[grey]{step}…[/]"));
             await using var comparison = await new RepairService(context.Connector, host.Variables, host.Clock).CompareAsync(request, progress, cancellationToken);
-            var plan = comparison.Plan;
             var summary = RepairView.Summary(comparison);
             if (!context.Json)
             {
                 RepairView.Show(context.Console, comparison);
             }
 
-            if (plan.AfterShowsNoMistake)
+            if (comparison.Plans.Any(p => p.AfterShowsNoMistake))
             {
                 context.ErrorConsole.MarkupLine("[yellow]warning:[/] the state \"after\" the mistake equals the source wherever the target differs: it may have been taken before the mistake committed. Give a later --after (or a longer --incident-window); nothing was repaired.");
             }
 
-            if (plan.IsEmpty || parse.GetValue(dryRun))
+            if (comparison.IsEmpty || parse.GetValue(dryRun))
             {
                 if (context.Json)
                 {
                     context.WriteJson(new { repair = summary, change = (object?)null });
                 }
-                else if (plan.IsEmpty)
+                if (!comparison.IsEmpty)
                 {
-                    context.Console.MarkupLine("Nothing to repair.");
+                    return ExitCodes.Done;
                 }
 
-                return ExitCodes.Done;
+                // A repair that finds nothing has not found the mistake: a script or a person waiting for "repaired" must not read success.
+                var compared = comparison.Plans.Sum(p => p.SourceRows);
+                if (comparison.Plans.Any(p => p.AfterShowsNoMistake))
+                {
+                    context.ErrorConsole.MarkupLine("[red]error:[/] nothing to repair: the state after the mistake shows no change where the target differs, so the mistake is not between the two states compared");
+                }
+                else
+                {
+                    context.ErrorConsole.MarkupLineInterpolated(
+                        $"[red]error:[/] nothing to repair: the target holds the source's values in every row compared ({compared:N0} source rows); the mistake is not in these rows, or was repaired already");
+                }
+
+                return ExitCodes.RuntimeError;
             }
 
             var prepared = await comparison.PrepareAsync(cancellationToken);

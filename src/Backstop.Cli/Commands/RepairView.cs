@@ -11,8 +11,26 @@ internal static class RepairView
 
     public static object Summary(RepairComparison comparison)
     {
-        var plan = comparison.Plan;
-        return new
+        if (comparison.Graph is { } graph)
+        {
+            var tables = comparison.Plans.Select(p => p.Table).ToList();
+            return new
+            {
+                root = tables[0].QualifiedName,
+                foreignKeys = graph.Edges.Select(e => RepairGraph.Describe(e, tables)),
+                source = comparison.Source,
+                after = comparison.After,
+                threeWay = comparison.After is not null,
+                compareSeconds = Math.Round(comparison.Compared.TotalSeconds, 3),
+                tables = comparison.Plans.Select(p => Summary(comparison, p)),
+            };
+        }
+
+        return Summary(comparison, comparison.Plans[0]);
+    }
+
+    private static object Summary(RepairComparison comparison, RepairPlan plan) =>
+        new
         {
             table = plan.Table.QualifiedName,
             key = plan.Table.Key.Select(k => k.Name),
@@ -35,11 +53,27 @@ internal static class RepairView
             sample = plan.Updates.Take(SampleRows).Select(r => Row(plan, r)),
             conflictRows = plan.Conflicts.Take(100).Select(r => Row(plan, r)),
         };
-    }
 
     public static void Show(IAnsiConsole console, RepairComparison comparison)
     {
-        var plan = comparison.Plan;
+        if (comparison.Graph is { } graph)
+        {
+            var tables = comparison.Plans.Select(p => p.Table).ToList();
+            console.MarkupLineInterpolated($"Repair of [bold]{tables[0].QualifiedName}[/] and the {tables.Count - 1} tables its rows reach, in one change, parents first:");
+            foreach (var edge in graph.Edges)
+            {
+                console.MarkupLineInterpolated($"  {RepairGraph.Describe(edge, tables)}");
+            }
+        }
+
+        foreach (var plan in comparison.Plans)
+        {
+            Show(console, comparison, plan);
+        }
+    }
+
+    private static void Show(IAnsiConsole console, RepairComparison comparison, RepairPlan plan)
+    {
         var after = comparison.After;
         console.MarkupLineInterpolated($"Repair of [bold]{plan.Table.QualifiedName}[/] ({string.Join(", ", plan.Table.Columns.Select(c => c.Name))}) by ({string.Join(", ", plan.Table.Key.Select(k => k.Name))}) from {comparison.Source}{(after is null ? "" : $", three-way with {after}")}.");
         console.MarkupLineInterpolated(

@@ -5,7 +5,7 @@ using Backstop.Core.Preview;
 namespace Backstop.Recovery.Repair;
 
 /// <summary>
-/// A compared table and the open sides it was compared on. The target stays open because the repair runs on the same
+/// The compared tables (one, or a root and the tables its rows reach) and the open sides they were compared on. The target stays open because the repair runs on the same
 /// session the rows are loaded into (temporary tables), and the sources stay up until the repair is done, so that
 /// <c>--keep-sources</c> has something to keep and a clone is not stopped under a running comparison.
 /// </summary>
@@ -15,10 +15,11 @@ public sealed class RepairComparison : IAsyncDisposable
     private readonly RepairSource? _after;
     private readonly int _batchRows;
 
-    internal RepairComparison(ConnectedEnvironment target, RepairSource source, RepairSource? after, RepairPlan plan, TimeSpan compared, int batchRows)
+    internal RepairComparison(ConnectedEnvironment target, RepairSource source, RepairSource? after, IReadOnlyList<RepairPlan> plans, RepairGraph? graph, TimeSpan compared, int batchRows)
     {
         Target = target;
-        Plan = plan;
+        Plans = plans;
+        Graph = graph;
         Compared = compared;
         _source = source;
         _after = after;
@@ -27,7 +28,14 @@ public sealed class RepairComparison : IAsyncDisposable
 
     public ConnectedEnvironment Target { get; }
 
-    public RepairPlan Plan { get; }
+    /// <summary>One plan per table, parents before children.</summary>
+    public IReadOnlyList<RepairPlan> Plans { get; }
+
+    /// <summary>With <c>--root</c>: the foreign keys followed from the root; null for a repair of one table.</summary>
+    public RepairGraph? Graph { get; }
+
+    /// <summary>Nothing to set back, re-insert or delete in any table.</summary>
+    public bool IsEmpty => Plans.All(p => p.IsEmpty);
 
     /// <summary>How messages name the source of the right values.</summary>
     public string Source => _source.Name;
@@ -45,7 +53,7 @@ public sealed class RepairComparison : IAsyncDisposable
     public async Task<PreparedRepair> PrepareAsync(CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        var batches = await RepairScript.PrepareBatchesAsync(Target.Connection, Plan, _batchRows, cancellationToken);
+        var batches = await RepairScript.PrepareBatchesAsync(Target.Connection, Plans, _batchRows, cancellationToken);
         return new PreparedRepair(batches, watch.Elapsed);
     }
 

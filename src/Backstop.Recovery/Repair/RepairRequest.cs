@@ -13,8 +13,14 @@ public sealed record RepairRequest
     /// <summary>The environment whose table is repaired (the target).</summary>
     public required EnvironmentConfig Environment { get; init; }
 
-    /// <summary>The table, <c>name</c> or <c>schema.name</c>.</summary>
-    public required string Table { get; init; }
+    /// <summary>The table, <c>name</c> or <c>schema.name</c>; null with <see cref="Root"/>.</summary>
+    public string? Table { get; init; }
+
+    /// <summary>
+    /// The table whose rows (<see cref="RepairOptions.Where"/>) the mistake took: it and every table they reach through
+    /// foreign keys that cascade, set null or set default are repaired together (<see cref="RepairGraph"/>).
+    /// </summary>
+    public string? Root { get; init; }
 
     /// <summary>Where the right values are (<c>--from</c>); null only with <see cref="IncidentAt"/>.</summary>
     public string? From { get; init; }

@@ -6,19 +6,25 @@ using Npgsql;
 namespace Backstop.Recovery.Repair;
 
 /// <summary>One guarded change of a repair.</summary>
-/// <param name="Table">the table it writes, and only it</param>
-/// <param name="Script">the statements, one per kind of row</param>
+/// <param name="Tables">the tables it writes, and only those: one, or a root and the tables its rows reach</param>
+/// <param name="Script">the statements, one per table and kind of row</param>
 /// <param name="Steps">per statement, how many rows it must change</param>
-public sealed record RepairBatch(RepairTable Table, string Script, IReadOnlyList<RepairStep> Steps)
+public sealed record RepairBatch(IReadOnlyList<RepairTable> Tables, string Script, IReadOnlyList<RepairStep> Steps)
 {
+    public RepairBatch(RepairTable table, string script, IReadOnlyList<RepairStep> steps)
+        : this([table], script, steps)
+    {
+    }
+
     /// <summary>
     /// The batch's impact as its comparison counted it, which stands in for a dry run when the catalog shows the
-    /// statements write nothing else (<see cref="CountedImpact"/>); null: preview with a dry run.
+    /// statements write nothing else (<see cref="CountedImpact"/>); null: preview with a dry run (always, for a batch
+    /// that writes several tables: their foreign keys are exactly what may write more).
     /// </summary>
     public Task<IReadOnlyList<StatementImpact>?> CountedImpactAsync(NpgsqlConnection target, CancellationToken cancellationToken) =>
-        Steps.Count == 0
+        Steps.Count == 0 || Tables.Count != 1
             ? Task.FromResult<IReadOnlyList<StatementImpact>?>(null)
-            : CountedImpact.TryAsync(target, Table.Schema, Table.Name, Steps.Select(s => new CountedStatement(s.Write, s.Rows, s.Write == StatementKind.Update ? Table.Columns.Select(c => c.Name).ToList() : [])).ToList(), cancellationToken);
+            : CountedImpact.TryAsync(target, Tables[0].Schema, Tables[0].Name, Steps.Select(s => new CountedStatement(s.Write, s.Rows, s.Write == StatementKind.Update ? Tables[0].Columns.Select(c => c.Name).ToList() : [])).ToList(), cancellationToken);
 }
 
 /// <summary>One statement of a repair: it must <paramref name="Write"/> exactly <paramref name="Rows"/> rows (<paramref name="What"/>, for messages).</summary>
@@ -50,34 +56,72 @@ public static class RepairScript
     private const string WorkMem = "SELECT set_config('work_mem', '256MB', false) FROM pg_settings WHERE name = 'work_mem' AND setting::bigint < 256 * 1024";
 
     /// <summary>
-    /// Loads the plan's rows into temporary tables on <paramref name="target"/> and returns one script per batch: each
+    /// Loads the plans' rows into temporary tables on <paramref name="target"/> and returns one script per batch: each
     /// sets back, re-inserts and deletes at most <paramref name="batchRows"/> rows of each kind, so that each can run as a
-    /// change of its own and hold its row locks only that long. 0: one script for everything.
+    /// change of its own and hold its row locks only that long. 0: one script for everything. Several plans (a root and
+    /// the tables its rows reach, parents first) make one script: every table's re-inserts parents first, then the
+    /// values set back (a SET NULL column points at its parent again only once the parent is back), then the deletes
+    /// children first.
     /// </summary>
-    public static async Task<IReadOnlyList<RepairBatch>> PrepareBatchesAsync(NpgsqlConnection target, RepairPlan plan, int batchRows, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<RepairBatch>> PrepareBatchesAsync(NpgsqlConnection target, IReadOnlyList<RepairPlan> plans, int batchRows, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(batchRows);
+        if (plans.Count != 1 && batchRows != 0)
+        {
+            throw new ArgumentException("several tables are repaired in one change", nameof(batchRows));
+        }
+
         await using (var workMem = new NpgsqlCommand(WorkMem, target))
         {
             await workMem.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        var tables = plans.Select(p => p.Table).ToList();
+        if (plans.Count == 1)
+        {
+            var batches = await StatementsAsync(target, plans[0], "", batchRows, cancellationToken);
+            return batches.Count == 0
+                ? [new RepairBatch(tables, "", [])]
+                : batches.Values.Select(list => Batch(tables, list)).ToList();
+        }
+
+        var all = new List<(string Statement, RepairStep Step)>();
+        for (var i = 0; i < plans.Count; i++)
+        {
+            var statements = await StatementsAsync(target, plans[i], $"_{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}", 0, cancellationToken);
+            all.AddRange(statements.Values.SelectMany(list => list));
+        }
+
+        var ordered = all.Where(s => s.Step.Write == StatementKind.Insert)
+            .Concat(all.Where(s => s.Step.Write == StatementKind.Update))
+            .Concat(all.Where(s => s.Step.Write == StatementKind.Delete).Reverse())
+            .ToList();
+        return ordered.Count == 0 ? [new RepairBatch(tables, "", [])] : [Batch(tables, ordered)];
+    }
+
+    private static RepairBatch Batch(IReadOnlyList<RepairTable> tables, List<(string Statement, RepairStep Step)> list) =>
+        new(tables, string.Join(";\n", list.Select(s => s.Statement)) + ";\n", list.Select(s => s.Step).ToList());
+
+    /// <summary>One plan's rows loaded into its temporary tables (names ending in <paramref name="suffix"/>), and its statements per batch.</summary>
+    private static async Task<SortedDictionary<int, List<(string Statement, RepairStep Step)>>> StatementsAsync(
+        NpgsqlConnection target, RepairPlan plan, string suffix, int batchRows, CancellationToken cancellationToken)
+    {
         var table = plan.Table;
         var keyNames = table.Key.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
         var batches = new SortedDictionary<int, List<(string Statement, RepairStep Step)>>();
-        void Add(int rows, Func<string, string> statement, string what, StatementKind write, string table)
+        void Add(int rows, Func<string, string> statement, string what, StatementKind write, string temporary)
         {
             var count = batchRows == 0 ? 1 : (rows + batchRows - 1) / batchRows;
             for (var batch = 0; batch < count; batch++)
             {
                 var size = batchRows == 0 ? rows : Math.Min(batchRows, rows - (batch * batchRows));
-                var from = count == 1 ? $"pg_temp.{table}" : $"(SELECT * FROM pg_temp.{table} WHERE backstop_batch = {batch.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+                var from = count == 1 ? $"pg_temp.{temporary}" : $"(SELECT * FROM pg_temp.{temporary} WHERE backstop_batch = {batch.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
                 if (!batches.TryGetValue(batch, out var list))
                 {
                     batches[batch] = list = [];
                 }
 
-                list.Add((statement(from), new RepairStep(size, what, write)));
+                list.Add((statement(from), new RepairStep(size, suffix.Length > 0 ? $"{what} in {table.QualifiedName}" : what, write)));
             }
         }
 
@@ -85,32 +129,30 @@ public static class RepairScript
         {
             var columns = table.Key.Concat(table.Columns).Select(c => c.Quoted)
                 .Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
-            await CreateAsync(target, Updates, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
-            await CopyAsync(target, Updates, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), batchRows, cancellationToken);
+            await CreateAsync(target, Updates + suffix, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
+            await CopyAsync(target, Updates + suffix, plan.Updates.Select(r => $"{r.Key}\t{r.Source}\t{r.Target}"), batchRows, cancellationToken);
             var set = string.Join(", ", table.Columns.Select(c => $"{c.Quoted} = r.{c.Quoted}"));
-            Add(plan.Updates.Count, from => $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to set back", StatementKind.Update, Updates);
+            Add(plan.Updates.Count, from => $"UPDATE {table.Quoted} AS t SET {set} FROM {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to set back", StatementKind.Update, Updates + suffix);
         }
 
         if (plan.Inserts.Count > 0)
         {
             var columns = table.Key.Concat(table.Insertable.Where(c => !keyNames.Contains(c.Name))).Select(c => c.Quoted).ToList();
-            await CreateAsync(target, Inserts, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
-            await CopyAsync(target, Inserts, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), batchRows, cancellationToken);
+            await CreateAsync(target, Inserts + suffix, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
+            await CopyAsync(target, Inserts + suffix, plan.Inserts.Select(r => r.Value.Length == 0 && columns.Count == table.Key.Count ? r.Key : $"{r.Key}\t{r.Value}"), batchRows, cancellationToken);
             var overriding = table.HasIdentityAlways ? " OVERRIDING SYSTEM VALUE" : "";
-            Add(plan.Inserts.Count, from => $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r", "rows to re-insert", StatementKind.Insert, Inserts);
+            Add(plan.Inserts.Count, from => $"INSERT INTO {table.Quoted} ({string.Join(", ", columns)}){overriding} SELECT {string.Join(", ", columns)} FROM {from} AS r", "rows to re-insert", StatementKind.Insert, Inserts + suffix);
         }
 
         if (plan.Deletes.Count > 0)
         {
             var columns = table.Key.Select(c => c.Quoted).Concat(table.Columns.Select(c => $"{c.Quoted} AS {Postgres.PgIdentifier.Quote(OldPrefix + c.Name)}"));
-            await CreateAsync(target, Deletes, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
-            await CopyAsync(target, Deletes, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), batchRows, cancellationToken);
-            Add(plan.Deletes.Count, from => $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to delete", StatementKind.Delete, Deletes);
+            await CreateAsync(target, Deletes + suffix, $"SELECT {string.Join(", ", columns)} FROM {table.Quoted}", cancellationToken);
+            await CopyAsync(target, Deletes + suffix, plan.Deletes.Select(r => table.Columns.Count == 0 ? r.Key : $"{r.Key}\t{r.Target}"), batchRows, cancellationToken);
+            Add(plan.Deletes.Count, from => $"DELETE FROM {table.Quoted} AS t USING {from} AS r WHERE {KeyMatch(table)} AND {Unchanged(table)}", "rows to delete", StatementKind.Delete, Deletes + suffix);
         }
 
-        return batches.Count == 0
-            ? [new RepairBatch(table, "", [])]
-            : batches.Values.Select(list => new RepairBatch(table, string.Join(";\n", list.Select(s => s.Statement)) + ";\n", list.Select(s => s.Step).ToList())).ToList();
+        return batches;
     }
 
     /// <summary>

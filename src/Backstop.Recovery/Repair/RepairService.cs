@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Backstop.Core.Configuration;
 using Backstop.Core.Environments;
 using Npgsql;
 
@@ -28,32 +29,82 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
         RepairSource? after = null;
         try
         {
-            var table = await NothingChangedAsync(() => RepairTable.ResolveAsync(target.Connection, request.Table, request.Columns, request.Key, cancellationToken));
+            var (tables, graph) = await TablesAsync(target.Connection, request, progress, cancellationToken);
             RepairWhere.CheckIsOneCondition(request.Options.Where);
 
-            source = await sources.OpenAsync(environment, RepairSourceSpec.Parse(fromText, names), request.KeepSources, progress, cancellationToken);
-            table = await NothingChangedAsync(() => table.CheckSourceAsync(source.Connection, source.Name, cancellationToken));
-            if (request.Options.RestoreMissing && table.ColumnsLackingInSource.FirstOrDefault(c => c.Required) is { } required)
+            // The two states are independent (two clones, two restores): made at once, each shared by every table.
+            var opening = sources.OpenAsync(environment, RepairSourceSpec.Parse(fromText, names), request.KeepSources, progress, cancellationToken);
+            var openingAfter = afterText is null
+                ? Task.FromResult<RepairSource?>(null)
+                : OpenOptionalAsync(sources, environment, RepairSourceSpec.Parse(afterText, names), request.KeepSources, progress, cancellationToken);
+            try
             {
-                throw new RepairUsageException(
-                    $"--restore-missing cannot re-insert rows into {table.QualifiedName}: its column '{required.Name}' ({required.Type}, NOT NULL, no default) is not in the source {source.Name} with that type; nothing was changed");
+                await Task.WhenAll((Task)opening, openingAfter);
+            }
+            finally
+            {
+                source = opening.IsCompletedSuccessfully ? opening.Result : null;
+                after = openingAfter.IsCompletedSuccessfully ? openingAfter.Result : null;
             }
 
-            if (afterText is not null)
+            var options = request.Options with { RestoreMissing = request.Options.RestoreMissing || graph is not null };
+            for (var i = 0; i < tables.Count; i++)
             {
-                after = await sources.OpenAsync(environment, RepairSourceSpec.Parse(afterText, names), request.KeepSources, progress, cancellationToken);
-                var afterSide = after;
-                await NothingChangedAsync(() => table.CheckSourceAsync(afterSide.Connection, afterSide.Name, cancellationToken));
+                var checkedTable = await NothingChangedAsync(() => tables[i].CheckSourceAsync(source!.Connection, source.Name, cancellationToken));
+                if (options.RestoreMissing && checkedTable.ColumnsLackingInSource.FirstOrDefault(c => c.Required) is { } required)
+                {
+                    throw new RepairUsageException(
+                        $"{(graph is null ? "--restore-missing" : "the repair")} cannot re-insert rows into {checkedTable.QualifiedName}: its column '{required.Name}' ({required.Type}, NOT NULL, no default) is not in the source {source!.Name} with that type; nothing was changed");
+                }
+
+                if (after is not null)
+                {
+                    var afterSide = after;
+                    await NothingChangedAsync(() => checkedTable.CheckSourceAsync(afterSide.Connection, afterSide.Name, cancellationToken));
+                }
+
+                tables[i] = checkedTable;
             }
 
-            var plan = await PlanAsync(target.Connection, source, after, table, request.Options, progress, cancellationToken);
-            return new RepairComparison(target, source, after, plan, watch.Elapsed, request.BatchRows);
+            var plans = await PlanAsync(target.Connection, source!, after, tables, graph, options, progress, cancellationToken);
+            return new RepairComparison(target, source!, after, plans, graph, watch.Elapsed, request.BatchRows);
         }
         catch
         {
             await RepairComparison.CloseAsync(target, source, after);
             throw;
         }
+    }
+
+    private static async Task<RepairSource?> OpenOptionalAsync(
+        RepairSources sources, EnvironmentConfig environment, RepairSourceSpec spec, bool keep, IProgress<string> progress, CancellationToken cancellationToken) =>
+        await sources.OpenAsync(environment, spec, keep, progress, cancellationToken);
+
+    /// <summary>
+    /// The table to repair, or with <c>--root</c> the root and every table its rows reach through foreign keys (parents
+    /// first), resolved on the target.
+    /// </summary>
+    private static async Task<(List<RepairTable> Tables, RepairGraph? Graph)> TablesAsync(
+        NpgsqlConnection target, RepairRequest request, IProgress<string> progress, CancellationToken cancellationToken)
+    {
+        if (request.Root is null)
+        {
+            var table = await NothingChangedAsync(() => RepairTable.ResolveAsync(target, request.Table!, request.Columns, request.Key, cancellationToken));
+            return ([table], null);
+        }
+
+        var root = await NothingChangedAsync(() => RepairTable.ResolveAsync(target, request.Root, null, null, cancellationToken));
+        var graph = await RepairGraph.DiscoverAsync(target, root, cancellationToken);
+        var tables = new List<RepairTable>();
+        foreach (var quoted in graph.Tables)
+        {
+            tables.Add(await NothingChangedAsync(() => RepairTable.ResolveAsync(target, quoted, null, null, cancellationToken)));
+        }
+
+        progress.Report(graph.Edges.Count == 0
+            ? $"{root.QualifiedName} is referenced by no foreign key that cascades, sets null or sets default: repairing it alone"
+            : $"following {root.QualifiedName} through {string.Join("; ", graph.Edges.Select(e => RepairGraph.Describe(e, tables)))}");
+        return (tables, graph);
     }
 
     /// <summary>What the options allow together, checked before anything is opened.</summary>
@@ -71,17 +122,43 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
             throw new RepairUsageException($"--batch-rows {request.BatchRows} is not a number of rows; give a positive number, or leave it out to repair in one change");
         }
 
+        if (request.Root is not null)
+        {
+            if (request.Table is not null || request.Columns is not null || request.Key is not null)
+            {
+                throw new RepairUsageException("--root repairs every table the root's rows reach, each by its primary key and all its columns; give it without --table, --columns and --key");
+            }
+
+            if (options.Where is null)
+            {
+                throw new RepairUsageException("--root needs --where naming the root rows the mistake took (e.g. --where \"id = 42\"); every other table's rows are found from them");
+            }
+
+            if (request.BatchRows > 0)
+            {
+                throw new RepairUsageException("--root repairs every table in one change, parents before children; give it without --batch-rows");
+            }
+        }
+        else if (request.Table is null)
+        {
+            throw new RepairUsageException("say what to repair: --table NAME, or --root NAME --where CONDITION for rows and everything their foreign keys reached");
+        }
+
         if (options.OverwriteConflicts && !threeWay)
         {
             throw new RepairUsageException("--overwrite-conflicts needs a three-way repair (--after or --incident-at)");
         }
     }
 
-    /// <summary>Every side is read in a read-only transaction of its own (see <see cref="TableSnapshot.BeginReadAsync"/>), committed once the plan is made.</summary>
-    private static async Task<RepairPlan> PlanAsync(
-        NpgsqlConnection target, RepairSource source, RepairSource? after, RepairTable table, RepairOptions options, IProgress<string> progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every side is read in a read-only transaction of its own (see <see cref="TableSnapshot.BeginReadAsync"/>), one
+    /// snapshot for every table, committed once the plans are made. With a graph, the rows in reach are found in the
+    /// source first and every table is compared on exactly those keys.
+    /// </summary>
+    private static async Task<List<RepairPlan>> PlanAsync(
+        NpgsqlConnection target, RepairSource source, RepairSource? after, IReadOnlyList<RepairTable> tables, RepairGraph? graph, RepairOptions options,
+        IProgress<string> progress, CancellationToken cancellationToken)
     {
-        var rows = await EstimateRowsAsync(target, table, cancellationToken);
         var sides = new[] { target, source.Connection, after?.Connection }.OfType<NpgsqlConnection>().ToList();
         var reads = new List<NpgsqlTransaction>();
         foreach (var side in sides)
@@ -89,25 +166,48 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
             reads.Add(await TableSnapshot.BeginReadAsync(side, cancellationToken));
         }
 
-        await RepairWhere.CheckOnAsync(target, table, options.Where, "the target", cancellationToken);
-        await RepairWhere.CheckOnAsync(source.Connection, table, options.Where, source.Name, cancellationToken);
-        var bucketing = await RepairPlanner.ChooseBucketingAsync(
-            table, rows, sides.Select(c => new TableSnapshot(c, table, options.Where, Bucketing.ByHash(table, 6))).ToList(), cancellationToken);
-        var plan = await RepairPlanner.PlanAsync(
-            table,
-            new TableSnapshot(target, table, options.Where, bucketing),
-            new TableSnapshot(source.Connection, table, options.Where, bucketing),
-            after is null ? null : new TableSnapshot(after.Connection, table, options.Where, bucketing),
-            options,
-            progress,
-            cancellationToken);
+        var wheres = tables.ToDictionary(t => t.Quoted, _ => options.Where, StringComparer.Ordinal);
+        if (graph is not null)
+        {
+            await RepairWhere.CheckOnAsync(source.Connection, tables[0], options.Where, source.Name, cancellationToken);
+            var keys = await RepairScope.KeysAsync(source.Connection, graph, tables.ToDictionary(t => t.Quoted, StringComparer.Ordinal), options.Where!, progress, cancellationToken);
+            foreach (var table in tables)
+            {
+                wheres[table.Quoted] = RepairScope.Condition(table, keys[table.Quoted]);
+            }
+        }
+
+        var plans = new List<RepairPlan>();
+        foreach (var table in tables)
+        {
+            var where = wheres[table.Quoted];
+            if (graph is null)
+            {
+                await RepairWhere.CheckOnAsync(target, table, where, "the target", cancellationToken);
+                await RepairWhere.CheckOnAsync(source.Connection, table, where, source.Name, cancellationToken);
+            }
+
+            var rows = await EstimateRowsAsync(target, table, cancellationToken);
+            var tableOptions = options with { Where = where };
+            var bucketing = await RepairPlanner.ChooseBucketingAsync(
+                table, rows, sides.Select(c => new TableSnapshot(c, table, where, Bucketing.ByHash(table, 6))).ToList(), cancellationToken);
+            plans.Add(await RepairPlanner.PlanAsync(
+                table,
+                new TableSnapshot(target, table, where, bucketing),
+                new TableSnapshot(source.Connection, table, where, bucketing),
+                after is null ? null : new TableSnapshot(after.Connection, table, where, bucketing),
+                tableOptions,
+                progress,
+                cancellationToken));
+        }
+
         foreach (var read in reads)
         {
             await read.CommitAsync(cancellationToken);
             await read.DisposeAsync();
         }
 
-        return plan;
+        return plans;
     }
 
     /// <summary>The planner's estimate of the table's rows, which sizes the comparison's buckets.</summary>

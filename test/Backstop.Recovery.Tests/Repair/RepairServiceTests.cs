@@ -36,7 +36,7 @@ public sealed class RepairServiceTests : IAsyncLifetime
     {
         await using var comparison = await Service().CompareAsync(Request() with { Columns = ["status"] }, new Progress<string>(), CancellationToken.None);
 
-        var plan = comparison.Plan;
+        var plan = comparison.Plans[0];
         Assert.Equal(["3", "30", "77"], plan.Updates.Select(r => r.Key).Order(StringComparer.Ordinal));
         Assert.Empty(plan.Inserts);
         Assert.Empty(plan.Deletes);
