@@ -1,5 +1,3 @@
-using System.IO.Compression;
-using System.Text;
 using System.Text.Json;
 using Backstop.Testing;
 
@@ -167,9 +165,7 @@ public sealed class BackupTests : IDisposable
         await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
         var id = await BackupAsync();
         var file = OrdersDataFile(id);
-        var bytes = await File.ReadAllBytesAsync(file);
-        bytes[bytes.Length / 2] ^= 0x01;
-        await File.WriteAllBytesAsync(file, bytes);
+        await BackupFiles.FlipByteAsync(file);
 
         var failure = await VerifyFailureAsync(id);
         Assert.Equal("manifest", failure.Check);
@@ -200,14 +196,14 @@ public sealed class BackupTests : IDisposable
 
         // A dump that was wrong from the start (a bug, a bad disk before checksumming): remove one row and re-checksum it.
         var file = OrdersDataFile(id);
-        await EditDumpAsync(file, text =>
+        await BackupFiles.EditDumpAsync(file, text =>
         {
             var lines = text.Split('\n').ToList();
             lines.RemoveAt(42);
             return string.Join('\n', lines);
         });
 
-        RewriteChecksum(id, file);
+        BackupFiles.RewriteChecksum(BackupPath(id), file);
         var failure = await VerifyFailureAsync(id);
         Assert.Equal("rows", failure.Check);
         Assert.Equal("sales.orders", failure.Object);
@@ -221,9 +217,9 @@ public sealed class BackupTests : IDisposable
         await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
         var id = await BackupAsync();
         var file = OrdersDataFile(id);
-        await EditDumpAsync(file, text => text.Replace("\torder 12\n", "\torder 13\n", StringComparison.Ordinal));
+        await BackupFiles.EditDumpAsync(file, text => text.Replace("\torder 12\n", "\torder 13\n", StringComparison.Ordinal));
 
-        RewriteChecksum(id, file);
+        BackupFiles.RewriteChecksum(BackupPath(id), file);
         var failure = await VerifyFailureAsync(id);
         Assert.Equal("fingerprint", failure.Check);
         Assert.Equal("sales.orders", failure.Object);
@@ -276,53 +272,11 @@ public sealed class BackupTests : IDisposable
         Assert.Equal(own, status.RootElement.GetProperty("environments")[0].GetProperty("lastProvenRestore").GetProperty("backup").GetString());
     }
 
-    private async Task<string> BackupAsync()
-    {
-        var run = await _workspace.RunAsync("backup", "run", "-e", "dev", "--json");
-        Assert.True(run.ExitCode == 0, run.ToString());
-        using var json = JsonDocument.Parse(run.Out);
-        return json.RootElement.GetProperty("id").GetString()!;
-    }
+    private Task<string> BackupAsync() => BackupFiles.TakeAsync(_workspace);
 
-    private string BackupPath(string id) => Path.Combine(_workspace.Directory, ".backstop", "backups", "dev", id);
+    private string BackupPath(string id) => BackupFiles.PathOf(_workspace, id);
 
-    /// <summary>The dump file holding sales.orders, found from the dump's table of contents.</summary>
-    private string OrdersDataFile(string id)
-    {
-        var dump = Path.Combine(BackupPath(id), "dump");
-        using var list = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Backstop.Postgres.Tools.ClientTool.PathOf("pg_restore"), ["--list", dump]) { RedirectStandardOutput = true })!;
-        var toc = list.StandardOutput.ReadToEnd();
-        list.WaitForExit();
-        var line = toc.Split('\n').Single(l => l.Contains("TABLE DATA sales orders ", StringComparison.Ordinal));
-        return Path.Combine(dump, line[..line.IndexOf(';', StringComparison.Ordinal)] + ".dat.gz");
-    }
-
-    /// <summary>Rewrites a gzipped COPY data file of the dump with <paramref name="edit"/> applied to its text.</summary>
-    private static async Task EditDumpAsync(string file, Func<string, string> edit)
-    {
-        string text;
-        await using (var input = new GZipStream(File.OpenRead(file), CompressionMode.Decompress))
-        using (var reader = new StreamReader(input, Encoding.UTF8))
-        {
-            text = await reader.ReadToEndAsync();
-        }
-
-        var edited = edit(text);
-        Assert.NotEqual(text, edited);
-        await using var output = new GZipStream(File.Create(file), CompressionLevel.Optimal);
-        await output.WriteAsync(Encoding.UTF8.GetBytes(edited));
-    }
-
-    private void RewriteChecksum(string id, string file)
-    {
-        var manifestPath = Path.Combine(BackupPath(id), "manifest.json");
-        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        var relative = Path.GetRelativePath(BackupPath(id), file).Replace('\\', '/');
-        var entry = manifest["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == relative)!;
-        entry["size"] = new FileInfo(file).Length;
-        entry["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
-        File.WriteAllText(manifestPath, manifest.ToJsonString());
-    }
+    private string OrdersDataFile(string id) => BackupFiles.OrdersDataFile(BackupPath(id));
 
     private async Task<(string Check, string Object, string Message)> VerifyFailureAsync(string id)
     {

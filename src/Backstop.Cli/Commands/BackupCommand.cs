@@ -210,64 +210,6 @@ internal static partial class BackupCommand
         return command;
     }
 
-    private static Command Status(CliHost host)
-    {
-        var environmentOption = EnvironmentOption.Optional();
-        var strict = new Option<bool>("--strict") { Description = "Exit 1 when an environment's last proven restore is missing or older than its limit (for cron and monitoring)" };
-        var command = new Command("status", "Per environment: the last backup's age and size, and the last proven restore's age against the limit (backup.proven_within, default 24h)")
-        {
-            environmentOption, strict,
-        };
-        BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
-        {
-            var config = context.LoadConfig();
-            var name = parse.GetValue(environmentOption);
-            var health = await new BackupService(config, context.Connector, host.Clock).StatusAsync(name, cancellationToken);
-            var stale = health.Where(h => h.Stale).ToList();
-            if (context.Json)
-            {
-                context.WriteJson(new
-                {
-                    ok = stale.Count == 0,
-                    environments = health.Select(h => new
-                    {
-                        environment = h.Environment, stale = h.Stale, limitSeconds = h.Limit.TotalSeconds,
-                        lastBackup = h.LastBackup is { } b ? new { id = b.Id, at = b.StartedAt, ageSeconds = Math.Round(h.LastBackupAge!.Value.TotalSeconds), sizeBytes = b.SizeBytes } : null,
-                        lastProvenRestore = h.LastProvenBackup is { } p ? new { backup = p.Id, backupAt = p.StartedAt, ageSeconds = Math.Round(h.LastProvenAge!.Value.TotalSeconds), drilledAt = h.LastPassedDrill!.FinishedAt } : null,
-                        lastDrill = h.LastDrill is { } d ? new { backup = d.BackupId, passed = d.Passed, at = d.FinishedAt, failedCheck = d.FailedCheck, failedObject = d.FailedObject } : null,
-                    }),
-                });
-            }
-            else
-            {
-                var table = new Table().AddColumns("Environment", "Last backup", "Size", "Last proven restore", "Limit", "Status");
-                foreach (var h in health)
-                {
-                    var proven = h.LastProvenBackup is null ? "[yellow]never[/]" : $"{Markup.Escape(Humanize.Age(h.LastProvenAge!.Value))} (backup {Markup.Escape(h.LastProvenBackup.Id)})";
-                    var state = h.Stale ? "[red]STALE[/]" : "[green]ok[/]";
-                    if (h.LastDrill is { Passed: false } failed)
-                    {
-                        state += $" [red](last drill failed: {Markup.Escape(failed.FailedCheck ?? "")} {Markup.Escape(failed.FailedObject ?? "")})[/]";
-                    }
-
-                    table.AddRow(
-                        Markup.Escape(h.Environment), h.LastBackup is null ? "[yellow]none[/]" : Humanize.Age(h.LastBackupAge!.Value),
-                        h.LastBackup?.SizeBytes is { } size ? Humanize.Bytes(size) : "", proven, Humanize.Span(h.Limit), state);
-                }
-
-                context.Console.Write(table);
-                foreach (var h in stale)
-                {
-                    context.ErrorConsole.MarkupLineInterpolated(
-                        $"[yellow]warning:[/] {h.Environment} has {(h.LastProvenBackup is null ? "no proven restore" : $"no restore proven in the last {Humanize.Span(h.Limit)}")}; run `backstop backup run -e {h.Environment}` and `backstop backup verify --latest -e {h.Environment}`.");
-                }
-            }
-
-            return parse.GetValue(strict) && stale.Count > 0 ? ExitCodes.RuntimeError : ExitCodes.Done;
-        });
-        return command;
-    }
-
     private static TimeSpan? ParseAge(string? text, string option) =>
         text is null ? null : Durations.TryParse(text, out var age) ? age : throw new UsageException($"{option} '{text}' is not a duration; use e.g. 30d, 12h or 90m");
 }

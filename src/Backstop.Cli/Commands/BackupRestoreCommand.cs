@@ -16,12 +16,12 @@ internal static partial class BackupCommand
         var to = new Option<string?>("--to") { Description = "Where to restore: a postgresql:// URL or an environment's name; the database is created if it does not exist" };
         var sandbox = new Option<bool>("--sandbox") { Description = "Restore into a new sandbox cluster on this machine and print its URL" };
         var name = new Option<string?>("--name") { Description = "The sandbox's name (with --sandbox; default restore-ID)" };
-        var force = new Option<bool>("--force") { Description = "Restore over a database that already holds objects (its objects of the same names are dropped first); asks for the typed name" };
+        var force = new Option<bool>("--force") { Description = "Restore over a database that already holds objects (its objects of the same names are dropped first; asks for the typed name), or a backup whose latest drill failed" };
         var confirm = new Option<string?>("--confirm") { Description = "With --force and no terminal: the target's environment name (or database name for a URL)" };
         var yes = new Option<bool>("--yes", "-y") { Description = "With --force: confirm without a prompt when the target is a development or staging environment (not enough for production or a URL: use --confirm NAME)" };
         var noOwner = new Option<bool>("--no-owner") { Description = "Do not restore owners and grants (for a server without the backup's roles)" };
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel pg_restore jobs (default: backup.jobs, else 2)" };
-        var command = new Command("restore", "Restore a backup into a new database or a new sandbox; never over a non-empty database without --force and the typed name")
+        var command = new Command("restore", "Restore a backup into a new database or a new sandbox; never over a non-empty database without --force and the typed name, nor a backup whose latest drill failed without --force")
         {
             environmentOption, id, to, sandbox, name, force, confirm, yes, noOwner, jobs,
         };
@@ -47,6 +47,11 @@ internal static partial class BackupCommand
                 Jobs = parse.GetValue(jobs),
             };
             var target = await service.PrepareAsync(request, cancellationToken);
+            if (target.FailedDrill is { } failedDrill)
+            {
+                context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] backup {target.Backup.Id} failed its latest restore drill ({failedDrill.Failure}); restoring it anyway, as --force asks.");
+            }
+
             BackupRestoreResult restored;
             if (target is { Replaces: true, Environment: { } replaced })
             {
@@ -75,12 +80,17 @@ internal static partial class BackupCommand
             var backup = target.Backup;
             if (context.Json)
             {
-                context.WriteJson(new { backup = backup.Id, environment = environment.Name, url = restored.Url.ToString(), sandbox = restored.SandboxName, durationSeconds = Math.Round(restored.Duration.TotalSeconds, 3) });
+                context.WriteJson(new
+                {
+                    backup = backup.Id, environment = environment.Name, url = restored.Url.ToString(), sandbox = restored.SandboxName, durationSeconds = Math.Round(restored.Duration.TotalSeconds, 3),
+                    failedDrill = target.FailedDrill is { } d ? new { at = d.FinishedAt, failedCheck = d.FailedCheck, failedObject = d.FailedObject, message = d.Message } : null,
+                });
             }
             else
             {
                 var sandboxName = restored.SandboxName;
-                context.ErrorConsole.MarkupLineInterpolated($"Restored backup {backup.Id} of {environment.Name} ({Humanize.Count(backup.Rows ?? 0)} rows) in {Humanize.Span(restored.Duration)}{(sandboxName is null ? "" : $" into sandbox {sandboxName} (stop it with `backstop sandbox stop {sandboxName}`)")}:");
+                var unproven = target.FailedDrill is null ? "" : ", although its latest drill failed (--force)";
+                context.ErrorConsole.MarkupLineInterpolated($"Restored backup {backup.Id} of {environment.Name} ({Humanize.Count(backup.Rows ?? 0)} rows) in {Humanize.Span(restored.Duration)}{(sandboxName is null ? "" : $" into sandbox {sandboxName} (stop it with `backstop sandbox stop {sandboxName}`)")}{unproven}:");
                 context.Console.WriteLine(restored.Url.ToString());
             }
 

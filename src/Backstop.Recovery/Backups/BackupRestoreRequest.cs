@@ -16,7 +16,10 @@ public sealed record BackupRestoreRequest
     /// <summary>With no <see cref="To"/>: the sandbox's name; null: <c>restore-ID</c>.</summary>
     public string? SandboxName { get; init; }
 
-    /// <summary>Restore over a database that already holds objects (they are dropped first); without it, that is refused.</summary>
+    /// <summary>
+    /// Restore over a database that already holds objects (they are dropped first), and restore a backup whose latest
+    /// drill failed; without it, both are refused.
+    /// </summary>
     public bool Force { get; init; }
 
     /// <summary>Do not restore owners and grants (for a server without the backup's roles).</summary>

@@ -22,15 +22,16 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
         """;
 
     /// <summary>Finds and checks the backup, and the target: an environment's identity, whether the database exists and holds objects.</summary>
-    /// <exception cref="BackupException">the backup is unusable or damaged; the target is not a URL, or not empty without <c>--force</c> (usage errors).</exception>
+    /// <exception cref="BackupException">the backup is unusable or damaged; its latest drill failed, the target is not a URL, or not empty, without <c>--force</c> (usage errors).</exception>
     public async Task<BackupRestoreTarget> PrepareAsync(BackupRestoreRequest request, CancellationToken cancellationToken)
     {
         var environment = request.Environment;
         var catalog = await BackupLocations.OpenCatalogAsync(config, connector, cancellationToken);
         var backup = await UsableBackup.FindAsync(catalog, environment.Name, request.BackupId, null, cancellationToken);
+        var failedDrill = await UsableBackup.CheckLatestDrillAsync(catalog, backup, request.Force, cancellationToken);
         var manifest = BackupManifest.Read(backup.Path);
         await UsableBackup.CheckFilesAsync(backup, manifest, "restored", 5, cancellationToken);
-        var prepared = new BackupRestoreTarget { Backup = backup, Manifest = manifest, Jobs = request.Jobs ?? environment.Backup.Jobs, Owners = !request.NoOwner };
+        var prepared = new BackupRestoreTarget { Backup = backup, Manifest = manifest, Jobs = request.Jobs ?? environment.Backup.Jobs, Owners = !request.NoOwner, FailedDrill = failedDrill };
         if (request.To is not { } destination)
         {
             return prepared with { SandboxName = request.SandboxName ?? $"restore-{backup.Id}" };

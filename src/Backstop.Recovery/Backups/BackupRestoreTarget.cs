@@ -19,6 +19,9 @@ public sealed record BackupRestoreTarget
 
     public required int Jobs { get; init; }
 
+    /// <summary>The backup's latest drill, when it failed: restored only because the request said <c>--force</c>.</summary>
+    public DrillEntry? FailedDrill { get; init; }
+
     /// <summary>Give objects their owners and grants back (the request did not say <c>--no-owner</c>).</summary>
     public required bool Owners { get; init; }
 

@@ -58,24 +58,8 @@ public sealed class RestoreDrill(IBackupCatalog catalog, TimeProvider clock)
         {
             var manifest = await StepAsync("manifest", durations, progress, async () =>
             {
-                if (!Directory.Exists(backup.Path))
-                {
-                    failures.Add(new("manifest", backup.Path, "the backup's directory is missing"));
-                    return null;
-                }
-
-                BackupManifest read;
-                try
-                {
-                    read = BackupManifest.Read(backup.Path);
-                }
-                catch (BackupException e)
-                {
-                    failures.Add(new("manifest", BackupManifest.FileName, e.Message));
-                    return null;
-                }
-
-                failures.AddRange(await ManifestCheck.CheckAsync(backup.Path, read, cancellationToken));
+                var (read, damaged) = await ManifestCheck.CheckBackupAsync(backup.Path, cancellationToken);
+                failures.AddRange(damaged);
                 return read;
             });
 

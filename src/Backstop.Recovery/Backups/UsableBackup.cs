@@ -39,5 +39,30 @@ internal static class UsableBackup
         }
     }
 
+    /// <summary>
+    /// A backup whose latest drill failed is not restored or used unless <paramref name="force"/>: the drill found it
+    /// cannot be trusted. A backup never drilled is not refused by this (it is simply not proven).
+    /// </summary>
+    /// <returns>the latest drill when it failed and <paramref name="force"/> goes past it; null when it passed or there is none.</returns>
+    /// <exception cref="BackupException">(a usage error) its latest drill failed and <paramref name="force"/> is false.</exception>
+    public static async Task<DrillEntry?> CheckLatestDrillAsync(IBackupCatalog catalog, BackupEntry backup, bool force, CancellationToken cancellationToken)
+    {
+        var latest = (await catalog.ListDrillsAsync(backup.Environment, cancellationToken)).FirstOrDefault(d => d.Kind == "logical" && d.BackupId == backup.Id);
+        if (latest is null or { Passed: true })
+        {
+            return null;
+        }
+
+        if (force)
+        {
+            return latest;
+        }
+
+        var at = latest.FinishedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        throw Usage(
+            $"backup {backup.Id} of {backup.Environment} failed its latest restore drill ({at}): {latest.Failure}; nothing was restored. " +
+            $"Use --force to restore it anyway, or choose another backup (`backstop backup list -e {backup.Environment}` shows each one's last drill)");
+    }
+
     private static BackupException Usage(string message) => new(message) { IsUsageError = true };
 }

@@ -26,6 +26,9 @@ public sealed record DrillEntry
 
     public string? Message { get; init; }
 
+    /// <summary>What failed, as recorded (every failure, each with its check and object); null for a passed drill.</summary>
+    public string? Failure => Passed ? null : Message ?? $"{FailedCheck} check failed for {FailedObject}";
+
     /// <summary>Seconds per step, as JSON (<c>{"manifest": 0.4, "restore": 12.1, …}</c>).</summary>
     public string Durations { get; init; } = "{}";
 }
