@@ -87,6 +87,7 @@ internal static class RepairBatchRun
             {
                 Script = batch.Script,
                 Actor = Environment.UserName,
+                Recovery = comparison.Recovery,
                 PreviewChecks = [new PreviewCheck((preview, _) => RepairScript.Mismatch(batch, preview.Impacts) is { } reason ? throw new RepairTargetChangedException(reason) : Task.CompletedTask)],
                 RunChecks = [new RunCheck(impacts => RepairScript.Mismatch(batch, impacts))],
                 CountedImpact = ct => comparison.CountedImpactAsync(batch, ct),

@@ -30,11 +30,12 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         return await PreviewAsync(statements, allowAllRows, proven, progress, cancellationToken);
     }
 
-    private async Task<CheckResult> PreviewAsync(IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, IProgress<int>? progress, CancellationToken cancellationToken)
+    private async Task<CheckResult> PreviewAsync(
+        IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, IProgress<int>? progress, CancellationToken cancellationToken, string? recovery = null)
     {
         var bounds = new PreviewBounds(target.Environment.LockTimeout, target.Environment.StatementTimeout);
         var impacts = await ImpactPreviewer.PreviewAsync(target.Connection, statements, bounds, progress, cancellationToken);
-        return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows, proven), target.Identity);
+        return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows, proven, recovery), target.Identity);
     }
 
     private async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(IReadOnlyList<AnalyzedStatement> statements, CancellationToken cancellationToken) =>
@@ -76,7 +77,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         }
 
         return impacts is not null && Describes(impacts, statements)
-            ? new CheckResult(statements, impacts, Judge(statements, impacts, request.AllowAllRows, proven), target.Identity)
+            ? new CheckResult(statements, impacts, Judge(statements, impacts, request.AllowAllRows, proven, request.Recovery), target.Identity)
             : null;
     }
 
@@ -130,12 +131,12 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         try
         {
             preview = await CountedAsync(statements, request, proven, cancellationToken)
-                ?? await PreviewAsync(statements, request.AllowAllRows, proven, progress, cancellationToken);
+                ?? await PreviewAsync(statements, request.AllowAllRows, proven, progress, cancellationToken, request.Recovery);
         }
         catch (StatementFailedException e)
         {
             // No impact was measured: the verdict recorded is what the statements' classification alone earns.
-            var classified = Judge(statements, [], request.AllowAllRows, proven);
+            var classified = Judge(statements, [], request.AllowAllRows, proven, request.Recovery);
             var conflict = await LockConflict.DescribeAsync(target, e, [], store, CancellationToken.None);
             record = record with
             {
@@ -372,7 +373,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             }
 
             impacts = [.. impacts.Select(run => WithCountedSizes(run, preview.Impacts))];
-            decision = Judge(preview.Statements, impacts, request.AllowAllRows, change.ProvenBackups);
+            decision = Judge(preview.Statements, impacts, request.AllowAllRows, change.ProvenBackups, request.Recovery);
             if (transaction is not null)
             {
                 var captured = capture is null ? null : await capture.EndAsync(record.ChangeUuid, cancellationToken);
@@ -491,7 +492,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             : null;
     }
 
-    private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven) =>
+    private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, string? recovery = null) =>
         PolicyEvaluator.Evaluate(policy, statements, impacts, new PolicyContext
         {
             Now = clock.GetUtcNow(),
@@ -499,6 +500,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             AllowAllRows = allowAllRows,
             EnvironmentName = target.Environment.Name,
             ProvenBackups = proven,
+            Recovery = recovery,
         });
 
     private ChangeRecord NewRecord(ChangeRequest request, DateTimeOffset started) => new()

@@ -21,6 +21,13 @@ public sealed record ChangeRequest
     /// <summary>Statements without WHERE are meant (the all_rows rule becomes all_rows_acknowledged).</summary>
     public bool AllowAllRows { get; init; }
 
+    /// <summary>
+    /// What the change puts back, when it is a recovery to a state Backstop can prove (a repair from a point-in-time clone
+    /// of this environment, or from a backup whose latest drill passed): judged by the tier's recovery rule
+    /// (<see cref="Policies.PolicyContext.Recovery"/>). Null for every other change.
+    /// </summary>
+    public string? Recovery { get; init; }
+
     /// <summary>For an undo: the change it takes back.</summary>
     public ChangeRecord? UndoOf { get; init; }
 

@@ -10,7 +10,7 @@ internal static class PolicyReader
     [
         "all_rows", "all_rows_acknowledged", "drop_database", "drop_database_backup_within", "destructive_ddl",
         "total_rows", "total_rows_over", "table_fraction", "table_fraction_at_least", "table_fraction_min_rows",
-        "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "no_primary_key", "write", "read",
+        "recovery", "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "no_primary_key", "write", "read",
         "unkeepable", "locking_ddl", "locking_ddl_rows_over", "privileges",
     ];
 
@@ -32,6 +32,7 @@ internal static class PolicyReader
                 "table_fraction_min_rows" => policy with { TableFractionMinRows = read.Long(value, key, 0) },
                 "cascade" => policy with { Cascade = read.Enum<Verdict>(value, key) },
                 "cascade_large" => policy with { CascadeLarge = read.Enum<Verdict>(value, key) },
+                "recovery" => policy with { Recovery = read.Enum<Verdict>(value, key) },
                 "cascade_large_over" => policy with { CascadeLargeOver = read.Long(value, key, 0) },
                 "freeze" => policy with { Freeze = read.Enum<Verdict>(value, key) },
                 "freeze_window" => policy with { FreezeWindow = ReadWindow(read, value) },

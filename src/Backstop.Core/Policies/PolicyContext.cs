@@ -18,4 +18,11 @@ public sealed record PolicyContext
     /// drill passed). Consulted for <see cref="TierPolicy.DropDatabaseBackupWithin"/>.
     /// </summary>
     public IReadOnlyDictionary<string, DateTimeOffset> ProvenBackups { get; init; } = new Dictionary<string, DateTimeOffset>();
+
+    /// <summary>
+    /// The state a recovery puts back, when Backstop can prove it (<see cref="TierPolicy.Recovery"/>): the script is then
+    /// judged by the recovery rule, and of the other rules only those no recovery may skip (a statement Backstop cannot
+    /// classify or measure, a write whose before-images cannot be kept).
+    /// </summary>
+    public string? Recovery { get; init; }
 }

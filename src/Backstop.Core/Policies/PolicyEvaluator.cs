@@ -21,6 +21,14 @@ public static class PolicyEvaluator
             var impact = impacts.FirstOrDefault(i => i.Index == statement.Index);
             var isWrite = IsWrite(statement, impact);
             var reasons = StatementReasons(policy, statement, impact, context, isWrite);
+            if (context.Recovery is { } recovery && isWrite)
+            {
+                reasons = reasons.Where(r => r.Rule is "unclassified" or "unkeepable").ToList();
+                reasons.Add(new("recovery", policy.Recovery, $"a recovery: puts back {recovery}"));
+                verdicts.Add(Decide(statement.Index, isWrite, reasons));
+                continue;
+            }
+
             if (inFreeze && isWrite)
             {
                 reasons.Add(new("freeze", policy.Freeze, $"a write inside the freeze window ({policy.FreezeWindow}, {context.TimeZone.Id})"));
@@ -31,7 +39,7 @@ public static class PolicyEvaluator
 
         var scriptReasons = new List<PolicyReason>();
         var total = impacts.Sum(i => i.Changed);
-        if (total > policy.TotalRowsOver)
+        if (total > policy.TotalRowsOver && context.Recovery is null)
         {
             var estimated = impacts.Any(i => i.Estimated) ? " (estimated)" : "";
             scriptReasons.Add(new("total_rows", policy.TotalRows, $"changes {Number(total)} rows in all{estimated}, more than {Number(policy.TotalRowsOver)}"));

@@ -70,6 +70,14 @@ public sealed record TierPolicy
 
     public Verdict Read { get; init; }
 
+    /// <summary>
+    /// A change that puts back a state Backstop can prove (a repair from a point-in-time clone of the environment or from
+    /// a backup whose latest restore drill passed, a restore of such a backup): judged by this rule instead of the rules
+    /// meant for mistakes (row counts, table shares, cascades, the freeze window), which would otherwise hold up the
+    /// recovery of the very mistake they are about.
+    /// </summary>
+    public Verdict Recovery { get; init; }
+
     public static TierPolicy Production { get; } = new()
     {
         AllRows = Verdict.Deny,
@@ -89,6 +97,7 @@ public sealed record TierPolicy
         Privileges = Verdict.Approve,
         Write = Verdict.Confirm,
         Read = Verdict.Allow,
+        Recovery = Verdict.Confirm,
     };
 
     public static TierPolicy Staging { get; } = new()
@@ -109,6 +118,7 @@ public sealed record TierPolicy
         Privileges = Verdict.Confirm,
         Write = Verdict.Allow,
         Read = Verdict.Allow,
+        Recovery = Verdict.Confirm,
     };
 
     public static TierPolicy Development { get; } = new()

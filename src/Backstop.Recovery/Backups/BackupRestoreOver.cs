@@ -22,11 +22,19 @@ public sealed class BackupRestoreOver(BackupRestoreService service, BackupRestor
         $"-- backstop: restore backup {target.Backup.Id} over database {target.Url?.Database}, replacing its objects of the same names\n" +
         $"-- backup taken {target.Backup.StartedAt.ToString("u", CultureInfo.InvariantCulture)} of environment {target.Backup.Environment}, database {target.Backup.Database}; {target.Objects} objects there now\n";
 
+    /// <summary>
+    /// A backup of this environment whose latest drill passed is a state Backstop can prove: its restore is a recovery
+    /// (<see cref="TierPolicy.Recovery"/>); any other backup's restore is judged as the destructive DDL it is.
+    /// </summary>
     public IReadOnlyList<PolicyReason> Judge(TierPolicy policy) =>
     [
-        new("destructive_ddl", policy.DestructiveDdl, $"replaces the objects of database {target.Url?.Database} with those of backup {target.Backup.Id}"),
+        Proven
+            ? new("recovery", policy.Recovery, $"a recovery: replaces the objects of database {target.Url?.Database} with those of backup {target.Backup.Id}, proven by a restore drill")
+            : new("destructive_ddl", policy.DestructiveDdl, $"replaces the objects of database {target.Url?.Database} with those of backup {target.Backup.Id}"),
         new("restore_over", Verdict.Confirm, $"a restore over a non-empty database ({target.Objects} objects) cannot be undone by Backstop"),
     ];
+
+    private bool Proven => target.LatestDrillPassed && target.Environment?.Name == target.Backup.Environment;
 
     public async Task<IReadOnlyList<string>> RunAsync(NpgsqlConnection connection, Func<CancellationToken, Task> logChange, CancellationToken cancellationToken)
     {

@@ -31,7 +31,7 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
         var failedDrill = await UsableBackup.CheckLatestDrillAsync(catalog, backup, request.Force, cancellationToken);
         var manifest = BackupManifest.Read(backup.Path);
         await UsableBackup.CheckFilesAsync(backup, manifest, "restored", 5, cancellationToken);
-        var prepared = new BackupRestoreTarget { Backup = backup, Manifest = manifest, Jobs = request.Jobs ?? environment.Backup.Jobs, Owners = !request.NoOwner, FailedDrill = failedDrill };
+        var prepared = new BackupRestoreTarget { Backup = backup, Manifest = manifest, Jobs = request.Jobs ?? environment.Backup.Jobs, Owners = !request.NoOwner, FailedDrill = failedDrill, LatestDrillPassed = (await UsableBackup.LatestDrillAsync(catalog, backup, cancellationToken))?.Passed == true };
         if (request.To is not { } destination)
         {
             return prepared with { SandboxName = request.SandboxName ?? $"restore-{backup.Id}" };

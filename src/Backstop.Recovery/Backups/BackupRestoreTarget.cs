@@ -22,6 +22,9 @@ public sealed record BackupRestoreTarget
     /// <summary>The backup's latest drill, when it failed: restored only because the request said <c>--force</c>.</summary>
     public DrillEntry? FailedDrill { get; init; }
 
+    /// <summary>The backup's latest restore drill passed: what it holds is a state Backstop can prove.</summary>
+    public bool LatestDrillPassed { get; init; }
+
     /// <summary>Give objects their owners and grants back (the request did not say <c>--no-owner</c>).</summary>
     public required bool Owners { get; init; }
 

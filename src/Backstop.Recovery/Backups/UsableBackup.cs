@@ -47,7 +47,7 @@ internal static class UsableBackup
     /// <exception cref="BackupException">(a usage error) its latest drill failed and <paramref name="force"/> is false.</exception>
     public static async Task<DrillEntry?> CheckLatestDrillAsync(IBackupCatalog catalog, BackupEntry backup, bool force, CancellationToken cancellationToken)
     {
-        var latest = (await catalog.ListDrillsAsync(backup.Environment, cancellationToken)).FirstOrDefault(d => d.Kind == "logical" && d.BackupId == backup.Id);
+        var latest = await LatestDrillAsync(catalog, backup, cancellationToken);
         if (latest is null or { Passed: true })
         {
             return null;
@@ -63,6 +63,10 @@ internal static class UsableBackup
             $"backup {backup.Id} of {backup.Environment} failed its latest restore drill ({at}): {latest.Failure}; nothing was restored. " +
             $"Use --force to restore it anyway, or choose another backup (`backstop backup list -e {backup.Environment}` shows each one's last drill)");
     }
+
+    /// <summary>The backup's latest restore drill, or null when it was never drilled.</summary>
+    public static async Task<DrillEntry?> LatestDrillAsync(IBackupCatalog catalog, BackupEntry backup, CancellationToken cancellationToken) =>
+        (await catalog.ListDrillsAsync(backup.Environment, cancellationToken)).FirstOrDefault(d => d.Kind == "logical" && d.BackupId == backup.Id);
 
     private static BackupException Usage(string message) => new(message) { IsUsageError = true };
 }

@@ -43,6 +43,13 @@ public sealed class RepairComparison : IAsyncDisposable
     /// <summary>Three-way: how messages name the state just after the mistake; null for a two-way repair.</summary>
     public string? After => _after?.Name;
 
+    /// <summary>
+    /// The state the repair puts back when Backstop can prove it (the source, and the state after the mistake if there is
+    /// one, are a point-in-time clone of the environment or a drilled backup of it): the change is then a recovery,
+    /// judged by the tier's recovery rule. Null otherwise.
+    /// </summary>
+    public string? Recovery => _source.Proven is { } proven && (_after is null || _after.Proven is not null) ? proven : null;
+
     /// <summary>From connecting to the target to the finished plan.</summary>
     public TimeSpan Compared { get; }
 

@@ -9,6 +9,12 @@ namespace Backstop.Recovery.Repair;
 /// </summary>
 internal sealed class RepairSource(string name, NpgsqlConnection connection, SandboxCluster? cluster, bool keep) : IAsyncDisposable
 {
+    /// <summary>
+    /// What state of the environment this source is, when Backstop can prove it (a point-in-time clone of the
+    /// environment, a backup of it whose latest restore drill passed); null for a URL or another environment.
+    /// </summary>
+    public string? Proven { get; init; }
+
     /// <summary>How messages name it: a URL without its password, an environment, a backup's or a clone's sandbox.</summary>
     public string Name { get; } = name;
 

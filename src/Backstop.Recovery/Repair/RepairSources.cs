@@ -79,7 +79,11 @@ internal sealed class RepairSources(BackstopConfig config, EnvironmentConnector 
             await DumpRestorer.RestoreAsync(backup.Path, maintenance.WithDatabase(manifest.Database), environment.Backup.Jobs, clean: false, owners: false, null, cancellationToken);
             var connection = new NpgsqlConnection(cluster.ConnectionString(manifest.Database));
             await connection.OpenAsync(cancellationToken);
-            return new RepairSource($"backup {backup.Id} (sandbox {cluster.Info.Name})", connection, cluster, keep);
+            var latest = await UsableBackup.LatestDrillAsync(catalog, backup, cancellationToken);
+            return new RepairSource($"backup {backup.Id} (sandbox {cluster.Info.Name})", connection, cluster, keep)
+            {
+                Proven = latest is { Passed: true } ? $"{environment.Name}'s backup {backup.Id}, proven by a restore drill" : null,
+            };
         }
         catch
         {
@@ -98,7 +102,10 @@ internal sealed class RepairSources(BackstopConfig config, EnvironmentConnector 
             var database = connector.ResolveUrl(environment).Database;
             var connection = new NpgsqlConnection(PitrCloner.OwnerConnectionString(clone.Cluster, stanza.BackRest.Owner.Name, database));
             await connection.OpenAsync(cancellationToken);
-            return new RepairSource($"a clone of {environment.Name} as of {RecoveryTarget.Display(clone.Target)} (sandbox {clone.Name})", connection, clone.Cluster, keep);
+            return new RepairSource($"a clone of {environment.Name} as of {RecoveryTarget.Display(clone.Target)} (sandbox {clone.Name})", connection, clone.Cluster, keep)
+            {
+                Proven = $"{environment.Name} as of {RecoveryTarget.Display(clone.Target)}, from its point-in-time recovery",
+            };
         }
         catch
         {
