@@ -92,10 +92,19 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
         await WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '{window + 1} seconds'");
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(shop, $"SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN leads l ON l.id = c.lead_id WHERE l.user_id = {Victim}"));
 
+        // First a look (--dry-run), keeping the clones; then the repair, which uses them instead of cloning again.
+        var incident = new[] { "repair", "-e", "prod", "--incident-at", incidentAt!, "--incident-window", $"{window}s", "--root", "users", "--where", $"id = {Victim}", "--keep-sources" };
         var watch = Stopwatch.StartNew();
-        var repair = await _workspace.RunAsync(
-            "repair", "-e", "prod", "--incident-at", incidentAt!, "--incident-window", $"{window}s", "--root", "users", "--where", $"id = {Victim}", "--yes", "--json");
-        output.WriteLine($"repair --root, clones included: {watch.Elapsed.TotalSeconds:0.0} s");
+        var look = await _workspace.RunAsync([.. incident, "--dry-run"]);
+        output.WriteLine($"repair --root --dry-run, clones included: {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(look.ExitCode == 0, look.ToString());
+        Assert.Contains("public.messages", look.Out, StringComparison.Ordinal);
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(shop, $"SELECT count(*) FROM users WHERE id = {Victim}"));
+
+        watch.Restart();
+        var repair = await _workspace.RunAsync([.. incident, "--yes", "--json"]);
+        output.WriteLine($"repair --root with the kept clones: {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.Equal(2, repair.Error.Split("kept by an earlier repair").Length - 1);
         await Task.Delay(1000);
         await stop.CancelAsync();
         var written = await application;

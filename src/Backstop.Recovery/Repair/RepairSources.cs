@@ -94,12 +94,24 @@ internal sealed class RepairSources(BackstopConfig config, EnvironmentConnector 
 
     private async Task<RepairSource> FromPitrAsync(EnvironmentConfig environment, string time, bool keep, IProgress<string> progress, CancellationToken cancellationToken)
     {
-        progress.Report($"cloning {environment.Name} as of {time}");
         var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
-        var clone = await PitrCloner.CloneAsync(stanza, connector, new CloneOptions { Time = time }, progress, cancellationToken);
+        var database = connector.ResolveUrl(environment).Database;
+
+        // A clone kept by an earlier repair of the same incident (same environment, same target) is used again.
+        var kept = keep ? KeptCloneName(environment, time) : null;
+        if (kept is not null && await ReuseAsync(kept, stanza, database, cancellationToken) is { } reused)
+        {
+            progress.Report($"using the clone of {environment.Name} as of {time} kept by an earlier repair (sandbox {kept})");
+            return new RepairSource($"a clone of {environment.Name} as of {time} (sandbox {kept}, kept)", reused.Connection, reused.Cluster, keep)
+            {
+                Proven = $"{environment.Name} as of {time}, from its point-in-time recovery",
+            };
+        }
+
+        progress.Report($"cloning {environment.Name} as of {time}");
+        var clone = await PitrCloner.CloneAsync(stanza, connector, new CloneOptions { Time = time, Name = kept }, progress, cancellationToken);
         try
         {
-            var database = connector.ResolveUrl(environment).Database;
             var connection = new NpgsqlConnection(PitrCloner.OwnerConnectionString(clone.Cluster, stanza.BackRest.Owner.Name, database));
             await connection.OpenAsync(cancellationToken);
             return new RepairSource($"a clone of {environment.Name} as of {RecoveryTarget.Display(clone.Target)} (sandbox {clone.Name})", connection, clone.Cluster, keep)
@@ -112,5 +124,49 @@ internal sealed class RepairSources(BackstopConfig config, EnvironmentConnector 
             await clone.Cluster.StopAsync(immediate: true, CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The sandbox name of a kept clone: the environment and a hash of the target, so that the next repair of the same
+    /// incident finds it, and a repair of another moment never does.
+    /// </summary>
+    internal static string KeptCloneName(EnvironmentConfig environment, string target)
+    {
+        var safe = new string(environment.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{environment.Name}\n{target}")))[..10];
+        return $"pitr-{(safe.Length > 18 ? safe[..18] : safe)}-kept-{hash}";
+    }
+
+    /// <summary>The kept clone, when it is running and finished (promoted: a clone stopped halfway is still in recovery); otherwise null, and a half-made one is removed.</summary>
+    private static async Task<(SandboxCluster Cluster, NpgsqlConnection Connection)?> ReuseAsync(string name, PitrStanza stanza, string database, CancellationToken cancellationToken)
+    {
+        var found = SandboxCluster.List().FirstOrDefault(s => s.Info.Name == name);
+        if (found.Info is null)
+        {
+            return null;
+        }
+
+        var cluster = SandboxCluster.Find(name);
+        if (found.Running)
+        {
+            var connection = new NpgsqlConnection(PitrCloner.OwnerConnectionString(cluster, stanza.BackRest.Owner.Name, database));
+            try
+            {
+                await connection.OpenAsync(cancellationToken);
+                await using var check = new NpgsqlCommand("SELECT NOT pg_is_in_recovery()", connection);
+                if (await check.ExecuteScalarAsync(cancellationToken) is true)
+                {
+                    return (cluster, connection);
+                }
+            }
+            catch (NpgsqlException)
+            {
+            }
+
+            await connection.DisposeAsync();
+        }
+
+        await cluster.StopAsync(immediate: true, cancellationToken);
+        return null;
     }
 }
