@@ -153,7 +153,8 @@ public static class PitrCloner
     {
         if (source is not null)
         {
-            await using var command = new NpgsqlCommand("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END", source.Connection);
+            // The insert location: WAL written to the buffers (with synchronous_commit off, a commit may not be on disk yet).
+            await using var command = new NpgsqlCommand("SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END", source.Connection);
             if (await command.ExecuteScalarAsync(cancellationToken) is NpgsqlLogSequenceNumber current && lsn > current)
             {
                 throw new PitrException($"WAL location {lsn} is ahead of the server, which has written WAL up to {current}; choose a location up to it", isUsageError: true);
