@@ -19,6 +19,12 @@ public sealed record CloneOptions
     /// </summary>
     public bool Inclusive { get; init; } = true;
 
+    /// <summary>
+    /// Reach the source through this database of its server (e.g. <c>postgres</c>) rather than the environment's own,
+    /// which may have been dropped: the clock, the WAL position and the WAL switch that archives WAL past the target.
+    /// </summary>
+    public string? SourceDatabase { get; init; }
+
     /// <summary>The clone's sandbox name; null: <c>pitr-&lt;env&gt;-&lt;random&gt;</c>.</summary>
     public string? Name { get; init; }
 

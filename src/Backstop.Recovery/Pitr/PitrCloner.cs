@@ -27,7 +27,9 @@ public static class PitrCloner
         ConnectedEnvironment? source = null;
         try
         {
-            source = await connector.OpenAsync(environment, cancellationToken);
+            source = options.SourceDatabase is { } database
+                ? await MaintenanceDatabase.OpenAsync(connector, environment, database, cancellationToken)
+                : await connector.OpenAsync(environment, cancellationToken);
         }
         catch (ConnectionFailedException e)
         {
