@@ -14,7 +14,7 @@ public sealed record RecoverDatabaseResult
 
     public required WalSearch Searched { get; init; }
 
-    public required CloneResult Clone { get; init; }
+    public required CloneResult FromClone { get; init; }
 
     public required bool CloneKept { get; init; }
 
