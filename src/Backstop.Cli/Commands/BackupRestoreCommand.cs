@@ -75,13 +75,17 @@ internal static partial class BackupCommand
             var backup = target.Backup;
             if (context.Json)
             {
-                context.WriteJson(new { backup = backup.Id, environment = environment.Name, url = restored.Url.ToString(), sandbox = restored.SandboxName, durationSeconds = Math.Round(restored.Duration.TotalSeconds, 3) });
+                context.WriteJson(new { backup = backup.Id, environment = environment.Name, url = restored.Url.ToString(), sandbox = restored.SandboxName, recordedOid = restored.RecordedOid, durationSeconds = Math.Round(restored.Duration.TotalSeconds, 3) });
             }
             else
             {
                 var sandboxName = restored.SandboxName;
                 context.ErrorConsole.MarkupLineInterpolated($"Restored backup {backup.Id} of {environment.Name} ({Humanize.Count(backup.Rows ?? 0)} rows) in {Humanize.Span(restored.Duration)}{(sandboxName is null ? "" : $" into sandbox {sandboxName} (stop it with `backstop sandbox stop {sandboxName}`)")}:");
                 context.Console.WriteLine(restored.Url.ToString());
+                if (restored.RecordedOid is { } oid)
+                {
+                    context.ErrorConsole.MarkupLineInterpolated($"Database '{restored.Url.Database}' was created by the restore; its new OID {oid} is recorded in the identity of {target.Environment?.Name}.");
+                }
             }
 
             return ExitCodes.Done;
