@@ -149,12 +149,12 @@ public sealed class RecoverDatabaseTests : IAsyncLifetime, IDisposable
         NpgsqlConnection.ClearAllPools();
         await PostgresSandbox.ExecuteAsync(_primary.ConnectionString("postgres"), "DROP DATABASE shop WITH (FORCE)");
 
-        var notFound = await _workspace.RunAsync("recover-database", "-e", "prod", "--since", DateTimeOffset.UtcNow.AddHours(1).ToString("O"));
+        var notFound = await _workspace.RunAsync("recover-database", "-e", "prod", "--since", DateTimeOffset.UtcNow.AddHours(1).ToString("O"), "--json");
 
         Assert.True(notFound.ExitCode == 1, notFound.ToString());
-        Assert.Contains("no DROP DATABASE of 'shop' (OID ", notFound.Error, StringComparison.Ordinal);
-        Assert.Contains("was found in the WAL of environment 'prod': searched WAL from ", notFound.Error, StringComparison.Ordinal);
-        Assert.Contains("nothing was changed", notFound.Error, StringComparison.Ordinal);
+        Assert.Matches(
+            @"^no DROP DATABASE of 'shop' \(OID \d+\) was found in the WAL of environment 'prod': searched WAL from [0-9A-F]+/[0-9A-F]+ to [0-9A-F]+/[0-9A-F]+ \(\d+ segments?, [0-9A-F]{24} to [0-9A-F]{24}, commits from .+\), back to .+; nothing was changed\. If it was dropped earlier than that, restore a backup instead",
+            notFound.JsonError);
     }
 
     private static async Task<List<int>> ReadSequencesAsync(string connectionString)

@@ -63,7 +63,7 @@ internal sealed record DatabaseProperties
             """,
             connection))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = (long)database, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
+            command.Parameters.Add(new NpgsqlParameter { Value = database, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
@@ -92,7 +92,7 @@ internal sealed record DatabaseProperties
         await using (var command = new NpgsqlCommand(
             "SELECT r.rolname, unnest(s.setconfig) FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = $1 ORDER BY 1 NULLS FIRST", connection))
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = (long)database, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
+            command.Parameters.Add(new NpgsqlParameter { Value = database, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -105,7 +105,7 @@ internal sealed record DatabaseProperties
         {
             await using var command = new NpgsqlCommand(
                 "SELECT g.rolname, a.privilege_type, a.is_grantable FROM pg_database d, aclexplode(d.datacl) a LEFT JOIN pg_roles g ON g.oid = a.grantee WHERE d.oid = $1", connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = (long)database, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
+            command.Parameters.Add(new NpgsqlParameter { Value = database, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

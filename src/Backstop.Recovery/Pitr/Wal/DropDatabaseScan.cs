@@ -94,10 +94,15 @@ internal sealed class DropDatabaseScan(uint database, DateTimeOffset? since, boo
         }
 
         var transaction = drop.Record.TransactionId;
+        var end = _ends.GetValueOrDefault(transaction);
+        if (since is { } earliest && end is not null && end.Time < earliest)
+        {
+            return null;
+        }
+
         var first = _firstRecords.TryGetValue(transaction, out var f) ? f : drop.Record.Lsn;
         var invalid = InvalidMark(transaction);
         var recovery = invalid is { } mark && mark < first ? mark : first;
-        var end = _ends.GetValueOrDefault(transaction);
 
         // The last commit of a transaction (or of the top-level one of a subtransaction) that wrote into the database.
         var parents = _ends.Values.SelectMany(e => e.Subtransactions.Select(s => (Sub: s, Top: e))).ToDictionary(p => p.Sub, p => p.Top);

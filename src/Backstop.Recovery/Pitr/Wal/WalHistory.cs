@@ -123,8 +123,8 @@ public sealed class WalHistory
 
     /// <summary>
     /// The newest <c>DROP DATABASE</c> of the database with OID <paramref name="databaseOid"/> (pg_database.oid, as
-    /// environments record it), looked for back to <paramref name="since"/> (null: as far as the WAL goes); null when
-    /// not found (<see cref="Searched"/> says what was read).
+    /// environments record it) that committed at or after <paramref name="since"/> (null: as far back as the WAL
+    /// goes); null when not found (<see cref="Searched"/> says what was read).
     /// </summary>
     public async Task<DroppedDatabase?> FindDropDatabaseAsync(uint databaseOid, DateTimeOffset? since, CancellationToken cancellationToken)
     {

@@ -124,6 +124,13 @@ public sealed class WalScanTests
         Assert.True(Scan(new DropDatabaseScan(16999, null, marksInvalid: true), CapturedWal.SubtransactionsTruncateAndDrop).WantsOlder());
     }
 
+    [Fact]
+    public void Drop_database_that_committed_before_since_is_not_the_one_looked_for()
+    {
+        Assert.Null(Scan(new DropDatabaseScan(16384, Second52.AddSeconds(1), marksInvalid: true), CapturedWal.SubtransactionsTruncateAndDrop).Result());
+        Assert.NotNull(Scan(new DropDatabaseScan(16384, Second52, marksInvalid: true), CapturedWal.SubtransactionsTruncateAndDrop).Result());
+    }
+
     private static TScan Scan<TScan>(TScan scan, string captured)
         where TScan : IWalScan
     {
