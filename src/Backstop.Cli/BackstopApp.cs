@@ -45,6 +45,7 @@ internal static class BackstopApp
         root.Add(BackupCommand.Create(host));
         root.Add(RepairCommand.Create(host));
         root.Add(PitrCommand.Create(host));
+        root.Add(RecoverDatabaseCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };

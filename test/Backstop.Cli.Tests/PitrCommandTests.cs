@@ -106,6 +106,20 @@ public sealed class PitrCommandTests : IAsyncLifetime, IDisposable
 
         var badType = await _workspace.RunAsync("pitr", "backup", "-e", "prod", "--type", "weekly");
         Assert.Equal(2, badType.ExitCode);
+
+        // A clone needs one target: a time, or a WAL location (exclusive only for a location).
+        var noTarget = await _workspace.RunAsync("pitr", "clone", "-e", "prod", "--json");
+        Assert.Equal(2, noTarget.ExitCode);
+        Assert.Equal("say what to recover to: --time TIME (e.g. '2026-05-01 16:03:00+02', or now) or --lsn LOCATION (e.g. 0/1A2B3C4)", noTarget.JsonError);
+        var notLsn = await _workspace.RunAsync("pitr", "clone", "-e", "prod", "--lsn", "16:03", "--json");
+        Assert.Equal(2, notLsn.ExitCode);
+        Assert.StartsWith("'16:03' is not a WAL location; give it as PostgreSQL prints a pg_lsn", notLsn.JsonError, StringComparison.Ordinal);
+        var both = await _workspace.RunAsync("pitr", "clone", "-e", "prod", "--lsn", "0/1", "--time", "now", "--json");
+        Assert.Equal(2, both.ExitCode);
+        Assert.Equal("give either a time (now) or a WAL location (0/1) to recover to, not both", both.JsonError);
+        var exclusiveTime = await _workspace.RunAsync("pitr", "clone", "-e", "prod", "--time", "now", "--exclusive", "--json");
+        Assert.Equal(2, exclusiveTime.ExitCode);
+        Assert.Equal("an exclusive target applies to a WAL location only; give the location with --lsn", exclusiveTime.JsonError);
     }
 
     private static string TestName() => $"test-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";

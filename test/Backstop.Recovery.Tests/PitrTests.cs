@@ -92,6 +92,79 @@ public sealed class PitrTests(PitrPrimary primary) : IClassFixture<PitrPrimary>
     }
 
     [Fact]
+    public async Task Clone_at_the_lsn_of_a_commit_holds_its_rows_inclusive_and_not_exclusive()
+    {
+        await PostgresSandbox.ExecuteAsync(primary.AppConnectionString, "CREATE TABLE located (id int PRIMARY KEY); INSERT INTO located VALUES (1)");
+
+        // Inside the transaction, the insert location is where its commit record goes next (nothing else writes to this cluster).
+        string commitLsn;
+        await using (var connection = new NpgsqlConnection(primary.AppConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var insert = new NpgsqlCommand("INSERT INTO located VALUES (2)", connection, transaction))
+            {
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            await using (var location = new NpgsqlCommand("SELECT pg_current_wal_insert_lsn()::text", connection, transaction))
+            {
+                commitLsn = (string)(await location.ExecuteScalarAsync())!;
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        await PostgresSandbox.ExecuteAsync(primary.AppConnectionString, "INSERT INTO located VALUES (3)");
+        var stanza = await primary.StanzaAsync();
+
+        var exclusive = await PitrCloner.CloneAsync(stanza, primary.Connector, new CloneOptions { Lsn = commitLsn, Inclusive = false, Name = PitrPrimary.TestName() }, null, CancellationToken.None);
+        try
+        {
+            Assert.Equal([1], await ReadIdsAsync(PitrCloner.OwnerConnectionString(exclusive.Cluster, "postgres", "app"), "located"));
+            Assert.Equal(commitLsn, exclusive.TargetLsn.ToString());
+            Assert.False(exclusive.Inclusive);
+            Assert.Equal(commitLsn, exclusive.Confirmation.StoppedAtLsn.ToString());
+            Assert.False(exclusive.Confirmation.StoppedAfter);
+            Assert.True(exclusive.Confirmation.LastReplayedLsn <= exclusive.TargetLsn, $"replayed to {exclusive.Confirmation.LastReplayedLsn}");
+            Assert.Equal("off", await PostgresSandbox.TextAsync(PitrCloner.OwnerConnectionString(exclusive.Cluster, "postgres", "app"), "SHOW recovery_target_inclusive"));
+        }
+        finally
+        {
+            await exclusive.Cluster.StopAsync();
+        }
+
+        var inclusive = await PitrCloner.CloneAsync(stanza, primary.Connector, new CloneOptions { Lsn = commitLsn, Name = PitrPrimary.TestName() }, null, CancellationToken.None);
+        try
+        {
+            Assert.Equal([1, 2], await ReadIdsAsync(PitrCloner.OwnerConnectionString(inclusive.Cluster, "postgres", "app"), "located"));
+            Assert.True(inclusive.Confirmation.StoppedAfter);
+            Assert.True(inclusive.Confirmation.LastReplayedLsn > inclusive.TargetLsn, $"replayed to {inclusive.Confirmation.LastReplayedLsn}");
+        }
+        finally
+        {
+            await inclusive.Cluster.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Clone_lsn_ahead_of_the_server_or_with_a_time_too_is_a_usage_error()
+    {
+        var stanza = await primary.StanzaAsync();
+
+        var ahead = await Assert.ThrowsAsync<PitrException>(() => PitrCloner.CloneAsync(stanza, primary.Connector, new CloneOptions { Lsn = "FF/0" }, null, CancellationToken.None));
+        var both = await Assert.ThrowsAsync<PitrException>(() => PitrCloner.CloneAsync(stanza, primary.Connector, new CloneOptions { Lsn = "0/1", Time = "now" }, null, CancellationToken.None));
+        var exclusiveTime = await Assert.ThrowsAsync<PitrException>(() => PitrCloner.CloneAsync(stanza, primary.Connector, new CloneOptions { Inclusive = false }, null, CancellationToken.None));
+        var early = await Assert.ThrowsAsync<PitrException>(() => PitrCloner.CloneAsync(stanza, primary.Connector, new CloneOptions { Lsn = "0/1" }, null, CancellationToken.None));
+
+        Assert.True(ahead.IsUsageError && both.IsUsageError && exclusiveTime.IsUsageError && early.IsUsageError);
+        Assert.StartsWith("WAL location FF/0 is ahead of the server, which has written WAL up to ", ahead.Message, StringComparison.Ordinal);
+        Assert.Equal("give either a time (now) or a WAL location (0/1) to recover to, not both", both.Message);
+        Assert.Equal("an exclusive target applies to a WAL location only; give the location with --lsn", exclusiveTime.Message);
+        Assert.StartsWith($"WAL location 0/1 is before the end of the first backup of environment 'primary' (backup {primary.FirstBackup.Id} ended at ", early.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Clone_before_the_first_backup_is_a_usage_error_naming_the_earliest_time()
     {
         var before = primary.FirstBackup.StartedAt.AddMinutes(-10);
@@ -182,11 +255,11 @@ public sealed class PitrTests(PitrPrimary primary) : IClassFixture<PitrPrimary>
         return reader.GetFieldValue<DateTimeOffset>(0);
     }
 
-    private static async Task<List<int>> ReadIdsAsync(string connectionString)
+    private static async Task<List<int>> ReadIdsAsync(string connectionString, string table = "writes")
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT id FROM writes ORDER BY id", connection);
+        await using var command = new NpgsqlCommand($"SELECT id FROM {table} ORDER BY id", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var ids = new List<int>();
         while (await reader.ReadAsync())

@@ -82,7 +82,8 @@ internal static partial class BackupCommand
             {
                 context.WriteJson(new
                 {
-                    backup = backup.Id, environment = environment.Name, url = restored.Url.ToString(), sandbox = restored.SandboxName, durationSeconds = Math.Round(restored.Duration.TotalSeconds, 3),
+                    backup = backup.Id, environment = environment.Name, url = restored.Url.ToString(), sandbox = restored.SandboxName, recordedOid = restored.RecordedOid,
+                    durationSeconds = Math.Round(restored.Duration.TotalSeconds, 3),
                     failedDrill = target.FailedDrill is { } d ? new { at = d.FinishedAt, failedCheck = d.FailedCheck, failedObject = d.FailedObject, message = d.Message } : null,
                 });
             }
@@ -92,6 +93,10 @@ internal static partial class BackupCommand
                 var unproven = target.FailedDrill is null ? "" : ", although its latest drill failed (--force)";
                 context.ErrorConsole.MarkupLineInterpolated($"Restored backup {backup.Id} of {environment.Name} ({Humanize.Count(backup.Rows ?? 0)} rows) in {Humanize.Span(restored.Duration)}{(sandboxName is null ? "" : $" into sandbox {sandboxName} (stop it with `backstop sandbox stop {sandboxName}`)")}{unproven}:");
                 context.Console.WriteLine(restored.Url.ToString());
+                if (restored.RecordedOid is { } oid)
+                {
+                    context.ErrorConsole.MarkupLineInterpolated($"Database '{restored.Url.Database}' was created by the restore; its new OID {oid} is recorded in the identity of {target.Environment?.Name}.");
+                }
             }
 
             return ExitCodes.Done;

@@ -11,18 +11,25 @@ internal static class PitrCloneCommand
     public static Command Clone(CliHost host)
     {
         var environmentOption = EnvironmentOption.Required();
-        var time = new Option<string>("--time") { Description = "The moment to recover to: 2026-05-01T14:03:00Z, '2026-05-01 16:03:00+02', or without an offset in the environment's time zone; or 'now'", Required = true };
+        var time = new Option<string?>("--time") { Description = "The moment to recover to: 2026-05-01T14:03:00Z, '2026-05-01 16:03:00+02', or without an offset in the environment's time zone; or 'now'" };
+        var lsn = new Option<string?>("--lsn") { Description = "Or a WAL location to recover to, as PostgreSQL prints a pg_lsn (0/1A2B3C4): recovery stops at that record, even inside a transaction" };
+        var exclusive = new Option<bool>("--exclusive") { Description = "With --lsn: stop just before the record at that location instead of just after it" };
         var name = new Option<string?>("--name") { Description = "A name for the clone's sandbox (default: pitr-ENV-…)" };
-        var command = new Command("clone", "Start a new cluster holding the environment exactly as it was at --time, restored by pgBackRest and confirmed by the server; print its URL")
+        var command = new Command("clone", "Start a new cluster holding the environment exactly as it was at --time (or --lsn), restored by pgBackRest and confirmed by the server; print its URL")
         {
-            environmentOption, time, name,
+            environmentOption, time, lsn, exclusive, name,
         };
         PitrCommand.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
             var config = context.LoadConfig();
             var environment = config.Environment(parse.GetValue(environmentOption)!);
-            var clone = await new PitrService(config, context.Connector).CloneAsync(
-                environment, new CloneOptions { Time = parse.GetValue(time), Name = parse.GetValue(name) }, PitrCommand.Steps(context), cancellationToken);
+            var options = new CloneOptions { Time = parse.GetValue(time), Lsn = parse.GetValue(lsn), Inclusive = !parse.GetValue(exclusive), Name = parse.GetValue(name) };
+            if (options.Time is null && options.Lsn is null)
+            {
+                throw new UsageException("say what to recover to: --time TIME (e.g. '2026-05-01 16:03:00+02', or now) or --lsn LOCATION (e.g. 0/1A2B3C4)");
+            }
+
+            var clone = await new PitrService(config, context.Connector).CloneAsync(environment, options, PitrCommand.Steps(context), cancellationToken);
             Warn(context, clone.Warnings);
             if (context.Json)
             {
@@ -30,7 +37,8 @@ internal static class PitrCloneCommand
                 return ExitCodes.Done;
             }
 
-            context.ErrorConsole.MarkupLineInterpolated($"[green]Clone {clone.Name}[/] holds {environment.Name} as of {RecoveryTarget.Display(clone.Target)} (from backup {clone.Backup}).");
+            var asOf = clone.TargetLsn is { } at ? $"{(clone.Inclusive ? "up to and including" : "up to just before")} WAL location {at}" : $"as of {RecoveryTarget.Display(clone.Target)}";
+            context.ErrorConsole.MarkupLineInterpolated($"[green]Clone {clone.Name}[/] holds {environment.Name} {asOf} (from backup {clone.Backup}).");
             context.ErrorConsole.MarkupLineInterpolated($"{Reached(clone)}");
             context.ErrorConsole.MarkupLineInterpolated($"It is a sandbox: list it with `backstop sandbox list`, stop and delete it with `backstop sandbox stop {clone.Name}`.");
             context.Console.WriteLine(clone.Url);
@@ -102,6 +110,11 @@ internal static class PitrCloneCommand
     {
         var confirmation = clone.Confirmation;
         var last = confirmation.LastReplayedCommit is { } at ? $"the last commit replayed is from {RecoveryTarget.Display(at)}" : "no commit was replayed after the backup";
+        if (confirmation.StoppedAtLsn is { } lsn)
+        {
+            return $"The server confirmed it: recovery paused {(confirmation.StoppedAfter ? "just after" : "just before")} the record at WAL location {lsn} ({last}), then the clone was promoted.";
+        }
+
         var next = confirmation.StoppedBeforeTime is { } before ? $" at {RecoveryTarget.Display(before)}" : "";
         return $"The server confirmed it: recovery paused at the target ({last}; it stopped before the {confirmation.StoppedBeforeTransaction}{next}), then the clone was promoted.";
     }
@@ -113,10 +126,14 @@ internal static class PitrCloneCommand
         port = clone.Cluster.Info.Port,
         directory = clone.Cluster.Info.Directory,
         target = clone.Target,
+        targetLsn = clone.TargetLsn?.ToString(),
+        inclusive = clone.TargetLsn is null ? (bool?)null : clone.Inclusive,
         backup = clone.Backup,
         lastReplayedCommit = clone.Confirmation.LastReplayedCommit,
         stoppedBefore = clone.Confirmation.StoppedBeforeTransaction,
         stoppedBeforeTime = clone.Confirmation.StoppedBeforeTime,
+        stoppedAtLsn = clone.Confirmation.StoppedAtLsn?.ToString(),
+        lastReplayedLsn = clone.Confirmation.LastReplayedLsn?.ToString(),
         archivedSegment = clone.ArchivedSegment,
         warnings = clone.Warnings,
     };

@@ -54,6 +54,13 @@ public sealed class PgBackRest(string configFile, string stanza, ClusterOwner ow
     public Task<ToolResult> RunAsync(string command, IReadOnlyList<string> options, CancellationToken cancellationToken) =>
         Owner.RunAsync(Executable, [$"--config={ConfigFile}", $"--stanza={Stanza}", .. options, command], cancellationToken);
 
+    /// <summary>
+    /// Copies one archived WAL segment (by file name, e.g. <c>000000010000000000000007</c>) to <paramref name="destination"/>,
+    /// a path the owner may write; fails when the archive does not hold it.
+    /// </summary>
+    public Task<ToolResult> ArchiveGetAsync(string segment, string destination, CancellationToken cancellationToken) =>
+        Owner.RunAsync(Executable, [$"--config={ConfigFile}", $"--stanza={Stanza}", "archive-get", segment, destination], cancellationToken);
+
     /// <summary>A word for the shell, quoted only when it needs to be, with <c>%</c> doubled for archive_command.</summary>
     private static string Shell(string word)
     {

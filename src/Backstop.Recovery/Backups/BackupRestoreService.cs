@@ -41,9 +41,7 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
         PgUrl url;
         if (targetEnvironment is not null)
         {
-            // The same identity check as every command that acts on an environment: not the wrong server.
-            await using var checkedTarget = await connector.OpenAsync(targetEnvironment, cancellationToken);
-            url = checkedTarget.Url;
+            url = await CheckedUrlAsync(targetEnvironment, cancellationToken);
         }
         else
         {
@@ -93,7 +91,45 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
         }
 
         await DumpRestorer.RestoreAsync(path, url, target.Jobs, clean: target.Replaces, owners: target.Owners, null, cancellationToken);
-        return new BackupRestoreResult(url, null, watch.Elapsed);
+        return new BackupRestoreResult(url, null, watch.Elapsed) { RecordedOid = target is { Objects: null, Environment: { } environment } ? await RecordOidAsync(environment, url, cancellationToken) : null };
+    }
+
+    /// <summary>
+    /// The same identity check as every command that acts on an environment: not the wrong server. When the
+    /// environment's database is gone (dropped), the server is checked through its maintenance database, and the
+    /// restore creates the database.
+    /// </summary>
+    private async Task<PgUrl> CheckedUrlAsync(EnvironmentConfig environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var checkedTarget = await connector.OpenAsync(environment, cancellationToken);
+            return checkedTarget.Url;
+        }
+        catch (ConnectionFailedException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.InvalidCatalogName })
+        {
+            await using var server = await Pitr.MaintenanceDatabase.OpenAsync(connector, environment, Pitr.MaintenanceDatabase.DefaultName, cancellationToken);
+            return server.Url.WithDatabase(connector.ResolveUrl(environment).Database);
+        }
+    }
+
+    /// <summary>A database the restore created has a new OID: record it in the environment's identity, or every later command would refuse it.</summary>
+    private async Task<uint?> RecordOidAsync(EnvironmentConfig environment, PgUrl url, CancellationToken cancellationToken)
+    {
+        if (environment.Identity is not { } recorded)
+        {
+            return null;
+        }
+
+        var (connection, identity) = await EnvironmentConnector.ConnectAsync(environment.Name, url, cancellationToken);
+        await connection.DisposeAsync();
+        if (identity.DifferenceFrom(recorded with { DatabaseOid = null }) is not null || identity.DatabaseOid == recorded.DatabaseOid)
+        {
+            return null;
+        }
+
+        ConfigFileEditor.SetIdentity(config.Path, environment.Name, identity);
+        return identity.DatabaseOid;
     }
 
     private static PgUrl ParseUrl(string text)

@@ -6,10 +6,16 @@ namespace Backstop.Recovery.Pitr;
 /// <summary>
 /// Turns on WAL archiving into pgBackRest with ALTER SYSTEM (docs: "Continuous Archiving and Point-in-Time Recovery
 /// → Setting Up WAL Archiving"): <c>archive_mode = on</c> (takes effect at server start) and <c>archive_command</c>
-/// (takes effect at a reload), and <c>wal_level = replica</c> when it is <c>minimal</c>.
+/// (takes effect at a reload), and <c>wal_level = replica</c> when it is <c>minimal</c>. And <c>archive_timeout</c>
+/// (at a reload): without it, a quiet server archives a segment only when 16 MB of WAL have filled it, so the latest
+/// writes may sit in pg_wal for hours, out of reach of a clone made after the server is lost (docs: "Server
+/// Configuration → Write Ahead Log → Archiving").
 /// </summary>
 internal static class ArchiveConfiguration
 {
+    /// <summary>At most this long between a write and its segment's archiving; a lower archive_timeout already set is kept.</summary>
+    public const int ArchiveTimeoutSeconds = 60;
+
     /// <summary>The settings to change, each with why; empty when archiving is already set up this way.</summary>
     public static IReadOnlyList<(string Name, string Value, string Why)> Plan(string environment, ServerSettings settings, string archiveCommand)
     {
@@ -46,6 +52,12 @@ internal static class ArchiveConfiguration
         if (Pending("archive_command", settings.ArchiveCommand) != archiveCommand)
         {
             plan.Add(("archive_command", archiveCommand, "pgBackRest stores each WAL segment in the repository (at reload)"));
+        }
+
+        // archive_timeout applies at a reload, so the running value is the one that counts.
+        if (settings.ArchiveTimeoutSeconds is 0 or > ArchiveTimeoutSeconds)
+        {
+            plan.Add(("archive_timeout", $"{ArchiveTimeoutSeconds}s", $"a WAL segment is archived at least every {ArchiveTimeoutSeconds} s, even when little is written, so recent writes reach the repository (at reload)"));
         }
 
         return plan;

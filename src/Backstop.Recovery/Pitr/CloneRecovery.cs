@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Backstop.Postgres.Sandbox;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Backstop.Recovery.Pitr;
 
@@ -18,7 +19,7 @@ internal static partial class CloneRecovery
     {
         try
         {
-            await clone.StartRestoredAsync(CloneRestore.Settings(clone), timeout, cancellationToken);
+            await clone.StartRestoredAsync(CloneRestore.Settings(clone, failure.Target), timeout, cancellationToken);
         }
         catch (SandboxException e)
         {
@@ -42,7 +43,7 @@ internal static partial class CloneRecovery
                 await using var connection = new NpgsqlConnection(connectionString);
                 await connection.OpenAsync(cancellationToken);
                 await using var command = new NpgsqlCommand(
-                    "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() END, pg_last_xact_replay_timestamp()", connection);
+                    "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() END, pg_last_xact_replay_timestamp(), pg_last_wal_replay_lsn()", connection);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 await reader.ReadAsync(cancellationToken);
                 if (!reader.GetBoolean(0))
@@ -53,7 +54,10 @@ internal static partial class CloneRecovery
                 if (reader.GetString(1) == "paused")
                 {
                     var lastReplayed = reader.IsDBNull(2) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(2);
-                    return Confirm(clone, failure, lastReplayed);
+                    var replayedTo = reader.IsDBNull(3) ? (NpgsqlLogSequenceNumber?)null : reader.GetFieldValue<NpgsqlLogSequenceNumber>(3);
+                    return failure.Target.Lsn is { } lsn
+                        ? ConfirmLsn(clone, failure, lsn, lastReplayed, replayedTo)
+                        : Confirm(clone, failure, lastReplayed) with { LastReplayedLsn = replayedTo };
                 }
             }
             catch (NpgsqlException) when (clock.Elapsed < timeout)
@@ -92,16 +96,9 @@ internal static partial class CloneRecovery
 
     private static RecoveryConfirmation Confirm(SandboxCluster clone, PitrFailureContext failure, DateTimeOffset? lastReplayed)
     {
-        var target = failure.Target;
+        var target = failure.Target.Time!.Value;
         var log = ReadLog(clone);
-        var stop = StopLine().Matches(log).LastOrDefault();
-        if (stop is null)
-        {
-            var reason = log.Contains("insufficient parameter settings", StringComparison.Ordinal)
-                ? "the clone's settings are lower than the source's (max_connections, max_worker_processes, …), so replay paused before the target"
-                : "replay paused, but the server did not log reaching the target";
-            throw new PitrException($"{reason}; the clone is not at {RecoveryTarget.Display(target)}. Its log ({failure.LogCopy(clone)}) ends with: {Tail(log)}");
-        }
+        var stop = StopLine().Matches(log).LastOrDefault() ?? throw NotLogged(clone, failure, log);
 
         if (lastReplayed is { } replayed && replayed > target)
         {
@@ -120,6 +117,46 @@ internal static partial class CloneRecovery
             StoppedBeforeTransaction = $"{stop.Groups[1].Value} of transaction {stop.Groups[2].Value}",
             StoppedBeforeTime = stoppedAt,
         };
+    }
+
+    /// <summary>
+    /// A location target: the server logs "recovery stopping before WAL location (LSN) "X/Y"" (exclusive) or "… after …"
+    /// (inclusive) at the first record at or past it (docs: "recovery_target_lsn"; xlogrecovery.c recoveryStopsBefore
+    /// and recoveryStopsAfter). Exclusive, nothing at or past the target was replayed: pg_last_wal_replay_lsn(), the
+    /// end of the last replayed record, is at most the target. Inclusive, the record at the target was replayed.
+    /// </summary>
+    private static RecoveryConfirmation ConfirmLsn(SandboxCluster clone, PitrFailureContext failure, NpgsqlLogSequenceNumber target, DateTimeOffset? lastReplayed, NpgsqlLogSequenceNumber? replayedTo)
+    {
+        var log = ReadLog(clone);
+        var stop = LsnStopLine().Matches(log).LastOrDefault() ?? throw NotLogged(clone, failure, log);
+        var after = stop.Groups[1].Value == "after";
+        var at = NpgsqlLogSequenceNumber.Parse(stop.Groups[2].Value);
+        if (after != failure.Target.Inclusive || at < target)
+        {
+            throw new PitrException($"the clone stopped {stop.Groups[1].Value} WAL location {at}, not at {failure.Target.Display}; it is not the requested point");
+        }
+
+        if (!after && replayedTo is { } end && end > target)
+        {
+            throw new PitrException($"the clone replayed WAL up to {end}, past the target {failure.Target.Display}; it is not the requested point");
+        }
+
+        return new RecoveryConfirmation
+        {
+            LastReplayedCommit = lastReplayed,
+            LastReplayedLsn = replayedTo,
+            StoppedBeforeTransaction = $"record at WAL location {at}",
+            StoppedAtLsn = at,
+            StoppedAfter = after,
+        };
+    }
+
+    private static PitrException NotLogged(SandboxCluster clone, PitrFailureContext failure, string log)
+    {
+        var reason = log.Contains("insufficient parameter settings", StringComparison.Ordinal)
+            ? "the clone's settings are lower than the source's (max_connections, max_worker_processes, …), so replay paused before the target"
+            : "replay paused, but the server did not log reaching the target";
+        return new PitrException($"{reason}; the clone is not at {failure.Target.Display}. Its log ({failure.LogCopy(clone)}) ends with: {Tail(log)}");
     }
 
     public static string ReadLog(SandboxCluster clone)
@@ -156,6 +193,9 @@ internal static partial class CloneRecovery
 
     [GeneratedRegex(@"recovery stopping before (commit|abort) of transaction (\d+), time ([^\r\n]+)")]
     private static partial Regex StopLine();
+
+    [GeneratedRegex(@"recovery stopping (before|after) WAL location \(LSN\) ""([0-9A-F]+/[0-9A-F]+)""")]
+    private static partial Regex LsnStopLine();
 
     [GeneratedRegex(@"[+-]\d{2}$")]
     private static partial Regex ShortOffset();

@@ -14,18 +14,27 @@ internal static class CloneRestore
     /// these make the recovery stop and wait at the target, log where the sandbox can read it, read the access rules
     /// from the clone's own pg_hba.conf, and keep the socket to the cluster owner (and root).
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Settings(SandboxCluster clone) => new Dictionary<string, string>(StringComparer.Ordinal)
+    public static IReadOnlyDictionary<string, string> Settings(SandboxCluster clone, CloneTarget target)
     {
-        ["hba_file"] = Path.Combine(clone.Info.DataDirectory, "pg_hba.conf"),
-        ["ident_file"] = Path.Combine(clone.Info.DataDirectory, "pg_ident.conf"),
-        ["archive_mode"] = "off",
-        ["hot_standby"] = "on",
-        ["recovery_target_action"] = "pause",
-        ["logging_collector"] = "off",
-        ["log_destination"] = "stderr",
-        ["log_min_messages"] = "warning",
-        ["unix_socket_permissions"] = "0700",
-    };
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["hba_file"] = Path.Combine(clone.Info.DataDirectory, "pg_hba.conf"),
+            ["ident_file"] = Path.Combine(clone.Info.DataDirectory, "pg_ident.conf"),
+            ["archive_mode"] = "off",
+            ["hot_standby"] = "on",
+            ["recovery_target_action"] = "pause",
+            ["logging_collector"] = "off",
+            ["log_destination"] = "stderr",
+            ["log_min_messages"] = "warning",
+            ["unix_socket_permissions"] = "0700",
+        };
+        foreach (var (name, value) in target.Settings)
+        {
+            settings[name] = value;
+        }
+
+        return settings;
+    }
 
     private const string HbaHeader = """
         # Backstop clone: the cluster owner (and root) reach the clone through its socket, which only they may open
@@ -33,7 +42,7 @@ internal static class CloneRestore
         local all all trust
         """;
 
-    public static async Task RestoreAsync(PitrStanza stanza, SandboxCluster clone, PitrBackup backup, DateTimeOffset target, CancellationToken cancellationToken)
+    public static async Task RestoreAsync(PitrStanza stanza, SandboxCluster clone, PitrBackup backup, CloneTarget target, CancellationToken cancellationToken)
     {
         var owner = stanza.BackRest.Owner;
         var data = clone.Info.DataDirectory;
@@ -54,8 +63,7 @@ internal static class CloneRestore
         var result = await stanza.BackRest.RunAsync(
             "restore",
             [
-                "--type=time",
-                $"--target={RecoveryTarget.Format(target)}",
+                .. target.RestoreOptions,
                 "--target-action=pause",
                 $"--set={backup.Label}",
                 $"--pg1-path={data}",

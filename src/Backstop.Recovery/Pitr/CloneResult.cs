@@ -1,4 +1,5 @@
 using Backstop.Postgres.Sandbox;
+using NpgsqlTypes;
 
 namespace Backstop.Recovery.Pitr;
 
@@ -13,7 +14,17 @@ public sealed record CloneResult
     /// <summary>For Backstop itself: the clone's socket as the cluster owner, which the clone trusts (its socket is open to that user only).</summary>
     public required string OwnerConnectionString { get; init; }
 
+    /// <summary>
+    /// The time the clone holds: the requested time; for a location target, the last commit replayed (or the end of
+    /// the restored backup when it replayed none), as <see cref="TargetLsn"/> names no time.
+    /// </summary>
     public required DateTimeOffset Target { get; init; }
+
+    /// <summary>The WAL location recovery stopped at, for a clone asked for one; null for a time target.</summary>
+    public NpgsqlLogSequenceNumber? TargetLsn { get; init; }
+
+    /// <summary>With <see cref="TargetLsn"/>: the record at it was replayed too (false: the clone stops just before it).</summary>
+    public bool Inclusive { get; init; } = true;
 
     /// <summary>The pgBackRest backup restored before WAL replay.</summary>
     public required string Backup { get; init; }

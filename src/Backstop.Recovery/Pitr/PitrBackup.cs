@@ -1,3 +1,5 @@
+using NpgsqlTypes;
+
 namespace Backstop.Recovery.Pitr;
 
 /// <summary>One backup in a pgBackRest repository, from <c>pgbackrest info --output=json</c>.</summary>
@@ -23,6 +25,9 @@ public sealed record PitrBackup
     public string? WalStart { get; init; }
 
     public string? WalStop { get; init; }
+
+    /// <summary>The WAL location where the backup ended (pgBackRest's <c>lsn.stop</c>); a location target must not be before it.</summary>
+    public NpgsqlLogSequenceNumber? LsnStop { get; init; }
 
     /// <summary>pgBackRest found page checksum errors or another problem while copying.</summary>
     public bool HasErrors { get; init; }

@@ -3,7 +3,7 @@ using Backstop.Postgres.Sandbox;
 namespace Backstop.Recovery.Pitr;
 
 /// <summary>What is needed to explain a clone whose server stopped during recovery: the target, the archive, the source.</summary>
-internal sealed record PitrFailureContext(PitrLayout Layout, DateTimeOffset Target, string? ArchiveMax, bool SourceReachable)
+internal sealed record PitrFailureContext(PitrLayout Layout, CloneTarget Target, string? ArchiveMax, bool SourceReachable)
 {
     /// <summary>Where the clone's server log is kept when a failed clone is removed.</summary>
     public string LogCopy(SandboxCluster clone) => Path.Combine(Layout.LogDirectory, clone.Info.Name + "-server.log");
@@ -30,7 +30,8 @@ internal sealed record PitrFailureContext(PitrLayout Layout, DateTimeOffset Targ
     public PitrException FromLog(SandboxCluster clone, string what)
     {
         var log = CloneRecovery.ReadLog(clone);
-        var target = RecoveryTarget.Display(Target);
+        var target = Target.Display;
+        var reach = Target.Lsn is null ? "a commit after the target" : "the target location";
         if (log.Contains("recovery ended before configured recovery target was reached", StringComparison.Ordinal))
         {
             var why = SourceReachable
@@ -38,12 +39,12 @@ internal sealed record PitrFailureContext(PitrLayout Layout, DateTimeOffset Targ
                 : "the source was not reachable, so its latest WAL could not be archived: try again when it is, or choose an earlier time";
             return new PitrException(
                 $"the archive of environment '{Layout.Environment}' ends before {target}: the clone replayed all archived WAL (through {ArchiveMax ?? "the last segment"}) " +
-                $"without reaching a commit after the target, and PostgreSQL refuses to finish a recovery short of its target; {why}");
+                $"without reaching {reach}, and PostgreSQL refuses to finish a recovery short of its target; {why}");
         }
 
         if (log.Contains("before consistent recovery point", StringComparison.Ordinal))
         {
-            return new PitrException($"{target} is before the end of the restored backup, so no consistent state exists at that time; choose a later time");
+            return new PitrException($"{target} is before the end of the restored backup, so no consistent state exists at that {(Target.Lsn is null ? "time" : "location")}; choose a later {(Target.Lsn is null ? "time" : "location")}");
         }
 
         return new PitrException($"{what}: {CloneRecovery.Tail(log)} (the clone's log is kept as {LogCopy(clone)})");

@@ -94,7 +94,7 @@ public static class PitrVerifier
     }
 
     /// <summary>Every row of every table, read in one snapshot.</summary>
-    private static async Task<DatabaseFingerprint> FingerprintAsync(string connectionString, IProgress<string>? progress, CancellationToken cancellationToken)
+    internal static async Task<DatabaseFingerprint> FingerprintAsync(string connectionString, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);

@@ -20,6 +20,9 @@ public sealed record ServerSettings
     /// <summary><c>archive_library</c> (PostgreSQL 15+); empty when WAL goes through archive_command.</summary>
     public required string ArchiveLibrary { get; init; }
 
+    /// <summary><c>archive_timeout</c> in seconds; 0: off (a segment is archived only when it is full or switched).</summary>
+    public int ArchiveTimeoutSeconds { get; init; }
+
     /// <summary>
     /// The values the configuration files hold now (pg_file_settings, readable by superusers), which differ from the
     /// running ones while a restart is pending; empty when they cannot be read.
@@ -40,7 +43,7 @@ public sealed record ServerSettings
         // and pg_read_all_settings; pg_settings leaves them out for others instead of failing.
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(
-            "SELECT name, setting FROM pg_settings WHERE name IN ('port', 'unix_socket_directories', 'wal_level', 'archive_mode', 'archive_command', 'archive_library')", connection))
+            "SELECT name, setting FROM pg_settings WHERE name IN ('port', 'unix_socket_directories', 'wal_level', 'archive_mode', 'archive_command', 'archive_library', 'archive_timeout')", connection))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -55,6 +58,7 @@ public sealed record ServerSettings
             ? """
               has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE')
               AND has_parameter_privilege('archive_mode', 'ALTER SYSTEM') AND has_parameter_privilege('archive_command', 'ALTER SYSTEM')
+              AND has_parameter_privilege('archive_timeout', 'ALTER SYSTEM')
               """
             : "false";
         string role;
@@ -76,6 +80,7 @@ public sealed record ServerSettings
             ArchiveMode = values["archive_mode"],
             ArchiveCommand = values.GetValueOrDefault("archive_command", ""),
             ArchiveLibrary = values.GetValueOrDefault("archive_library", ""),
+            ArchiveTimeoutSeconds = int.Parse(values.GetValueOrDefault("archive_timeout", "0"), System.Globalization.CultureInfo.InvariantCulture),
             Role = role,
             CanAlterSystem = canAlter,
             FileValues = await ReadFileValuesAsync(connection, cancellationToken),

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NpgsqlTypes;
 
 namespace Backstop.Recovery.Pitr;
 
@@ -45,6 +46,9 @@ public sealed record StanzaInfo
                     RepositoryBytes = info.GetProperty("repository").GetProperty("delta").GetInt64(),
                     WalStart = backup.TryGetProperty("archive", out var archive) ? archive.GetProperty("start").GetString() : null,
                     WalStop = archive.ValueKind == JsonValueKind.Object ? archive.GetProperty("stop").GetString() : null,
+                    LsnStop = backup.TryGetProperty("lsn", out var lsn) && lsn.TryGetProperty("stop", out var stop) && NpgsqlLogSequenceNumber.TryParse(stop.GetString() ?? "", out var stopLsn)
+                        ? stopLsn
+                        : null,
                     HasErrors = backup.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.True,
                 });
             }
