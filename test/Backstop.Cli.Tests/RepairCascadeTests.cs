@@ -93,7 +93,8 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(shop, $"SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN leads l ON l.id = c.lead_id WHERE l.user_id = {Victim}"));
 
         // First a look (--dry-run), keeping the clones; then the repair, which uses them instead of cloning again.
-        var incident = new[] { "repair", "-e", "prod", "--incident-at", incidentAt!, "--incident-window", $"{window}s", "--root", "users", "--where", $"id = {Victim}", "--keep-sources" };
+        // No window: Backstop finds the DELETE's transaction in the WAL among the application's.
+        var incident = new[] { "repair", "-e", "prod", "--incident-at", incidentAt!, "--root", "users", "--where", $"id = {Victim}", "--keep-sources" };
         var watch = Stopwatch.StartNew();
         var look = await _workspace.RunAsync([.. incident, "--dry-run"]);
         output.WriteLine($"repair --root --dry-run, clones included: {watch.Elapsed.TotalSeconds:0.0} s");
@@ -113,6 +114,9 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(repair.ExitCode == 0, repair.ToString());
 
         using var json = JsonDocument.Parse(repair.Out);
+        var found = json.RootElement.GetProperty("repair").GetProperty("incident");
+        Assert.Equal(1 + 300 + 3000 + 9000 + 40, found.GetProperty("records").GetInt64());
+        Assert.True(found.GetProperty("otherTransactions").GetInt32() > 0, found.ToString());
         var tables = json.RootElement.GetProperty("repair").GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("table").GetString()!, t => t);
         var order = tables.Keys.ToList();
         Assert.Equal(Compared.Select(t => "public." + t).Order(StringComparer.Ordinal), order.Order(StringComparer.Ordinal));

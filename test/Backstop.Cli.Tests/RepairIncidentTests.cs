@@ -92,6 +92,94 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(Orders - 100, await PostgresSandbox.ScalarAsync(shop, "SELECT count(*) FROM orders WHERE is_deleted"));
     }
 
+    [Fact]
+    public async Task An_update_without_where_that_ran_longer_than_any_window_is_found_in_the_wal_and_repaired_exactly_while_the_application_writes()
+    {
+        var shop = _primary.ConnectionString("shop");
+        await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), "CREATE DATABASE control");
+        var control = _primary.ConnectionString("control");
+        foreach (var database in new[] { shop, control })
+        {
+            await PostgresSandbox.ExecuteAsync(database, $"""
+                CREATE TABLE orders (id bigint PRIMARY KEY, customer int NOT NULL, total numeric(12, 2), note text, is_deleted boolean NOT NULL DEFAULT false);
+                INSERT INTO orders SELECT g, g % 5000, g % 977, 'order ' || g, g % 1000 = 0 FROM generate_series(1, {Orders}) g;
+                """);
+        }
+
+        Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
+        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "prod", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "production")).ExitCode);
+        var enabled = await _workspace.RunAsync("pitr", "enable", "-e", "prod", "--pgdata", _primary.Info.DataDirectory, "--restart");
+        Assert.True(enabled.ExitCode == 0, enabled.ToString());
+        var backup = await _workspace.RunAsync("pitr", "backup", "-e", "prod");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+
+        // The application: new orders, and notes written on existing ones, in both databases alike, throughout.
+        using var stop = new CancellationTokenSource();
+        var application = Task.Run(async () =>
+        {
+            await using var a = new NpgsqlConnection(shop);
+            await using var b = new NpgsqlConnection(control);
+            await a.OpenAsync();
+            await b.OpenAsync();
+            var random = new Random(3);
+            var writes = 0;
+            for (var id = Orders + 1L; !stop.IsCancellationRequested; id++)
+            {
+                var noted = random.Next(1, Orders + 1);
+                var sql = $"INSERT INTO orders VALUES ({id}, 1, 10, 'new', false); UPDATE orders SET note = 'noted {id}' WHERE id = {noted}";
+                foreach (var connection in new[] { a, b })
+                {
+                    await using var command = new NpgsqlCommand(sql, connection);
+                    await command.ExecuteNonQueryAsync();
+                }
+
+                writes++;
+                await Task.Delay(25);
+            }
+
+            return writes;
+        });
+        await Task.Delay(1000);
+
+        // At T, from psql's place: the UPDATE without its WHERE, in a transaction that stays open 12 s before its commit.
+        var incidentAt = await PostgresSandbox.TextAsync(shop, "SELECT clock_timestamp()::text");
+        long updated;
+        await using (var psql = new NpgsqlConnection(shop))
+        {
+            await psql.OpenAsync();
+            await using var transaction = await psql.BeginTransactionAsync();
+            await using (var update = new NpgsqlCommand("UPDATE orders SET is_deleted = true", psql, transaction) { CommandTimeout = 0 })
+            {
+                updated = await update.ExecuteNonQueryAsync();
+            }
+
+            await using (var sleep = new NpgsqlCommand("SELECT pg_sleep(12)", psql, transaction))
+            {
+                await sleep.ExecuteNonQueryAsync();
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        await Task.Delay(2000);
+        await stop.CancelAsync();
+        var written = await application;
+        Assert.True(written > 20, $"the application wrote only {written} times");
+
+        // No window option: the mistake is found in the WAL. On production the repair is a recovery, confirmed by name.
+        var watch = Stopwatch.StartNew();
+        var repair = await _workspace.RunAsync("repair", "-e", "prod", "--incident-at", incidentAt!, "--table", "orders", "--columns", "is_deleted", "--confirm", "prod", "--json");
+        output.WriteLine($"repair of the {Orders:N0}-row UPDATE found in the WAL, clones included: {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        using var json = JsonDocument.Parse(repair.Out);
+        Assert.True(updated > Orders, $"the UPDATE changed {updated} rows: the application's new orders were meant to be among them");
+        Assert.Equal(updated, json.RootElement.GetProperty("repair").GetProperty("incident").GetProperty("records").GetInt64());
+        Assert.Contains(json.RootElement.GetProperty("change").GetProperty("reasons").EnumerateArray(), r => r.GetString()!.StartsWith("a recovery: puts back prod as of WAL location", StringComparison.Ordinal));
+
+        var sql = "SELECT md5(string_agg(o::text, '|' ORDER BY id)) || ':' || count(*) FROM orders o";
+        Assert.Equal(await PostgresSandbox.TextAsync(control, sql), await PostgresSandbox.TextAsync(shop, sql));
+    }
+
     private static async Task WaitForServerTimeAsync(string connectionString, string time)
     {
         while (await PostgresSandbox.ScalarAsync(connectionString, $"SELECT (clock_timestamp() > {time})::int") == 0)

@@ -20,8 +20,14 @@ internal static class RepairCommand
         };
         var from = new Option<string?>("--from") { Description = "Where the right values are: a postgresql:// URL or env:VARIABLE holding one (a clone), an environment's name, backup:ID, or pitr:TIME (a point-in-time clone made for the occasion)" };
         var after = new Option<string?>("--after") { Description = "Three-way: a state just after the mistake (URL, backup:ID or pitr:TIME); only rows the mistake changed are repaired, later writes are kept" };
-        var incidentAt = new Option<string?>("--incident-at") { Description = "The mistake's time: --from pitr:TIME and --after pitr:TIME+window, both cloned for the occasion" };
-        var window = new Option<string>("--incident-window") { Description = "With --incident-at: how long after it the mistake had committed (default 10s); writes to the repaired columns in that window count as the mistake's", DefaultValueFactory = _ => "10s" };
+        var incidentAt = new Option<string?>("--incident-at")
+        {
+            Description = "About when the mistake ran: Backstop finds its transaction in the WAL and clones the environment just before and just after its commit",
+        };
+        var window = new Option<string?>("--incident-window")
+        {
+            Description = "With --incident-at, instead of looking in the WAL: the mistake committed within this long after the time (e.g. 10s); writes in that window count as the mistake's",
+        };
         var columns = new Option<string?>("--columns") { Description = "Only these columns, comma-separated (default: every column but the key)" };
         var where = new Option<string?>("--where") { Description = "Only rows matching this SQL condition, on every side" };
         var key = new Option<string?>("--key") { Description = "Columns that identify a row, comma-separated (default: the primary key)" };
@@ -52,7 +58,7 @@ internal static class RepairCommand
                 From = parse.GetValue(from),
                 After = parse.GetValue(after),
                 IncidentAt = parse.GetValue(incidentAt),
-                IncidentWindow = parse.GetValue(window)!,
+                IncidentWindow = parse.GetValue(window),
                 Columns = List(parse.GetValue(columns)),
                 Key = List(parse.GetValue(key)),
                 Options = new RepairOptions

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Backstop.Cli.Rendering;
 using Backstop.Recovery.Repair;
 using Spectre.Console;
@@ -10,6 +11,28 @@ internal static class RepairView
     private const int SampleRows = 10;
 
     public static object Summary(RepairComparison comparison)
+    {
+        var summary = TablesSummary(comparison);
+        if (comparison.Incident is not { Transaction: var mistake } incident)
+        {
+            return summary;
+        }
+
+        // The mistake as the WAL showed it, next to what the repair compared.
+        var node = JsonSerializer.SerializeToNode(summary, JsonOptions)!.AsObject();
+        node["incident"] = JsonSerializer.SerializeToNode(
+            new
+            {
+                transactionId = mistake.TransactionId, firstLsn = mistake.FirstLsn.ToString(), commitLsn = mistake.CommitLsn.ToString(), commitTime = mistake.CommitTime,
+                records = mistake.Records, otherTransactions = incident.Others.Count,
+            },
+            JsonOptions);
+        return node;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    private static object TablesSummary(RepairComparison comparison)
     {
         if (comparison.Graph is { } graph)
         {

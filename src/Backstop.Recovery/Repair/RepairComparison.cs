@@ -50,6 +50,9 @@ public sealed class RepairComparison : IAsyncDisposable
     /// </summary>
     public string? Recovery => _source.Proven is { } proven && (_after is null || _after.Proven is not null) ? proven : null;
 
+    /// <summary>The mistake as the WAL showed it, when <c>--incident-at</c> found it there; null otherwise.</summary>
+    public RepairIncident? Incident { get; init; }
+
     /// <summary>From connecting to the target to the finished plan.</summary>
     public TimeSpan Compared { get; }
 

@@ -28,11 +28,15 @@ public sealed record RepairRequest
     /// <summary>Three-way: a state just after the mistake (<c>--after</c>).</summary>
     public string? After { get; init; }
 
-    /// <summary>The mistake's time: both sources become point-in-time clones, of then and of then plus <see cref="IncidentWindow"/>.</summary>
+    /// <summary>
+    /// The mistake's time, roughly: both sources become point-in-time clones. Without <see cref="IncidentWindow"/> the
+    /// mistake is found in the WAL (<see cref="RepairIncident"/>) and the clones are just before and just after its
+    /// commit; with it, of then and of then plus the window.
+    /// </summary>
     public string? IncidentAt { get; init; }
 
     /// <summary>With <see cref="IncidentAt"/>: how long after it the mistake had committed, as a duration (<c>10s</c>).</summary>
-    public string IncidentWindow { get; init; } = "10s";
+    public string? IncidentWindow { get; init; }
 
     /// <summary>Only these columns (default: every column but the key and generated ones).</summary>
     public IReadOnlyList<string>? Columns { get; init; }

@@ -18,7 +18,19 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
     public async Task<RepairComparison> CompareAsync(RepairRequest request, IProgress<string> progress, CancellationToken cancellationToken)
     {
         var environment = request.Environment;
-        var (fromText, afterText) = RepairSourceSpec.Sources(request.From, request.After, request.IncidentAt, request.IncidentWindow, environment.TimeZone, clock.GetUtcNow());
+        var fromWal = request is { IncidentAt: not null, IncidentWindow: null, From: null, After: null };
+        string fromText;
+        string? afterText;
+        if (fromWal)
+        {
+            (fromText, afterText) = (string.Empty, string.Empty);
+            RepairSourceSpec.Sources(null, null, request.IncidentAt, null, environment.TimeZone, clock.GetUtcNow());
+        }
+        else
+        {
+            (fromText, afterText) = RepairSourceSpec.Sources(request.From, request.After, request.IncidentAt, request.IncidentWindow, environment.TimeZone, clock.GetUtcNow());
+        }
+
         Validate(request, threeWay: afterText is not null);
 
         var watch = Stopwatch.StartNew();
@@ -31,6 +43,13 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
         {
             var (tables, graph) = await TablesAsync(target.Connection, request, progress, cancellationToken);
             RepairWhere.CheckIsOneCondition(request.Options.Where);
+            RepairIncident? incident = null;
+            if (fromWal)
+            {
+                var at = Pitr.RecoveryTarget.Parse(request.IncidentAt!, environment.TimeZone, clock.GetUtcNow());
+                incident = await RepairIncident.FindAsync(request.Config, environment, target.Connection, tables, at, progress, cancellationToken);
+                (fromText, afterText) = (incident.Before, incident.After);
+            }
 
             // The two states are independent (two clones, two restores): made at once, each shared by every table.
             var opening = sources.OpenAsync(environment, RepairSourceSpec.Parse(fromText, names), request.KeepSources, progress, cancellationToken);
@@ -67,7 +86,7 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
             }
 
             var plans = await PlanAsync(target.Connection, source!, after, tables, graph, options, progress, cancellationToken);
-            return new RepairComparison(target, source!, after, plans, graph, watch.Elapsed, request.BatchRows);
+            return new RepairComparison(target, source!, after, plans, graph, watch.Elapsed, request.BatchRows) { Incident = incident };
         }
         catch
         {

@@ -13,6 +13,12 @@ internal sealed record RepairSourceSpec(RepairSourceKind Kind, string Value)
     public const string BackupPrefix = "backup:";
     public const string PitrPrefix = "pitr:";
 
+    /// <summary>After <see cref="PitrPrefix"/>: a WAL location instead of a time, <c>pitr:lsn:0/1A2B3C4</c>, replayed
+    /// up to and including it, or up to just before it with <see cref="ExclusiveSuffix"/>.</summary>
+    public const string LsnPrefix = "lsn:";
+
+    public const string ExclusiveSuffix = ":exclusive";
+
     public static RepairSourceSpec Parse(string text, IEnumerable<string> environments)
     {
         if (text.StartsWith(BackupPrefix, StringComparison.Ordinal))
@@ -40,7 +46,7 @@ internal sealed record RepairSourceSpec(RepairSourceKind Kind, string Value)
     /// the moment of the mistake, and <paramref name="window"/> later, when it had committed.
     /// </summary>
     /// <exception cref="RepairUsageException">no source at all, both ways at once, or a time or window that does not parse.</exception>
-    public static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string window, TimeZoneInfo zone, DateTimeOffset now)
+    public static (string From, string? After) Sources(string? from, string? after, string? incidentAt, string? window, TimeZoneInfo zone, DateTimeOffset now)
     {
         if (incidentAt is null)
         {
@@ -52,6 +58,7 @@ internal sealed record RepairSourceSpec(RepairSourceKind Kind, string Value)
             throw new RepairUsageException("--incident-at makes both sources from point-in-time clones; give it without --from and --after");
         }
 
+        window ??= "10s";
         if (!Durations.TryParse(window, out var span) || span <= TimeSpan.Zero)
         {
             throw new RepairUsageException($"--incident-window '{window}' is not a duration; use e.g. 10s or 2m");

@@ -109,14 +109,25 @@ internal sealed class RepairSources(BackstopConfig config, EnvironmentConnector 
         }
 
         progress.Report($"cloning {environment.Name} as of {time}");
-        var clone = await PitrCloner.CloneAsync(stanza, connector, new CloneOptions { Time = time, Name = kept }, progress, cancellationToken);
+        var options = time.StartsWith(RepairSourceSpec.LsnPrefix, StringComparison.Ordinal)
+            ? new CloneOptions
+            {
+                Lsn = time[RepairSourceSpec.LsnPrefix.Length..].Replace(RepairSourceSpec.ExclusiveSuffix, "", StringComparison.Ordinal),
+                Inclusive = !time.EndsWith(RepairSourceSpec.ExclusiveSuffix, StringComparison.Ordinal),
+                Name = kept,
+            }
+            : new CloneOptions { Time = time, Name = kept };
+        var clone = await PitrCloner.CloneAsync(stanza, connector, options, progress, cancellationToken);
         try
         {
             var connection = new NpgsqlConnection(PitrCloner.OwnerConnectionString(clone.Cluster, stanza.BackRest.Owner.Name, database));
             await connection.OpenAsync(cancellationToken);
-            return new RepairSource($"a clone of {environment.Name} as of {RecoveryTarget.Display(clone.Target)} (sandbox {clone.Name})", connection, clone.Cluster, keep)
+            var moment = clone.TargetLsn is { } lsn
+                ? $"WAL location {lsn} ({(clone.Inclusive ? "replayed" : "just before it")})"
+                : RecoveryTarget.Display(clone.Target);
+            return new RepairSource($"a clone of {environment.Name} as of {moment} (sandbox {clone.Name})", connection, clone.Cluster, keep)
             {
-                Proven = $"{environment.Name} as of {RecoveryTarget.Display(clone.Target)}, from its point-in-time recovery",
+                Proven = $"{environment.Name} as of {moment}, from its point-in-time recovery",
             };
         }
         catch
