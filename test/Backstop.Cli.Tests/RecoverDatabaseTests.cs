@@ -33,6 +33,16 @@ public sealed class RecoverDatabaseTests(ITestOutputHelper output) : IAsyncLifet
         INSERT INTO txlog VALUES ($1);
         """;
 
+    /// <summary>What the database is besides its tables, which a dump of it leaves out.</summary>
+    private const string Properties = """
+        CREATE ROLE reporting;
+        ALTER DATABASE shop SET search_path = app, public;
+        ALTER ROLE reporting IN DATABASE shop SET work_mem = '64MB';
+        ALTER DATABASE shop CONNECTION LIMIT 50;
+        GRANT CONNECT ON DATABASE shop TO reporting;
+        COMMENT ON DATABASE shop IS 'the shop''s database';
+        """;
+
     private const string LastTransaction = "INSERT INTO orders VALUES (999999, 1, 4242.42, 'the last one before the drop'); INSERT INTO txlog VALUES (-1);";
 
     private readonly CliWorkspace _workspace = new();
@@ -44,6 +54,7 @@ public sealed class RecoverDatabaseTests(ITestOutputHelper output) : IAsyncLifet
         _primary = await SandboxCluster.StartAsync(new SandboxOptions { Name = TestName() });
         await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), "CREATE DATABASE shop");
         await PostgresSandbox.ExecuteAsync(_primary.ConnectionString("shop"), Schema);
+        await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), Properties);
         Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
         Assert.Equal(0, (await _workspace.RunAsync("env", "add", "prod", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "production")).ExitCode);
     }
@@ -139,6 +150,17 @@ public sealed class RecoverDatabaseTests(ITestOutputHelper output) : IAsyncLifet
         {
             Assert.Equal(await ContentAsync(control, table), await ContentAsync(shop, table));
         }
+
+        // The database's own properties are back too.
+        var server = _primary.ConnectionString("postgres");
+        Assert.Equal(
+            "50|t|the shop's database|{search_path=app, public}|{work_mem=64MB}",
+            await PostgresSandbox.TextAsync(server, """
+                SELECT d.datconnlimit || '|' || has_database_privilege('reporting', d.oid, 'CONNECT') || '|' || shob_description
+                    || '|' || (SELECT setconfig::text FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0)
+                    || '|' || (SELECT setconfig::text FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 'reporting'::regrole)
+                FROM pg_database d, shobj_description(d.oid, 'pg_database') AS shob_description WHERE d.datname = 'shop'
+                """));
 
         // The environment's identity holds the new database: every command reaches it again.
         var verified = await _workspace.RunAsync("env", "verify", "prod");
