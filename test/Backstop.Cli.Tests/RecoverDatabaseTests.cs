@@ -154,7 +154,7 @@ public sealed class RecoverDatabaseTests(ITestOutputHelper output) : IAsyncLifet
         // The database's own properties are back too.
         var server = _primary.ConnectionString("postgres");
         Assert.Equal(
-            "50|t|the shop's database|{search_path=app, public}|{work_mem=64MB}",
+            "50|true|the shop's database|{\"search_path=app, public\"}|{work_mem=64MB}",
             await PostgresSandbox.TextAsync(server, """
                 SELECT d.datconnlimit || '|' || has_database_privilege('reporting', d.oid, 'CONNECT') || '|' || shob_description
                     || '|' || (SELECT setconfig::text FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backstop.Postgres.Sandbox;
+using Backstop.Postgres.Tools;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -260,9 +261,12 @@ public sealed class WalHistory
     /// <summary>Runs pg_waldump over [start, end) and hands each record before <paramref name="stopBefore"/> to the scan.</summary>
     private async Task DumpAsync(string directory, NpgsqlLogSequenceNumber start, NpgsqlLogSequenceNumber end, NpgsqlLogSequenceNumber stopBefore, IWalScan scan, WalSearchObserver observed, CancellationToken cancellationToken)
     {
-        var result = await WalDumpProcess.RunAsync(
+        // As the current user: it reads copies of the segments. Commit times are printed in pg_waldump's local time zone,
+        // named by its abbreviation: make it UTC.
+        var result = await ClientTool.RunStreamingAsync(
             WalDump,
             [$"--path={directory}", $"--timeline={Timeline.ToString(CultureInfo.InvariantCulture)}", $"--start={start}", $"--end={end}"],
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["TZ"] = "UTC", ["LC_ALL"] = "C" },
             line =>
             {
                 if (WalDumpParser.TryParse(line, out var record) && record.Lsn < stopBefore)
