@@ -41,31 +41,7 @@ public static class ClientTool
             throw new SandboxException($"{program} was not found at {path}; install PostgreSQL's client programs with `apt-get install postgresql-client-15`");
         }
 
-        var info = new ProcessStartInfo(path)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(name);
-        }
-
-        if (url is not null)
-        {
-            foreach (var (name, value) in url.ToLibpqEnvironment())
-            {
-                info.Environment[name] = value;
-            }
-        }
-
+        var info = StartInfo(path, arguments, url?.ToLibpqEnvironment() ?? new Dictionary<string, string>());
         using var process = Process.Start(info) ?? throw new SandboxException($"could not start {program}");
         process.StandardInput.Close();
         var errors = new StringBuilder();
@@ -91,5 +67,65 @@ public static class ClientTool
             process.Kill(entireProcessTree: true);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Runs a program by its path (a tool that must match a server's version), with <paramref name="environment"/> on
+    /// top of a clean one, handing its standard output over line by line instead of keeping it (pg_waldump prints tens
+    /// of MB per WAL segment).
+    /// </summary>
+    public static async Task<ToolResult> RunStreamingAsync(
+        string path,
+        IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string> environment,
+        Action<string> onOutputLine,
+        CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(StartInfo(path, arguments, environment)) ?? throw new SandboxException($"could not start {path}");
+        process.StandardInput.Close();
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+            {
+                onOutputLine(line);
+            }
+
+            await process.WaitForExitAsync(cancellationToken);
+            return new ToolResult(Path.GetFileName(path), process.ExitCode, "", await errors);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+    }
+
+    /// <summary>Inherited <c>PG*</c> variables are cleared first, so that none can send the program to another server.</summary>
+    private static ProcessStartInfo StartInfo(string path, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo(path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        return info;
     }
 }

@@ -91,7 +91,7 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
         }
 
         await DumpRestorer.RestoreAsync(path, url, target.Jobs, clean: target.Replaces, owners: target.Owners, null, cancellationToken);
-        return new BackupRestoreResult(url, null, watch.Elapsed) { RecordedOid = target is { Objects: null, Environment: { } environment } ? await RecordOidAsync(environment, url, cancellationToken) : null };
+        return new BackupRestoreResult(url, null, watch.Elapsed) { RecordedOid = target is { Objects: null, Environment: { } environment } ? (await Pitr.RecreatedDatabase.RecordOidAsync(config, environment, url, cancellationToken))?.DatabaseOid : null };
     }
 
     /// <summary>
@@ -111,25 +111,6 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
             await using var server = await Pitr.MaintenanceDatabase.OpenAsync(connector, environment, Pitr.MaintenanceDatabase.DefaultName, cancellationToken);
             return server.Url.WithDatabase(connector.ResolveUrl(environment).Database);
         }
-    }
-
-    /// <summary>A database the restore created has a new OID: record it in the environment's identity, or every later command would refuse it.</summary>
-    private async Task<uint?> RecordOidAsync(EnvironmentConfig environment, PgUrl url, CancellationToken cancellationToken)
-    {
-        if (environment.Identity is not { } recorded)
-        {
-            return null;
-        }
-
-        var (connection, identity) = await EnvironmentConnector.ConnectAsync(environment.Name, url, cancellationToken);
-        await connection.DisposeAsync();
-        if (identity.DifferenceFrom(recorded with { DatabaseOid = null }) is not null || identity.DatabaseOid == recorded.DatabaseOid)
-        {
-            return null;
-        }
-
-        ConfigFileEditor.SetIdentity(config.Path, environment.Name, identity);
-        return identity.DatabaseOid;
     }
 
     private static PgUrl ParseUrl(string text)

@@ -31,7 +31,7 @@ public static class PitrVerifier
         }
         catch (PitrException e) when (!e.IsUsageError)
         {
-            await RecordAsync(catalog, environment.Name, options.CloneOptions.Time ?? "now", started, options.Clock, [new DrillFailure("clone", environment.Name, e.Message)], durations, cancellationToken);
+            await RecordAsync(catalog, environment.Name, options.CloneOptions.Time ?? options.CloneOptions.Lsn ?? "now", started, options.Clock, [new DrillFailure("clone", environment.Name, e.Message)], durations, cancellationToken);
             throw;
         }
 

@@ -44,7 +44,7 @@ public sealed class DatabaseRecovery(BackstopConfig config, EnvironmentConnector
             var found = await history.FindDropDatabaseAsync(oid, since, cancellationToken);
             searched = history.Searched!;
             drop = found ?? throw new PitrException(
-                $"no DROP DATABASE of '{name}' (OID {oid}) was found in the WAL of environment '{environment.Name}': searched {searched}{(since is null ? "" : $", back to {RecoveryTarget.Display(since.Value)}")}; nothing was changed. " +
+                $"no DROP DATABASE of '{name}' (OID {oid}){(since is null ? "" : $" committed since {RecoveryTarget.Display(since.Value)}")} was found in the WAL of environment '{environment.Name}': searched {searched}; nothing was changed. " +
                 "If it was dropped earlier than that, restore a backup instead (`backstop backup list`)");
         }
 
@@ -217,30 +217,19 @@ public sealed class DatabaseRecovery(BackstopConfig config, EnvironmentConnector
     }
 
     /// <summary>
-    /// The database is the environment's again, with a new OID: the identity check would now take it for a database
-    /// dropped and created again (which it is). Record the OID after checking that nothing else differs.
+    /// The database is the environment's again, with a new OID: record it, then open the environment through the same
+    /// identity check every later command makes.
     /// </summary>
     private async Task<uint> RecordIdentityAsync(EnvironmentConfig environment, PgUrl url, uint oldOid, Action<string> changed, CancellationToken cancellationToken)
     {
-        var (connection, identity) = await EnvironmentConnector.ConnectAsync(environment.Name, url, cancellationToken);
-        await connection.DisposeAsync();
-        if (environment.Identity is { } recorded)
+        var identity = await RecreatedDatabase.RecordOidAsync(config, environment, url, cancellationToken);
+        if (identity is not null)
         {
-            if (identity.DifferenceFrom(recorded with { DatabaseOid = null }) is { } difference)
-            {
-                throw new PitrException($"after the recovery, environment '{environment.Name}' reaches a different target than recorded ({difference})");
-            }
-
-            ConfigFileEditor.SetIdentity(config.Path, environment.Name, identity);
             changed($"recorded the new OID {identity.DatabaseOid} of database '{identity.Database}' (was {oldOid}) in the identity of '{environment.Name}' in {config.Path}");
         }
 
-        // The same check every later command makes.
-        await using (await connector.OpenAsync(environment with { Identity = environment.Identity is null ? null : identity }, cancellationToken))
-        {
-        }
-
-        return identity.DatabaseOid ?? 0;
+        await using var connected = await connector.OpenAsync(environment with { Identity = identity ?? environment.Identity }, cancellationToken);
+        return connected.Identity.DatabaseOid ?? 0;
     }
 
     private static async Task ExecuteAsync(PgUrl url, string sql, CancellationToken cancellationToken)

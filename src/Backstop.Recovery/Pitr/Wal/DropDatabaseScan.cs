@@ -77,6 +77,12 @@ internal sealed class DropDatabaseScan(uint database, DateTimeOffset? since, boo
         }
 
         var transaction = drop.Record.TransactionId;
+        if (since is { } earliest && _ends.GetValueOrDefault(transaction) is { } end && end.Time < earliest)
+        {
+            // The newest drop is older than what was asked for, and any older one would be too.
+            return false;
+        }
+
         if (!_bound.HoldsAllOf(transaction, _chunkStart))
         {
             return true;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backstop.Postgres.Sandbox;
+using Backstop.Postgres.Tools;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -260,52 +261,24 @@ public sealed class WalHistory
     /// <summary>Runs pg_waldump over [start, end) and hands each record before <paramref name="stopBefore"/> to the scan.</summary>
     private async Task DumpAsync(string directory, NpgsqlLogSequenceNumber start, NpgsqlLogSequenceNumber end, NpgsqlLogSequenceNumber stopBefore, IWalScan scan, WalSearchObserver observed, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(WalDump)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { $"--path={directory}", $"--timeline={Timeline.ToString(CultureInfo.InvariantCulture)}", $"--start={start}", $"--end={end}" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(name);
-        }
-
-        // Commit times are printed in pg_waldump's local time zone, named by its abbreviation: make it UTC.
-        info.Environment["TZ"] = "UTC";
-        info.Environment["LC_ALL"] = "C";
-        using var process = Process.Start(info) ?? throw new PitrException($"could not start {WalDump}");
-        process.StandardInput.Close();
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        try
-        {
-            while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line)
+        // As the current user: it reads copies of the segments. Commit times are printed in pg_waldump's local time zone,
+        // named by its abbreviation: make it UTC.
+        var result = await ClientTool.RunStreamingAsync(
+            WalDump,
+            [$"--path={directory}", $"--timeline={Timeline.ToString(CultureInfo.InvariantCulture)}", $"--start={start}", $"--end={end}"],
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["TZ"] = "UTC", ["LC_ALL"] = "C" },
+            line =>
             {
                 if (WalDumpParser.TryParse(line, out var record) && record.Lsn < stopBefore)
                 {
                     observed.Read(record);
                     scan.Read(record);
                 }
-            }
-
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
+            },
+            cancellationToken);
+        if (result.ExitCode != 0)
         {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        if (process.ExitCode != 0)
-        {
-            var lines = (await errors).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            throw new PitrException($"pg_waldump could not read the WAL of environment '{_stanza.Environment.Name}' from {start} to {end}: {string.Join(" | ", lines.TakeLast(3))}");
+            throw new PitrException($"pg_waldump could not read the WAL of environment '{_stanza.Environment.Name}' from {start} to {end}: {result.ErrorSummary(3)}");
         }
     }
 
