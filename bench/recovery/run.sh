@@ -32,6 +32,11 @@ cd "$work"
 
 now() { date +%s.%N; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+log=${BACKSTOP_BENCH_LOG:-/tmp/backstop-recovery-bench.log}
+: > "$log"
+# Each recovery command's progress lines, with the seconds since the command started, go to the log.
+stamp() { local t0; t0=$(now); while IFS= read -r line; do echo "$(seconds "$t0" "$(now)") s  $line"; done; }
+step() { echo "=== $*" >> "$log"; backstop "$@" 2> >(stamp >> "$log") >/dev/null; }
 results=()
 record() { results+=("| $1 | $2 | $3 s |"); echo ">>> $1, $2: $3 s" >&2; }
 
@@ -76,6 +81,9 @@ check() {
     if [ "$(fingerprint)" != "$1" ]; then echo "!!! $2: the data is not as before the mistake" >&2; exit 1; fi
 }
 server_time() { psql -At "$shop" -c "SELECT clock_timestamp()"; }
+# Before an incident is enacted again: the repair looks for the mistake among the transactions that committed from 30 s
+# before the time it is given, so the recovery just made must not be in that range (incidents are not back to back).
+settle() { sleep 31; }
 wait_past() { while [ "$(psql -At "$shop" -c "SELECT clock_timestamp() > '$1'::timestamptz + interval '$2 seconds'")" != t ]; do sleep 0.2; done; }
 
 cascade() {
@@ -85,17 +93,17 @@ cascade() {
     t=$(server_time); psql -q "$shop" -c "DELETE FROM users WHERE id = 7"; wait_past "$t" 4
     local start; start=$(now)
     local by=(--incident-at "$t" --incident-window 3s --yes)
-    backstop repair -e prod "${by[@]}" --table users --where "id = 7" --restore-missing >/dev/null
-    backstop repair -e prod "${by[@]}" --table leads --where "user_id = 7" --restore-missing >/dev/null
-    backstop repair -e prod "${by[@]}" --table conversations --where "lead_id IN (SELECT id FROM leads WHERE user_id = 7)" --restore-missing >/dev/null
-    backstop repair -e prod "${by[@]}" --table messages --where "conversation_id IN (SELECT c.id FROM conversations c JOIN leads l ON l.id = c.lead_id WHERE l.user_id = 7)" --restore-missing >/dev/null
-    backstop repair -e prod "${by[@]}" --table invoices --columns user_id --where "id BETWEEN 241 AND 280" >/dev/null
+    step repair -e prod "${by[@]}" --table users --where "id = 7" --restore-missing
+    step repair -e prod "${by[@]}" --table leads --where "user_id = 7" --restore-missing
+    step repair -e prod "${by[@]}" --table conversations --where "lead_id IN (SELECT id FROM leads WHERE user_id = 7)" --restore-missing
+    step repair -e prod "${by[@]}" --table messages --where "conversation_id IN (SELECT c.id FROM conversations c JOIN leads l ON l.id = c.lead_id WHERE l.user_id = 7)" --restore-missing
+    step repair -e prod "${by[@]}" --table invoices --columns user_id --where "id BETWEEN 241 AND 280"
     record "cascading delete of one user (12,341 rows in 5 tables)" "by hand: 5 repairs, 10 clones" "$(seconds "$start" "$(now)")"
     check "$clean" "cascade by hand"
 
-    t=$(server_time); psql -q "$shop" -c "DELETE FROM users WHERE id = 7"; wait_past "$t" 4
+    settle; t=$(server_time); psql -q "$shop" -c "DELETE FROM users WHERE id = 7"; wait_past "$t" 4
     start=$(now)
-    backstop repair -e prod --incident-at "$t" --root users --where "id = 7" --yes >/dev/null
+    step repair -e prod --incident-at "$t" --root users --where "id = 7" --yes
     record "cascading delete of one user (12,341 rows in 5 tables)" "Backstop: repair --root" "$(seconds "$start" "$(now)")"
     check "$clean" "cascade with repair --root"
 }
@@ -106,13 +114,13 @@ update() {
 
     t=$(server_time); psql -q "$shop" -c "UPDATE orders SET is_deleted = true"; wait_past "$t" 12
     start=$(now)
-    backstop repair -e prod --incident-at "$t" --incident-window 10s --table orders --columns is_deleted --yes >/dev/null
+    step repair -e prod --incident-at "$t" --incident-window 10s --table orders --columns is_deleted --yes
     record "UPDATE without WHERE on 1,000,000 orders" "by hand: repair with a window" "$(seconds "$start" "$(now)")"
     check "$clean" "update by hand"
 
-    t=$(server_time); psql -q "$shop" -c "UPDATE orders SET is_deleted = true"; wait_past "$t" 12
+    settle; t=$(server_time); psql -q "$shop" -c "UPDATE orders SET is_deleted = true"; wait_past "$t" 12
     start=$(now)
-    backstop repair -e prod --incident-at "$t" --table orders --columns is_deleted --yes >/dev/null
+    step repair -e prod --incident-at "$t" --table orders --columns is_deleted --yes
     record "UPDATE without WHERE on 1,000,000 orders" "Backstop: repair, the mistake found in the WAL" "$(seconds "$start" "$(now)")"
     check "$clean" "update found in the WAL"
 }
@@ -125,7 +133,7 @@ dropdb() {
     # new one; the database the hand-made recovery creates afterwards is one Backstop has not recorded.
     sleep 1; psql -q "$url" -c "DROP DATABASE shop"
     start=$(now)
-    backstop recover-database -e prod >/dev/null
+    step recover-database -e prod
     record "DROP DATABASE of 1.2M rows" "Backstop: recover-database" "$(seconds "$start" "$(now)")"
     check "$clean" "recover-database"
 
@@ -148,6 +156,7 @@ case "$which" in
     *) echo "usage: bench/recovery/run.sh [cascade|update|dropdb]" >&2; exit 2 ;;
 esac
 
+echo "progress of each recovery command, timed: $log" >&2
 echo
 echo "| incident | recovery | from the first command to every row back |"
 echo "|---|---|---|"

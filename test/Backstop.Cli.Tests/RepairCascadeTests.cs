@@ -31,7 +31,7 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task DisposeAsync()
     {
-        foreach (var (info, _) in SandboxCluster.List().Where(s => s.Info.Name.StartsWith("pitr-prod-", StringComparison.Ordinal)))
+        foreach (var (info, _) in SandboxCluster.List().Where(s => s.Info.Name.StartsWith("pitr-crm-", StringComparison.Ordinal)))
         {
             await SandboxCluster.Find(info.Name).StopAsync();
         }
@@ -74,10 +74,10 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
         }
 
         Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
-        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "prod", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "staging")).ExitCode);
-        var enabled = await _workspace.RunAsync("pitr", "enable", "-e", "prod", "--pgdata", _primary.Info.DataDirectory, "--restart");
+        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "crm", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "staging")).ExitCode);
+        var enabled = await _workspace.RunAsync("pitr", "enable", "-e", "crm", "--pgdata", _primary.Info.DataDirectory, "--restart");
         Assert.True(enabled.ExitCode == 0, enabled.ToString());
-        var backup = await _workspace.RunAsync("pitr", "backup", "-e", "prod");
+        var backup = await _workspace.RunAsync("pitr", "backup", "-e", "crm");
         Assert.True(backup.ExitCode == 0, backup.ToString());
 
         // The application writes in every table, to both databases alike, before, during and after the mistake.
@@ -94,7 +94,7 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
 
         // First a look (--dry-run), keeping the clones; then the repair, which uses them instead of cloning again.
         // No window: Backstop finds the DELETE's transaction in the WAL among the application's.
-        var incident = new[] { "repair", "-e", "prod", "--incident-at", incidentAt!, "--root", "users", "--where", $"id = {Victim}", "--keep-sources" };
+        var incident = new[] { "repair", "-e", "crm", "--incident-at", incidentAt!, "--root", "users", "--where", $"id = {Victim}", "--keep-sources" };
         var watch = Stopwatch.StartNew();
         var look = await _workspace.RunAsync([.. incident, "--dry-run"]);
         output.WriteLine($"repair --root --dry-run, clones included: {watch.Elapsed.TotalSeconds:0.0} s");
@@ -139,7 +139,7 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(1, await PostgresSandbox.ScalarAsync(shop, $"SELECT count(*) FROM audit_log WHERE table_name = 'users' AND operation = 'DELETE' AND row_id = {Victim}"));
 
         var changeId = json.RootElement.GetProperty("change").GetProperty("changeId").GetInt64().ToString(CultureInfo.InvariantCulture);
-        var again = await _workspace.RunAsync("repair", "-e", "prod", "--from", "prod", "--root", "users", "--where", $"id = {Victim}", "--yes");
+        var again = await _workspace.RunAsync("repair", "-e", "crm", "--from", "crm", "--root", "users", "--where", $"id = {Victim}", "--yes");
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("nothing to repair", again.Error, StringComparison.Ordinal);
         output.WriteLine($"repair change {changeId}");

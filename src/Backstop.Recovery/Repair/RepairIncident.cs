@@ -7,8 +7,9 @@ namespace Backstop.Recovery.Repair;
 
 /// <summary>
 /// The mistake behind <c>repair --incident-at T</c>, found in the environment's WAL instead of guessed from a window:
-/// of the transactions that wrote the repaired tables and committed from a minute before T on, the one that wrote
-/// the most rows to them. The two states compared are then exact: "before" is the environment just before that
+/// of the transactions that wrote the repaired tables and committed at or after T, the one that wrote the most rows to
+/// them (the nearer to T of two that wrote as many); when none committed after T (a time given a little late), the
+/// same among those that committed up to <see cref="Lookback"/> before it. The two states compared are then exact: "before" is the environment just before that
 /// transaction's commit record (every other transaction that committed before it included, none of its changes),
 /// "after" just after it. Nothing else commits between the two, so the only rows that differ are the mistake's,
 /// however long it ran and however busy the application was around it.
@@ -16,7 +17,7 @@ namespace Backstop.Recovery.Repair;
 public sealed record RepairIncident(WalTransaction Transaction, IReadOnlyList<WalTransaction> Others)
 {
     /// <summary>How far before the given time a mistake's commit is still looked for: the time a person remembers is rough.</summary>
-    public static readonly TimeSpan Lookback = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan Lookback = TimeSpan.FromSeconds(30);
 
     /// <summary>The source of the right values: a clone just before the mistake's commit record.</summary>
     public string Before => $"{RepairSourceSpec.PitrPrefix}{RepairSourceSpec.LsnPrefix}{Transaction.CommitLsn}{RepairSourceSpec.ExclusiveSuffix}";
@@ -50,10 +51,12 @@ public sealed record RepairIncident(WalTransaction Transaction, IReadOnlyList<Wa
         var stanza = await PitrStanza.OpenAsync(config, environment, cancellationToken);
         progress.Report($"looking in the WAL for the transaction that wrote {string.Join(", ", tables.Select(t => t.QualifiedName))} around {RecoveryTarget.Display(at)}");
         var history = await WalHistory.OpenAsync(stanza, target, progress, cancellationToken);
-        var writers = (await history.WritersAsync(locators, at - Lookback, now + TimeSpan.FromMinutes(1), cancellationToken))
-            .Where(w => w.Committed)
+        var committed = (await history.WritersAsync(locators, at - Lookback, now + TimeSpan.FromMinutes(1), cancellationToken)).Where(w => w.Committed).ToList();
+        var after = committed.Where(w => w.CommitTime >= at).ToList();
+        var writers = (after.Count > 0 ? after : committed)
             .OrderByDescending(w => w.Records)
-            .ThenBy(w => w.CommitLsn)
+            .ThenBy(w => (w.CommitTime - at).Duration())
+            .Concat(committed.Except(after.Count > 0 ? after : committed))
             .ToList();
         if (writers.Count == 0)
         {
