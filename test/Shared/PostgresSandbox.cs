@@ -73,7 +73,7 @@ internal static class PostgresSandbox
                 {
                     await SandboxCluster.Find(info.Name).StopAsync();
                 }
-                catch (SandboxException)
+                catch (Exception e) when (e is SandboxException or IOException or UnauthorizedAccessException)
                 {
                     // Another run's leftover that cannot be removed now is no reason to fail this run.
                 }

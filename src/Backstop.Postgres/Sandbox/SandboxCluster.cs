@@ -142,9 +142,13 @@ public sealed partial class SandboxCluster : IAsyncDisposable
             }
         }
 
-        if (Directory.Exists(Info.Directory))
+        try
         {
             Directory.Delete(Info.Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Gone already, or going: another process removing the same abandoned sandbox at the same moment.
         }
     }
 
