@@ -20,24 +20,11 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
     private const int Victim = 7;
     private static readonly string[] Compared = ["users", "leads", "conversations", "messages", "invoices"];
     private readonly CliWorkspace _workspace = new();
-    private SandboxCluster _primary = null!;
+    private PitrIncidentPrimary _primary = null!;
 
-    public async Task InitializeAsync()
-    {
-        _primary = await SandboxCluster.StartAsync(new SandboxOptions { Name = $"test-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}" });
-        await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), "CREATE DATABASE shop");
-        await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), "CREATE DATABASE control");
-    }
+    public async Task InitializeAsync() => _primary = await PitrIncidentPrimary.StartAsync("crm", "shop", "control");
 
-    public async Task DisposeAsync()
-    {
-        foreach (var (info, _) in SandboxCluster.List().Where(s => s.Info.Name.StartsWith("pitr-crm-", StringComparison.Ordinal)))
-        {
-            await SandboxCluster.Find(info.Name).StopAsync();
-        }
-
-        await _primary.StopAsync();
-    }
+    public async Task DisposeAsync() => await _primary.DisposeAsync();
 
     public void Dispose() => _workspace.Dispose();
 
@@ -73,12 +60,7 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
                 """);
         }
 
-        Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
-        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "crm", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "staging")).ExitCode);
-        var enabled = await _workspace.RunAsync("pitr", "enable", "-e", "crm", "--pgdata", _primary.Info.DataDirectory, "--restart");
-        Assert.True(enabled.ExitCode == 0, enabled.ToString());
-        var backup = await _workspace.RunAsync("pitr", "backup", "-e", "crm");
-        Assert.True(backup.ExitCode == 0, backup.ToString());
+        await _primary.EnableAsync(_workspace, "shop", "staging");
 
         // The application writes in every table, to both databases alike, before, during and after the mistake.
         using var stop = new CancellationTokenSource();
@@ -89,7 +71,7 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
         var incidentAt = await PostgresSandbox.TextAsync(shop, "SELECT clock_timestamp()::text");
         await PostgresSandbox.ExecuteAsync(shop, $"DELETE FROM users WHERE id = {Victim}");
         var window = await PostgresSandbox.ScalarAsync(shop, $"SELECT ceil(extract(epoch FROM clock_timestamp() - '{incidentAt}'::timestamptz))::bigint + 1");
-        await WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '{window + 1} seconds'");
+        await PitrIncidentPrimary.WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '{window + 1} seconds'");
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(shop, $"SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN leads l ON l.id = c.lead_id WHERE l.user_id = {Victim}"));
 
         // First a look (--dry-run), keeping the clones; then the repair, which uses them instead of cloning again.
@@ -202,13 +184,5 @@ public sealed class RepairCascadeTests(ITestOutputHelper output) : IAsyncLifetim
         }
 
         return writes;
-    }
-
-    private static async Task WaitForServerTimeAsync(string connectionString, string time)
-    {
-        while (await PostgresSandbox.ScalarAsync(connectionString, $"SELECT (clock_timestamp() > {time})::int") == 0)
-        {
-            await Task.Delay(200);
-        }
     }
 }

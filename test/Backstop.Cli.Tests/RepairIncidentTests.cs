@@ -16,23 +16,11 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
 {
     private const int Orders = 1_000_000;
     private readonly CliWorkspace _workspace = new();
-    private SandboxCluster _primary = null!;
+    private PitrIncidentPrimary _primary = null!;
 
-    public async Task InitializeAsync()
-    {
-        _primary = await SandboxCluster.StartAsync(new SandboxOptions { Name = $"test-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}" });
-        await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), "CREATE DATABASE shop");
-    }
+    public async Task InitializeAsync() => _primary = await PitrIncidentPrimary.StartAsync("prod", "shop", "control");
 
-    public async Task DisposeAsync()
-    {
-        foreach (var (info, _) in SandboxCluster.List().Where(s => s.Info.Name.StartsWith("pitr-prod-", StringComparison.Ordinal)))
-        {
-            await SandboxCluster.Find(info.Name).StopAsync();
-        }
-
-        await _primary.StopAsync();
-    }
+    public async Task DisposeAsync() => await _primary.DisposeAsync();
 
     public void Dispose() => _workspace.Dispose();
 
@@ -45,12 +33,7 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
             INSERT INTO orders SELECT g, g % 5000, g % 977, 'order ' || g, g % 1000 = 0 FROM generate_series(1, {Orders}) g;
             CREATE TABLE before_incident AS SELECT id, is_deleted FROM orders;
             """);
-        Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
-        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "prod", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "staging")).ExitCode);
-        var enabled = await _workspace.RunAsync("pitr", "enable", "-e", "prod", "--pgdata", _primary.Info.DataDirectory, "--restart");
-        Assert.True(enabled.ExitCode == 0, enabled.ToString());
-        var backup = await _workspace.RunAsync("pitr", "backup", "-e", "prod");
-        Assert.True(backup.ExitCode == 0, backup.ToString());
+        await _primary.EnableAsync(_workspace, "shop", "staging");
 
         // At T, from another client: the UPDATE whose WHERE was never sent.
         await Task.Delay(1100);
@@ -59,7 +42,7 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
 
         // The window after T in which the mistake committed: however long the UPDATE took on this machine, and a second.
         var window = await PostgresSandbox.ScalarAsync(shop, $"SELECT ceil(extract(epoch FROM clock_timestamp() - '{incidentAt}'::timestamptz))::bigint + 1");
-        await WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '{window + 1} seconds'");
+        await PitrIncidentPrimary.WaitForServerTimeAsync(shop, $"'{incidentAt}'::timestamptz + interval '{window + 1} seconds'");
 
         // Later writes: 500 to other columns of random orders, 100 orders un-deleted by hand (those are the conflicts).
         var random = new Random(42);
@@ -96,7 +79,6 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task An_update_without_where_that_ran_longer_than_any_window_is_found_in_the_wal_and_repaired_exactly_while_the_application_writes()
     {
         var shop = _primary.ConnectionString("shop");
-        await PostgresSandbox.ExecuteAsync(_primary.ConnectionString(), "CREATE DATABASE control");
         var control = _primary.ConnectionString("control");
         foreach (var database in new[] { shop, control })
         {
@@ -106,12 +88,7 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
                 """);
         }
 
-        Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
-        Assert.Equal(0, (await _workspace.RunAsync("env", "add", "prod", "--url", $"postgresql://postgres@127.0.0.1:{_primary.Info.Port}/shop", "--tier", "production")).ExitCode);
-        var enabled = await _workspace.RunAsync("pitr", "enable", "-e", "prod", "--pgdata", _primary.Info.DataDirectory, "--restart");
-        Assert.True(enabled.ExitCode == 0, enabled.ToString());
-        var backup = await _workspace.RunAsync("pitr", "backup", "-e", "prod");
-        Assert.True(backup.ExitCode == 0, backup.ToString());
+        await _primary.EnableAsync(_workspace, "shop", "production");
 
         // The application: new orders, and notes written on existing ones, in both databases alike, throughout.
         using var stop = new CancellationTokenSource();
@@ -178,13 +155,5 @@ public sealed class RepairIncidentTests(ITestOutputHelper output) : IAsyncLifeti
 
         var sql = "SELECT md5(string_agg(o::text, '|' ORDER BY id)) || ':' || count(*) FROM orders o";
         Assert.Equal(await PostgresSandbox.TextAsync(control, sql), await PostgresSandbox.TextAsync(shop, sql));
-    }
-
-    private static async Task WaitForServerTimeAsync(string connectionString, string time)
-    {
-        while (await PostgresSandbox.ScalarAsync(connectionString, $"SELECT (clock_timestamp() > {time})::int") == 0)
-        {
-            await Task.Delay(200);
-        }
     }
 }
