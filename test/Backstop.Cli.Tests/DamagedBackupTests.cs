@@ -15,7 +15,7 @@ public sealed class DamagedBackupTests : IDisposable
     public void Dispose() => _workspace.Dispose();
 
     [Fact]
-    public async Task Status_strict_of_a_drilled_backup_says_proven_until_a_flipped_byte_then_exits_1_naming_the_backup_and_the_file()
+    public async Task Status_strict_of_a_drilled_backup_says_proven_until_a_flipped_byte_then_exits_1_naming_the_backup_and_the_file_and_restore_refuses_it()
     {
         await _workspace.AddEnvironmentAsync("dev", "development", BackupSchema.Sql);
         var id = await BackupAndDrillAsync();
@@ -54,6 +54,18 @@ public sealed class DamagedBackupTests : IDisposable
 
         // Without --strict, status reports and exits 0, as it does for a stale one.
         Assert.Equal(0, (await _workspace.RunAsync("backup", "status", "-e", "dev")).ExitCode);
+
+        // Its drill passed, but restore refuses it, --force or not, naming the file, and creates nothing.
+        var fresh = "restored_" + Guid.NewGuid().ToString("N")[..8];
+        var cluster = await PostgresSandbox.GetAsync();
+        var target = CliWorkspace.UrlOf(cluster.ConnectionString(fresh));
+        foreach (var force in new[] { false, true })
+        {
+            var restore = await _workspace.RunAsync(force ? ["backup", "restore", id, "-e", "dev", "--to", target, "--force"] : ["backup", "restore", id, "-e", "dev", "--to", target]);
+            Assert.True(restore.ExitCode is 1 or 2, restore.ToString());
+            Assert.Contains(Path.GetFileName(file), restore.Error, StringComparison.Ordinal);
+            Assert.Equal(0, await PostgresSandbox.ScalarAsync(cluster.ConnectionString(), $"SELECT count(*) FROM pg_database WHERE datname = '{fresh}'"));
+        }
     }
 
     [Fact]
