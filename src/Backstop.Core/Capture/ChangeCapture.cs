@@ -63,7 +63,6 @@ internal sealed class ChangeCapture
         {
             if (await DescribeAsync(connection, schema, name, request.ChangeId, cancellationToken) is { } table)
             {
-                await AttachAsync(connection, request.ChangeId, table, role, cancellationToken);
                 captured.Add(table);
             }
             else
@@ -72,7 +71,72 @@ internal sealed class ChangeCapture
             }
         }
 
+        await LockAllAsync(connection, captured, cancellationToken);
+        foreach (var table in captured)
+        {
+            await AttachAsync(connection, request.ChangeId, table, role, cancellationToken);
+        }
+
         return new ChangeCapture(connection, captured, role, created);
+    }
+
+    /// <summary>
+    /// Takes the lock that creating the capture triggers needs (SHARE ROW EXCLUSIVE) on every table at once, without
+    /// waiting while holding any of them: NOWAIT under a savepoint, again after a short pause while one is taken, until
+    /// the session's lock_timeout (60 s when it has none). Taken one by one and waiting, a change that writes several
+    /// tables would hold the first while it waited for the second, and an application transaction writing them in the
+    /// other order would wait for it in turn: a deadlock, in which PostgreSQL cancels one of the two. Once all are held,
+    /// no application transaction can start writing any of them until the change ends, so the DROP TRIGGER at its end
+    /// cannot deadlock either.
+    /// </summary>
+    private static async Task LockAllAsync(NpgsqlConnection connection, IReadOnlyList<CapturedTable> tables, CancellationToken cancellationToken)
+    {
+        if (tables.Count == 0)
+        {
+            return;
+        }
+
+        TimeSpan limit;
+        await using (var show = new NpgsqlCommand("SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'", connection))
+        {
+            var milliseconds = (long)(await show.ExecuteScalarAsync(cancellationToken))!;
+            limit = milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : TimeSpan.FromSeconds(60);
+        }
+
+        var list = string.Join(", ", tables.Select(t => PgIdentifier.Quote(t.Schema, t.Name)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pause = TimeSpan.FromMilliseconds(10);
+        while (true)
+        {
+            await using (var savepoint = new NpgsqlCommand("SAVEPOINT backstop_capture_locks", connection))
+            {
+                await savepoint.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            try
+            {
+                await using var lockAll = new NpgsqlCommand($"LOCK TABLE {list} IN SHARE ROW EXCLUSIVE MODE NOWAIT", connection);
+                await lockAll.ExecuteNonQueryAsync(cancellationToken);
+                await using var release = new NpgsqlCommand("RELEASE SAVEPOINT backstop_capture_locks", connection);
+                await release.ExecuteNonQueryAsync(cancellationToken);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // LOCK TABLE in this mode wants UPDATE, DELETE or TRUNCATE on each table, which a role that may create
+                // triggers need not have: each CREATE TRIGGER then takes its table's lock in turn, as before.
+                await using var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT backstop_capture_locks", connection);
+                await back.ExecuteNonQueryAsync(cancellationToken);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable && clock.Elapsed + pause < limit)
+            {
+                await using var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT backstop_capture_locks", connection);
+                await back.ExecuteNonQueryAsync(cancellationToken);
+                await Task.Delay(pause, cancellationToken);
+                pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 200));
+            }
+        }
     }
 
     /// <summary>

@@ -19,11 +19,17 @@ internal static class RepairScope
     /// <param name="before">the state before the mistake, in a read-only transaction of the caller's</param>
     /// <param name="where">the user's condition on the root table</param>
     public static async Task<Dictionary<string, HashSet<string>>> KeysAsync(
-        NpgsqlConnection before, RepairGraph graph, IReadOnlyDictionary<string, RepairTable> tables, string where, IProgress<string> progress, CancellationToken cancellationToken)
+        NpgsqlConnection before, string sourceName, RepairGraph graph, IReadOnlyDictionary<string, RepairTable> tables, string where, IProgress<string> progress,
+        CancellationToken cancellationToken)
     {
         var root = tables[graph.Tables[0]];
         var keys = graph.Tables.ToDictionary(t => t, _ => new HashSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
         keys[graph.Tables[0]].UnionWith(await ReadKeysAsync(before, root, $"({where}\n)", cancellationToken));
+        if (keys[graph.Tables[0]].Count == 0)
+        {
+            throw new RepairNotFoundException(
+                $"--where matches no row of {root.QualifiedName} in {sourceName}, the state before the mistake; nothing was repaired. Check the condition, or give an earlier --incident-at");
+        }
 
         var pending = new Queue<(string Table, HashSet<string> Added)>();
         pending.Enqueue((graph.Tables[0], keys[graph.Tables[0]]));

@@ -189,7 +189,7 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
         if (graph is not null)
         {
             await RepairWhere.CheckOnAsync(source.Connection, tables[0], options.Where, source.Name, cancellationToken);
-            var keys = await RepairScope.KeysAsync(source.Connection, graph, tables.ToDictionary(t => t.Quoted, StringComparer.Ordinal), options.Where!, progress, cancellationToken);
+            var keys = await RepairScope.KeysAsync(source.Connection, source.Name, graph, tables.ToDictionary(t => t.Quoted, StringComparer.Ordinal), options.Where!, progress, cancellationToken);
             foreach (var table in tables)
             {
                 wheres[table.Quoted] = RepairScope.Condition(table, keys[table.Quoted]);
