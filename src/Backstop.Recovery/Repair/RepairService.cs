@@ -18,18 +18,13 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
     public async Task<RepairComparison> CompareAsync(RepairRequest request, IProgress<string> progress, CancellationToken cancellationToken)
     {
         var environment = request.Environment;
-        var fromWal = request is { IncidentAt: not null, IncidentWindow: null, From: null, After: null };
-        string fromText;
-        string? afterText;
-        if (fromWal)
-        {
-            (fromText, afterText) = (string.Empty, string.Empty);
-            RepairSourceSpec.Sources(null, null, request.IncidentAt, null, environment.TimeZone, clock.GetUtcNow());
-        }
-        else
-        {
-            (fromText, afterText) = RepairSourceSpec.Sources(request.From, request.After, request.IncidentAt, request.IncidentWindow, environment.TimeZone, clock.GetUtcNow());
-        }
+        // --incident-at without a window: the two states are found in the WAL once the tables are known.
+        DateTimeOffset? incidentAt = request is { IncidentAt: { } time, IncidentWindow: null, From: null, After: null }
+            ? RepairSourceSpec.IncidentTime(time, environment.TimeZone, clock.GetUtcNow())
+            : null;
+        var (fromText, afterText) = incidentAt is null
+            ? RepairSourceSpec.Sources(request.From, request.After, request.IncidentAt, request.IncidentWindow, environment.TimeZone, clock.GetUtcNow())
+            : (string.Empty, string.Empty);
 
         Validate(request, threeWay: afterText is not null);
 
@@ -44,9 +39,8 @@ public sealed class RepairService(EnvironmentConnector connector, Func<string, s
             var (tables, graph) = await TablesAsync(target.Connection, request, progress, cancellationToken);
             RepairWhere.CheckIsOneCondition(request.Options.Where);
             RepairIncident? incident = null;
-            if (fromWal)
+            if (incidentAt is { } at)
             {
-                var at = Pitr.RecoveryTarget.Parse(request.IncidentAt!, environment.TimeZone, clock.GetUtcNow());
                 incident = await RepairIncident.FindAsync(request.Config, environment, target.Connection, tables, at, progress, cancellationToken);
                 (fromText, afterText) = (incident.Before, incident.After);
             }

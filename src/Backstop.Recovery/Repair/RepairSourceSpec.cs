@@ -64,16 +64,21 @@ internal sealed record RepairSourceSpec(RepairSourceKind Kind, string Value)
             throw new RepairUsageException($"--incident-window '{window}' is not a duration; use e.g. 10s or 2m");
         }
 
-        DateTimeOffset at;
+        var at = IncidentTime(incidentAt, zone, now);
+        return (PitrPrefix + RecoveryTarget.Format(at), PitrPrefix + RecoveryTarget.Format(at + span));
+    }
+
+    /// <summary><c>--incident-at</c> as a time (<see cref="RecoveryTarget.Parse"/>).</summary>
+    /// <exception cref="RepairUsageException">it is not a time.</exception>
+    public static DateTimeOffset IncidentTime(string incidentAt, TimeZoneInfo zone, DateTimeOffset now)
+    {
         try
         {
-            at = RecoveryTarget.Parse(incidentAt, zone, now);
+            return RecoveryTarget.Parse(incidentAt, zone, now);
         }
         catch (PitrException e)
         {
             throw new RepairUsageException(e.Message);
         }
-
-        return (PitrPrefix + RecoveryTarget.Format(at), PitrPrefix + RecoveryTarget.Format(at + span));
     }
 }
