@@ -25,12 +25,19 @@ internal static class BackstopApp
         Recursive = true,
     };
 
+    public static readonly Option<bool> LocalOption = new("--local")
+    {
+        Description = "Work on this machine with backstop.yaml's own credentials, even when signed in to a Backstop server",
+        Recursive = true,
+    };
+
     public static async Task<int> RunAsync(string[] args, CliHost host, CancellationToken cancellationToken)
     {
         var root = new RootCommand("Backstop: a safety net for production PostgreSQL. Preview exactly what a script will do, enforce policies per environment, and run it in one guarded transaction.")
         {
             ConfigOption,
             JsonOption,
+            LocalOption,
         };
         root.Add(InitCommand.Create(host));
         root.Add(EnvCommand.Create(host));
@@ -74,7 +81,7 @@ internal static class BackstopApp
     public static void SetHandler(Command command, CliHost host, Func<CommandContext, ParseResult, CancellationToken, Task<int>> handler) =>
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var context = new CommandContext(host, parse.GetValue(ConfigOption), parse.GetValue(JsonOption));
+            var context = new CommandContext(host, parse.GetValue(ConfigOption), parse.GetValue(JsonOption), parse.GetValue(LocalOption));
             try
             {
                 var code = await handler(context, parse, cancellationToken);
@@ -127,6 +134,7 @@ internal static class BackstopApp
 
     private static int? ExitCodeFor(Exception e) => e switch
     {
+        Remote.RemoteException remote => remote.ExitCode,
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException or Recovery.Repair.RepairUsageException or Core.Capture.CaptureSchemaTooNewException => ExitCodes.UsageError,
         SandboxException { IsUsageError: true } or Recovery.Backups.BackupException { IsUsageError: true } => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or IOException or TimeoutException => ExitCodes.RuntimeError,

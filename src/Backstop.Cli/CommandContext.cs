@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Backstop.Core.Configuration;
 using Backstop.Core.Environments;
 using Backstop.Core.State;
@@ -9,18 +8,23 @@ using Spectre.Console;
 namespace Backstop.Cli;
 
 /// <summary>What one command invocation works with: the host, the global options, and ways to reach config, store and databases.</summary>
-internal sealed class CommandContext(CliHost host, string? configPath, bool json)
+internal sealed class CommandContext(CliHost host, string? configPath, bool json, bool local = false)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     public CliHost Host { get; } = host;
 
     public bool Json { get; } = json;
+
+    /// <summary>
+    /// The server this CLI is signed in to, when it acts through one (docs/server.md "Remote mode"); null with
+    /// <c>--local</c> or when it is not signed in.
+    /// </summary>
+    public Remote.Credentials? Remote => local ? null : _remote ??= Cli.Remote.Credentials.Load(Host);
+
+    private Remote.Credentials? _remote;
+
+    /// <summary>A client of the signed-in server; the caller disposes it.</summary>
+    public Remote.ServerClient ServerClient() =>
+        Cli.Remote.ServerClient.For(Remote ?? throw new UsageException("this needs a Backstop server; log in with `backstop login URL` (docs/server.md)"));
 
     /// <summary>Human output: stdout normally; stderr with --json, so stdout holds only the JSON object.</summary>
     public IAnsiConsole Console { get; } = host.CreateConsole(json ? host.Error : host.Out);
@@ -62,7 +66,7 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
 
     public void WriteJson(object value)
     {
-        Host.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+        Host.Out.WriteLine(JsonSerializer.Serialize(value, Core.Reports.ReportJson.Options));
         WroteJson = true;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Backstop.Cli.Rendering;
 using Backstop.Core.Changes;
+using Backstop.Core.Reports;
 using Spectre.Console;
 
 namespace Backstop.Cli.Commands;
@@ -22,6 +23,11 @@ internal static class CheckCommand
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
             var script = await source.ReadAsync(parse, host, cancellationToken);
+            if (context.Remote is not null)
+            {
+                return await Remote.RemoteChanges.CheckAsync(context, parse.GetValue(environmentOption)!, script, parse.GetValue(allowAllRows), cancellationToken);
+            }
+
             var config = context.LoadConfig();
             var environment = config.Environment(parse.GetValue(environmentOption)!);
             var statements = ScriptAnalyzer.Analyze(script);
@@ -30,23 +36,28 @@ internal static class CheckCommand
             var lifecycle = await context.LifecycleAsync(config, target, cancellationToken);
             var result = await PreviewSpinner.RunAsync(context, statements.Count, progress => lifecycle.CheckAsync(statements, parse.GetValue(allowAllRows), progress, cancellationToken));
             var runRefusal = ChangeLifecycle.TransactionalityProblem(statements);
-            if (context.Json)
-            {
-                context.WriteJson(ChangeJson.Check(environment, result, runRefusal));
-                return VerdictExit(result.Decision.Verdict);
-            }
-
-            ImpactView.Statements(context.Console, result.Statements, result.Impacts, result.Decision);
-            ImpactView.Summary(context.Console, result.Decision, result.Impacts.Sum(i => i.Changed));
-            context.Console.MarkupLine("[dim]Preview only: the transaction was rolled back.[/]");
-            if (runRefusal is not null)
-            {
-                context.Console.MarkupLineInterpolated($"[yellow]Note:[/] `backstop run` would refuse this script: {runRefusal}");
-            }
-
-            return VerdictExit(result.Decision.Verdict);
+            return Render(context, ChangeReports.Check(environment, result, runRefusal));
         });
         return command;
+    }
+
+    /// <summary>Shows a check's report (or writes it with --json) and returns its exit code; the same for a local and a remote check.</summary>
+    internal static int Render(CommandContext context, ChangeReport report)
+    {
+        if (context.Json)
+        {
+            context.WriteJson(report);
+            return VerdictExit(report.Verdict);
+        }
+
+        ImpactView.Report(context.Console, report);
+        context.Console.MarkupLine("[dim]Preview only: the transaction was rolled back.[/]");
+        if (report.RunRefusal is not null)
+        {
+            context.Console.MarkupLineInterpolated($"[yellow]Note:[/] `backstop run` would refuse this script: {report.RunRefusal}");
+        }
+
+        return VerdictExit(report.Verdict);
     }
 
     /// <summary>check's exit code is the verdict's: 0 allow, 4 confirm or approve, 3 deny.</summary>

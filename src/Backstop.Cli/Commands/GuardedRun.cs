@@ -2,6 +2,7 @@ using Backstop.Cli.Rendering;
 using Backstop.Core.Changes;
 using Backstop.Core.Configuration;
 using Backstop.Core.Environments;
+using Backstop.Core.Reports;
 using Backstop.Core.State;
 using Spectre.Console;
 
@@ -29,8 +30,7 @@ internal static class GuardedRun
         var prepared = await PreviewSpinner.RunAsync(context, statementCount, progress => lifecycle.PrepareAsync(request, progress, cancellationToken));
         if (!context.Json)
         {
-            ImpactView.Statements(context.Console, prepared.Preview.Statements, prepared.Preview.Impacts, prepared.Preview.Decision);
-            ImpactView.Summary(context.Console, prepared.Preview.Decision, prepared.Preview.Impacts.Sum(i => i.Changed));
+            ImpactView.Report(context.Console, ChangeReports.Prepared(environment, prepared, null));
         }
 
         var result = prepared.Requires switch
@@ -156,42 +156,51 @@ internal static class GuardedRun
     /// <param name="jsonSink">with --json: receives the change's JSON instead of its being written (a caller that writes one document for several changes).</param>
     private static void Report(CommandContext context, EnvironmentConfig environment, RunResult result, BackstopConfig config, Func<object, object>? wrapJson, Action<object>? jsonSink)
     {
+        var report = ChangeReports.Run(environment, result);
         if (context.Json)
         {
-            var json = ChangeJson.Run(environment, result);
             if (jsonSink is not null)
             {
-                jsonSink(json);
+                jsonSink(report);
             }
             else
             {
-                context.WriteJson(wrapJson is null ? json : wrapJson(json));
+                context.WriteJson(wrapJson is null ? report : wrapJson(report));
             }
 
             return;
         }
 
+        RenderOutcome(context, report, approvalHint: $"Approvals come with team mode (`backstop login URL`, docs/server.md); until then the policy can be changed under policies.{environment.Tier.ToString().ToLowerInvariant()} in {config.Path}.");
+    }
+
+    /// <summary>How a run ended, in words: the same for a local run and for one the server ran.</summary>
+    internal static void RenderOutcome(CommandContext context, ChangeReport report, string approvalHint)
+    {
         var console = context.Console;
-        switch (result.Outcome)
+        switch (report.Outcome)
         {
             case ChangeOutcome.Committed:
-                console.MarkupLineInterpolated($"[green]Committed[/] change [bold]{result.ChangeId}[/]: {result.RunImpacts!.Sum(i => i.Changed):N0} rows changed.");
-                if (result.Message is not null)
+                console.MarkupLineInterpolated($"[green]Committed[/] change [bold]{report.ChangeId}[/]: {report.TotalRowsChanged:N0} rows changed.");
+                if (report.Message is not null)
                 {
-                    context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {result.Message}");
+                    context.ErrorConsole.MarkupLineInterpolated($"[yellow]warning:[/] {report.Message}");
                 }
 
                 break;
             case ChangeOutcome.Denied:
-                console.MarkupLineInterpolated($"[red]Denied by the {environment.Tier.ToString().ToLowerInvariant()} policy; nothing was changed[/] (change {result.ChangeId}).");
+                console.MarkupLineInterpolated($"[red]Denied by the {report.Tier.ToString().ToLowerInvariant()} policy; nothing was changed[/] (change {report.ChangeId}).");
+                break;
+            case ChangeOutcome.NeedsApproval or ChangeOutcome.Prepared when report.RequestId is { } requestId:
+                console.MarkupLineInterpolated(
+                    $"[darkorange]Needs a second person's approval; nothing was changed yet.[/] Request [bold]{requestId}[/] (change {report.ChangeId}) waits for it: another person approves with `backstop approve {requestId}`, then `backstop execute {requestId}` runs it.");
                 break;
             case ChangeOutcome.NeedsApproval:
-                console.MarkupLineInterpolated(
-                    $"[darkorange]Needs a second person's approval; nothing was changed[/] (change {result.ChangeId}). Approvals come with team mode; until then the policy can be changed under policies.{environment.Tier.ToString().ToLowerInvariant()} in {config.Path}.");
+                console.MarkupLineInterpolated($"[darkorange]Needs a second person's approval; nothing was changed[/] (change {report.ChangeId}). {approvalHint}");
                 break;
             case ChangeOutcome.ImpactChanged:
-                console.MarkupLineInterpolated($"[red]The impact changed between the preview and the run; rolled back, nothing was changed[/] (change {result.ChangeId}):");
-                foreach (var difference in result.Differences)
+                console.MarkupLineInterpolated($"[red]The impact changed between the preview and the run; rolled back, nothing was changed[/] (change {report.ChangeId}):");
+                foreach (var difference in report.Differences ?? [])
                 {
                     console.MarkupLineInterpolated($"  - {difference}");
                 }
@@ -199,10 +208,10 @@ internal static class GuardedRun
                 console.MarkupLine("Preview it again with `backstop check` and run it again if it is still what you want.");
                 break;
             case ChangeOutcome.Failed:
-                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {result.Message} (change {result.ChangeId})");
+                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {report.Message} (change {report.ChangeId})");
                 break;
             default:
-                console.MarkupLineInterpolated($"[yellow]Not confirmed; nothing was changed[/] (change {result.ChangeId}).");
+                console.MarkupLineInterpolated($"[yellow]Not confirmed; nothing was changed[/] (change {report.ChangeId}).");
                 break;
         }
     }

@@ -193,6 +193,55 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
     private const string DeniedMessage = "denied by policy; nothing was changed";
 
     /// <summary>
+    /// A change prepared earlier, perhaps by another process, as the store recorded it: its whole script analyzed again,
+    /// its recorded preview judged again, and what it needs now. This is how a change runs after a person's confirmation
+    /// or approval arrived by another request: <see cref="ExecuteAsync"/> then measures it again and commits only within
+    /// the recorded impact.
+    /// </summary>
+    /// <param name="databaseOid">the OID of the database it was prepared on, when the caller recorded it (an approval does).</param>
+    /// <exception cref="ChangeNotRunnableException">no such change on this environment, or it is no longer waiting to run.</exception>
+    public async Task<PreparedChange> LoadPreparedAsync(long id, bool allowAllRows, uint? databaseOid, CancellationToken cancellationToken)
+    {
+        var record = await store.GetAsync(id, cancellationToken);
+        if (record is null || !string.Equals(record.Environment, target.Environment.Name, StringComparison.Ordinal))
+        {
+            throw new ChangeNotRunnableException($"there is no change {id} on environment '{target.Environment.Name}'; nothing was changed");
+        }
+
+        if (record.Outcome != ChangeOutcome.Prepared)
+        {
+            throw new ChangeNotRunnableException(
+                $"change {id} is no longer waiting to run (it is {record.Outcome.ToString().ToLowerInvariant()}); a prepared change runs once. Prepare it again to run it again");
+        }
+
+        var script = record.Script;
+        if (record.ScriptTruncated)
+        {
+            await using var whole = new StringWriter();
+            await store.CopyScriptAsync(id, whole, cancellationToken);
+            script = whole.ToString();
+        }
+
+        var statements = ScriptAnalyzer.Analyze(script);
+        var identity = new Postgres.Catalog.ServerIdentity(record.SystemIdentifier, record.Database, record.Host, record.Port, databaseOid);
+        var preview = new CheckResult(statements, record.Impact, Judge(statements, record.Impact, allowAllRows, new Dictionary<string, DateTimeOffset>()), identity);
+        return new PreparedChange
+        {
+            Id = record.Id,
+            ChangeUuid = record.ChangeUuid,
+            Environment = record.Environment,
+            Tier = target.Environment.Tier,
+            Actor = record.OsUser,
+            Script = script,
+            ScriptSha256 = record.ScriptSha256,
+            Preview = preview,
+            Requires = ConfirmationRules.For(preview.Decision.Verdict, target.Environment.Tier),
+            Request = new ChangeRequest { Script = script, Statements = statements, Actor = record.OsUser, AllowAllRows = allowAllRows },
+            Record = record with { Script = script, ScriptTruncated = false },
+        };
+    }
+
+    /// <summary>
     /// Judges an operation by the tier's policy (its own rules, and the freeze window) and records it as prepared or
     /// denied, like a script; nothing runs.
     /// </summary>

@@ -19,6 +19,12 @@ public sealed record BackstopConfig
     /// </summary>
     public string? State { get; init; }
 
+    /// <summary>The <c>server:</c> section: null when there is none (the server then uses <see cref="ServerSettings.Default"/>).</summary>
+    public ServerSettings? Server { get; init; }
+
+    /// <summary>A path from the file, absolute or relative to the file's directory, made absolute.</summary>
+    public string Resolve(string path) => System.IO.Path.GetFullPath(path, System.IO.Path.GetDirectoryName(Path)!);
+
     /// <summary><c>.backstop/</c> beside the file: the SQLite state file (unless <see cref="State"/> says otherwise) and backups.</summary>
     public string StateDirectory => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, ".backstop");
 

@@ -14,7 +14,8 @@ public static class ConfigLoader
 
     public const string PathVariable = "BACKSTOP_CONFIG";
 
-    private static readonly string[] TopLevelKeys = ["environments", "policies", "state"];
+    private static readonly string[] TopLevelKeys = ["environments", "policies", "state", "server"];
+    private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute"];
     private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
@@ -75,6 +76,7 @@ public static class ConfigLoader
 
         var root = read.Mapping(yaml.Documents[0].RootNode, "the file");
         string? state = null;
+        ServerSettings? server = null;
         foreach (var (key, value) in read.Entries(root, "the file", TopLevelKeys))
         {
             if (IsEmpty(value))
@@ -82,7 +84,11 @@ public static class ConfigLoader
                 continue;
             }
 
-            if (key == "state")
+            if (key == "server")
+            {
+                server = ReadServer(read, value);
+            }
+            else if (key == "state")
             {
                 state = ReadUrl(read, value, key, "the state store's URL");
             }
@@ -117,7 +123,57 @@ public static class ConfigLoader
             }
         }
 
-        return new BackstopConfig { Path = path, Environments = environments, Policies = policies, State = state };
+        return new BackstopConfig { Path = path, Environments = environments, Policies = policies, State = state, Server = server };
+    }
+
+    private static ServerSettings ReadServer(YamlReader read, YamlNode node)
+    {
+        var settings = ServerSettings.Default;
+        foreach (var (key, value) in read.Entries(read.Mapping(node, "server"), "server", ServerKeys))
+        {
+            settings = key switch
+            {
+                "urls" => settings with { Urls = ReadServerUrls(read, value) },
+                "tls" => ReadTls(read, value, settings),
+                "signing_key" => settings with { SigningKey = read.Scalar(value, key) },
+                "token_expiry" => settings with { TokenExpiry = read.Duration(value, key) },
+                "approval_expiry" => settings with { ApprovalExpiry = read.Duration(value, key) },
+                "execute_window" => settings with { ExecuteWindow = read.Duration(value, key) },
+                "lock_after" => settings with { LockAfter = (int)Math.Min(read.Long(value, key, 1), 1000) },
+                _ => settings with { SignInsPerMinute = (int)Math.Min(read.Long(value, key, 1), 100_000) },
+            };
+        }
+
+        if (settings.Urls.Any(u => u.StartsWith("https:", StringComparison.OrdinalIgnoreCase)) && (settings.Certificate is null || settings.Key is null))
+        {
+            throw read.Error(node, "server.urls has an https:// URL but server.tls has no 'certificate' and 'key' (PEM files); add them, or listen on http:// behind a TLS proxy");
+        }
+
+        return settings;
+    }
+
+    private static IReadOnlyList<string> ReadServerUrls(YamlReader read, YamlNode node)
+    {
+        var urls = node is YamlSequenceNode sequence ? sequence.Children.Select(c => (c, read.Scalar(c, "urls"))).ToList() : [(node, read.Scalar(node, "urls"))];
+        foreach (var (at, url) in urls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/")
+            {
+                throw read.Error(at, $"server.urls has '{url}'; expected a URL like {ServerSettings.DefaultUrl} or https://0.0.0.0:8443 (scheme, host and port only)");
+            }
+        }
+
+        return urls.Count > 0 ? urls.Select(u => u.Item2).ToList() : throw read.Error(node, "server.urls is empty; give at least one URL to listen on");
+    }
+
+    private static ServerSettings ReadTls(YamlReader read, YamlNode node, ServerSettings settings)
+    {
+        foreach (var (key, value) in read.Entries(read.Mapping(node, "tls"), "server.tls", ["certificate", "key"]))
+        {
+            settings = key == "certificate" ? settings with { Certificate = read.Scalar(value, key) } : settings with { Key = read.Scalar(value, key) };
+        }
+
+        return settings;
     }
 
     private static bool IsEmpty(YamlNode node) => node is YamlScalarNode { Value: null or "" or "~" or "null" };
@@ -188,7 +244,7 @@ public static class ConfigLoader
     private static string ReadUrl(YamlReader read, YamlNode value, string key, string what)
     {
         var url = read.Scalar(value, key);
-        if (url.StartsWith(EnvironmentConnector.VariablePrefix, StringComparison.Ordinal))
+        if (url.StartsWith(EnvironmentConnector.VariablePrefix, StringComparison.Ordinal) || url.StartsWith(EnvironmentConnector.FilePrefix, StringComparison.Ordinal))
         {
             return url;
         }
@@ -206,7 +262,7 @@ public static class ConfigLoader
         return parsed.HasPassword
             ? throw read.Error(value,
                 $"{what} contains a password, and Backstop never keeps passwords in backstop.yaml; " +
-                $"remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write {key}: env:VARNAME")
+                $"remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable or a file only the server may read and write {key}: env:VARNAME or {key}: file:/PATH")
             : url;
     }
 

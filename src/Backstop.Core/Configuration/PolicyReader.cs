@@ -12,6 +12,7 @@ internal static class PolicyReader
         "total_rows", "total_rows_over", "table_fraction", "table_fraction_at_least", "table_fraction_min_rows",
         "recovery", "cascade", "cascade_large", "cascade_large_over", "freeze", "freeze_window", "unclassified", "no_primary_key", "write", "read",
         "unkeepable", "locking_ddl", "locking_ddl_rows_over", "privileges",
+        "approvals", "break_glass", "staged_first", "staged_window",
     ];
 
     public static TierPolicy Read(YamlReader read, TierPolicy policy, YamlNode node, string where)
@@ -43,6 +44,10 @@ internal static class PolicyReader
                 "locking_ddl" => policy with { LockingDdl = read.Enum<Verdict>(value, key) },
                 "locking_ddl_rows_over" => policy with { LockingDdlRowsOver = read.Long(value, key, 0) },
                 "privileges" => policy with { Privileges = read.Enum<Verdict>(value, key) },
+                "approvals" => policy with { Approvals = (int)Math.Min(read.Long(value, key, 1), 10) },
+                "break_glass" => policy with { BreakGlass = read.Bool(value, key) },
+                "staged_first" => policy with { StagedFirst = read.Enum<Verdict>(value, key) },
+                "staged_window" => policy with { StagedWindow = read.Duration(value, key) },
                 _ => policy with { Read = read.Enum<Verdict>(value, key) },
             };
         }

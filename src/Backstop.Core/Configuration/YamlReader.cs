@@ -52,6 +52,16 @@ internal sealed class YamlReader(string file)
             : throw Error(node, $"'{key}' is '{text}'; expected one of: {string.Join(", ", names.Select(n => n.ToLowerInvariant()))}");
     }
 
+    public bool Bool(YamlNode node, string key)
+    {
+        var text = Scalar(node, key).Trim();
+        return text.ToLowerInvariant() switch
+        {
+            "true" or "yes" or "on" => true,
+            "false" or "no" or "off" => false,
+            _ => throw Error(node, $"'{key}' is '{text}'; expected true or false"),
+        };
+    }
 
     public long Long(YamlNode node, string key, long min)
     {

@@ -11,6 +11,9 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
 {
     public const string VariablePrefix = "env:";
 
+    /// <summary>A URL kept in a file (one line), readable only by the account that runs Backstop: <c>file:/etc/backstop/prod.url</c>.</summary>
+    public const string FilePrefix = "file:";
+
     /// <summary>This host's environment variables, as the connector reads them (for <c>env:VAR</c> URLs).</summary>
     public Func<string, string?> Variables => environmentVariables;
 
@@ -28,6 +31,10 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
                 ? value
                 : throw new ConfigException($"environment '{environment.Name}' reads its URL from the variable {variable}, which is not set; export {variable}=postgresql://…");
         }
+        else if (text.StartsWith(FilePrefix, StringComparison.Ordinal))
+        {
+            text = ReadUrlFile(environment.Name, text[FilePrefix.Length..]);
+        }
 
         try
         {
@@ -36,6 +43,19 @@ public sealed class EnvironmentConnector(Func<string, string?> environmentVariab
         catch (FormatException e)
         {
             throw new ConfigException($"the URL of environment '{environment.Name}' is not valid: {e.Message}");
+        }
+    }
+
+    private static string ReadUrlFile(string environment, string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path).Trim();
+            return text.Length > 0 ? text : throw new ConfigException($"environment '{environment}' reads its URL from {path}, which is empty; write the postgresql:// URL into it");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"environment '{environment}' reads its URL from {path}, which cannot be read ({e.Message}); check the path and that this account may read it");
         }
     }
 

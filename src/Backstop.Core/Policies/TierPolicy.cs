@@ -78,6 +78,20 @@ public sealed record TierPolicy
     /// </summary>
     public Verdict Recovery { get; init; }
 
+    /// <summary>Team mode: how many people other than the requester must approve a change whose verdict is approve.</summary>
+    public int Approvals { get; init; } = 1;
+
+    /// <summary>Team mode: whether <c>run --emergency --reason</c> may run a change without its approval, leaving it open for review.</summary>
+    public bool BreakGlass { get; init; } = true;
+
+    /// <summary>
+    /// Team mode: a write whose exact script (same SHA-256) has not committed on an environment of a lower tier within
+    /// <see cref="StagedWindow"/> ("who runs something on a prod DB without running it on QA first?").
+    /// </summary>
+    public Verdict StagedFirst { get; init; }
+
+    public TimeSpan StagedWindow { get; init; } = TimeSpan.FromDays(7);
+
     public static TierPolicy Production { get; } = new()
     {
         AllRows = Verdict.Deny,
@@ -98,6 +112,8 @@ public sealed record TierPolicy
         Write = Verdict.Confirm,
         Read = Verdict.Allow,
         Recovery = Verdict.Confirm,
+        BreakGlass = false,
+        StagedFirst = Verdict.Approve,
     };
 
     public static TierPolicy Staging { get; } = new()

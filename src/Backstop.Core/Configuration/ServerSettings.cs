@@ -1,0 +1,36 @@
+namespace Backstop.Core.Configuration;
+
+/// <summary>The <c>server:</c> section of backstop.yaml: how <c>backstop server</c> listens and how long what it grants lasts (docs/server.md).</summary>
+public sealed record ServerSettings
+{
+    public const string DefaultUrl = "http://127.0.0.1:8440";
+
+    /// <summary>Where Kestrel listens: http:// or https:// URLs; https needs <see cref="Certificate"/> and <see cref="Key"/>.</summary>
+    public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
+
+    /// <summary>The TLS certificate chain (PEM), absolute or relative to backstop.yaml.</summary>
+    public string? Certificate { get; init; }
+
+    /// <summary>The TLS private key (PEM).</summary>
+    public string? Key { get; init; }
+
+    /// <summary>The PEM file of the key that signs audit checkpoints; created by <c>backstop server init</c>.</summary>
+    public string SigningKey { get; init; } = ".backstop/server-signing-key.pem";
+
+    /// <summary>How long a sign-in token lasts.</summary>
+    public TimeSpan TokenExpiry { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>How long a request waits for its approvals before it expires.</summary>
+    public TimeSpan ApprovalExpiry { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long after its approval a request may be executed.</summary>
+    public TimeSpan ExecuteWindow { get; init; } = TimeSpan.FromHours(4);
+
+    /// <summary>Failed sign-ins in a row that lock an account until an admin resets its password.</summary>
+    public int LockAfter { get; init; } = 20;
+
+    /// <summary>Sign-in attempts one client address may make per minute, failed or not.</summary>
+    public int SignInsPerMinute { get; init; } = 30;
+
+    public static ServerSettings Default { get; } = new();
+}

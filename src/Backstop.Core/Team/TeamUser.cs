@@ -1,0 +1,24 @@
+namespace Backstop.Core.Team;
+
+/// <summary>A person (or service account) of the team, as the state store keeps them; the password only as its hash.</summary>
+public sealed record TeamUser
+{
+    public required string Name { get; init; }
+
+    public required TeamRole Role { get; init; }
+
+    /// <summary>An Argon2id hash (<see cref="PasswordHashing"/>); never the password.</summary>
+    public required string PasswordHash { get; init; }
+
+    public bool Disabled { get; init; }
+
+    /// <summary>Failed sign-ins since the last good one.</summary>
+    public int FailedAttempts { get; init; }
+
+    /// <summary>When repeated failures locked the account; null while it is not locked.</summary>
+    public DateTimeOffset? LockedAt { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public bool MayApprove => Role is TeamRole.Approver or TeamRole.Admin;
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using System.Reflection;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.RateLimiting;
+using Backstop.Core.Configuration;
+using Backstop.Core.Environments;
+using Backstop.Core.Reports;
+using Backstop.Core.State;
+using Backstop.Core.Team;
+using Backstop.Server.Api;
+using Backstop.Server.Services;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Backstop.Server;
+
+/// <summary>
+/// <c>backstop server</c>: one Kestrel process serving the JSON API (and, later, the console and the proxy listeners),
+/// configured from backstop.yaml's <c>server:</c> section, with its state in the configured store. Several processes on
+/// one PostgreSQL state behave as one (docs/architecture.md "Team mode").
+/// </summary>
+public sealed class ServerHost
+{
+    public static string Version { get; } =
+        typeof(ServerHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Opens the state and builds the application; <see cref="WebApplication.StartAsync"/> starts it.</summary>
+    /// <param name="variables">the server's environment variables, for <c>env:VAR</c> URLs.</param>
+    /// <param name="audit">where audit events go; null for the state store's audit log.</param>
+    public static async Task<WebApplication> BuildAsync(BackstopConfig config, Func<string, string?> variables, Action<string>? notice, IAuditTrail audit, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var settings = config.Server ?? ServerSettings.Default;
+        var location = StateLocation.Of(config, variables);
+        var store = await StateStores.OpenAsync(location, notice, cancellationToken);
+        var team = new TeamStore(await TeamDatabase.OpenAsync(location, notice, cancellationToken));
+        var context = new ServerContext
+        {
+            Config = config,
+            Settings = settings,
+            Store = store,
+            Team = team,
+            Audit = audit,
+            Clock = clock,
+            Connector = new EnvironmentConnector(variables, notice),
+        };
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(config.Path) });
+        var certificate = settings.Certificate is { } cert && settings.Key is { } key ? LoadCertificate(config.Resolve(cert), config.Resolve(key)) : null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            foreach (var url in settings.Urls)
+            {
+                Listen(kestrel, new Uri(url), certificate);
+            }
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; o.UseUtcTimestamp = true; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddSingleton(context);
+        builder.Services.AddSingleton(new SignInService(team, settings, audit, clock));
+        builder.Services.AddSingleton(new UserService(team, audit, clock));
+        builder.Services.AddSingleton(new ChangeService(context));
+        builder.Services.AddSingleton(new ApprovalService(context));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+        });
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new() { Title = "Backstop server API", Version = Version, Description = "Guarded changes, approvals and the audit log of a Backstop team server (docs/server.md)." };
+            return Task.CompletedTask;
+        }));
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.AddPolicy(Endpoints.SignInPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.SignInsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            o.OnRejected = async (rejected, ct) =>
+            {
+                await audit.RecordAsync(new AuditEvent("(unknown)", Caller.From(rejected.HttpContext), "signin.limited", null, null, "refused"), ct);
+                await Problems.WriteAsync(rejected.HttpContext, 429, 1, "Too many requests",
+                    $"too many sign-in attempts from this address (more than {settings.SignInsPerMinute} a minute); wait a minute and try again");
+            };
+        });
+
+        var app = builder.Build();
+        app.Use(async (http, next) =>
+        {
+            // The API serves JSON only: nothing in it may be framed, sniffed, cached or run as a page.
+            var headers = http.Response.Headers;
+            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+            headers.XContentTypeOptions = "nosniff";
+            headers.CacheControl = "no-store";
+            headers["Referrer-Policy"] = "no-referrer";
+            await next(http);
+        });
+        app.Use(Problems.Middleware);
+        app.UseRateLimiter();
+        Endpoints.Map(app);
+        app.MapOpenApi("/api/v1/openapi.json");
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel bound (with the real port when the configuration said 0).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static void Listen(KestrelServerOptions kestrel, Uri url, X509Certificate2? certificate)
+    {
+        Action<ListenOptions> configure = url.Scheme == "https"
+            ? o => o.UseHttps(certificate ?? throw new ConfigException($"server.urls has {url} but server.tls names no certificate"))
+            : _ => { };
+        if (url.Host is "localhost")
+        {
+            kestrel.ListenLocalhost(url.Port, configure);
+        }
+        else if (url.Host is "0.0.0.0" or "*" or "[::]")
+        {
+            kestrel.ListenAnyIP(url.Port, configure);
+        }
+        else if (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
+        {
+            kestrel.Listen(address, url.Port, configure);
+        }
+        else
+        {
+            throw new ConfigException($"server.urls has {url}; listen on an IP address (127.0.0.1, 0.0.0.0, ::1) or localhost, not a host name");
+        }
+    }
+
+    private static X509Certificate2 LoadCertificate(string certificate, string key)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(certificate, key);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw new ConfigException($"the server's TLS certificate {certificate} and key {key} could not be loaded ({e.Message}); server.tls needs a PEM certificate chain and its PEM private key");
+        }
+    }
+}
