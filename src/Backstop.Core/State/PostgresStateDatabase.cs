@@ -69,7 +69,8 @@ public sealed class PostgresStateDatabase
         return result;
     }
 
-    private async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    /// <summary>A connection of its own; for a reader that streams past the end of one call.</summary>
+    internal async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(_connectionString);
         try

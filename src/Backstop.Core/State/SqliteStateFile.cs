@@ -94,7 +94,8 @@ public sealed class SqliteStateFile
             return result;
         }, cancellationToken);
 
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    /// <summary>A connection with the pragmas every one gets; for a reader that streams past the end of one call.</summary>
+    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         try
