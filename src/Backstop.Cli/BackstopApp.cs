@@ -53,6 +53,14 @@ internal static class BackstopApp
         root.Add(RepairCommand.Create(host));
         root.Add(PitrCommand.Create(host));
         root.Add(RecoverDatabaseCommand.Create(host));
+        root.Add(ServerCommand.Create(host));
+        root.Add(UserCommand.Create(host));
+        root.Add(LoginCommand.Create(host));
+        root.Add(LoginCommand.CreateLogout(host));
+        foreach (var approvals in ApprovalsCommand.Create(host))
+        {
+            root.Add(approvals);
+        }
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };

@@ -20,20 +20,31 @@ internal static class ChangesCommand
                 throw new UsageException($"--limit {count} is not a number of changes to show; give 1 or more (the default is 50)");
             }
 
-            var config = context.LoadConfig();
             var environment = parse.GetValue(environmentOption);
-            if (environment is not null)
+            IReadOnlyList<Core.State.ChangeRecord> changes;
+            if (context.Remote is not null)
             {
-                config.Environment(environment);
+                using var client = context.ServerClient();
+                var query = $"changes?limit={count.ToString(CultureInfo.InvariantCulture)}" + (environment is null ? "" : "&environment=" + Uri.EscapeDataString(environment));
+                changes = await client.GetAsync<List<Core.State.ChangeRecord>>(query, cancellationToken);
+            }
+            else
+            {
+                var config = context.LoadConfig();
+                if (environment is not null)
+                {
+                    config.Environment(environment);
+                }
+
+                var store = await context.OpenStoreAsync(config, cancellationToken);
+                foreach (var note in await Core.Changes.ChangeReconciler.ReconcileAsync(config, store, context.Connector, cancellationToken))
+                {
+                    context.ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
+                }
+
+                changes = await store.ListAsync(environment, count, cancellationToken);
             }
 
-            var store = await context.OpenStoreAsync(config, cancellationToken);
-            foreach (var note in await Core.Changes.ChangeReconciler.ReconcileAsync(config, store, context.Connector, cancellationToken))
-            {
-                context.ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
-            }
-
-            var changes = await store.ListAsync(environment, count, cancellationToken);
             if (context.Json)
             {
                 context.WriteJson(new

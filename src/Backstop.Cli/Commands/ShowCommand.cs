@@ -18,11 +18,31 @@ internal static class ShowCommand
         var command = new Command("show", "Show one recorded run: script, verdict, reasons, impact, outcome") { id, environmentOption, wholeScript };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
+            var changeId = parse.GetValue(id);
+            var environment = parse.GetValue(environmentOption);
+            if (context.Remote is not null)
+            {
+                using var client = context.ServerClient();
+                if (parse.GetValue(wholeScript))
+                {
+                    await using var script = await client.StreamAsync($"changes/{changeId}/script", cancellationToken);
+                    using var reader = new StreamReader(script);
+                    await context.Host.Out.WriteAsync(await reader.ReadToEndAsync(cancellationToken));
+                    return ExitCodes.Done;
+                }
+
+                var remote = await client.GetAsync<Core.State.ChangeRecord>($"changes/{changeId}", cancellationToken);
+                if (environment is not null && remote.Environment != environment)
+                {
+                    throw new UsageException($"there is no change {changeId} in environment '{environment}'; list them with `backstop changes`");
+                }
+
+                return Render(context, remote);
+            }
+
             var config = context.LoadConfig();
             var store = await context.OpenStoreAsync(config, cancellationToken);
-            var changeId = parse.GetValue(id);
             var change = await store.GetAsync(changeId, cancellationToken);
-            var environment = parse.GetValue(environmentOption);
             if (change is null || (environment is not null && change.Environment != environment))
             {
                 throw new UsageException($"there is no change {changeId}{(environment is null ? "" : $" in environment '{environment}'")}; list them with `backstop changes`");
@@ -39,6 +59,13 @@ internal static class ShowCommand
                 return ExitCodes.Done;
             }
 
+            return Render(context, change);
+        });
+        return command;
+    }
+
+    private static int Render(CommandContext context, Core.State.ChangeRecord change)
+    {
             if (context.Json)
             {
                 context.WriteJson(change);
@@ -88,7 +115,5 @@ internal static class ShowCommand
 
             console.Write(table);
             return ExitCodes.Done;
-        });
-        return command;
     }
 }

@@ -50,6 +50,13 @@ internal sealed class ServerClient : IDisposable
             ?? throw new RemoteException($"the server at {Server} answered {path} with nothing", 1);
     }
 
+    /// <summary>The body of a GET, as a stream (a whole script can be large).</summary>
+    public async Task<Stream> StreamAsync(string path, CancellationToken cancellationToken)
+    {
+        var response = await CallAsync(HttpMethod.Get, path, null, cancellationToken);
+        return await response.Content.ReadAsStreamAsync(cancellationToken);
+    }
+
     private async Task<HttpResponseMessage> CallAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);

@@ -81,6 +81,16 @@ internal static class Endpoints
                 ? Results.Ok(change)
                 : throw ProblemException.NotFound($"there is no change {id}; `backstop changes` lists them");
         }).WithSummary("One change in full (its script's first 64 KiB), as `backstop show`.");
+        changes.MapGet("/{id:long}/script", async (long id, HttpContext http, SignInService signIn, ServerContext server) =>
+        {
+            await Caller.UserAsync(http, signIn);
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await using var writer = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(false));
+            if (!await server.Store.CopyScriptAsync(id, writer, http.RequestAborted))
+            {
+                throw ProblemException.NotFound($"there is no change {id}; `backstop changes` lists them");
+            }
+        }).WithSummary("A change's whole script, exactly as recorded, as `backstop show ID --script`.");
     }
 
     private static void MapApprovals(RouteGroupBuilder api)
