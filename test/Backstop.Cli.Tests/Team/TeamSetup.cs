@@ -38,6 +38,11 @@ internal sealed class TeamSetup : IAsyncDisposable
 
     public TeamServerProcess Server { get; }
 
+    public IReadOnlyDictionary<string, string>? ServerEnvironment { get; private init; }
+
+    /// <summary>Another server process on the same configuration and state (the caller disposes it).</summary>
+    public Task<TeamServerProcess> StartAnotherServerAsync() => TeamServerProcess.StartAsync(Workspace.Directory, ServerEnvironment);
+
     public TeamCli Alice { get; }
 
     public TeamCli Bob { get; }
@@ -46,9 +51,17 @@ internal sealed class TeamSetup : IAsyncDisposable
 
     /// <param name="serverSettings">lines of the server: section (indented two spaces), e.g. "  token_expiry: 3s".</param>
     /// <param name="url">the environment's URL as backstop.yaml gives it (default: the database's, recorded by env add).</param>
-    public static async Task<TeamSetup> StartAsync(string serverSettings = "", Func<CliWorkspace, string, Task>? before = null, IReadOnlyDictionary<string, string>? serverEnvironment = null)
+    /// <param name="policy">more lines of the production policy (indented four spaces).</param>
+    /// <param name="postgresState">keep the state in PostgreSQL whatever the suite's setting (several servers share it).</param>
+    public static async Task<TeamSetup> StartAsync(
+        string serverSettings = "", Func<CliWorkspace, string, Task>? before = null, IReadOnlyDictionary<string, string>? serverEnvironment = null, string policy = "", bool postgresState = false)
     {
         var workspace = new CliWorkspace();
+        if (postgresState)
+        {
+            workspace.StateInPostgres = true;
+        }
+
         var database = await workspace.AddEnvironmentAsync("prod", "production", Schema);
         if (before is not null)
         {
@@ -56,13 +69,13 @@ internal sealed class TeamSetup : IAsyncDisposable
         }
 
         var text = await File.ReadAllTextAsync(workspace.ConfigPath);
-        text = text.Replace("\n  production:\n", "\n  production:\n    freeze_window: none\n    cascade: approve\n", StringComparison.Ordinal);
+        text = text.Replace("\n  production:\n", "\n  production:\n    freeze_window: none\n    cascade: approve\n" + policy, StringComparison.Ordinal);
         await File.WriteAllTextAsync(workspace.ConfigPath, text + $"server:\n  sign_ins_per_minute: 1000\n{serverSettings}\n");
         await Must(workspace.RunWithInputAsync(new StringReader(RootPassword + "\n"), false, "server", "init", "--admin", "root", "--password-stdin"));
         await Must(workspace.RunWithInputAsync(new StringReader(AlicePassword + "\n"), false, "user", "add", "alice", "--role", "requester", "--password-stdin"));
         await Must(workspace.RunWithInputAsync(new StringReader(BobPassword + "\n"), false, "user", "add", "bob", "--role", "approver", "--password-stdin"));
         var server = await TeamServerProcess.StartAsync(workspace.Directory, serverEnvironment);
-        return new TeamSetup(workspace, database, server);
+        return new TeamSetup(workspace, database, server) { ServerEnvironment = serverEnvironment };
     }
 
     public async Task LoginAllAsync()
