@@ -46,6 +46,7 @@ internal static class BackstopApp
         root.Add(RepairCommand.Create(host));
         root.Add(PitrCommand.Create(host));
         root.Add(RecoverDatabaseCommand.Create(host));
+        root.Add(AuditCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };
@@ -131,6 +132,7 @@ internal static class BackstopApp
         SandboxException { IsUsageError: true } or Recovery.Backups.BackupException { IsUsageError: true } => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or IOException or TimeoutException => ExitCodes.RuntimeError,
         _ when PgErrors.IsFromDatabase(e) => ExitCodes.RuntimeError,
+        Core.Audit.AuditLogDamagedException => ExitCodes.RuntimeError,
         LockConflictException or OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException or Recovery.Repair.RepairTargetChangedException or Recovery.Repair.RepairNotFoundException => ExitCodes.RuntimeError,
         Recovery.Pitr.PitrException pitr => pitr.IsUsageError ? ExitCodes.UsageError : ExitCodes.RuntimeError,
         _ => null,
