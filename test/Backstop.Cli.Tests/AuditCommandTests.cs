@@ -59,11 +59,9 @@ public sealed class AuditCommandTests : IDisposable
     {
         await SeedAsync(9);
         Assert.Equal(0, (await _workspace.RunAsync("audit", "proof", "7", "-o", "proof.json")).ExitCode);
-        var keyPath = Path.Combine(_workspace.Directory, ".backstop", AuditSigningKey.DefaultFileName);
-        using (var key = AuditSigningKey.Load(keyPath))
-        {
-            await File.WriteAllTextAsync(Path.Combine(_workspace.Directory, "public.pem"), key.PublicKeyPem);
-        }
+        var publicKey = await _workspace.RunAsync("audit", "public-key");
+        Assert.Equal(0, publicKey.ExitCode);
+        await File.WriteAllTextAsync(Path.Combine(_workspace.Directory, "public.pem"), publicKey.Out);
 
         File.Delete(_workspace.ConfigPath);
         var valid = await _workspace.RunAsync("audit", "verify-proof", "proof.json", "--public-key", "public.pem");

@@ -25,7 +25,7 @@ internal static class AuditCheckpointCommand
 
             context.Console.WriteLine(checkpoint is null
                 ? "The audit log is empty: nothing to sign."
-                : $"checkpoint at size {checkpoint.TreeSize}: root {checkpoint.RootHash}, signed by key {checkpoint.KeyId} at {checkpoint.At.UtcDateTime:O}");
+                : $"checkpoint at size {checkpoint.TreeSize}: root {checkpoint.RootHash}, signed by key {checkpoint.KeyId} at {checkpoint.At.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}");
             return ExitCodes.Done;
         });
         return command;

@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Backstop.Cli.Commands;
 
 /// <summary>
-/// <c>backstop audit list | export | verify | checkpoint | proof | verify-proof</c>: the tamper-evident audit log in the
+/// <c>backstop audit list | export | verify | checkpoint | proof | verify-proof | public-key</c>: the tamper-evident audit log in the
 /// state store (docs/audit.md). Each verb is a thin layer over Backstop.Core.Audit.
 /// </summary>
 internal static class AuditCommand
@@ -17,6 +17,7 @@ internal static class AuditCommand
         command.Add(AuditCheckpointCommand.Create(host));
         command.Add(AuditProofCommand.Create(host));
         command.Add(AuditVerifyProofCommand.Create(host));
+        command.Add(AuditPublicKeyCommand.Create(host));
         return command;
     }
 }
