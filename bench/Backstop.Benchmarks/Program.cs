@@ -2,6 +2,15 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Backstop.Benchmarks -- --filter '*'   (see docs/benchmarks.md)
 // dotnet run -c Release --project bench/Backstop.Benchmarks -- paired [ROUNDS] [setting=value ...]
+// dotnet run -c Release --project bench/Backstop.Benchmarks -- audit [ENTRIES] [ROUNDS]
+if (args is ["audit", ..])
+{
+    var entries = args.Length > 1 && int.TryParse(args[1], out var e) ? e : 100_000;
+    var auditRounds = args.Length > 2 && int.TryParse(args[2], out var r) ? r : 7;
+    Backstop.Benchmarks.AuditVerifyRounds.Run(entries, auditRounds);
+    return;
+}
+
 if (args is ["paired", ..])
 {
     var rounds = args.Length > 1 && int.TryParse(args[1], out var n) ? n : 10;

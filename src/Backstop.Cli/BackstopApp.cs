@@ -61,6 +61,7 @@ internal static class BackstopApp
         {
             root.Add(approvals);
         }
+        root.Add(AuditCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };
@@ -147,6 +148,7 @@ internal static class BackstopApp
         SandboxException { IsUsageError: true } or Recovery.Backups.BackupException { IsUsageError: true } => ExitCodes.UsageError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or IOException or TimeoutException => ExitCodes.RuntimeError,
         _ when PgErrors.IsFromDatabase(e) => ExitCodes.RuntimeError,
+        Core.Audit.AuditLogDamagedException => ExitCodes.RuntimeError,
         LockConflictException or OperationCanceledException or Recovery.Backups.BackupException or Core.Undo.UndoUnavailableException or Core.RecycleBin.RecycleBinException or Recovery.Repair.RepairTargetChangedException or Recovery.Repair.RepairNotFoundException => ExitCodes.RuntimeError,
         Recovery.Pitr.PitrException pitr => pitr.IsUsageError ? ExitCodes.UsageError : ExitCodes.RuntimeError,
         _ => null,

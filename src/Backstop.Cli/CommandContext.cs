@@ -48,6 +48,10 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
     public Task<IBackupCatalog> OpenCatalogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
         BackupCatalogs.OpenAsync(StateLocation(config), Note, cancellationToken);
 
+    /// <summary>The audit log, beside the change record.</summary>
+    public Task<Core.Audit.IAuditLog> OpenAuditLogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
+        Core.Audit.AuditLogs.OpenAsync(StateLocation(config), Note, cancellationToken, Host.Clock);
+
     /// <summary>What the user should know but that stops nothing: a line on standard error, so --json output stays clean.</summary>
     public void Note(string note) => ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
 
@@ -63,6 +67,9 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
 
     /// <summary>Why the command stopped without doing its work (a confirmation not given), for the JSON document; null when it did not.</summary>
     public string? Refusal { get; set; }
+
+    /// <summary>For a command whose own output is its JSON document (a proof): nothing more is printed for it.</summary>
+    public void MarkJsonWritten() => WroteJson = true;
 
     public void WriteJson(object value)
     {

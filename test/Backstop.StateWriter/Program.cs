@@ -5,6 +5,19 @@ using Backstop.Postgres.Connections;
 
 // For the tests that several processes share one state store: records COUNT changes into the store at URL, each added
 // as running and then settled as committed, as `backstop run` does, and prints the id each one got, a line each.
+// With `audit` first: appends COUNT audit entries instead, and prints the number each one got.
+if (args is ["audit", var auditUrl, var auditCountText, var actor] && int.TryParse(auditCountText, NumberStyles.None, CultureInfo.InvariantCulture, out var auditCount))
+{
+    var log = await Backstop.Core.Audit.AuditLogs.OpenAsync(StateLocation.Postgres(PgUrl.Parse(auditUrl)), null, CancellationToken.None);
+    for (var i = 0; i < auditCount; i++)
+    {
+        var entry = await log.AppendAsync(new Backstop.Core.Audit.AuditRecord { Actor = actor, Action = "execute", Object = $"change {i}", Outcome = "ok" }, CancellationToken.None);
+        Console.WriteLine(entry.Seq.ToString(CultureInfo.InvariantCulture));
+    }
+
+    return 0;
+}
+
 if (args is not [var url, var countText, var label] || !int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
 {
     await Console.Error.WriteLineAsync("usage: Backstop.StateWriter postgresql://… COUNT LABEL");

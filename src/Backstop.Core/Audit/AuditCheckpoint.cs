@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Serialization;
 
 namespace Backstop.Core.Audit;
 
@@ -16,7 +17,8 @@ public sealed record AuditCheckpoint
     /// <summary>The root hash, lower-case hex.</summary>
     public required string RootHash { get; init; }
 
-    /// <summary>In UTC, to the microsecond.</summary>
+    /// <summary>In UTC, to the microsecond; in JSON and in the signed text as <c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>.</summary>
+    [JsonConverter(typeof(AuditTimeJsonConverter))]
     public required DateTimeOffset At { get; init; }
 
     /// <summary>The DER-encoded ECDSA signature of <see cref="SignedText"/>, in base64.</summary>
@@ -25,9 +27,12 @@ public sealed record AuditCheckpoint
     /// <summary>The first 16 hex digits of the SHA-256 of the signing key's SubjectPublicKeyInfo (<see cref="AuditSigningKey.KeyIdOf"/>).</summary>
     public required string KeyId { get; init; }
 
-    /// <summary>What is signed: <c>backstop-audit-checkpoint v1</c>, the size, the root in hex and the time, a line each.</summary>
+    /// <summary>
+    /// What is signed, in UTF-8: <c>backstop-audit-checkpoint v1</c>, the size, the root in hex and the time as its JSON
+    /// has it, a line each, without a final newline.
+    /// </summary>
     public static string SignedText(long treeSize, string rootHash, DateTimeOffset at) =>
-        string.Create(CultureInfo.InvariantCulture, $"backstop-audit-checkpoint v1\n{treeSize}\n{rootHash}\n{at.UtcDateTime:O}");
+        string.Create(CultureInfo.InvariantCulture, $"backstop-audit-checkpoint v1\n{treeSize}\n{rootHash}\n{AuditTimeJsonConverter.Text(at)}");
 
     public string SignedText() => SignedText(TreeSize, RootHash, At);
 

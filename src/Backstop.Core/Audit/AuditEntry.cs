@@ -24,6 +24,7 @@ public sealed record AuditEntry
     public required string Previous { get; init; }
 
     /// <summary>In UTC, to the microsecond (what PostgreSQL's timestamptz keeps).</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(AuditTimeJsonConverter))]
     public required DateTimeOffset At { get; init; }
 
     public required string Actor { get; init; }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -13,8 +12,6 @@ namespace Backstop.Core.Audit;
 /// </summary>
 internal static class AuditEntryJson
 {
-    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
-
     private static readonly string[] Properties = ["seq", "prev", "at", "actor", "from", "action", "environment", "object", "outcome", "detail"];
 
     /// <summary>Only what JSON requires is escaped (quotes, backslashes, control characters), so text stays readable.</summary>
@@ -34,7 +31,7 @@ internal static class AuditEntryJson
             writer.WriteStartObject();
             writer.WriteNumber("seq", entry.Seq);
             writer.WriteString("prev", entry.Previous);
-            writer.WriteString("at", entry.At.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture));
+            writer.WriteString("at", AuditTimeJsonConverter.Text(entry.At));
             writer.WriteString("actor", entry.Actor);
             WriteNullable(writer, "from", entry.From);
             writer.WriteString("action", entry.Action);
@@ -85,7 +82,7 @@ internal static class AuditEntryJson
             {
                 Seq = root.GetProperty("seq").GetInt64(),
                 Previous = Required(root, "prev"),
-                At = DateTimeOffset.ParseExact(at, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                At = AuditTimeJsonConverter.Parse(at),
                 Actor = Required(root, "actor"),
                 From = root.GetProperty("from").GetString(),
                 Action = Required(root, "action"),

@@ -14,7 +14,12 @@ public sealed record AuditProof
 {
     public const string Format = "backstop-audit-proof v1";
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    /// <summary>Only what JSON requires is escaped, so the entry inside reads as it is hashed.</summary>
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     [JsonPropertyName("format")]
     public string FormatName { get; init; } = Format;
@@ -120,6 +125,6 @@ public sealed record AuditProof
         }
 
         return new AuditProofCheck(true,
-            $"entry {entry.Seq} is in the audit log of {checkpoint.TreeSize} entries signed at {checkpoint.At.UtcDateTime:O} by key {keyId}");
+            $"entry {entry.Seq} is in the audit log of {checkpoint.TreeSize} entries signed at {AuditTimeJsonConverter.Text(checkpoint.At)} by key {keyId}");
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using Backstop.Core.State;
 using Microsoft.Data.Sqlite;
@@ -12,8 +11,6 @@ namespace Backstop.Core.Audit;
 /// </summary>
 internal sealed class SqliteAuditLog(SqliteStateFile file, TimeProvider clock) : IAuditLog
 {
-    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
-
     public string Where => file.Path;
 
     public async Task<AuditEntry> AppendAsync(AuditRecord what, CancellationToken cancellationToken) =>
@@ -146,7 +143,7 @@ internal sealed class SqliteAuditLog(SqliteStateFile file, TimeProvider clock) :
             {
                 TreeSize = reader.GetInt64(0),
                 RootHash = reader.GetString(1),
-                At = DateTimeOffset.ParseExact(reader.GetString(2), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                At = AuditTimeJsonConverter.Parse(reader.GetString(2)),
                 Signature = reader.GetString(3),
                 KeyId = reader.GetString(4),
             });
@@ -157,5 +154,5 @@ internal sealed class SqliteAuditLog(SqliteStateFile file, TimeProvider clock) :
 
     private static StoredAuditEntry Stored(SqliteDataReader reader) => new(reader.GetInt64(0), reader.GetString(1), (byte[])reader.GetValue(2));
 
-    private static string Time(DateTimeOffset at) => AuditEntryJson.Microseconds(at).UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset at) => AuditTimeJsonConverter.Text(AuditEntryJson.Microseconds(at));
 }
