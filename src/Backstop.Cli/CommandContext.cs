@@ -52,6 +52,10 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
     public Task<Core.Audit.IAuditLog> OpenAuditLogAsync(BackstopConfig config, CancellationToken cancellationToken) =>
         Core.Audit.AuditLogs.OpenAsync(StateLocation(config), Note, cancellationToken, Host.Clock);
 
+    /// <summary>The audit log: the signed-in server's, read through its API, or the state store's of backstop.yaml.</summary>
+    public async Task<Core.Audit.IAuditLog> AuditLogAsync(CancellationToken cancellationToken) =>
+        Remote is not null ? new Remote.RemoteAuditLog(ServerClient()) : await OpenAuditLogAsync(LoadConfig(), cancellationToken);
+
     /// <summary>What the user should know but that stops nothing: a line on standard error, so --json output stays clean.</summary>
     public void Note(string note) => ErrorConsole.MarkupLineInterpolated($"[yellow]note:[/] {note}");
 

@@ -33,9 +33,12 @@ public sealed class ServerHost
 
     /// <summary>Opens the state and builds the application; <see cref="WebApplication.StartAsync"/> starts it.</summary>
     /// <param name="variables">the server's environment variables, for <c>env:VAR</c> URLs.</param>
-    /// <param name="audit">where audit events go; null for the state store's audit log.</param>
-    public static async Task<WebApplication> BuildAsync(BackstopConfig config, Func<string, string?> variables, Action<string>? notice, IAuditTrail audit, TimeProvider clock, CancellationToken cancellationToken)
+    /// <param name="log">the state store's audit log, where every audit event goes.</param>
+    /// <param name="key">signs the audit log's checkpoints.</param>
+    public static async Task<WebApplication> BuildAsync(
+        BackstopConfig config, Func<string, string?> variables, Action<string>? notice, Core.Audit.IAuditLog log, Core.Audit.AuditSigningKey key, TimeProvider clock, CancellationToken cancellationToken)
     {
+        var audit = new StoreAuditTrail(log);
         var settings = config.Server ?? ServerSettings.Default;
         var location = StateLocation.Of(config, variables);
         var store = await StateStores.OpenAsync(location, notice, cancellationToken);
@@ -47,12 +50,14 @@ public sealed class ServerHost
             Store = store,
             Team = team,
             Audit = audit,
+            AuditLog = log,
+            SigningKey = key,
             Clock = clock,
             Connector = new EnvironmentConnector(variables, notice),
         };
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(config.Path) });
-        var certificate = settings.Certificate is { } cert && settings.Key is { } key ? LoadCertificate(config.Resolve(cert), config.Resolve(key)) : null;
+        var certificate = settings.Certificate is { } cert && settings.Key is { } tlsKey ? LoadCertificate(config.Resolve(cert), config.Resolve(tlsKey)) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

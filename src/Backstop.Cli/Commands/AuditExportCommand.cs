@@ -24,7 +24,7 @@ internal static class AuditExportCommand
                 throw new UsageException("audit export prints JSON lines already, an entry or a checkpoint each; leave out --json");
             }
 
-            var log = await context.OpenAuditLogAsync(context.LoadConfig(), cancellationToken);
+            var log = await context.AuditLogAsync(cancellationToken);
             var checkpoints = await log.CheckpointsAsync(cancellationToken);
             var output = context.Host.Out;
             if (parse.GetValue(checkpointsOnly))

@@ -14,5 +14,7 @@ internal static class AuditKeyOption
 
     /// <summary>The key file's path: the option's, relative to the working directory, or the default beside the configuration.</summary>
     public static string PathOf(CommandContext context, BackstopConfig config, string? given) =>
-        given is null ? Path.Combine(config.StateDirectory, AuditSigningKey.DefaultFileName) : Path.GetFullPath(given, context.Host.WorkingDirectory);
+        given is not null ? Path.GetFullPath(given, context.Host.WorkingDirectory)
+            : config.Server is { } server ? config.Resolve(server.SigningKey)
+            : Path.Combine(config.StateDirectory, AuditSigningKey.DefaultFileName);
 }

@@ -22,7 +22,7 @@ internal static class AuditListCommand
             }
 
             var from = parse.GetValue(since) is { } text ? Time(text) : (DateTimeOffset?)null;
-            var log = await context.OpenAuditLogAsync(context.LoadConfig(), cancellationToken);
+            var log = await context.AuditLogAsync(cancellationToken);
             var entries = await log.ListAsync(from, parse.GetValue(actor), count, cancellationToken);
             if (context.Json)
             {

@@ -18,18 +18,25 @@ internal static class AuditProofCommand
         var command = new Command("proof", "Print the proof that one entry is in the signed audit log, checkable offline with `backstop audit verify-proof`") { seq, output, keyOption };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
-            var config = context.LoadConfig();
-            var log = await context.OpenAuditLogAsync(config, cancellationToken);
-            using var key = AuditSigningKey.LoadOrCreate(AuditKeyOption.PathOf(context, config, parse.GetValue(keyOption)));
             var number = parse.GetValue(seq);
             AuditProof proof;
-            try
+            if (context.Remote is not null)
             {
-                proof = await AuditProver.CreateAsync(log, number, key, cancellationToken);
+                proof = AuditProof.FromJson(await new Remote.RemoteAuditLog(context.ServerClient()).ProofAsync(number, cancellationToken));
             }
-            catch (ArgumentOutOfRangeException)
+            else
             {
-                throw new UsageException($"there is no audit entry {number}; list them with `backstop audit list`");
+                var config = context.LoadConfig();
+                var log = await context.OpenAuditLogAsync(config, cancellationToken);
+                using var key = AuditSigningKey.LoadOrCreate(AuditKeyOption.PathOf(context, config, parse.GetValue(keyOption)));
+                try
+                {
+                    proof = await AuditProver.CreateAsync(log, number, key, cancellationToken);
+                }
+                catch (ArgumentOutOfRangeException)
+                {
+                    throw new UsageException($"there is no audit entry {number}; list them with `backstop audit list`");
+                }
             }
 
             if (parse.GetValue(output) is { } file)

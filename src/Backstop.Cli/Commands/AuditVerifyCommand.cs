@@ -17,9 +17,10 @@ internal static class AuditVerifyCommand
         var command = new Command("verify", "Check the whole audit log: every entry's hash, the chain between them, and every signed checkpoint") { keyOption, publicKey };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
-            var config = context.LoadConfig();
-            var log = await context.OpenAuditLogAsync(config, cancellationToken);
-            var pem = await PublicKeyAsync(context, log, parse.GetValue(publicKey), AuditKeyOption.PathOf(context, config, parse.GetValue(keyOption)), cancellationToken);
+            var log = await context.AuditLogAsync(cancellationToken);
+            var pem = log is Remote.RemoteAuditLog remote && parse.GetValue(publicKey) is null
+                ? await remote.PublicKeyAsync(cancellationToken)
+                : await PublicKeyAsync(context, log, parse.GetValue(publicKey), log is Remote.RemoteAuditLog ? "" : AuditKeyOption.PathOf(context, context.LoadConfig(), parse.GetValue(keyOption)), cancellationToken);
             AuditVerification result;
             try
             {
@@ -66,7 +67,7 @@ internal static class AuditVerifyCommand
                 : throw new UsageException($"there is no public key file {path}; give the PEM file the audit log's keeper exported");
         }
 
-        if (File.Exists(keyPath))
+        if (keyPath.Length > 0 && File.Exists(keyPath))
         {
             using var key = AuditSigningKey.Load(keyPath);
             return key.PublicKeyPem;

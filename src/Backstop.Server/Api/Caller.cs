@@ -16,6 +16,15 @@ internal static class Caller
         return signIn.AuthenticateAsync(token, From(http), http.RequestAborted);
     }
 
+    /// <summary>Reading the audit log: admins and approvers (who answer for what they approved).</summary>
+    public static async Task<SignedInUser> AuditorAsync(HttpContext http, SignInService signIn)
+    {
+        var user = await UserAsync(http, signIn);
+        return user.User.MayApprove
+            ? user
+            : throw ProblemException.Refused($"the audit log is for approvers and admins; {user.Name} is {user.User.Role.ToString().ToLowerInvariant()}");
+    }
+
     public static async Task<SignedInUser> AdminAsync(HttpContext http, SignInService signIn)
     {
         var user = await UserAsync(http, signIn);

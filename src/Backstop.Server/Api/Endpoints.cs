@@ -64,6 +64,53 @@ internal static class Endpoints
         MapChanges(api);
         MapApprovals(api);
         MapUsers(api);
+        MapAudit(api);
+    }
+
+    /// <summary>The audit log, for admins and approvers: entries, checkpoints, the public key, and proofs signed here.</summary>
+    private static void MapAudit(RouteGroupBuilder api)
+    {
+        var audit = api.MapGroup("/audit");
+        audit.MapGet("/entries", async (DateTimeOffset? since, string? actor, int? limit, HttpContext http, SignInService signIn, ServerContext server) =>
+        {
+            await Caller.AuditorAsync(http, signIn);
+            return Results.Ok(await server.AuditLog.ListAsync(since, actor, Math.Clamp(limit ?? 50, 1, 100_000), http.RequestAborted));
+        }).WithSummary("Audit entries, newest first, as `backstop audit list`.");
+        audit.MapGet("/entries/{seq:long}", async (long seq, HttpContext http, SignInService signIn, ServerContext server) =>
+        {
+            await Caller.AuditorAsync(http, signIn);
+            return await server.AuditLog.GetAsync(seq, http.RequestAborted) is { } entry ? Results.Ok(entry) : throw ProblemException.NotFound($"there is no audit entry {seq}");
+        });
+        audit.MapGet("/export", async (HttpContext http, SignInService signIn, ServerContext server) =>
+        {
+            await Caller.AuditorAsync(http, signIn);
+            http.Response.ContentType = "application/x-ndjson";
+            await using var writer = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(false));
+            await foreach (var entry in server.AuditLog.ReadAllAsync(http.RequestAborted))
+            {
+                await writer.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(entry, Core.Reports.ReportJson.Compact));
+            }
+        }).WithSummary("Every stored entry in order (number, canonical JSON, leaf hash), one JSON object a line.");
+        audit.MapGet("/checkpoints", async (HttpContext http, SignInService signIn, ServerContext server) =>
+        {
+            await Caller.AuditorAsync(http, signIn);
+            return Results.Ok(await server.AuditLog.CheckpointsAsync(http.RequestAborted));
+        });
+        audit.MapGet("/public-key", (ServerContext server) => Results.Text(server.SigningKey.PublicKeyPem, "application/x-pem-file"))
+            .WithSummary("The public key that checks the checkpoints' signatures (PEM); keep a copy off the server.");
+        audit.MapGet("/proof/{seq:long}", async (long seq, HttpContext http, SignInService signIn, ServerContext server) =>
+        {
+            await Caller.AuditorAsync(http, signIn);
+            try
+            {
+                var proof = await Core.Audit.AuditProver.CreateAsync(server.AuditLog, seq, server.SigningKey, http.RequestAborted);
+                return Results.Text(proof.ToJson(), "application/json");
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                throw ProblemException.NotFound($"there is no audit entry {seq}; list them with `backstop audit list`");
+            }
+        }).WithSummary("The inclusion proof of one entry against the latest signed checkpoint, checkable offline with the public key.");
     }
 
     private static void MapChanges(RouteGroupBuilder api)

@@ -19,6 +19,12 @@ public sealed class ServerContext
 
     public required IAuditTrail Audit { get; init; }
 
+    /// <summary>The audit log itself, for reading, proofs and checkpoints.</summary>
+    public required Core.Audit.IAuditLog AuditLog { get; init; }
+
+    /// <summary>The key that signs the audit log's checkpoints.</summary>
+    public required Core.Audit.AuditSigningKey SigningKey { get; init; }
+
     public required TimeProvider Clock { get; init; }
 
     /// <summary>Resolves environments' URLs from the server's own variables and files; the clients never see them.</summary>
