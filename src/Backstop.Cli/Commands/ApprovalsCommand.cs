@@ -88,9 +88,13 @@ internal static class ApprovalsCommand
             console.MarkupLineInterpolated($"  {(vote.Approved ? "approved" : "rejected")} by {vote.Voter}{(vote.Reason is null ? "" : ": " + vote.Reason)}");
         }
 
-        if (request.StagedRuns is { } staged)
+        foreach (var staged in request.StagedRuns ?? [])
         {
-            console.MarkupLineInterpolated($"  ran first on: {staged}");
+            console.MarkupLineInterpolated($"  ran first on {staged.Environment} ({staged.Tier.ToString().ToLowerInvariant()}), change {staged.ChangeId}, at {staged.At:u}: {staged.RowsChanged:N0} rows");
+            foreach (var table in staged.Tables)
+            {
+                console.MarkupLineInterpolated($"    {table.Table}: {table.Inserted:N0} inserted, {table.Updated:N0} updated, {table.Deleted:N0} deleted there");
+            }
         }
     }
 

@@ -22,6 +22,12 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
     /// <summary>Where the proof of recent backups comes from (the drop_database rule); none known when null.</summary>
     public IBackupProof? BackupProof { get; init; }
 
+    /// <summary>
+    /// Team mode: where commits of the same script on lower tiers are found, for the staged_first rule; null where the
+    /// rule does not apply (the CLI on its own, which cannot ask for the approval it would need).
+    /// </summary>
+    public IStagedRuns? StagedRuns { get; init; }
+
     /// <summary>The preview alone (<c>backstop check</c>): nothing is recorded, and the transaction is rolled back.</summary>
     /// <param name="statements">the script as <see cref="ScriptAnalyzer.Analyze"/> returned it.</param>
     public async Task<CheckResult> CheckAsync(IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IProgress<int>? progress, CancellationToken cancellationToken)
@@ -31,12 +37,18 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
     }
 
     private async Task<CheckResult> PreviewAsync(
-        IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, IProgress<int>? progress, CancellationToken cancellationToken, string? recovery = null)
+        IReadOnlyList<AnalyzedStatement> statements, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, IProgress<int>? progress, CancellationToken cancellationToken, string? recovery = null, IReadOnlyList<StagedRun>? staged = null)
     {
         var bounds = new PreviewBounds(target.Environment.LockTimeout, target.Environment.StatementTimeout);
         var impacts = await ImpactPreviewer.PreviewAsync(target.Connection, statements, bounds, progress, cancellationToken);
-        return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows, proven, recovery), target.Identity);
+        return new CheckResult(statements, impacts, Judge(statements, impacts, allowAllRows, proven, recovery, staged), target.Identity);
     }
+
+    /// <summary>The commits of this script on lower tiers, when the staged_first rule applies here; null when it does not.</summary>
+    private async Task<IReadOnlyList<StagedRun>?> StagedAsync(string scriptSha256, CancellationToken cancellationToken) =>
+        StagedRuns is not null && policy.StagedFirst > Verdict.Allow
+            ? await StagedRuns.FindAsync(scriptSha256, target.Environment.Tier, clock.GetUtcNow() - policy.StagedWindow, cancellationToken)
+            : null;
 
     private async Task<IReadOnlyDictionary<string, DateTimeOffset>> ProvenBackupsAsync(IReadOnlyList<AnalyzedStatement> statements, CancellationToken cancellationToken) =>
         BackupProof is not null && statements.Any(s => s.Info.Kind == Sql.Classification.StatementKind.DropDatabase)
@@ -48,7 +60,8 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
     /// describe these statements (each one INSERT, UPDATE or DELETE of the one table its impact names, run in the
     /// transaction), or when the catalog could not be read within the environment's lock_timeout.
     /// </summary>
-    private async Task<CheckResult?> CountedAsync(IReadOnlyList<AnalyzedStatement> statements, ChangeRequest request, IReadOnlyDictionary<string, DateTimeOffset> proven, CancellationToken cancellationToken)
+    private async Task<CheckResult?> CountedAsync(
+        IReadOnlyList<AnalyzedStatement> statements, ChangeRequest request, IReadOnlyDictionary<string, DateTimeOffset> proven, CancellationToken cancellationToken, IReadOnlyList<StagedRun>? staged = null)
     {
         if (request.CountedImpact is not { } counted)
         {
@@ -77,7 +90,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         }
 
         return impacts is not null && Describes(impacts, statements)
-            ? new CheckResult(statements, impacts, Judge(statements, impacts, request.AllowAllRows, proven, request.Recovery), target.Identity)
+            ? new CheckResult(statements, impacts, Judge(statements, impacts, request.AllowAllRows, proven, request.Recovery, staged), target.Identity)
             : null;
     }
 
@@ -128,10 +141,11 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
         var record = NewRecord(request, started);
         var previewWatch = System.Diagnostics.Stopwatch.StartNew();
         var proven = await ProvenBackupsAsync(statements, cancellationToken);
+        var staged = await StagedAsync(record.ScriptSha256, cancellationToken);
         try
         {
-            preview = await CountedAsync(statements, request, proven, cancellationToken)
-                ?? await PreviewAsync(statements, request.AllowAllRows, proven, progress, cancellationToken, request.Recovery);
+            preview = await CountedAsync(statements, request, proven, cancellationToken, staged)
+                ?? await PreviewAsync(statements, request.AllowAllRows, proven, progress, cancellationToken, request.Recovery, staged);
         }
         catch (StatementFailedException e)
         {
@@ -187,6 +201,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             Request = request,
             Record = record,
             ProvenBackups = proven,
+            StagedRuns = staged,
         };
     }
 
@@ -224,7 +239,8 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
 
         var statements = ScriptAnalyzer.Analyze(script);
         var identity = new Postgres.Catalog.ServerIdentity(record.SystemIdentifier, record.Database, record.Host, record.Port, databaseOid);
-        var preview = new CheckResult(statements, record.Impact, Judge(statements, record.Impact, allowAllRows, new Dictionary<string, DateTimeOffset>()), identity);
+        var staged = await StagedAsync(record.ScriptSha256, cancellationToken);
+        var preview = new CheckResult(statements, record.Impact, Judge(statements, record.Impact, allowAllRows, new Dictionary<string, DateTimeOffset>(), null, staged), identity);
         return new PreparedChange
         {
             Id = record.Id,
@@ -238,6 +254,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             Requires = ConfirmationRules.For(preview.Decision.Verdict, target.Environment.Tier),
             Request = new ChangeRequest { Script = script, Statements = statements, Actor = record.OsUser, AllowAllRows = allowAllRows },
             Record = record with { Script = script, ScriptTruncated = false },
+            StagedRuns = staged,
         };
     }
 
@@ -422,7 +439,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             }
 
             impacts = [.. impacts.Select(run => WithCountedSizes(run, preview.Impacts))];
-            decision = Judge(preview.Statements, impacts, request.AllowAllRows, change.ProvenBackups, request.Recovery);
+            decision = Judge(preview.Statements, impacts, request.AllowAllRows, change.ProvenBackups, request.Recovery, change.StagedRuns);
             if (transaction is not null)
             {
                 var captured = capture is null ? null : await capture.EndAsync(record.ChangeUuid, cancellationToken);
@@ -541,7 +558,8 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             : null;
     }
 
-    private PolicyDecision Judge(IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, string? recovery = null) =>
+    private PolicyDecision Judge(
+        IReadOnlyList<AnalyzedStatement> statements, IReadOnlyList<StatementImpact> impacts, bool allowAllRows, IReadOnlyDictionary<string, DateTimeOffset> proven, string? recovery = null, IReadOnlyList<StagedRun>? staged = null) =>
         PolicyEvaluator.Evaluate(policy, statements, impacts, new PolicyContext
         {
             Now = clock.GetUtcNow(),
@@ -550,6 +568,7 @@ public sealed class ChangeLifecycle(ConnectedEnvironment target, TierPolicy poli
             EnvironmentName = target.Environment.Name,
             ProvenBackups = proven,
             Recovery = recovery,
+            StagedRuns = staged,
         });
 
     private ChangeRecord NewRecord(ChangeRequest request, DateTimeOffset started) => new()

@@ -50,6 +50,9 @@ public sealed record PreparedChange
     /// <summary>The backup proof the preview was judged with; the run is judged with the same, not asked for twice.</summary>
     internal IReadOnlyDictionary<string, DateTimeOffset> ProvenBackups { get; init; } = new Dictionary<string, DateTimeOffset>();
 
+    /// <summary>Team mode: this script's commits on lower tiers, when the staged_first rule was applied; null when it was not.</summary>
+    public IReadOnlyList<StagedRun>? StagedRuns { get; init; }
+
     /// <summary>The record as the store holds it.</summary>
     internal ChangeRecord Record { get; init; } = null!;
 }

@@ -25,4 +25,11 @@ public sealed record PolicyContext
     /// classify or measure, a write whose before-images cannot be kept).
     /// </summary>
     public string? Recovery { get; init; }
+
+    /// <summary>
+    /// Team mode: the commits of this exact script on environments of a lower tier within the policy's window, for
+    /// <see cref="TierPolicy.StagedFirst"/>; null where they were not looked for (the CLI on its own, which cannot ask for
+    /// the approval the rule would need).
+    /// </summary>
+    public IReadOnlyList<Changes.StagedRun>? StagedRuns { get; init; }
 }

@@ -16,10 +16,12 @@ public static class PolicyEvaluator
     {
         var inFreeze = policy.FreezeWindow is { } window && window.Contains(TimeZoneInfo.ConvertTime(context.Now, context.TimeZone).DateTime);
         var verdicts = new List<StatementVerdict>(statements.Count);
+        var writes = false;
         foreach (var statement in statements)
         {
             var impact = impacts.FirstOrDefault(i => i.Index == statement.Index);
             var isWrite = IsWrite(statement, impact);
+            writes |= isWrite;
             var reasons = StatementReasons(policy, statement, impact, context, isWrite);
             if (context.Recovery is { } recovery && isWrite)
             {
@@ -43,6 +45,12 @@ public static class PolicyEvaluator
         {
             var estimated = impacts.Any(i => i.Estimated) ? " (estimated)" : "";
             scriptReasons.Add(new("total_rows", policy.TotalRows, $"changes {Number(total)} rows in all{estimated}, more than {Number(policy.TotalRowsOver)}"));
+        }
+
+        if (context.StagedRuns is { Count: 0 } && context.Recovery is null && writes)
+        {
+            var days = policy.StagedWindow.TotalDays >= 1 ? $"{policy.StagedWindow.TotalDays:0.#} days" : $"{policy.StagedWindow.TotalHours:0.#} hours";
+            scriptReasons.Add(new("staged_first", policy.StagedFirst, $"this exact script has not committed on a staging or development environment in the last {days}; run it there first"));
         }
 
         var verdict = verdicts.Select(v => v.Verdict).Concat(scriptReasons.Select(r => r.Verdict)).DefaultIfEmpty(Verdict.Allow).Max();

@@ -29,6 +29,9 @@ public interface IStateStore
     /// <summary>The local id of the change with this id in the target database's change log, or null.</summary>
     Task<long?> FindIdAsync(Guid changeUuid, CancellationToken cancellationToken);
 
+    /// <summary>Committed changes of the script with this SHA-256 started since <paramref name="since"/>, newest first (at most 100).</summary>
+    Task<IReadOnlyList<ChangeRecord>> FindCommittedAsync(string scriptSha256, DateTimeOffset since, CancellationToken cancellationToken);
+
     /// <summary>Writes a change's whole script; false if there is no such change.</summary>
     Task<bool> CopyScriptAsync(long id, TextWriter destination, CancellationToken cancellationToken);
 }

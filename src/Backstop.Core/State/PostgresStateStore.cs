@@ -73,6 +73,13 @@ public sealed class PostgresStateStore(PostgresStateDatabase database) : IStateS
             : QueryAsync($"{select} WHERE c.environment = @environment ORDER BY c.id DESC LIMIT @limit", [("environment", environment), ("limit", limit)], cancellationToken);
     }
 
+    public Task<IReadOnlyList<ChangeRecord>> FindCommittedAsync(string scriptSha256, DateTimeOffset since, CancellationToken cancellationToken) =>
+        QueryAsync(
+            $"SELECT {Columns}, substr(s.head, 1, {ChangeRows.ListedCharacters.ToString(CultureInfo.InvariantCulture)}) FROM {Changes} " +
+            "WHERE c.script_sha256 = @sha AND c.outcome = @outcome AND c.started_at >= @since ORDER BY c.id DESC LIMIT 100",
+            [("sha", scriptSha256), ("outcome", StoredEnum.Name(ChangeOutcome.Committed, ChangeOutcome.Unknown)), ("since", since.ToUniversalTime())],
+            cancellationToken);
+
     public Task<long?> FindIdAsync(Guid changeUuid, CancellationToken cancellationToken) =>
         database.ReadAsync(async (connection, ct) =>
         {

@@ -133,7 +133,7 @@ public sealed class ApprovalService(ServerContext server)
             Impact = request.Impact,
             Reason = request.Reason,
             ClosedReason = request.ClosedReason,
-            StagedRuns = request.StagedRuns,
+            StagedRuns = request.StagedRuns is { } staged ? System.Text.Json.JsonSerializer.Deserialize<List<Core.Changes.StagedRun>>(staged, Core.Reports.ReportJson.Compact) : null,
         };
     }
 

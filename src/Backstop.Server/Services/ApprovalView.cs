@@ -48,5 +48,6 @@ public sealed record ApprovalView
 
     public string? ClosedReason { get; init; }
 
-    public string? StagedRuns { get; init; }
+    /// <summary>Where and when the same script committed on a lower tier, with its impact there, beside this environment's preview.</summary>
+    public IReadOnlyList<Core.Changes.StagedRun>? StagedRuns { get; init; }
 }

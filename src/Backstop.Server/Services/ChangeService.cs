@@ -256,6 +256,7 @@ public sealed class ChangeService(ServerContext server)
                 .Select(g => new TableCount(g.Key, g.Sum(t => t.Inserted), g.Sum(t => t.Updated), g.Sum(t => t.Deleted))).ToList(),
             Requester = user.Name,
             AllowAllRows = allowAllRows,
+            StagedRuns = prepared.StagedRuns is { Count: > 0 } staged ? System.Text.Json.JsonSerializer.Serialize(staged, Core.Reports.ReportJson.Compact) : null,
             RequiredApprovals = Math.Max(1, policy.Approvals),
             Status = ApprovalStatus.Open,
             CreatedAt = now,

@@ -44,5 +44,9 @@ public sealed class ServerContext
     }
 
     public ChangeLifecycle Lifecycle(ConnectedEnvironment target) =>
-        new(target, Config.Policies[target.Environment.Tier], Store, Clock) { BackupProof = new Recovery.Backups.CatalogBackupProof(Config, Connector) };
+        new(target, Config.Policies[target.Environment.Tier], Store, Clock)
+        {
+            BackupProof = new Recovery.Backups.CatalogBackupProof(Config, Connector),
+            StagedRuns = new StoreStagedRuns(Store, Config),
+        };
 }
