@@ -21,7 +21,8 @@ internal static class ApprovalsCommand
     {
         var environment = EnvironmentOption.Optional();
         var all = new Option<bool>("--all") { Description = "Every request, not only those still waiting" };
-        var command = new Command("approvals", "List the requests waiting for approval (and break-glass runs waiting for review), with their impact") { environment, all };
+        var strict = new Option<bool>("--strict") { Description = "For monitoring: exit 1 while a break-glass run waits for its review" };
+        var command = new Command("approvals", "List the requests waiting for approval (and break-glass runs waiting for review), with their impact") { environment, all, strict };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
             using var client = context.ServerClient();
@@ -37,16 +38,18 @@ internal static class ApprovalsCommand
             }
 
             var requests = await client.GetAsync<List<ApprovalView>>("approvals" + (query.Count == 0 ? "" : "?" + string.Join("&", query)), cancellationToken);
+            var unreviewed = requests.Count(r => r.Kind == ApprovalRequest.PostReview && r.Status == ApprovalStatus.Open);
+            var exit = parse.GetValue(strict) && unreviewed > 0 ? ExitCodes.RuntimeError : ExitCodes.Done;
             if (context.Json)
             {
-                context.WriteJson(new { approvals = requests });
-                return ExitCodes.Done;
+                context.WriteJson(new { approvals = requests, unreviewedBreakGlass = unreviewed });
+                return exit;
             }
 
             if (requests.Count == 0)
             {
                 context.Console.MarkupLine("No request is waiting.");
-                return ExitCodes.Done;
+                return exit;
             }
 
             foreach (var request in requests)
@@ -54,7 +57,12 @@ internal static class ApprovalsCommand
                 Render(context.Console, request, host.Clock.GetUtcNow());
             }
 
-            return ExitCodes.Done;
+            if (unreviewed > 0)
+            {
+                context.ErrorConsole.MarkupLineInterpolated($"[red]{unreviewed} break-glass run(s) wait for another person's review[/] (`backstop approve ID`).");
+            }
+
+            return exit;
         });
         return command;
     }
