@@ -13,19 +13,21 @@ namespace Backstop.Cli;
 /// <summary>The <c>backstop</c> command: parses, dispatches to a verb, and maps failures to exit codes and clear messages.</summary>
 internal static class BackstopApp
 {
-    public static readonly Option<string?> ConfigOption = new("--config")
+    // The global options are made anew for each invocation: an option added to a command keeps it as a parent, and the
+    // team server runs commands concurrently (RemoteCommands).
+    private static Option<string?> ConfigOption() => new("--config")
     {
         Description = "Path of backstop.yaml (default: $BACKSTOP_CONFIG, else ./backstop.yaml)",
         Recursive = true,
     };
 
-    public static readonly Option<bool> JsonOption = new("--json")
+    private static Option<bool> JsonOption() => new("--json")
     {
         Description = "Print one JSON object on standard output, for scripts",
         Recursive = true,
     };
 
-    public static readonly Option<bool> LocalOption = new("--local")
+    private static Option<bool> LocalOption() => new("--local")
     {
         Description = "Work on this machine with backstop.yaml's own credentials, even when signed in to a Backstop server",
         Recursive = true,
@@ -33,11 +35,16 @@ internal static class BackstopApp
 
     public static async Task<int> RunAsync(string[] args, CliHost host, CancellationToken cancellationToken)
     {
+        if (await Remote.RemoteCommands.ForwardAsync(args, host, cancellationToken) is { } forwarded)
+        {
+            return forwarded;
+        }
+
         var root = new RootCommand("Backstop: a safety net for production PostgreSQL. Preview exactly what a script will do, enforce policies per environment, and run it in one guarded transaction.")
         {
-            ConfigOption,
-            JsonOption,
-            LocalOption,
+            ConfigOption(),
+            JsonOption(),
+            LocalOption(),
         };
         root.Add(InitCommand.Create(host));
         root.Add(EnvCommand.Create(host));
@@ -90,7 +97,7 @@ internal static class BackstopApp
     public static void SetHandler(Command command, CliHost host, Func<CommandContext, ParseResult, CancellationToken, Task<int>> handler) =>
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var context = new CommandContext(host, parse.GetValue(ConfigOption), parse.GetValue(JsonOption), parse.GetValue(LocalOption));
+            var context = new CommandContext(host, parse.GetValue<string?>("--config"), parse.GetValue<bool>("--json"), parse.GetValue<bool>("--local"));
             try
             {
                 var code = await handler(context, parse, cancellationToken);

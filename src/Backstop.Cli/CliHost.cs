@@ -26,6 +26,9 @@ internal sealed record CliHost
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>Who acts: the operating-system user, or the signed-in person when the team server runs the command for them.</summary>
+    public string Actor { get; init; } = Environment.UserName;
+
     /// <summary>Colours on a terminal, plain text into files and tests.</summary>
     public bool Ansi { get; init; }
 

@@ -36,7 +36,7 @@ public sealed class ServerHost
     /// <param name="log">the state store's audit log, where every audit event goes.</param>
     /// <param name="key">signs the audit log's checkpoints.</param>
     public static async Task<WebApplication> BuildAsync(
-        BackstopConfig config, Func<string, string?> variables, Action<string>? notice, Core.Audit.IAuditLog log, Core.Audit.AuditSigningKey key, TimeProvider clock, CancellationToken cancellationToken)
+        BackstopConfig config, Func<string, string?> variables, Action<string>? notice, Core.Audit.IAuditLog log, Core.Audit.AuditSigningKey key, TimeProvider clock, ICommandRunner commands, CancellationToken cancellationToken)
     {
         var audit = new StoreAuditTrail(log);
         var settings = config.Server ?? ServerSettings.Default;
@@ -74,6 +74,7 @@ public sealed class ServerHost
         builder.Services.AddSingleton(new UserService(team, audit, clock));
         builder.Services.AddSingleton(new ChangeService(context));
         builder.Services.AddSingleton(new ApprovalService(context));
+        builder.Services.AddSingleton(new CommandService(context, commands));
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));

@@ -55,7 +55,7 @@ internal static class GuardedRun
         CommandContext context, BackstopConfig config, ConnectedEnvironment target, IChangeOperation operation, GuardedRunFlags flags, ChangeRecord? undoOf, CancellationToken cancellationToken)
     {
         var lifecycle = await context.LifecycleAsync(config, target, cancellationToken);
-        var prepared = await lifecycle.PrepareAsync(operation, Environment.UserName, undoOf, cancellationToken);
+        var prepared = await lifecycle.PrepareAsync(operation, context.Host.Actor, undoOf, cancellationToken);
         if (!context.Json)
         {
             ImpactView.VerdictOnly(context.Console, prepared.Preview.Decision);
@@ -98,7 +98,7 @@ internal static class GuardedRun
     /// </summary>
     internal static async Task<Authorization?> AuthorizeAsync(CommandContext context, Requirement requirement, EnvironmentConfig environment, GuardedRunFlags flags, CancellationToken cancellationToken)
     {
-        var actor = Environment.UserName;
+        var actor = context.Host.Actor;
         switch (requirement)
         {
             case Requirement.Nothing:

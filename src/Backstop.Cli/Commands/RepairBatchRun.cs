@@ -86,7 +86,7 @@ internal static class RepairBatchRun
             new ChangeRequest
             {
                 Script = batch.Script,
-                Actor = Environment.UserName,
+                Actor = context.Host.Actor,
                 Recovery = comparison.Recovery,
                 PreviewChecks = [new PreviewCheck((preview, _) => RepairScript.Mismatch(batch, preview.Impacts) is { } reason ? throw new RepairTargetChangedException(reason) : Task.CompletedTask)],
                 RunChecks = [new RunCheck(impacts => RepairScript.Mismatch(batch, impacts))],

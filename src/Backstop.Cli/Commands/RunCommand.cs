@@ -49,7 +49,7 @@ internal static class RunCommand
             var statements = ScriptAnalyzer.Analyze(script);
             await using var target = await context.Connector.OpenAsync(environment, cancellationToken);
             ImpactView.Banner(context.Console, environment, target.Url);
-            return await GuardedRun.ExecuteAsync(context, config, target, new ChangeRequest { Script = script, Statements = statements, Actor = Environment.UserName, AllowAllRows = flags.AllowAllRows }, flags, cancellationToken);
+            return await GuardedRun.ExecuteAsync(context, config, target, new ChangeRequest { Script = script, Statements = statements, Actor = host.Actor, AllowAllRows = flags.AllowAllRows }, flags, cancellationToken);
         });
         return command;
     }

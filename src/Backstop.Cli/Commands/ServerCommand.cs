@@ -33,7 +33,8 @@ internal static class ServerCommand
             var location = context.StateLocation(config);
             var log = await AuditLogs.OpenAsync(location, context.Note, cancellationToken);
             using var key = OpenSigningKey(config, settings);
-            var app = await ServerHost.BuildAsync(config, host.Variables, context.Note, log, key, host.Clock, cancellationToken);
+            var runner = new RemoteCommands(server => server with { Variables = host.Variables, Clock = host.Clock, WorkingDirectory = host.WorkingDirectory });
+            var app = await ServerHost.BuildAsync(config, host.Variables, context.Note, log, key, host.Clock, runner, cancellationToken);
             await app.StartAsync(cancellationToken);
             var addresses = ServerHost.Addresses(app);
             context.Console.MarkupLineInterpolated($"Backstop server {ServerHost.Version} listening on {string.Join(", ", addresses)} (state: {location}); Ctrl+C stops it.");

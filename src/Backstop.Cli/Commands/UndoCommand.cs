@@ -117,7 +117,7 @@ internal static class UndoCommand
                 {
                     Script = plan.Script,
                     Statements = statements,
-                    Actor = Environment.UserName,
+                    Actor = context.Host.Actor,
                     UndoOf = change,
                     PreviewChecks = [new PreviewCheck(StopOnConflictsAsync)],
                     RunChecks = [new UndoBoundsCheck(plan.Bounds)],

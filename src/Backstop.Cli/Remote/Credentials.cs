@@ -16,10 +16,11 @@ internal sealed record Credentials(string Server, string Token, string? User, Da
 
     public static string PathFor(CliHost host)
     {
+        // Only this host's variables say where home is: a CLI run with none of them (a test's) has no credentials.
         var root = host.Variables("XDG_CONFIG_HOME") is { Length: > 0 } xdg
             ? xdg
-            : Path.Combine(host.Variables("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
-        return Path.Combine(root, "backstop", "credentials");
+            : host.Variables("HOME") is { Length: > 0 } home ? Path.Combine(home, ".config") : null;
+        return root is null ? "" : Path.Combine(root, "backstop", "credentials");
     }
 
     /// <summary>The credentials in effect, or null when this CLI works locally.</summary>
@@ -35,7 +36,7 @@ internal sealed record Credentials(string Server, string Token, string? User, Da
         }
 
         var path = PathFor(host);
-        if (!File.Exists(path))
+        if (path.Length == 0 || !File.Exists(path))
         {
             return null;
         }
@@ -56,6 +57,11 @@ internal sealed record Credentials(string Server, string Token, string? User, Da
     public void Save(CliHost host)
     {
         var path = PathFor(host);
+        if (path.Length == 0)
+        {
+            throw new UsageException("neither HOME nor XDG_CONFIG_HOME is set, so there is nowhere to keep the token; set one, or use BACKSTOP_SERVER and BACKSTOP_TOKEN");
+        }
+
         var directory = Path.GetDirectoryName(path)!;
         if (OperatingSystem.IsWindows())
         {
@@ -78,7 +84,7 @@ internal sealed record Credentials(string Server, string Token, string? User, Da
     public static bool Delete(CliHost host)
     {
         var path = PathFor(host);
-        if (!File.Exists(path))
+        if (path.Length == 0 || !File.Exists(path))
         {
             return false;
         }

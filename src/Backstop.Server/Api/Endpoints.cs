@@ -61,6 +61,10 @@ internal static class Endpoints
                 await Caller.UserAsync(http, signIn), environment, id, new RunRequest { Script = "", Yes = body.Yes, Confirm = body.Confirm, AllowAllRows = body.AllowAllRows }, body.Decline, http.RequestAborted)))
             .WithSummary("Confirms (or declines) a change its requester was asked to confirm.");
 
+        api.MapPost("/commands", async (CommandRequest body, HttpContext http, SignInService signIn, CommandService commands) =>
+            Results.Ok(await commands.RunAsync(await Caller.UserAsync(http, signIn), body.Args ?? [], http.RequestAborted)))
+            .WithSummary("Runs undo, repair, backup … or trash … as the signed-in person, with the server's configuration; answers what it printed and its exit code.");
+
         MapChanges(api);
         MapApprovals(api);
         MapUsers(api);

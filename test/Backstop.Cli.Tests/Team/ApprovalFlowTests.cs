@@ -63,13 +63,35 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         Assert.True(replay.ExitCode == 3, replay.ToString());
         Assert.Contains("ran already", replay.Error);
 
-        // The change is recorded with alice as its actor, and taken back like any other.
+        // The change is recorded with alice as its actor, and she takes it back through the server like any other.
         var shown = await _team.Alice.RunAsync("show", executed.ChangeId, "--json");
         Assert.Contains("\"osUser\": \"alice\"", shown.Out);
-        var undone = await _team.Workspace.RunAsync("undo", executed.ChangeId, "--confirm", "prod");
+        var undone = await _team.Alice.RunAsync("undo", executed.ChangeId, "--confirm", "prod", "--json");
         Assert.True(undone.ExitCode == 0, undone.ToString());
+        var undoShown = await _team.Bob.RunAsync("show", undone.ChangeId, "--json");
+        Assert.Contains("\"osUser\": \"alice\"", undoShown.Out);
         Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM users WHERE id = 3"));
         Assert.Equal(leads, await _team.CountAsync("SELECT count(*) FROM leads WHERE user_id = 3"));
+    }
+
+    [Fact]
+    public async Task Trash_and_backup_commands_run_on_the_server_as_the_person_and_are_audited()
+    {
+        var trash = await _team.Alice.RunAsync("trash", "list", "-e", "prod", "--json");
+        Assert.True(trash.ExitCode == 0, trash.ToString());
+        var status = await _team.Alice.RunAsync("backup", "status", "-e", "prod");
+        Assert.Contains("prod", status.All);
+
+        // Undo of a change that does not exist: the server's own message and exit code.
+        var missing = await _team.Alice.RunAsync("undo", "999999", "--confirm", "prod");
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.Contains("999999", missing.Error);
+
+        var config = Core.Configuration.ConfigLoader.Load(_team.Workspace.ConfigPath);
+        var log = await Core.Audit.AuditLogs.OpenAsync(Core.State.StateLocation.Of(config, _ => null), null, CancellationToken.None);
+        var entries = await log.ListAsync(null, "alice", 100, CancellationToken.None);
+        Assert.Contains(entries, e => e.Action == "trash.list" && e.Outcome == "ok" && e.Environment == "prod");
+        Assert.Contains(entries, e => e.Action == "undo" && e.Outcome == "failed");
     }
 
     [Fact]

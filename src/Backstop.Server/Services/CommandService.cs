@@ -1,0 +1,57 @@
+namespace Backstop.Server.Services;
+
+/// <summary>
+/// The commands the CLI runs through the server besides check and run (undo, repair, backup, trash): only those, never
+/// with a configuration of the caller's choosing, each one audited with its outcome.
+/// </summary>
+public sealed class CommandService(ServerContext server, ICommandRunner runner)
+{
+    /// <summary>The verbs a signed-in CLI sends to the server.</summary>
+    public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal) { "undo", "repair", "backup", "trash" };
+
+    public async Task<CommandResult> RunAsync(SignedInUser user, IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        if (args.Count == 0 || !Verbs.Contains(args[0]))
+        {
+            throw ProblemException.BadRequest($"the server runs only these commands for a signed-in CLI: {string.Join(", ", Verbs)}; `{(args.Count == 0 ? "" : args[0])}` is not one of them");
+        }
+
+        if (args.FirstOrDefault(a => a is "--config" or "--local" || a.StartsWith("--config=", StringComparison.Ordinal)) is { } refused)
+        {
+            throw ProblemException.BadRequest($"{refused} is not for the server: it uses its own configuration; run with --local to work on this machine instead");
+        }
+
+        // --local: the server's own credentials file, if it had one, must not send the command on again.
+        string[] full = ["--config", server.Config.Path, "--local", .. args];
+        var result = await runner.RunAsync(full, user.Name, cancellationToken);
+        var action = args.Count > 1 && !args[1].StartsWith('-') && args[0] is "backup" or "trash" ? $"{args[0]}.{args[1]}" : args[0];
+        await server.Audit.RecordAsync(new AuditEvent(user.Name, user.From, action, Environment(args), null, Outcome(result.ExitCode), new Dictionary<string, string>
+        {
+            ["command"] = string.Join(' ', args),
+            ["exitCode"] = result.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }), CancellationToken.None);
+        return result;
+    }
+
+    private static string? Environment(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count - 1; i++)
+        {
+            if (args[i] is "-e" or "--env")
+            {
+                return args[i + 1];
+            }
+        }
+
+        return null;
+    }
+
+    private static string Outcome(int exitCode) => exitCode switch
+    {
+        0 => "ok",
+        3 => "denied",
+        4 => "needs-confirmation",
+        5 => "conflicts",
+        _ => "failed",
+    };
+}
