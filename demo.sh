@@ -14,9 +14,16 @@ backstop() { dotnet "$root/src/Backstop.Cli/bin/Release/net10.0/backstop.dll" "$
 work=$(mktemp -d)
 chmod o+x "$work"   # the cluster's owner (postgres) runs pgBackRest for the PITR step, and must reach .backstop/pitr
 sandbox="demo-$$"
-cleanup() { backstop sandbox stop "$sandbox" >/dev/null 2>&1 || true; rm -rf "$work"; }
+server_pid=""
+cleanup() {
+    [ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
+    backstop sandbox stop "$sandbox" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
 trap cleanup EXIT
 cd "$work"
+# A login elsewhere on this machine must not send the demo's commands to another server.
+export XDG_CONFIG_HOME="$work/local-config"
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
 expect() { # expect CODE COMMAND...: run it and show its exit code
@@ -58,6 +65,49 @@ echo "After delete:  $(counts)   (change $change)"
 printf '$ backstop undo %s\n' "$change"
 backstop undo "$change"
 echo "After undo:    $(counts)"
+
+step "Team mode: the server holds the credentials; one person asks, another approves" "backstop server init && backstop server"
+printf 'demo-root-password\n' | backstop server init --admin root --password-stdin >/dev/null
+printf 'alice-demo-password\n' | backstop user add alice --role requester --password-stdin
+printf 'bob-demo-password-2\n' | backstop user add bob --role approver --password-stdin
+backstop server --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 120); do
+    server_url=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | sed 's/listening on //') || true
+    [ -n "$server_url" ] && break
+    sleep 0.5
+done
+[ -n "$server_url" ] || { cat "$work/server.log" >&2; echo "demo: the server did not start" >&2; exit 1; }
+echo "Backstop server on $server_url"
+# Each person's CLI keeps its own token (XDG_CONFIG_HOME) and has no database password.
+mkdir -p "$work/alice" "$work/bob"
+alice() { (cd "$work/alice" && XDG_CONFIG_HOME="$work/alice" backstop "$@"); }
+bob() { (cd "$work/bob" && XDG_CONFIG_HOME="$work/bob" backstop "$@"); }
+printf 'alice-demo-password\n' | alice login "$server_url" --user alice --password-stdin
+printf 'bob-demo-password-2\n' | bob login "$server_url" --user bob --password-stdin
+
+step "alice asks to delete one user on production: the cascade needs a second person" "backstop run -e prod -c 'DELETE FROM users WHERE id = 2'   # as alice"
+set +e; alice run -e prod -c "DELETE FROM users WHERE id = 2" | tee "$work/request.txt"; got=${PIPESTATUS[0]}; set -e
+echo "(exit code $got)"
+request=$(grep -o 'Request [0-9]*' "$work/request.txt" | head -1 | cut -d' ' -f2)
+[ "$got" -eq 4 ] && [ -n "$request" ] || { echo "demo: expected a request for approval" >&2; exit 1; }
+
+step "alice cannot approve her own request" "backstop approve $request   # as alice"
+expect 3 alice approve "$request"
+
+step "bob sees it, with its impact per table, and approves it" "backstop approvals && backstop approve $request   # as bob"
+expect 0 bob approvals
+expect 0 bob approve "$request" --reason "the customer asked to be forgotten"
+
+step "alice executes it: once, measured again" "backstop execute $request   # as alice"
+expect 0 alice execute "$request"
+step "...and a second time is refused" "backstop execute $request   # as alice"
+expect 3 alice execute "$request"
+
+step "Every step is in the audit log, and the log verifies" "backstop audit list && backstop audit verify   # as bob"
+bob audit list --limit 12
+expect 0 bob audit verify
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
 step "A backup, and the restore drill that proves it" "backstop backup run -e prod && backstop backup verify --latest -e prod"
 backstop backup run -e prod

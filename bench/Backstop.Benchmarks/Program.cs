@@ -11,6 +11,13 @@ if (args is ["audit", ..])
     return;
 }
 
+// dotnet run -c Release --project bench/Backstop.Benchmarks -- remote [ROUNDS]
+if (args is ["remote", ..])
+{
+    Backstop.Benchmarks.RemoteRounds.Run(args.Length > 1 && int.TryParse(args[1], out var remoteRounds) ? remoteRounds : 30);
+    return;
+}
+
 if (args is ["paired", ..])
 {
     var rounds = args.Length > 1 && int.TryParse(args[1], out var n) ? n : 10;

@@ -18,7 +18,7 @@ internal sealed class CommandContext(CliHost host, string? configPath, bool json
     /// The server this CLI is signed in to, when it acts through one (docs/server.md "Remote mode"); null with
     /// <c>--local</c> or when it is not signed in.
     /// </summary>
-    public Remote.Credentials? Remote => local ? null : _remote ??= Cli.Remote.Credentials.Load(Host);
+    public Remote.Credentials? Remote => local || configPath is not null ? null : _remote ??= Cli.Remote.Credentials.Load(Host);
 
     private Remote.Credentials? _remote;
 

@@ -55,7 +55,7 @@ public sealed class StateInPostgresTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.Equal(
             $"{_workspace.ConfigPath}:2:8: the state store's URL contains a password, and Backstop never keeps passwords in backstop.yaml; " +
-            "remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write state: env:VARNAME",
+            "remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable or a file only the server may read and write state: env:VARNAME or state: file:/PATH",
             result.JsonError);
         Assert.DoesNotContain(Password, result.All, StringComparison.Ordinal);
     }

@@ -45,6 +45,18 @@ public sealed class StateLocation
                 ? value
                 : throw new ConfigException($"the state store's URL is read from the variable {variable} (state: in {config.Path}), which is not set; export {variable}=postgresql://…");
         }
+        else if (text.StartsWith(EnvironmentConnector.FilePrefix, StringComparison.Ordinal))
+        {
+            var file = text[EnvironmentConnector.FilePrefix.Length..];
+            try
+            {
+                text = System.IO.File.ReadAllText(file).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigException($"the state store's URL is read from {file} (state: in {config.Path}), which cannot be read ({e.Message}); check the path and that this account may read it");
+            }
+        }
 
         try
         {

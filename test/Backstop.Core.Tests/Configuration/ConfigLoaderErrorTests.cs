@@ -12,7 +12,7 @@ public sealed class ConfigLoaderErrorTests
     {
         var error = Parse("environments:\npolicy:\n  production: {}\n");
 
-        Assert.Equal("/srv/app/backstop.yaml:2:1: unknown key 'policy' in the file; expected one of: environments, policies, state", error.Message);
+        Assert.Equal("/srv/app/backstop.yaml:2:1: unknown key 'policy' in the file; expected one of: environments, policies, state, server", error.Message);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class ConfigLoaderErrorTests
 
         Assert.Equal(
             "/srv/app/backstop.yaml:1:8: the state store's URL contains a password, and Backstop never keeps passwords in backstop.yaml; " +
-            "remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write state: env:VARNAME",
+            "remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable or a file only the server may read and write state: env:VARNAME or state: file:/PATH",
             error.Message);
     }
 

@@ -49,7 +49,7 @@ public sealed class ConfigLoaderReviewTests
 
         Assert.Equal(
             "/srv/app/backstop.yaml:3:10: the URL of environment 'prod' contains a password, and Backstop never keeps passwords in backstop.yaml; " +
-            "remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable and write url: env:VARNAME",
+            "remove it and keep it in ~/.pgpass, or put the whole URL in an environment variable or a file only the server may read and write url: env:VARNAME or url: file:/PATH",
             error.Message);
         Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
     }

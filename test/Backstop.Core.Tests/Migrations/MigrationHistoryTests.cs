@@ -22,6 +22,7 @@ public sealed class MigrationHistoryTests
         (1, "d4ec76b07bba34b44bed685d7a5c1ede765841e440843db3543064d2c8d382a8"),
         (2, "b209be005800dc71f0d11d4538df0ccf25e0e89f40adcf3120b9818d95926d73"),
         (3, "132d7ce514ad144a7701844a4b7ad01e6857dbfaa0e0ef2a3c599b11178c02f2"),
+        (4, "1e7ae2fc13356a3350a01637bd840553701cf6486afc830cbbf40aa4bf596fb4"),
     ];
 
     private static readonly (int Version, string Sha256)[] StatePostgresql =
@@ -29,6 +30,7 @@ public sealed class MigrationHistoryTests
         (1, "df9dae8faa549b2c5809b1285783610b937edc237d86b6e76d21ffe368f3df42"),
         (2, "c2d895e8f0e54daaddfabb4ac4f78c148155ef0e5414b46092ec5802a83bca19"),
         (3, "a92457a3ba1a3bdc879c7b28c794d875cb8f92dd84a90295359a31f0bad6da72"),
+        (4, "44e97141c49f599e31016514387f71dd32b2adee8452395262b733fbf6b6c5d0"),
     ];
 
     [Fact]
