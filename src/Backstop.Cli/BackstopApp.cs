@@ -98,45 +98,53 @@ internal static class BackstopApp
         command.SetAction(async (parse, cancellationToken) =>
         {
             var context = new CommandContext(host, parse.GetValue<string?>("--config"), parse.GetValue<bool>("--json"), parse.GetValue<bool>("--local"));
-            try
-            {
-                var code = await handler(context, parse, cancellationToken);
-                if (context.Json && !context.WroteJson)
-                {
-                    // Every path of every command prints a document with --json, even one that stopped without output of its own.
-                    context.WriteJson(new { exitCode = code, outcome = OutcomeOf(code), error = context.Refusal });
-                }
-
-                return code;
-            }
-            catch (Exception e) when (ExitCodeFor(e) is { } code)
-            {
-                var message = e.Message;
-                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
-                if (context.Json)
-                {
-                    context.WriteJson(new { error = message, exitCode = code });
-                }
-
-                return code;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // A bug of ours: say so plainly, with the detail needed for a report, and fail without a crash dump.
-                context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] unexpected {e.GetType().Name}: {e.Message}");
-                if (context.Json)
-                {
-                    context.WriteJson(new { error = $"unexpected {e.GetType().Name}: {e.Message}", exitCode = ExitCodes.RuntimeError });
-                }
-
-                if (host.Variables("BACKSTOP_DEBUG") is not null)
-                {
-                    context.ErrorConsole.WriteLine(e.ToString());
-                }
-
-                return ExitCodes.RuntimeError;
-            }
+            var exitCode = await RunHandlerAsync(context, parse, handler, cancellationToken);
+            await LocalAudit.RecordAsync(context, parse, exitCode);
+            return exitCode;
         });
+
+    private static async Task<int> RunHandlerAsync(CommandContext context, ParseResult parse, Func<CommandContext, ParseResult, CancellationToken, Task<int>> handler, CancellationToken cancellationToken)
+    {
+        var host = context.Host;
+        try
+        {
+            var code = await handler(context, parse, cancellationToken);
+            if (context.Json && !context.WroteJson)
+            {
+                // Every path of every command prints a document with --json, even one that stopped without output of its own.
+                context.WriteJson(new { exitCode = code, outcome = OutcomeOf(code), error = context.Refusal });
+            }
+
+            return code;
+        }
+        catch (Exception e) when (ExitCodeFor(e) is { } code)
+        {
+            var message = e.Message;
+            context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+            if (context.Json)
+            {
+                context.WriteJson(new { error = message, exitCode = code });
+            }
+
+            return code;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug of ours: say so plainly, with the detail needed for a report, and fail without a crash dump.
+            context.ErrorConsole.MarkupLineInterpolated($"[red]error:[/] unexpected {e.GetType().Name}: {e.Message}");
+            if (context.Json)
+            {
+                context.WriteJson(new { error = $"unexpected {e.GetType().Name}: {e.Message}", exitCode = ExitCodes.RuntimeError });
+            }
+
+            if (host.Variables("BACKSTOP_DEBUG") is not null)
+            {
+                context.ErrorConsole.WriteLine(e.ToString());
+            }
+
+            return ExitCodes.RuntimeError;
+        }
+    }
 
     private static string OutcomeOf(int exitCode) => exitCode switch
     {

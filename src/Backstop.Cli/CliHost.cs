@@ -29,6 +29,9 @@ internal sealed record CliHost
     /// <summary>Who acts: the operating-system user, or the signed-in person when the team server runs the command for them.</summary>
     public string Actor { get; init; } = Environment.UserName;
 
+    /// <summary>The team server runs this command and audits it itself; the CLI does not record it again.</summary>
+    public bool AuditedByServer { get; init; }
+
     /// <summary>Colours on a terminal, plain text into files and tests.</summary>
     public bool Ansi { get; init; }
 

@@ -53,6 +53,7 @@ internal sealed class RemoteCommands(Func<CliHost, CliHost>? adapt = null) : ICo
             WorkingDirectory = Directory.GetCurrentDirectory(),
             Variables = Environment.GetEnvironmentVariable,
             Actor = actor,
+            AuditedByServer = true,
         };
         var exitCode = await BackstopApp.RunAsync([.. args], adapt is null ? host : adapt(host), cancellationToken);
         return new CommandResult(exitCode, output.ToString(), error.ToString());
