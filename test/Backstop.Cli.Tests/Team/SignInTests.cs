@@ -42,6 +42,33 @@ public sealed class SignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Disabled_user_is_signed_out_at_once_and_only_an_admin_manages_people()
+    {
+        await TeamSetup.Must(_team.Alice.LoginAsync(_team.Server.Url, TeamSetup.AlicePassword));
+        await TeamSetup.Must(_team.Root.LoginAsync(_team.Server.Url, TeamSetup.RootPassword));
+        var dave = new TeamCli("dave", _team.Workspace.Directory);
+        await TeamSetup.Must(_team.Root.RunWithInputAsync("dave-long-password\n", "user", "add", "dave", "--role", "requester", "--password-stdin"));
+        await TeamSetup.Must(dave.LoginAsync(_team.Server.Url, "dave-long-password"));
+
+        var notAdmin = await _team.Alice.RunWithInputAsync("mallory-password-1\n", "user", "add", "mallory", "--role", "admin", "--password-stdin");
+        Assert.True(notAdmin.ExitCode == 3, notAdmin.ToString());
+        Assert.Contains("needs the admin role", notAdmin.Error);
+
+        var weak = await _team.Root.RunWithInputAsync("short\n", "user", "add", "carol", "--role", "approver", "--password-stdin");
+        Assert.True(weak.ExitCode == 2, weak.ToString());
+        Assert.Contains("at least 12 characters", weak.Error);
+
+        await TeamSetup.Must(_team.Root.RunAsync("user", "disable", "dave"));
+        var refused = await dave.RunAsync("approvals");
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Contains("log in again", refused.Error);
+
+        var listed = await _team.Root.RunAsync("user", "list", "--json");
+        Assert.Contains("\"disabled\": true", listed.Out);
+        Assert.DoesNotContain("argon2", listed.Out);
+    }
+
+    [Fact]
     public async Task Revoked_token_is_refused_with_log_in_again()
     {
         await TeamSetup.Must(_team.Alice.LoginAsync(_team.Server.Url, TeamSetup.AlicePassword));

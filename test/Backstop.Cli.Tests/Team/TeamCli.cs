@@ -25,6 +25,9 @@ internal sealed class TeamCli
 
     public string CredentialsPath => Path.Combine(Home, "backstop", "credentials");
 
+    /// <summary>More variables for this person's CLI (SSL_CERT_FILE, say).</summary>
+    public Dictionary<string, string> Variables { get; } = new(StringComparer.Ordinal);
+
     public Task<CliResult> LoginAsync(string url, string password) => RunWithInputAsync(password + "\n", "login", url, "--user", Name, "--password-stdin");
 
     public Task<CliResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
@@ -46,6 +49,11 @@ internal sealed class TeamCli
         }
 
         info.Environment["XDG_CONFIG_HOME"] = Home;
+        foreach (var (name, value) in Variables)
+        {
+            info.Environment[name] = value;
+        }
+
         info.Environment.Remove("BACKSTOP_SERVER");
         info.Environment.Remove("BACKSTOP_TOKEN");
         info.Environment.Remove("BACKSTOP_CONFIG");

@@ -29,10 +29,10 @@ internal sealed partial class TeamServerProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"listening on (http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"listening on (https?://127\.0\.0\.1:\d+)")]
     private static partial Regex Listening();
 
-    public static async Task<TeamServerProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<TeamServerProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment = null, string listen = "http://127.0.0.1:0")
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -45,7 +45,7 @@ internal sealed partial class TeamServerProcess : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backstop.dll"));
         info.ArgumentList.Add("server");
         info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add("http://127.0.0.1:0");
+        info.ArgumentList.Add(listen);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;

@@ -54,7 +54,7 @@ internal sealed class TeamSetup : IAsyncDisposable
     /// <param name="policy">more lines of the production policy (indented four spaces).</param>
     /// <param name="postgresState">keep the state in PostgreSQL whatever the suite's setting (several servers share it).</param>
     public static async Task<TeamSetup> StartAsync(
-        string serverSettings = "", Func<CliWorkspace, string, Task>? before = null, IReadOnlyDictionary<string, string>? serverEnvironment = null, string policy = "", bool postgresState = false)
+        string serverSettings = "", Func<CliWorkspace, string, Task>? before = null, IReadOnlyDictionary<string, string>? serverEnvironment = null, string policy = "", bool postgresState = false, string listen = "http://127.0.0.1:0")
     {
         var workspace = new CliWorkspace();
         if (postgresState)
@@ -74,7 +74,7 @@ internal sealed class TeamSetup : IAsyncDisposable
         await Must(workspace.RunWithInputAsync(new StringReader(RootPassword + "\n"), false, "server", "init", "--admin", "root", "--password-stdin"));
         await Must(workspace.RunWithInputAsync(new StringReader(AlicePassword + "\n"), false, "user", "add", "alice", "--role", "requester", "--password-stdin"));
         await Must(workspace.RunWithInputAsync(new StringReader(BobPassword + "\n"), false, "user", "add", "bob", "--role", "approver", "--password-stdin"));
-        var server = await TeamServerProcess.StartAsync(workspace.Directory, serverEnvironment);
+        var server = await TeamServerProcess.StartAsync(workspace.Directory, serverEnvironment, listen);
         return new TeamSetup(workspace, database, server) { ServerEnvironment = serverEnvironment };
     }
 
