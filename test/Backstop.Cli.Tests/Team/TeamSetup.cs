@@ -70,7 +70,8 @@ internal sealed class TeamSetup : IAsyncDisposable
 
         var text = await File.ReadAllTextAsync(workspace.ConfigPath);
         text = text.Replace("\n  production:\n", "\n  production:\n    freeze_window: none\n    cascade: approve\n" + policy, StringComparison.Ordinal);
-        await File.WriteAllTextAsync(workspace.ConfigPath, text + $"server:\n  sign_ins_per_minute: 1000\n{serverSettings}\n");
+        var limit = serverSettings.Contains("sign_ins_per_minute", StringComparison.Ordinal) ? "" : "  sign_ins_per_minute: 1000\n";
+        await File.WriteAllTextAsync(workspace.ConfigPath, text + $"server:\n{limit}{serverSettings}\n");
         await Must(workspace.RunWithInputAsync(new StringReader(RootPassword + "\n"), false, "server", "init", "--admin", "root", "--password-stdin"));
         await Must(workspace.RunWithInputAsync(new StringReader(AlicePassword + "\n"), false, "user", "add", "alice", "--role", "requester", "--password-stdin"));
         await Must(workspace.RunWithInputAsync(new StringReader(BobPassword + "\n"), false, "user", "add", "bob", "--role", "approver", "--password-stdin"));

@@ -1,0 +1,66 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Backstop.Core.Audit;
+using Backstop.Core.Configuration;
+using Backstop.Core.State;
+using Backstop.Testing;
+
+namespace Backstop.Cli.Tests.Team;
+
+/// <summary>What a load balancer, an API client and an attacker see of the server (issue 15, points 1 and 2).</summary>
+[Trait(TestSpeed.Name, TestSpeed.Slow)]
+public sealed class ServerSurfaceTests : IAsyncLifetime
+{
+    private TeamSetup _team = null!;
+
+    public async Task InitializeAsync() => _team = await TeamSetup.StartAsync("  sign_ins_per_minute: 5\n");
+
+    public async Task DisposeAsync() => await _team.DisposeAsync();
+
+    [Fact]
+    public async Task Sign_ins_past_the_rate_limit_are_refused_with_429_and_audited()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_team.Server.Url) };
+        var statuses = new List<int>();
+        for (var attempt = 0; attempt < 7; attempt++)
+        {
+            using var response = await http.PostAsJsonAsync("/api/v1/sessions", new { user = "alice", password = "guess-number-" + attempt });
+            statuses.Add((int)response.StatusCode);
+            if ((int)response.StatusCode == 429)
+            {
+                using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Contains("too many sign-in attempts", problem.RootElement.GetProperty("detail").GetString());
+            }
+        }
+
+        Assert.Equal([401, 401, 401, 401, 401, 429, 429], statuses);
+        var config = ConfigLoader.Load(_team.Workspace.ConfigPath);
+        var log = await AuditLogs.OpenAsync(StateLocation.Of(config, _ => null), null, CancellationToken.None);
+        var entries = await log.ListAsync(null, null, 100, CancellationToken.None);
+        Assert.Equal(2, entries.Count(e => e.Action == "signin.limited"));
+        Assert.Equal(5, entries.Count(e => e.Action == "signin.failed"));
+    }
+
+    [Fact]
+    public async Task Health_answers_without_sign_in_and_the_api_is_described_by_its_openapi_document()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_team.Server.Url) };
+        using (var health = await http.GetAsync("/api/v1/health"))
+        {
+            Assert.Equal(200, (int)health.StatusCode);
+            Assert.Contains("\"status\":\"ok\"", await health.Content.ReadAsStringAsync());
+            Assert.Equal("nosniff", health.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+
+        using var openApi = JsonDocument.Parse(await http.GetStringAsync("/api/v1/openapi.json"));
+        var paths = openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/v1/approvals/{id}/approve", paths);
+        Assert.Contains("/api/v1/environments/{environment}/runs", paths);
+        Assert.Contains("/api/v1/audit/proof/{seq}", paths);
+
+        using var anonymous = await http.GetAsync("/api/v1/approvals");
+        Assert.Equal(401, (int)anonymous.StatusCode);
+        using var problem = JsonDocument.Parse(await anonymous.Content.ReadAsStringAsync());
+        Assert.Equal(2, problem.RootElement.GetProperty("exitCode").GetInt32());
+    }
+}
