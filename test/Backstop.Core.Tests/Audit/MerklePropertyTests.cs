@@ -72,10 +72,13 @@ public sealed class MerklePropertyTests
     private static List<byte[]> Leaves(int n, int seed)
     {
         var random = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ =>
+        // Each leaf starts with its index, so no two leaves of a tree are equal (two empty ones would be, and a proof
+        // for one would then rightly hold for the other).
+        return Enumerable.Range(0, n).Select(i =>
         {
-            var data = new byte[random.Next(0, 40)];
+            var data = new byte[4 + random.Next(0, 40)];
             random.NextBytes(data);
+            BitConverter.TryWriteBytes(data, i);
             return MerkleTree.LeafHash(data);
         }).ToList();
     }
