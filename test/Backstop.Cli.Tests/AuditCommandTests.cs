@@ -54,6 +54,28 @@ public sealed class AuditCommandTests : IDisposable
         Assert.Equal(4, document.RootElement.GetProperty("problemAt").GetInt64());
     }
 
+    /// <summary>The other three ways to tamper with the log behind its back, each named by `audit verify` (exit 1).</summary>
+    [Theory]
+    [InlineData("altered", "UPDATE audit_entries SET entry = replace(entry, '\"change 4\"', '\"change 40\"') WHERE seq = 4", "entry 4 was altered")]
+    [InlineData("inserted", "UPDATE audit_entries SET seq = seq + 100 WHERE seq >= 4; UPDATE audit_entries SET seq = seq - 99 WHERE seq >= 100; INSERT INTO audit_entries (seq, at, actor, entry, leaf_hash) SELECT 4, at, actor, entry, leaf_hash FROM audit_entries WHERE seq = 2", "entry 4")]
+    [InlineData("swapped", "CREATE TEMP TABLE pair AS SELECT seq, entry, leaf_hash FROM audit_entries WHERE seq IN (3, 4); UPDATE audit_entries SET entry = (SELECT entry FROM pair WHERE pair.seq = 7 - audit_entries.seq), leaf_hash = (SELECT leaf_hash FROM pair WHERE pair.seq = 7 - audit_entries.seq) WHERE seq IN (3, 4)", "entry 3")]
+    public async Task Audit_verify_entry_tampered_behind_its_back_exits_1_naming_it(string how, string sql, string named)
+    {
+        _workspace.StateInPostgres = false;
+        var location = await SeedAsync(6);
+        await using (var file = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={location.FilePath};Pooling=false"))
+        {
+            await file.OpenAsync();
+            await using var tamper = new Microsoft.Data.Sqlite.SqliteCommand("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete; " + sql, file);
+            await tamper.ExecuteNonQueryAsync();
+        }
+
+        var result = await _workspace.RunAsync("audit", "verify");
+
+        Assert.True(result.ExitCode == 1, how + ": " + result);
+        Assert.Contains("was tampered with: " + named, result.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Audit_proof_to_file_then_verify_proof_offline_exits_0_and_1_when_altered()
     {
