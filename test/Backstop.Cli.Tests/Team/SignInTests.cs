@@ -79,7 +79,19 @@ public sealed class SignInTests : IAsyncLifetime
         var kept = await File.ReadAllTextAsync(_team.Alice.CredentialsPath);
         Assert.DoesNotContain("password", kept, StringComparison.OrdinalIgnoreCase);
 
+        // A script holds the token in BACKSTOP_SERVER and BACKSTOP_TOKEN instead of a credentials file.
+        var script = new TeamCli("script", _team.Workspace.Directory);
+        using (var credentials = System.Text.Json.JsonDocument.Parse(kept))
+        {
+            script.Variables["BACKSTOP_SERVER"] = _team.Server.Url;
+            script.Variables["BACKSTOP_TOKEN"] = credentials.RootElement.GetProperty("token").GetString()!;
+        }
+
+        await TeamSetup.Must(script.RunAsync("approvals"));
+
         await TeamSetup.Must(_team.Alice.RunAsync("logout"));
+        var scripted = await script.RunAsync("approvals");
+        Assert.True(scripted.ExitCode == 2, scripted.ToString());
         Assert.False(File.Exists(_team.Alice.CredentialsPath));
 
         // The same token, kept by someone who copied it before the logout.

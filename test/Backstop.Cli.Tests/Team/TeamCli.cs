@@ -49,14 +49,13 @@ internal sealed class TeamCli
         }
 
         info.Environment["XDG_CONFIG_HOME"] = Home;
+        info.Environment.Remove("BACKSTOP_SERVER");
+        info.Environment.Remove("BACKSTOP_TOKEN");
+        info.Environment.Remove("BACKSTOP_CONFIG");
         foreach (var (name, value) in Variables)
         {
             info.Environment[name] = value;
         }
-
-        info.Environment.Remove("BACKSTOP_SERVER");
-        info.Environment.Remove("BACKSTOP_TOKEN");
-        info.Environment.Remove("BACKSTOP_CONFIG");
         using var process = Process.Start(info)!;
         if (input is not null)
         {
