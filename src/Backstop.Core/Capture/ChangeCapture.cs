@@ -131,12 +131,74 @@ internal sealed class ChangeCapture
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable && clock.Elapsed + pause < limit)
             {
-                await using var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT backstop_capture_locks", connection);
-                await back.ExecuteNonQueryAsync(cancellationToken);
-                await Task.Delay(pause, cancellationToken);
-                pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 200));
+                await using (var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT backstop_capture_locks", connection))
+                {
+                    await back.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                if (!await OutwaitAutovacuumAsync(connection, tables, limit - clock.Elapsed, cancellationToken))
+                {
+                    await Task.Delay(pause, cancellationToken);
+                    pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 200));
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// An autovacuum worker on one of the tables gives way to a session that waits for a lock it holds, but only once that
+    /// session has waited deadlock_timeout and its deadlock check runs (https://www.postgresql.org/docs/15/routine-vacuuming.html#AUTOVACUUM:
+    /// "the autovacuum process will be canceled"); NOWAIT never waits, so on its own it would spin until lock_timeout
+    /// behind a vacuum of a large table. So when one holds a lock on a table to capture, this waits for that table alone,
+    /// holding nothing else, a little longer than deadlock_timeout, then lets go of it for the next attempt at all of them.
+    /// </summary>
+    /// <returns>whether an autovacuum worker was found and waited for.</returns>
+    private static async Task<bool> OutwaitAutovacuumAsync(NpgsqlConnection connection, IReadOnlyList<CapturedTable> tables, TimeSpan left, CancellationToken cancellationToken)
+    {
+        uint relation;
+        long deadlockTimeout;
+        await using (var find = new NpgsqlCommand(
+            """
+            SELECT l.relation, (SELECT setting::bigint FROM pg_settings WHERE name = 'deadlock_timeout')
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE a.backend_type = 'autovacuum worker' AND l.granted AND l.relation = ANY(@relations)
+            LIMIT 1
+            """, connection))
+        {
+            find.Parameters.Add(new NpgsqlParameter("relations", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = tables.Select(t => t.RelationId).ToArray() });
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return false;
+            }
+
+            (relation, deadlockTimeout) = (reader.GetFieldValue<uint>(0), reader.GetInt64(1));
+        }
+
+        var wait = (long)Math.Min(left.TotalMilliseconds, deadlockTimeout + 500);
+        var table = tables.First(t => t.RelationId == relation);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SAVEPOINT backstop_capture_vacuum"),
+                new NpgsqlBatchCommand($"SET LOCAL lock_timeout = {Math.Max(1, wait).ToString(System.Globalization.CultureInfo.InvariantCulture)}"),
+                new NpgsqlBatchCommand($"LOCK TABLE {PgIdentifier.Quote(table.Schema, table.Name)} IN SHARE ROW EXCLUSIVE MODE"),
+            },
+        };
+        try
+        {
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // Still held (an anti-wraparound vacuum does not give way, nor does an application's transaction): the
+            // caller tries again until its own lock_timeout.
+        }
+
+        await using var release = new NpgsqlCommand("ROLLBACK TO SAVEPOINT backstop_capture_vacuum", connection);
+        await release.ExecuteNonQueryAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>
