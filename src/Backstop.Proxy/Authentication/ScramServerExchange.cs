@@ -138,6 +138,7 @@ internal sealed class ScramServerExchange
             throw Malformed("the client nonce holds characters outside printable ASCII");
         }
 
+        CheckExtensions(attributes, "client-first-message");
         _nonce = clientNonce + _serverNonce;
         _serverFirst = $"r={_nonce},s={Convert.ToBase64String(_verifier.Salt)},i={_verifier.Iterations.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         _step = Step.AwaitingClientFinal;
@@ -178,6 +179,7 @@ internal sealed class ScramServerExchange
             throw Malformed("the nonce of client-final-message does not match the one the server sent");
         }
 
+        CheckExtensions(attributes, "client-final-message");
         var proof = new byte[ProofLength];
         if (!Convert.TryFromBase64String(text[(proofAt + 3)..], proof, out var proofLength) || proofLength != ProofLength)
         {
@@ -217,6 +219,21 @@ internal sealed class ScramServerExchange
                 Step.AwaitingClientFinal => "waiting for client-final-message",
                 _ => "over",
             }}");
+        }
+    }
+
+    /// <summary>
+    /// Attributes after the nonce are extensions, none of which PostgreSQL supports or reads; each must still be an
+    /// attribute ("a letter, '=', a value", RFC 5802 section 7), as auth-scram.c's read_any_attr insists.
+    /// </summary>
+    private static void CheckExtensions(string[] attributes, string message)
+    {
+        foreach (var extension in attributes.Skip(2))
+        {
+            if (extension.Length < 2 || !char.IsAsciiLetter(extension[0]) || extension[1] != '=')
+            {
+                throw Malformed($"{message} holds \"{(extension.Length > 20 ? extension[..20] + "..." : extension)}\" where an attribute was expected");
+            }
         }
     }
 
