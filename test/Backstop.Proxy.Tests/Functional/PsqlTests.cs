@@ -27,6 +27,17 @@ public sealed class PsqlTests
     }
 
     [Fact]
+    public async Task Psql_sslmode_prefer_is_answered_N_and_goes_on_in_the_clear()
+    {
+        await using var server = PgServerFake.Start(Users);
+
+        var (exitCode, _, stderr) = await RunPsqlAsync(server.Port, "correct horse battery staple", sslMode: "prefer");
+
+        Assert.True(exitCode == 0, $"psql exited {exitCode}: {stderr}");
+        Assert.Equal(["select 1"], server.Queries);
+    }
+
+    [Fact]
     public async Task Psql_wrong_password_exits_2_with_password_authentication_failed()
     {
         await using var server = PgServerFake.Start(Users);
@@ -52,11 +63,11 @@ public sealed class PsqlTests
         Assert.Empty(server.Faults);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunPsqlAsync(int port, string password, string user = "alice")
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunPsqlAsync(int port, string password, string user = "alice", string sslMode = "disable")
     {
         var start = new ProcessStartInfo("psql")
         {
-            ArgumentList = { "-X", $"host=127.0.0.1 port={port} user={user} dbname=prod sslmode=disable connect_timeout=10", "-c", "select 1" },
+            ArgumentList = { "-X", $"host=127.0.0.1 port={port} user={user} dbname=prod sslmode={sslMode} connect_timeout=10", "-c", "select 1" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
