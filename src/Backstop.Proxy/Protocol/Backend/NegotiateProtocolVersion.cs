@@ -30,8 +30,8 @@ internal sealed record NegotiateProtocolVersion(int NewestVersion, IReadOnlyList
         writer.StartMessage((byte)BackendMessageCode.NegotiateProtocolVersion);
         // Int32: "Newest minor protocol version supported by the server for the major protocol version requested by
         // the client." PostgreSQL has always sent the whole PG_PROTOCOL_LATEST here (major << 16 | minor, so 196608 for
-        // 3.0: SendNegotiateProtocolVersion, src/backend/tcop/backend_startup.c), libpq 18 reads it as a full version,
-        // and the docs were later reworded to say so; we send the full version too.
+        // 3.0: SendNegotiateProtocolVersion in src/backend/postmaster/postmaster.c, tcop/backend_startup.c from 17), libpq 18
+        // reads it as a full version, and the docs were later reworded to say so; we send the full version too.
         writer.WriteInt32(NewestVersion);
         writer.WriteInt32(UnrecognizedOptions.Count);
         foreach (var option in UnrecognizedOptions)
