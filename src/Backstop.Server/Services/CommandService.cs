@@ -21,6 +21,14 @@ public sealed class CommandService(ServerContext server, ICommandRunner runner)
             throw ProblemException.BadRequest($"{refused} is not for the server: it uses its own configuration; run with --local to work on this machine instead");
         }
 
+        // The server's network position and credentials are not the caller's to point anywhere: a restore --to URL or a
+        // repair --from URL would reach a database of the caller's choosing with production's data.
+        if (args.FirstOrDefault(a => a.Contains("://", StringComparison.Ordinal) || a.StartsWith("postgres", StringComparison.OrdinalIgnoreCase) && a.Contains('@', StringComparison.Ordinal)) is { } url)
+        {
+            throw ProblemException.BadRequest(
+                $"through the server, commands name environments, backups and point-in-time sources, not database URLs ('{Mask(url)}'); add the database as an environment of the server, or run with --local on a machine that has its credentials");
+        }
+
         // --local: the server's own credentials file, if it had one, must not send the command on again.
         string[] full = ["--config", server.Config.Path, "--local", .. args];
         var result = await runner.RunAsync(full, user.Name, cancellationToken);
@@ -32,6 +40,12 @@ public sealed class CommandService(ServerContext server, ICommandRunner runner)
         }), CancellationToken.None);
         return result;
     }
+
+    /// <summary>A URL as the caller gave it, with anything between :// and @ (a user and password) hidden.</summary>
+    private static string Mask(string url) =>
+        url.IndexOf("://", StringComparison.Ordinal) is var scheme and >= 0 && url.IndexOf('@', scheme) is var at and > 0
+            ? url[..(scheme + 3)] + "…" + url[at..]
+            : url;
 
     private static string? Environment(IReadOnlyList<string> args)
     {

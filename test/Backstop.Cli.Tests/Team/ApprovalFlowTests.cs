@@ -82,6 +82,12 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
         var status = await _team.Alice.RunAsync("backup", "status", "-e", "prod");
         Assert.Contains("prod", status.All);
 
+        // The server's credentials and network position are not the caller's to point at a database of their choosing.
+        var elsewhere = await _team.Alice.RunAsync("backup", "restore", "latest", "-e", "prod", "--to", "postgresql://me:pw@elsewhere.example:5432/loot");
+        Assert.True(elsewhere.ExitCode == 2, elsewhere.ToString());
+        Assert.Contains("not database URLs", elsewhere.Error);
+        Assert.DoesNotContain("pw@", elsewhere.Error);
+
         // Undo of a change that does not exist: the server's own message and exit code.
         var missing = await _team.Alice.RunAsync("undo", "999999", "--confirm", "prod");
         Assert.True(missing.ExitCode == 2, missing.ToString());
