@@ -15,7 +15,7 @@ public static class ConfigLoader
     public const string PathVariable = "BACKSTOP_CONFIG";
 
     private static readonly string[] TopLevelKeys = ["environments", "policies", "state", "server"];
-    private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute"];
+    private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute", "trusted_proxies"];
     private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
@@ -140,6 +140,7 @@ public static class ConfigLoader
                 "approval_expiry" => settings with { ApprovalExpiry = read.Duration(value, key) },
                 "execute_window" => settings with { ExecuteWindow = read.Duration(value, key) },
                 "lock_after" => settings with { LockAfter = (int)Math.Min(read.Long(value, key, 1), 1000) },
+                "trusted_proxies" => settings with { TrustedProxies = ReadAddresses(read, value) },
                 _ => settings with { SignInsPerMinute = (int)Math.Min(read.Long(value, key, 1), 100_000) },
             };
         }
@@ -164,6 +165,14 @@ public static class ConfigLoader
         }
 
         return urls.Count > 0 ? urls.Select(u => u.Item2).ToList() : throw read.Error(node, "server.urls is empty; give at least one URL to listen on");
+    }
+
+    private static IReadOnlyList<System.Net.IPAddress> ReadAddresses(YamlReader read, YamlNode node)
+    {
+        var items = node is YamlSequenceNode sequence ? sequence.Children.ToList() : [node];
+        return items.Select(item => System.Net.IPAddress.TryParse(read.Scalar(item, "trusted_proxies"), out var address)
+            ? address
+            : throw read.Error(item, $"server.trusted_proxies has '{read.Scalar(item, "trusted_proxies")}'; list the IP addresses of the load balancers in front of the server, e.g. [10.0.0.5, 10.0.0.6]")).ToList();
     }
 
     private static ServerSettings ReadTls(YamlReader read, YamlNode node, ServerSettings settings)

@@ -32,5 +32,12 @@ public sealed record ServerSettings
     /// <summary>Sign-in attempts one client address may make per minute, failed or not.</summary>
     public int SignInsPerMinute { get; init; } = 30;
 
+    /// <summary>
+    /// The load balancers or reverse proxies in front of the server (IP addresses): from them, and only from them, the
+    /// client's address is taken from X-Forwarded-For (for the audit log and the sign-in rate limit). Empty: the
+    /// connection's own address counts.
+    /// </summary>
+    public IReadOnlyList<System.Net.IPAddress> TrustedProxies { get; init; } = [];
+
     public static ServerSettings Default { get; } = new();
 }

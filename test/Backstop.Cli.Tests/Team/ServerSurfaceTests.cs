@@ -13,7 +13,8 @@ public sealed class ServerSurfaceTests : IAsyncLifetime
 {
     private TeamSetup _team = null!;
 
-    public async Task InitializeAsync() => _team = await TeamSetup.StartAsync("  sign_ins_per_minute: 5\n");
+    // The test itself stands in for a load balancer on 127.0.0.1.
+    public async Task InitializeAsync() => _team = await TeamSetup.StartAsync("  sign_ins_per_minute: 5\n  trusted_proxies: [127.0.0.1]\n");
 
     public async Task DisposeAsync() => await _team.DisposeAsync();
 
@@ -37,8 +38,35 @@ public sealed class ServerSurfaceTests : IAsyncLifetime
         var config = ConfigLoader.Load(_team.Workspace.ConfigPath);
         var log = await AuditLogs.OpenAsync(StateLocation.Of(config, _ => null), null, CancellationToken.None);
         var entries = await log.ListAsync(null, null, 100, CancellationToken.None);
-        Assert.Equal(2, entries.Count(e => e.Action == "signin.limited"));
-        Assert.Equal(5, entries.Count(e => e.Action == "signin.failed"));
+        Assert.Equal(2, entries.Count(e => e.Action == "signin.limited" && e.From == "127.0.0.1"));
+        Assert.Equal(5, entries.Count(e => e.Action == "signin.failed" && e.Actor == "alice"));
+    }
+
+    [Fact]
+    public async Task Behind_a_trusted_proxy_each_client_address_has_its_own_limit_and_is_the_one_audited()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_team.Server.Url) };
+        async Task<int> SignInFromAsync(string address)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/sessions") { Content = JsonContent.Create(new { user = "bob", password = "not-bobs-password" }) };
+            request.Headers.Add("X-Forwarded-For", address);
+            using var response = await http.SendAsync(request);
+            return (int)response.StatusCode;
+        }
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            Assert.Equal(401, await SignInFromAsync("203.0.113.7"));
+        }
+
+        Assert.Equal(429, await SignInFromAsync("203.0.113.7"));
+        Assert.Equal(401, await SignInFromAsync("203.0.113.8"));
+
+        var config = ConfigLoader.Load(_team.Workspace.ConfigPath);
+        var log = await AuditLogs.OpenAsync(StateLocation.Of(config, _ => null), null, CancellationToken.None);
+        var entries = await log.ListAsync(null, "bob", 100, CancellationToken.None);
+        Assert.Equal(5, entries.Count(e => e.Action == "signin.failed" && e.From == "203.0.113.7"));
+        Assert.Equal(1, entries.Count(e => e.Action == "signin.failed" && e.From == "203.0.113.8"));
     }
 
     [Fact]
