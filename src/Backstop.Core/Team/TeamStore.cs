@@ -29,10 +29,10 @@ public sealed class TeamStore(TeamDatabase database)
         {
             await using var command = Command(c,
                 $"""
-                INSERT INTO {T("users")} (name, role, password_hash, disabled, failed_attempts, created_at, password_changed_at)
-                VALUES (@name, @role, @hash, 0, 0, @at, @at) ON CONFLICT (name) DO NOTHING
+                INSERT INTO {T("users")} (name, role, password_hash, scram_verifier, disabled, failed_attempts, created_at, password_changed_at)
+                VALUES (@name, @role, @hash, @scram, 0, 0, @at, @at) ON CONFLICT (name) DO NOTHING
                 """,
-                ("name", user.Name), ("role", RoleText(user.Role)), ("hash", user.PasswordHash), ("at", Millis(user.CreatedAt)));
+                ("name", user.Name), ("role", RoleText(user.Role)), ("hash", user.PasswordHash), ("scram", user.ScramVerifier), ("at", Millis(user.CreatedAt)));
             return await command.ExecuteNonQueryAsync(ct) == 1;
         }, cancellationToken);
 
@@ -44,7 +44,7 @@ public sealed class TeamStore(TeamDatabase database)
 
     private async Task<List<TeamUser>> UsersAsync(DbConnection connection, string tail, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
-        await using var command = Command(connection, $"SELECT name, role, password_hash, disabled, failed_attempts, locked_at, created_at FROM {T("users")} {tail}", parameters);
+        await using var command = Command(connection, $"SELECT name, role, password_hash, disabled, failed_attempts, locked_at, created_at, scram_verifier FROM {T("users")} {tail}", parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var users = new List<TeamUser>();
         while (await reader.ReadAsync(cancellationToken))
@@ -58,6 +58,7 @@ public sealed class TeamStore(TeamDatabase database)
                 FailedAttempts = Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture),
                 LockedAt = AtOrNull(reader.GetValue(5)),
                 CreatedAt = At(reader.GetValue(6)),
+                ScramVerifier = reader.GetValue(7) as string,
             });
         }
 
@@ -80,12 +81,12 @@ public sealed class TeamStore(TeamDatabase database)
         }, cancellationToken);
 
     /// <summary>Sets a new password hash, clears a lock-out, and revokes every token the person holds.</summary>
-    public Task<bool> SetPasswordAsync(string name, string passwordHash, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<bool> SetPasswordAsync(string name, string passwordHash, string? scramVerifier, DateTimeOffset now, CancellationToken cancellationToken) =>
         database.WriteAsync(async (c, ct) =>
         {
             await using var command = Command(c,
-                $"UPDATE {T("users")} SET password_hash = @hash, failed_attempts = 0, locked_at = NULL, password_changed_at = @at WHERE name = @name",
-                ("hash", passwordHash), ("at", Millis(now)), ("name", name));
+                $"UPDATE {T("users")} SET password_hash = @hash, scram_verifier = @scram, failed_attempts = 0, locked_at = NULL, password_changed_at = @at WHERE name = @name",
+                ("hash", passwordHash), ("scram", scramVerifier), ("at", Millis(now)), ("name", name));
             var found = await command.ExecuteNonQueryAsync(ct) == 1;
             if (found)
             {
@@ -120,12 +121,13 @@ public sealed class TeamStore(TeamDatabase database)
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
 
-    public Task AddTokenAsync(string tokenHash, string user, DateTimeOffset created, DateTimeOffset expires, string? client, CancellationToken cancellationToken) =>
+    /// <param name="scramVerifier">the token's SCRAM verifier, with its user's salt and iterations (for the proxy); null when the user has none.</param>
+    public Task AddTokenAsync(string tokenHash, string user, DateTimeOffset created, DateTimeOffset expires, string? client, CancellationToken cancellationToken, string? scramVerifier = null) =>
         database.WriteAsync(async (c, ct) =>
         {
             await using var command = Command(c,
-                $"INSERT INTO {T("tokens")} (hash, user_name, created_at, expires_at, client) VALUES (@hash, @user, @created, @expires, @client)",
-                ("hash", tokenHash), ("user", user), ("created", Millis(created)), ("expires", Millis(expires)), ("client", client));
+                $"INSERT INTO {T("tokens")} (hash, user_name, created_at, expires_at, client, scram_verifier) VALUES (@hash, @user, @created, @expires, @client, @scram)",
+                ("hash", tokenHash), ("user", user), ("created", Millis(created)), ("expires", Millis(expires)), ("client", client), ("scram", scramVerifier));
             return await command.ExecuteNonQueryAsync(ct);
         }, cancellationToken);
 
@@ -136,6 +138,23 @@ public sealed class TeamStore(TeamDatabase database)
             await using var command = Command(c, $"SELECT user_name, expires_at, revoked_at FROM {T("tokens")} WHERE hash = @hash", ("hash", tokenHash));
             await using var reader = await command.ExecuteReaderAsync(ct);
             return await reader.ReadAsync(ct) ? (reader.GetString(0), At(reader.GetValue(1)), reader.GetValue(2) is not DBNull) : null;
+        }, cancellationToken);
+
+    /// <summary>The SCRAM verifiers of the person's tokens that are neither revoked nor expired (for the proxy).</summary>
+    public Task<IReadOnlyList<string>> LiveTokenVerifiersAsync(string user, DateTimeOffset now, CancellationToken cancellationToken) =>
+        database.ReadAsync(async (c, ct) =>
+        {
+            await using var command = Command(c,
+                $"SELECT scram_verifier FROM {T("tokens")} WHERE user_name = @user AND revoked_at IS NULL AND expires_at > @now AND scram_verifier IS NOT NULL",
+                ("user", user), ("now", Millis(now)));
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var verifiers = new List<string>();
+            while (await reader.ReadAsync(ct))
+            {
+                verifiers.Add(reader.GetString(0));
+            }
+
+            return (IReadOnlyList<string>)verifiers;
         }, cancellationToken);
 
     /// <returns>false if no such token was live.</returns>

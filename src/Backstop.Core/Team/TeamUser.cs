@@ -10,6 +10,15 @@ public sealed record TeamUser
     /// <summary>An Argon2id hash (<see cref="PasswordHashing"/>); never the password.</summary>
     public required string PasswordHash { get; init; }
 
+    /// <summary>
+    /// The password's SCRAM-SHA-256 verifier, for the proxy (<see cref="ScramVerifier"/>, <see cref="ScramIterations"/>
+    /// iterations); null for a password set before Backstop kept one.
+    /// </summary>
+    public string? ScramVerifier { get; init; }
+
+    /// <summary>PBKDF2-HMAC-SHA256 iterations of a password's SCRAM verifier: OWASP's recommendation for that function.</summary>
+    public const int ScramIterations = 600_000;
+
     public bool Disabled { get; init; }
 
     /// <summary>Failed sign-ins since the last good one.</summary>

@@ -1,3 +1,4 @@
+using Backstop.Core.Team;
 using System.Security.Cryptography;
 using System.Text;
 using Backstop.Proxy.Protocol;

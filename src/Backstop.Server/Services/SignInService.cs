@@ -56,7 +56,12 @@ public sealed class SignInService(TeamStore team, ServerSettings settings, IAudi
         var token = AccessTokens.New();
         var now = clock.GetUtcNow();
         var expires = now + settings.TokenExpiry;
-        await team.AddTokenAsync(AccessTokens.HashOf(token), name, now, expires, client, cancellationToken);
+        // The token's SCRAM verifier shares the password's salt and iterations: the proxy's one SCRAM exchange then
+        // accepts either.
+        var scram = user.ScramVerifier is { } stored && ScramVerifier.TryParse(stored) is { } passwordVerifier
+            ? ScramVerifier.Create(token, passwordVerifier.Salt, passwordVerifier.Iterations).ToString()
+            : null;
+        await team.AddTokenAsync(AccessTokens.HashOf(token), name, now, expires, client, cancellationToken, scram);
         await audit.RecordAsync(new AuditEvent(name, from, "signin", null, $"user {name}", "ok"), cancellationToken);
         await audit.RecordAsync(new AuditEvent(name, from, "token.issued", null, $"user {name}", "ok", new Dictionary<string, string> { ["expires"] = expires.ToString("O") }), cancellationToken);
         return (token, expires, user);

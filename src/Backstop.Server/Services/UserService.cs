@@ -25,7 +25,14 @@ public sealed partial class UserService(TeamStore team, IAuditTrail audit, TimeP
             throw ProblemException.BadRequest($"the password for {name} is too weak: {weakness}");
         }
 
-        var user = new TeamUser { Name = name, Role = role, PasswordHash = PasswordHashing.Hash(password), CreatedAt = clock.GetUtcNow() };
+        var user = new TeamUser
+        {
+            Name = name,
+            Role = role,
+            PasswordHash = PasswordHashing.Hash(password),
+            ScramVerifier = ScramVerifier.Create(password, TeamUser.ScramIterations).ToString(),
+            CreatedAt = clock.GetUtcNow(),
+        };
         if (!await team.AddUserAsync(user, cancellationToken))
         {
             throw new ProblemException(409, 2, $"user {name} exists already; `backstop user list` shows everyone, `backstop user reset-password {name}` gives a new password");
@@ -61,7 +68,7 @@ public sealed partial class UserService(TeamStore team, IAuditTrail audit, TimeP
             throw ProblemException.BadRequest($"the new password for {name} is too weak: {weakness}");
         }
 
-        if (!await team.SetPasswordAsync(name, PasswordHashing.Hash(password), clock.GetUtcNow(), cancellationToken))
+        if (!await team.SetPasswordAsync(name, PasswordHashing.Hash(password), ScramVerifier.Create(password, TeamUser.ScramIterations).ToString(), clock.GetUtcNow(), cancellationToken))
         {
             throw ProblemException.NotFound($"there is no user {name}; `backstop user list` shows everyone");
         }

@@ -93,12 +93,19 @@ public sealed class TeamStoreTests : IDisposable
     public async Task Tokens_and_lockout_are_kept_by_hash_and_counted_in_the_store(string kind)
     {
         var team = await OpenAsync(kind);
-        Assert.True(await team.AddUserAsync(new TeamUser { Name = "bob", Role = TeamRole.Approver, PasswordHash = PasswordHashing.Hash("bob-long-password"), CreatedAt = Now }, CancellationToken.None));
+        var verifier = ScramVerifier.Create("bob-long-password", 4096);
+        Assert.True(await team.AddUserAsync(
+            new TeamUser { Name = "bob", Role = TeamRole.Approver, PasswordHash = PasswordHashing.Hash("bob-long-password"), ScramVerifier = verifier.ToString(), CreatedAt = Now },
+            CancellationToken.None));
         Assert.False(await team.AddUserAsync(new TeamUser { Name = "bob", Role = TeamRole.Admin, PasswordHash = "x", CreatedAt = Now }, CancellationToken.None));
 
         var token = AccessTokens.New();
-        await team.AddTokenAsync(AccessTokens.HashOf(token), "bob", Now, Now.AddHours(12), "laptop", CancellationToken.None);
+        var tokenVerifier = ScramVerifier.Create(token, verifier.Salt, verifier.Iterations).ToString();
+        await team.AddTokenAsync(AccessTokens.HashOf(token), "bob", Now, Now.AddHours(12), "laptop", CancellationToken.None, tokenVerifier);
         Assert.Equal(("bob", Now.AddHours(12), false), await team.FindTokenAsync(AccessTokens.HashOf(token), CancellationToken.None));
+        Assert.Equal(verifier.ToString(), (await team.GetUserAsync("bob", CancellationToken.None))!.ScramVerifier);
+        Assert.Equal([tokenVerifier], await team.LiveTokenVerifiersAsync("bob", Now.AddHours(1), CancellationToken.None));
+        Assert.Empty(await team.LiveTokenVerifiersAsync("bob", Now.AddHours(13), CancellationToken.None));
         Assert.Null(await team.FindTokenAsync(token, CancellationToken.None));
 
         for (var i = 1; i < 3; i++)
@@ -107,10 +114,12 @@ public sealed class TeamStoreTests : IDisposable
         }
 
         Assert.Equal((3, true), await team.RecordFailedSignInAsync("bob", 3, Now, CancellationToken.None));
-        Assert.True(await team.SetPasswordAsync("bob", PasswordHashing.Hash("bob-new-password"), Now, CancellationToken.None));
+        Assert.True(await team.SetPasswordAsync("bob", PasswordHashing.Hash("bob-new-password"), ScramVerifier.Create("bob-new-password", 4096).ToString(), Now, CancellationToken.None));
         var bob = (await team.GetUserAsync("bob", CancellationToken.None))!;
         Assert.Null(bob.LockedAt);
         Assert.Equal(0, bob.FailedAttempts);
         Assert.True((await team.FindTokenAsync(AccessTokens.HashOf(token), CancellationToken.None))!.Value.Revoked);
+        Assert.NotEqual(verifier.ToString(), bob.ScramVerifier);
+        Assert.Empty(await team.LiveTokenVerifiersAsync("bob", Now.AddHours(1), CancellationToken.None));
     }
 }

@@ -1,3 +1,4 @@
+using Backstop.Core.Team;
 using System.Text;
 using Backstop.Proxy.Authentication;
 using Backstop.Proxy.Protocol;

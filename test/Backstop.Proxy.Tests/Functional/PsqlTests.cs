@@ -1,3 +1,4 @@
+using Backstop.Core.Team;
 using System.Diagnostics;
 using Backstop.Proxy.Authentication;
 using Backstop.Proxy.Tests.Support;

@@ -1,3 +1,4 @@
+using Backstop.Core.Team;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Backstop.Proxy.Authentication;
+namespace Backstop.Core.Team;
 
 /// <summary>
 /// The password normalization of SCRAM ("Normalize(str)": SASLprep, RFC 4013), as far as a verifier must agree with what
@@ -9,7 +9,7 @@ namespace Backstop.Proxy.Authentication;
 /// dropped, and the result is NFKC. Left out: the prohibited-output and bidirectional checks, after which libpq falls
 /// back to the raw password; a password with control or private-use characters may therefore not match.
 /// </summary>
-internal static class SaslPrep
+public static class SaslPrep
 {
     public static string Normalize(string password)
     {

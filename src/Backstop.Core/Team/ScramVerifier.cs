@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Backstop.Proxy.Authentication;
+namespace Backstop.Core.Team;
 
 /// <summary>
 /// What the server keeps to check a SCRAM-SHA-256 proof without knowing the password (RFC 5802 section 3, RFC 7677), in
@@ -92,7 +92,7 @@ public sealed record ScramVerifier
     /// <summary>
     /// SaltedPassword := Hi(Normalize(password), salt, i), Hi being PBKDF2 with HMAC-SHA-256 (RFC 5802 section 2.2).
     /// </summary>
-    internal static byte[] SaltedPassword(string password, byte[] salt, int iterations) =>
+    public static byte[] SaltedPassword(string password, byte[] salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(SaslPrep.Normalize(password)), salt, iterations, HashAlgorithmName.SHA256, KeyLength);
 
     private static byte[]? FromBase64(string text)
