@@ -34,6 +34,9 @@ internal sealed class ScramServerExchange
     private const int ProofLength = 32;
 
     private readonly ScramVerifier _verifier;
+
+    /// <summary>The verifier first, then the person's live tokens' (same salt and iterations): any of them may sign in.</summary>
+    private readonly IReadOnlyList<ScramVerifier> _secrets;
     private readonly bool _knownUser;
     private readonly string _serverNonce;
     private Step _step = Step.AwaitingClientFirst;
@@ -42,9 +45,10 @@ internal sealed class ScramServerExchange
     private string _serverFirst = "";
     private string _nonce = "";
 
-    private ScramServerExchange(ScramVerifier verifier, bool knownUser, string serverNonce)
+    private ScramServerExchange(ScramVerifier verifier, bool knownUser, string serverNonce, IReadOnlyList<ScramVerifier>? alternates = null)
     {
         _verifier = verifier;
+        _secrets = [verifier, .. (alternates ?? []).Where(a => a.Iterations == verifier.Iterations && a.Salt.AsSpan().SequenceEqual(verifier.Salt))];
         _knownUser = knownUser;
         _serverNonce = serverNonce;
     }
@@ -58,6 +62,14 @@ internal sealed class ScramServerExchange
 
     public static ScramServerExchange ForUser(ScramVerifier verifier) =>
         new(verifier, knownUser: true, Convert.ToBase64String(RandomNumberGenerator.GetBytes(ServerNonceBytes)));
+
+    /// <summary>
+    /// An exchange that accepts the password or any of <paramref name="alternates"/> (a person's live sign-in tokens,
+    /// whose verifiers share the password's salt and iterations; one that does not is ignored): server-first carries
+    /// one salt, and the client's proof is checked against each StoredKey (docs/proxy.md).
+    /// </summary>
+    public static ScramServerExchange ForUser(ScramVerifier verifier, IReadOnlyList<ScramVerifier> alternates) =>
+        new(verifier, knownUser: true, Convert.ToBase64String(RandomNumberGenerator.GetBytes(ServerNonceBytes)), alternates);
 
     /// <summary>
     /// An exchange for a user that does not exist or has no verifier, played to the end and then failed, so that the
@@ -191,22 +203,30 @@ internal sealed class ScramServerExchange
         var authMessage = Encoding.UTF8.GetBytes($"{_clientFirstBare},{_serverFirst},{withoutProof}");
 
         // ClientSignature := HMAC(StoredKey, AuthMessage); ClientKey := ClientProof XOR ClientSignature; the proof holds
-        // when H(ClientKey) = StoredKey (RFC 5802 section 3).
-        var clientSignature = HMACSHA256.HashData(_verifier.StoredKey, authMessage);
-        var clientKey = new byte[ProofLength];
-        for (var i = 0; i < ProofLength; i++)
+        // when H(ClientKey) = StoredKey (RFC 5802 section 3). Every secret is tried, so the time does not tell which held.
+        ScramVerifier? matched = null;
+        foreach (var secret in _secrets)
         {
-            clientKey[i] = (byte)(proof[i] ^ clientSignature[i]);
+            var clientSignature = HMACSHA256.HashData(secret.StoredKey, authMessage);
+            var clientKey = new byte[ProofLength];
+            for (var i = 0; i < ProofLength; i++)
+            {
+                clientKey[i] = (byte)(proof[i] ^ clientSignature[i]);
+            }
+
+            if (CryptographicOperations.FixedTimeEquals(SHA256.HashData(clientKey), secret.StoredKey))
+            {
+                matched ??= secret;
+            }
         }
 
-        var matches = CryptographicOperations.FixedTimeEquals(SHA256.HashData(clientKey), _verifier.StoredKey);
-        if (!matches || !_knownUser)
+        if (matched is null || !_knownUser)
         {
             return new ScramOutcome(false, null);
         }
 
         // ServerSignature := HMAC(ServerKey, AuthMessage); server-final-message = "v=" base64(ServerSignature).
-        var serverSignature = HMACSHA256.HashData(_verifier.ServerKey, authMessage);
+        var serverSignature = HMACSHA256.HashData(matched.ServerKey, authMessage);
         return new ScramOutcome(true, Encoding.ASCII.GetBytes("v=" + Convert.ToBase64String(serverSignature)));
     }
 

@@ -63,6 +63,30 @@ public sealed class ScramServerExchangeTests
         Assert.Equal(ClientNonce.Length + 24, serverFirst.Split(',')[0].Length - 2);
     }
 
+    [Theory]
+    [InlineData("correct horse battery", true)]
+    [InlineData("bst_a-sign-in-token-of-the-person", true)]
+    [InlineData("bst_a-token-with-another-salt", false)]
+    [InlineData("a wrong guess entirely", false)]
+    public void Exchange_with_token_verifiers_accepts_the_password_or_a_live_token_sharing_its_salt(string secret, bool accepted)
+    {
+        var password = ScramVerifier.Create("correct horse battery");
+        var token = ScramVerifier.Create("bst_a-sign-in-token-of-the-person", password.Salt, password.Iterations);
+        var otherSalt = ScramVerifier.Create("bst_a-token-with-another-salt", password.Iterations);
+        var exchange = ScramServerExchange.ForUser(password, [token, otherSalt]);
+        var client = new ScramTestClient(secret, ClientNonce);
+
+        var serverFirst = Encoding.ASCII.GetString(exchange.HandleClientFirst(Bytes(client.ClientFirst())));
+        var outcome = exchange.HandleClientFinal(Bytes(client.ClientFinal(serverFirst)));
+
+        Assert.Equal(accepted, outcome.Authenticated);
+        if (accepted)
+        {
+            // The server proves itself with the key of the secret that held, which the client checks.
+            Assert.True(client.VerifyServerFinal(Encoding.ASCII.GetString(outcome.ServerFinalMessage!), serverFirst));
+        }
+    }
+
     [Fact]
     public void Exchange_unknown_user_is_played_to_the_end_and_refused_with_a_stable_salt()
     {
