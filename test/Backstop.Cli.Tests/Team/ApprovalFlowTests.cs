@@ -149,6 +149,25 @@ public sealed class ApprovalFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Approved_script_longer_than_what_the_store_reads_back_runs_whole_and_as_approved()
+    {
+        // 100 KiB of comment after the statement: the store reads back only the first 64 KiB of a script, and the
+        // execution must run (and hash) the whole of it.
+        var script = "DELETE FROM users WHERE id = 8;\n-- " + new string('x', 100 * 1024) + "\n";
+        var file = Path.Combine(_team.Alice.WorkingDirectory, "long.sql");
+        await File.WriteAllTextAsync(file, script);
+        var asked = await _team.Alice.RunAsync("run", "-e", "prod", "--json", "-f", file);
+        var request = TeamSetup.RequestId(asked);
+        Assert.True((await _team.Bob.RunAsync("approve", request.ToString())).ExitCode == 0);
+
+        var executed = await _team.Alice.RunAsync("execute", request.ToString(), "-f", file, "--json");
+        Assert.True(executed.ExitCode == 0, executed.ToString());
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM users WHERE id = 8"));
+        var whole = await _team.Alice.RunAsync("show", executed.ChangeId, "--script");
+        Assert.Equal(script, whole.Out);
+    }
+
+    [Fact]
     public async Task Rejected_request_never_runs()
     {
         var request = TeamSetup.RequestId(await RequestDeleteAsync(_team.Alice, 6));
