@@ -69,6 +69,21 @@ public sealed class ServerSurfaceTests : IAsyncLifetime
         Assert.Equal(1, entries.Count(e => e.Action == "signin.failed" && e.From == "203.0.113.8"));
     }
 
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("{\"script\": 42}")]
+    [InlineData("[]")]
+    public async Task Malformed_request_body_is_a_bad_request_and_the_server_keeps_serving(string body)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_team.Server.Url) };
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("/api/v1/environments/prod/runs", content);
+
+        Assert.Equal(400, (int)response.StatusCode);
+        using var health = await http.GetAsync("/api/v1/health");
+        Assert.Equal(200, (int)health.StatusCode);
+    }
+
     [Fact]
     public async Task Health_answers_without_sign_in_and_the_api_is_described_by_its_openapi_document()
     {
