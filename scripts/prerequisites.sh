@@ -1,4 +1,6 @@
-# Shared by demo.sh and test.sh: make sure PostgreSQL 15's programs, pgBackRest and the .NET SDK are here.
+# Shared by demo.sh and test.sh: make sure PostgreSQL 15's programs, pgBackRest and the .NET SDK are here, and what the
+# proxy's real-client tests drive: PgBouncer, pgjdbc (/usr/share/java/postgresql.jar) with a JDK to compile its
+# harness, and Node.js with npm for node-postgres (test/clients/).
 ensure_prerequisites() {
     local packages=()
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -6,6 +8,21 @@ ensure_prerequisites() {
     fi
     if ! command -v pgbackrest >/dev/null 2>&1; then
         packages+=(pgbackrest)
+    fi
+    if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+        packages+=(pgbouncer)
+    fi
+    if [ ! -f /usr/share/java/postgresql.jar ]; then
+        packages+=(libpostgresql-jdbc-java)
+    fi
+    if ! command -v javac >/dev/null 2>&1; then
+        packages+=(default-jdk-headless)
+    fi
+    if ! command -v node >/dev/null 2>&1; then
+        packages+=(nodejs)
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        packages+=(npm)
     fi
     if [ ${#packages[@]} -gt 0 ]; then
         echo "Installing ${packages[*]} (Debian packages)..."
