@@ -76,6 +76,14 @@ public sealed class ServerHost
         builder.Services.AddSingleton(new ChangeService(context));
         builder.Services.AddSingleton(new ApprovalService(context));
         builder.Services.AddSingleton(new CommandService(context, commands));
+        if (settings.Proxy is { } proxySettings)
+        {
+            // The proxy listener lives and dies with the server (docs/proxy.md).
+            var proxy = new Proxy.Sessions.ProxyServer(proxySettings, new ProxyBackend(context), certificate, clock, message => notice?.Invoke(message));
+            builder.Services.AddSingleton(proxy);
+            builder.Services.AddHostedService(_ => new ProxyHostedService(proxy));
+        }
+
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
@@ -130,6 +138,10 @@ public sealed class ServerHost
         return app;
     }
 
+    /// <summary>Where the proxy listens (with the real port when the configuration said 0); null without a proxy.</summary>
+    public static System.Net.IPEndPoint? ProxyEndpoint(WebApplication app) =>
+        app.Services.GetService<Proxy.Sessions.ProxyServer>()?.Endpoint;
+
     /// <summary>The addresses Kestrel bound (with the real port when the configuration said 0).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
@@ -168,4 +180,16 @@ public sealed class ServerHost
             throw new ConfigException($"the server's TLS certificate {certificate} and key {key} could not be loaded ({e.Message}); server.tls needs a PEM certificate chain and its PEM private key");
         }
     }
+}
+
+/// <summary>Starts the proxy listener with the server and stops it, its sessions' audit written, when the server stops.</summary>
+internal sealed class ProxyHostedService(Proxy.Sessions.ProxyServer proxy) : Microsoft.Extensions.Hosting.IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        proxy.Start();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await proxy.DisposeAsync();
 }

@@ -38,6 +38,10 @@ internal static class ServerCommand
             await app.StartAsync(cancellationToken);
             var addresses = ServerHost.Addresses(app);
             context.Console.MarkupLineInterpolated($"Backstop server {ServerHost.Version} listening on {string.Join(", ", addresses)} (state: {location}); Ctrl+C stops it.");
+            if (ServerHost.ProxyEndpoint(app) is { } proxy)
+            {
+                context.Console.MarkupLineInterpolated($"PostgreSQL proxy listening on {proxy} (the database name is the environment's name)");
+            }
             await context.Host.Out.FlushAsync(cancellationToken);
             var checkpoints = CheckpointLoopAsync(log, key, context, cancellationToken);
             try

@@ -68,7 +68,7 @@ public static class ScriptAnalyzer
         token.Kind == Sql.Lexing.TokenKind.Identifier && item.Statement.TokenText(token).Equals(word, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The statement's first two tokens as written, so that names keep their case and quotes.</summary>
-    internal static string FirstWords(AnalyzedStatement item)
+    public static string FirstWords(AnalyzedStatement item)
     {
         var words = item.Statement.Tokens.Take(2).Select(t => item.Statement.TokenText(t));
         return string.Join(' ', words);

@@ -15,7 +15,8 @@ public static class ConfigLoader
     public const string PathVariable = "BACKSTOP_CONFIG";
 
     private static readonly string[] TopLevelKeys = ["environments", "policies", "state", "server"];
-    private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute", "trusted_proxies"];
+    private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute", "trusted_proxies", "proxy"];
+    private static readonly string[] ProxyKeys = ["listen", "require_tls", "authentication_timeout", "idle_timeout", "max_connections_per_user", "max_connections", "parameters", "service_sessions_without_audit"];
     private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
@@ -141,6 +142,7 @@ public static class ConfigLoader
                 "execute_window" => settings with { ExecuteWindow = read.Duration(value, key) },
                 "lock_after" => settings with { LockAfter = (int)Math.Min(read.Long(value, key, 1), 1000) },
                 "trusted_proxies" => settings with { TrustedProxies = ReadAddresses(read, value) },
+                "proxy" => settings with { Proxy = ReadProxy(read, value) },
                 _ => settings with { SignInsPerMinute = (int)Math.Min(read.Long(value, key, 1), 100_000) },
             };
         }
@@ -150,7 +152,57 @@ public static class ConfigLoader
             throw read.Error(node, "server.urls has an https:// URL but server.tls has no 'certificate' and 'key' (PEM files); add them, or listen on http:// behind a TLS proxy");
         }
 
+        if (settings.Proxy is { RequireTls: true } && (settings.Certificate is null || settings.Key is null))
+        {
+            throw read.Error(node, "server.proxy.require_tls is on but server.tls has no 'certificate' and 'key' (PEM files); add them, or turn require_tls off");
+        }
+
         return settings;
+    }
+
+    private static ProxySettings ReadProxy(YamlReader read, YamlNode node)
+    {
+        var proxy = new ProxySettings();
+        if (node is YamlScalarNode { Value: null or "" or "~" })
+        {
+            return proxy;
+        }
+
+        foreach (var (key, value) in read.Entries(read.Mapping(node, "proxy"), "server.proxy", ProxyKeys))
+        {
+            proxy = key switch
+            {
+                "listen" => proxy with { Listen = ProxyListen(read, value) },
+                "require_tls" => proxy with { RequireTls = read.Bool(value, key) },
+                "authentication_timeout" => proxy with { AuthenticationTimeout = read.Duration(value, key, TimeSpan.FromHours(1)) },
+                "idle_timeout" => proxy with { IdleTimeout = read.Duration(value, key) },
+                "max_connections_per_user" => proxy with { MaxConnectionsPerUser = (int)Math.Min(read.Long(value, key, 1), 100_000) },
+                "max_connections" => proxy with { MaxConnections = (int)Math.Min(read.Long(value, key, 1), 1_000_000) },
+                "parameters" => proxy with
+                {
+                    Parameters = read.Scalar(value, key) is var p && p is "hash" or "redact" or "keep"
+                        ? p
+                        : throw read.Error(value, "server.proxy.parameters is hash (the default: SHA-256 of each value), redact or keep"),
+                },
+                _ => proxy with { ServiceSessionsWithoutAudit = read.Bool(value, key) },
+            };
+        }
+
+        return proxy;
+    }
+
+    private static string ProxyListen(YamlReader read, YamlNode node)
+    {
+        var text = read.Scalar(node, "listen");
+        var colon = text.LastIndexOf(':');
+        var host = colon > 0 ? text[..colon].Trim('[', ']') : "";
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port > 65535
+            || !(host == "localhost" || System.Net.IPAddress.TryParse(host, out _)))
+        {
+            throw read.Error(node, $"server.proxy.listen has '{text}'; expected HOST:PORT with an IP address or localhost, e.g. {ProxySettings.DefaultListen} or 0.0.0.0:6440");
+        }
+
+        return text;
     }
 
     private static IReadOnlyList<string> ReadServerUrls(YamlReader read, YamlNode node)

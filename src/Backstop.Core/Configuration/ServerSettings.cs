@@ -39,5 +39,44 @@ public sealed record ServerSettings
     /// </summary>
     public IReadOnlyList<System.Net.IPAddress> TrustedProxies { get; init; } = [];
 
+    /// <summary>The PostgreSQL protocol listener (docs/proxy.md); null: no proxy.</summary>
+    public ProxySettings? Proxy { get; init; }
+
     public static ServerSettings Default { get; } = new();
+}
+
+/// <summary>
+/// The <c>server.proxy:</c> section: one PostgreSQL protocol listener for every environment, where the database name a
+/// client connects to names the environment (docs/proxy.md).
+/// </summary>
+public sealed record ProxySettings
+{
+    public const string DefaultListen = "127.0.0.1:6440";
+
+    /// <summary>Address and port, <c>HOST:PORT</c> (an IP address or localhost).</summary>
+    public string Listen { get; init; } = DefaultListen;
+
+    /// <summary>Refuse a client that does not start TLS (needs server.tls).</summary>
+    public bool RequireTls { get; init; }
+
+    /// <summary>How long a client has from connecting to being signed in.</summary>
+    public TimeSpan AuthenticationTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A session that sends nothing for this long is closed; zero: never.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(8);
+
+    /// <summary>Sessions one Backstop user may hold at once.</summary>
+    public int MaxConnectionsPerUser { get; init; } = 50;
+
+    /// <summary>Client connections in all, signed in or not.</summary>
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>What the audit log keeps of bind parameters: <c>hash</c> (SHA-256), <c>redact</c>, or <c>keep</c>.</summary>
+    public string Parameters { get; init; } = "hash";
+
+    /// <summary>
+    /// Whether a service account's session may start while the audit log cannot be written (person sessions never
+    /// may): false refuses it, as for people.
+    /// </summary>
+    public bool ServiceSessionsWithoutAudit { get; init; }
 }

@@ -26,6 +26,13 @@ public sealed record GuardContext
     /// </summary>
     public bool Confirmed { get; init; }
 
+    /// <summary>
+    /// The per-table impact another person approved for exactly this statement (issue 16: the proxy found an approved
+    /// request of this user for this text): a statement whose verdict is approve is kept when no table's inserted,
+    /// updated or deleted rows exceed these and it touches no other table. Null: no approval; approve is refused.
+    /// </summary>
+    public IReadOnlyList<Team.TableCount>? ApprovedImpact { get; init; }
+
     /// <summary>The user says a statement without WHERE is meant (<c>--allow-all-rows</c>).</summary>
     public bool AllowAllRows { get; init; }
 

@@ -27,6 +27,13 @@ namespace Backstop.Core.Guard;
 /// </remarks>
 public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
 {
+    /// <summary>
+    /// Brings the target database's <c>backstop</c> schema to this Backstop's version, on a connection of its own and
+    /// outside any client's transaction; a guard's caller does this once per database before guarding there.
+    /// </summary>
+    public static Task PrepareDatabaseAsync(NpgsqlConnection connection, Action<string>? notice, CancellationToken cancellationToken) =>
+        CaptureSchema.EnsureAsync(connection, notice, cancellationToken);
+
     /// <param name="connection">an open connection inside the client's transaction (BEGIN sent, not failed).</param>
     /// <param name="statementSql">exactly one statement, as the server will run it.</param>
     /// <exception cref="ScriptRejectedException">the text is not one statement Backstop can guard (transaction control,
@@ -44,7 +51,7 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
         if (!statement.Info.IsWrite)
         {
             var byText = Judge(statement, null, context);
-            if (!Passes(byText.Verdict, context))
+            if (!Passes(byText.Verdict, context, null))
             {
                 return NotKept(byText, NotRun(statement, "not run: refused by its text alone"), Refusal(byText.Verdict));
             }
@@ -88,7 +95,7 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
         {
             var impact = NotRun(statement, "cannot run inside a transaction block: not run, judged by its text alone");
             var decision = Judge(statement, impact, context);
-            return NotKept(decision, impact, Passes(decision.Verdict, context)
+            return NotKept(decision, impact, Passes(decision.Verdict, context, null)
                 ? $"{ScriptAnalyzer.FirstWords(statement)} cannot run inside a transaction block, and the guard runs statements inside the client's; nothing was run"
                 : Refusal(decision.Verdict));
         }
@@ -96,7 +103,7 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
         var meter = new ImpactMeter(connection, preview: true, settings.LockTimeout, statementTimeout: null);
         var measured = await meter.MeasureAsync(statement, cancellationToken);
         var judged = Judge(statement, measured, context);
-        if (!Passes(judged.Verdict, context))
+        if (!Passes(judged.Verdict, context, measured))
         {
             return NotKept(judged, measured, Refusal(judged.Verdict));
         }
@@ -128,7 +135,7 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
             return NotKept(ran, run, "the statement did something else when it ran again to be kept, or its before-images do not account for every row it changed, so it was rolled back to its savepoint: " + string.Join("; ", problems));
         }
 
-        if (!Passes(ran.Verdict, context))
+        if (!Passes(ran.Verdict, context, run))
         {
             return NotKept(ran, run, Refusal(ran.Verdict));
         }
@@ -163,9 +170,23 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
         }
     }
 
-    /// <summary>Kept when the policy allows it, or asks for a confirmation the client gave.</summary>
-    private static bool Passes(Verdict verdict, GuardContext context) =>
-        verdict == Verdict.Allow || (verdict == Verdict.Confirm && context.Confirmed);
+    /// <summary>
+    /// Kept when the policy allows it, asks for a confirmation the client gave, or asks for an approval that was given
+    /// for at most this impact (measured: a statement judged by its text alone is never approved here).
+    /// </summary>
+    private static bool Passes(Verdict verdict, GuardContext context, StatementImpact? impact) =>
+        verdict == Verdict.Allow
+        || (verdict == Verdict.Confirm && context.Confirmed)
+        || (verdict == Verdict.Approve && impact is { Executed: true, Estimated: false } && context.ApprovedImpact is { } approved && WithinApproval(impact, approved));
+
+    /// <summary>Every table the statement changed was approved, and none by more rows than approved.</summary>
+    public static bool WithinApproval(StatementImpact impact, IReadOnlyList<Team.TableCount> approved)
+    {
+        var limits = approved.ToDictionary(t => t.Table, StringComparer.Ordinal);
+        return impact.Tables.Where(t => t.Changed > 0).All(t =>
+            limits.TryGetValue(t.QualifiedName, out var limit)
+            && t.Inserted <= limit.Inserted && t.Updated <= limit.Updated && t.Deleted <= limit.Deleted);
+    }
 
     private static string Refusal(Verdict verdict) => verdict switch
     {

@@ -11,4 +11,10 @@ public enum TeamRole
 
     /// <summary>An approver who also manages people and their tokens.</summary>
     Admin,
+
+    /// <summary>
+    /// An application, not a person: connects through the proxy with the static guard (no per-statement measurement),
+    /// and may neither approve nor sign in to the API's change endpoints (docs/proxy.md).
+    /// </summary>
+    Service,
 }

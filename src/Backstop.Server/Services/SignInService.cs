@@ -35,6 +35,15 @@ public sealed class SignInService(TeamStore team, ServerSettings settings, IAudi
                 : $"user {name} is locked after {user.FailedAttempts} failed sign-ins; ask an admin to run `backstop user reset-password {name}`");
         }
 
+        if (user.Role == TeamRole.Service)
+        {
+            // Checked before the password, and answered like a wrong one would be only in what it costs: a service
+            // account has no use for an API token, and a leaked application password must not become one.
+            PasswordHashing.Verify(password, Decoy.Value);
+            await audit.RecordAsync(new AuditEvent(name, from, "signin.failed", null, $"user {name}", "failed", new Dictionary<string, string> { ["reason"] = "service account" }), cancellationToken);
+            throw ProblemException.SignIn($"user {name} is a service account: it connects through the proxy (docs/proxy.md), and cannot sign in to the API");
+        }
+
         if (!PasswordHashing.Verify(password, user.PasswordHash))
         {
             var (failures, locked) = await team.RecordFailedSignInAsync(name, settings.LockAfter, clock.GetUtcNow(), cancellationToken);

@@ -1,0 +1,1259 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Backstop.Core.Changes;
+using Backstop.Core.Guard;
+using Backstop.Core.Policies;
+using Backstop.Core.Preview;
+using Backstop.Proxy.Authentication;
+using Backstop.Proxy.Guarding;
+using Backstop.Proxy.Protocol;
+using Backstop.Proxy.Protocol.Backend;
+using Backstop.Proxy.Protocol.Frontend;
+using Backstop.Proxy.Startup;
+using Backstop.Proxy.Upstream;
+using Backstop.Sql;
+using Backstop.Sql.Classification;
+using Backstop.Sql.Splitting;
+using Npgsql;
+using ProtocolViolationException = Backstop.Proxy.Protocol.ProtocolViolationException;
+
+namespace Backstop.Proxy.Sessions;
+
+/// <summary>
+/// One client connection through the proxy (session mode: one upstream connection per client): startup, TLS, SCRAM as
+/// a Backstop user, the upstream connection with the environment's credentials, then the relay, with the static guard
+/// on a service account's statements and the inline guard on a person's writes (docs/proxy.md).
+/// </summary>
+/// <remarks>
+/// The relay reads the client and the upstream server at once, so that what the server sends unasked (NOTIFY, NOTICE,
+/// ParameterStatus) reaches an idle client. It keeps count of what the server still owes (a completion per Parse, Bind,
+/// Describe, Close and Execute, a ReadyForQuery per Sync and Query), which is how it knows, before guarding a statement,
+/// that everything the client sent earlier has been answered. Where the proxy refuses a statement as sent, it sends the
+/// server a statement that fails to parse in its place and answers the client with its own error where the server's
+/// would be: the server then aborts the transaction and discards until Sync exactly as it does for its own errors.
+/// </remarks>
+internal sealed class ProxySession : IBridgedUpstream
+{
+    private const string MarkerPrefix = "backstop_refusal_";
+
+    private readonly ProxyServer _server;
+    private readonly Socket _socket;
+    private readonly string _peer;
+    private readonly MessageReader _clientMessages;
+    private readonly MessageReader _serverMessages = new(ProtocolLimits.Default);
+    private readonly ArrayBufferWriter<byte> _toClient = new(8192);
+    private readonly ArrayBufferWriter<byte> _toServer = new(8192);
+    private readonly Dictionary<string, string> _parameters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BoundPortal> _portals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ErrorResponse> _markers = new(StringComparer.Ordinal);
+    private readonly Queue<AuditPending> _awaiting = new();
+    private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _uncommitted = [];
+
+    private Stream _client = null!;
+    private PipeReader _clientReader = null!;
+    private UpstreamConnection _upstream = null!;
+    private ProxyUser _user = null!;
+    private ProxyTarget _target = null!;
+    private TransactionStatus _status = TransactionStatus.Idle;
+    private Task<ReadResult>? _serverRead;
+
+    /// <summary>Completions the server owes for forwarded extended-protocol messages.</summary>
+    private int _pending;
+
+    /// <summary>ReadyForQuery messages the server owes (one per Sync, Query and FunctionCall forwarded).</summary>
+    private int _readyOwed;
+
+    /// <summary>Simple queries forwarded whose ReadyForQuery has not come.</summary>
+    private int _simpleOwed;
+
+    /// <summary>ReadyForQuery messages of the proxy's own that the client must not see.</summary>
+    private int _readySwallowed;
+
+    /// <summary>ParseComplete messages of the proxy's own that the client must not see.</summary>
+    private int _parseSwallowed;
+
+    /// <summary>The server reported an error in the extended protocol and discards until Sync.</summary>
+    private bool _serverDiscarding;
+
+    /// <summary>The proxy reported an error in the extended protocol and discards the client's messages until Sync.</summary>
+    private bool _discarding;
+
+    /// <summary>An error reached the client during the current simple query.</summary>
+    private bool _errorSeen;
+
+    private string? _lastTag;
+    private string? _confirmation;
+
+    public ProxySession(ProxyServer server, Socket socket)
+    {
+        _server = server;
+        _socket = socket;
+        _peer = socket.RemoteEndPoint?.ToString() ?? "unknown";
+        _clientMessages = new MessageReader(server.Limits);
+        ProcessKey = RandomNumberGenerator.GetInt32(1, int.MaxValue);
+        SecretKey = RandomNumberGenerator.GetBytes(4);
+    }
+
+    /// <summary>The BackendKeyData the client gets: the proxy's own, which routes its CancelRequest to this session.</summary>
+    public int ProcessKey { get; }
+
+    public byte[] SecretKey { get; }
+
+    public string? UserName => _user?.Name;
+
+    IEnumerable<(string Name, string Value)> IBridgedUpstream.Parameters => _parameters.Select(p => (p.Key, p.Value));
+
+    TransactionStatus IBridgedUpstream.Status => _status;
+
+    PipeReader IBridgedUpstream.Reader => _upstream.Reader;
+
+    Stream IBridgedUpstream.Writer => _upstream.Stream;
+
+    void IBridgedUpstream.Observe(byte code, ReadOnlySequence<byte> payload)
+    {
+        if (code == (byte)BackendMessageCode.ReadyForQuery)
+        {
+            _status = ReadyForQuery.Read(payload).Status;
+        }
+        else if (code == (byte)BackendMessageCode.ParameterStatus)
+        {
+            var parameter = ParameterStatus.Read(payload);
+            _parameters[parameter.Name] = parameter.Value;
+        }
+    }
+
+    /// <summary>Sends the upstream backend a CancelRequest for whatever this session runs now.</summary>
+    public async Task CancelAsync()
+    {
+        if (_upstream?.Key is not { } key)
+        {
+            return;
+        }
+
+        using var socket = _target.Host.StartsWith('/')
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        if (_target.Host.StartsWith('/'))
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(_target.Host, $".s.PGSQL.{_target.Port}")), timeout.Token);
+        }
+        else
+        {
+            await socket.ConnectAsync(_target.Host, _target.Port, timeout.Token);
+        }
+
+        var writer = new ProtocolWriter();
+        new CancelRequest(key.ProcessId, key.SecretKey).WriteTo(writer);
+        await socket.SendAsync(writer.WrittenMemory, SocketFlags.None, timeout.Token);
+        socket.Shutdown(SocketShutdown.Both);
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var network = new NetworkStream(_socket, ownsSocket: true);
+        _client = network;
+        try
+        {
+            using (var signIn = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                signIn.CancelAfter(_server.Settings.AuthenticationTimeout);
+                if (!await StartAsync(network, signIn.Token))
+                {
+                    return;
+                }
+            }
+
+            _server.Audit(Entry("proxy.session", "ok", null, new() { ["kind"] = _user.IsPerson ? "person" : "service", ["client"] = _parameters.GetValueOrDefault("application_name", "") }));
+            await RelayAsync(stopping);
+        }
+        catch (ProtocolViolationException violation)
+        {
+            await TrySendAsync(ErrorResponse.Fatal(violation.SqlState, violation.Message));
+        }
+        catch (UpstreamException e)
+        {
+            await TrySendAsync(ErrorResponse.Fatal("08006", $"the proxy lost its connection to the {_target?.Name} environment's server: {e.Message}"));
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested && _user is null)
+        {
+            await TrySendAsync(ErrorResponse.Fatal("08006", "authentication timed out"));
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException or AuthenticationException)
+        {
+        }
+        finally
+        {
+            if (_user is not null && _target is not null)
+            {
+                _server.Audit(Entry("proxy.session.end", "ok", null));
+            }
+
+            if (_upstream is not null)
+            {
+                await _upstream.DisposeAsync();
+            }
+
+            if (_clientReader is not null)
+            {
+                await _clientReader.CompleteAsync();
+            }
+
+            await _client.DisposeAsync();
+        }
+    }
+
+    private sealed class AuthenticationException(string message) : Exception(message);
+
+    // ---------------------------------------------------------------- startup
+
+    private async Task<bool> StartAsync(NetworkStream network, CancellationToken cancellationToken)
+    {
+        var tls = _server.Certificate is not null;
+        var negotiator = new StartupNegotiator(new StartupOptions { TlsAvailable = tls, RequireTls = _server.Settings.RequireTls });
+        _clientReader = PipeReader.Create(network, new StreamPipeReaderOptions(leaveOpen: true));
+        StartupStep.Start? start = null;
+        while (start is null)
+        {
+            var result = await _clientReader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            var step = negotiator.Next(ref buffer);
+            _clientReader.AdvanceTo(buffer.Start, buffer.End);
+            switch (step)
+            {
+                case StartupStep.NeedMoreData when result.IsCompleted:
+                    return false;
+                case StartupStep.NeedMoreData:
+                    continue;
+                case StartupStep.AnswerEncryptionRequest answer:
+                    await _client.WriteAsync(new[] { answer.Response }, cancellationToken);
+                    if (answer.StartTls)
+                    {
+                        await _clientReader.CompleteAsync();
+                        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+                        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _server.Certificate }, cancellationToken);
+                        _client = ssl;
+                        _clientReader = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
+                        negotiator.TlsEstablished();
+                    }
+
+                    continue;
+                case StartupStep.Refuse refuse:
+                    await SendAsync(refuse.Error, cancellationToken);
+                    return false;
+                case StartupStep.Cancel cancel:
+                    await _server.CancelAsync(cancel.Request);
+                    return false;
+                case StartupStep.Start begun:
+                    start = begun;
+                    break;
+            }
+        }
+
+        var writer = new ProtocolWriter();
+        start.Negotiation?.WriteTo(writer);
+        if (writer.WrittenSpan.Length > 0)
+        {
+            await _client.WriteAsync(writer.WrittenMemory, cancellationToken);
+        }
+
+        if (!await AuthenticateAsync(start.User, cancellationToken))
+        {
+            return false;
+        }
+
+        var target = _server.Backend.FindEnvironment(start.Database);
+        if (target is null)
+        {
+            await SendAsync(ErrorResponse.Fatal("3D000", $"database \"{start.Database}\" does not exist",
+                hint: "Through Backstop's proxy the database name is the environment's name in backstop.yaml"), cancellationToken);
+            return false;
+        }
+
+        _target = target;
+        if (_user.IsPerson)
+        {
+            await _server.Backend.PrepareAsync(target, cancellationToken);
+        }
+
+        if (!await _server.AuditAvailableAsync(_user, cancellationToken))
+        {
+            await SendAsync(ErrorResponse.Fatal(ProxySqlStates.AuditUnavailable, "the audit log cannot be written, so no session starts",
+                hint: "Check the server's state store; sessions start again once it answers"), cancellationToken);
+            return false;
+        }
+
+        if (!_server.TryAdmit(this))
+        {
+            await SendAsync(ErrorResponse.Fatal("53300", $"too many connections for user \"{_user.Name}\"",
+                detail: $"server.proxy.max_connections_per_user is {_server.Settings.MaxConnectionsPerUser}"), cancellationToken);
+            return false;
+        }
+
+        var parameters = start.Message.Parameters
+            .Where(p => p.Key is not ("user" or "database" or "replication" or "options") && !p.Key.StartsWith("_pq_.", StringComparison.Ordinal))
+            .ToList();
+        _upstream = await UpstreamConnection.ConnectAsync(target.Host, target.Port, target.Database, target.User, target.Password, parameters, ProtocolLimits.Default, cancellationToken);
+        writer.Clear();
+        AuthenticationOk.Instance.WriteTo(writer);
+        foreach (var parameter in _upstream.Parameters)
+        {
+            _parameters[parameter.Name] = parameter.Value;
+            parameter.WriteTo(writer);
+        }
+
+        new BackendKeyData(ProcessKey, SecretKey).WriteTo(writer);
+        _status = _upstream.Status;
+        new ReadyForQuery(_status).WriteTo(writer);
+        await _client.WriteAsync(writer.WrittenMemory, cancellationToken);
+        return true;
+    }
+
+    private async Task<bool> AuthenticateAsync(string name, CancellationToken cancellationToken)
+    {
+        var user = await _server.Backend.FindUserAsync(name, cancellationToken);
+        var usable = user is { Disabled: false, Verifier: not null };
+        var exchange = usable
+            ? ScramServerExchange.ForUser(user!.Verifier!, user.Tokens)
+            : ScramServerExchange.ForUnknownUser(name, _server.MockSecret);
+        var writer = new ProtocolWriter();
+        new AuthenticationSasl(ScramServerExchange.Mechanisms).WriteTo(writer);
+        await _client.WriteAsync(writer.WrittenMemory, cancellationToken);
+        writer.Clear();
+
+        var initial = await ReadAuthenticationAsync(frame => SaslInitialResponse.Read(frame.Payload), cancellationToken);
+        new AuthenticationSaslContinue(exchange.HandleInitialResponse(initial)).WriteTo(writer);
+        await _client.WriteAsync(writer.WrittenMemory, cancellationToken);
+        writer.Clear();
+
+        var final = await ReadAuthenticationAsync(frame => SaslResponse.Read(frame.Payload), cancellationToken);
+        var outcome = exchange.HandleClientFinal(final.Data);
+        if (!outcome.Authenticated || !usable)
+        {
+            _server.Audit(new ProxyAuditEntry
+            {
+                User = name, Environment = "", Client = _peer, Action = "proxy.signin.failed", Outcome = "failed", At = _server.Clock.GetUtcNow(),
+                Detail = new Dictionary<string, string> { ["reason"] = user is null ? "unknown user" : user.Disabled ? "disabled" : user.Verifier is null ? "no SCRAM verifier" : "wrong password" },
+            });
+            await SendAsync(AuthenticationFailure.PasswordFailed(name), cancellationToken);
+            return false;
+        }
+
+        new AuthenticationSaslFinal(outcome.ServerFinalMessage!).WriteTo(writer);
+        await _client.WriteAsync(writer.WrittenMemory, cancellationToken);
+        _user = user!;
+        return true;
+    }
+
+    private async Task<T> ReadAuthenticationAsync<T>(Func<MessageFrame, T> decode, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await _clientReader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (MessageReader.TryReadAuthentication(ref buffer, out var frame))
+            {
+                var message = decode(frame);
+                _clientReader.AdvanceTo(buffer.Start);
+                return message;
+            }
+
+            _clientReader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                throw new IOException("the client closed the connection during authentication");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- relay
+
+    private async Task RelayAsync(CancellationToken stopping)
+    {
+        Task<ReadResult>? clientRead = null;
+        var idle = _server.Settings.IdleTimeout;
+        var idleOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var idleTimer = new Timer(_ => idleOver.TrySetResult());
+        while (true)
+        {
+            clientRead ??= _clientReader.ReadAsync(stopping).AsTask();
+            _serverRead ??= _upstream.Reader.ReadAsync(CancellationToken.None).AsTask();
+            // Idle is a session that owes the server nothing and has sent nothing for server.proxy.idle_timeout.
+            idleTimer.Change(idle > TimeSpan.Zero && _pending == 0 && _readyOwed == 0 ? idle : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            var first = await Task.WhenAny(clientRead, _serverRead, idleOver.Task);
+            if (first == _serverRead)
+            {
+                var server = await _serverRead;
+                _serverRead = null;
+                ProcessServer(server);
+                await FlushClientAsync();
+                continue;
+            }
+
+            if (first != clientRead)
+            {
+                await TrySendAsync(ErrorResponse.Fatal("57P05", "terminating connection due to idle timeout", detail: $"server.proxy.idle_timeout is {idle}"));
+                return;
+            }
+
+            var result = await clientRead;
+            clientRead = null;
+            var buffer = result.Buffer;
+            var terminate = false;
+            try
+            {
+                while (!terminate && _clientMessages.TryReadFrontend(ref buffer, out var frame))
+                {
+                    terminate = !await HandleClientAsync(frame);
+                }
+            }
+            finally
+            {
+                _clientReader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            await FlushServerAsync();
+            await FlushClientAsync();
+            if (terminate || result.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <returns>false when the client said Terminate.</returns>
+    private async Task<bool> HandleClientAsync(MessageFrame frame)
+    {
+        var code = (FrontendMessageCode)frame.Code;
+        if (_discarding && code != FrontendMessageCode.Sync)
+        {
+            return code != FrontendMessageCode.Terminate;
+        }
+
+        switch (code)
+        {
+            case FrontendMessageCode.Query:
+                await HandleQueryAsync(frame);
+                return true;
+            case FrontendMessageCode.Parse:
+                HandleParse(Parse.Read(frame.Payload), frame);
+                return true;
+            case FrontendMessageCode.Bind:
+                var bind = Bind.Read(frame.Payload);
+                _portals[bind.PortalName] = new BoundPortal(bind.StatementName, bind);
+                Forward(frame);
+                _pending++;
+                return true;
+            case FrontendMessageCode.Execute:
+                await HandleExecuteAsync(frame);
+                return true;
+            case FrontendMessageCode.Describe or FrontendMessageCode.Close:
+                Forward(frame);
+                _pending++;
+                return true;
+            case FrontendMessageCode.Sync:
+                _discarding = false;
+                Forward(frame);
+                _readyOwed++;
+                return true;
+            case FrontendMessageCode.Flush:
+                Forward(frame);
+                return true;
+            case FrontendMessageCode.FunctionCall when _user.IsPerson:
+                // The fast-path interface calls a function by OID (large objects, mostly): nothing Backstop can guard.
+                await QuietAsync();
+                WriteClient(ErrorResponse.Error(ProxySqlStates.NotGuardable, "fast-path function calls are not taken through Backstop's guard",
+                    hint: "Call the function with SELECT instead"));
+                WriteClient(new ReadyForQuery(_status));
+                return true;
+            case FrontendMessageCode.FunctionCall:
+                Forward(frame);
+                _readyOwed++;
+                return true;
+            case FrontendMessageCode.Terminate:
+                return false;
+            default:
+                // CopyData, CopyDone, CopyFail: COPY FROM STDIN's data, streamed on.
+                Forward(frame);
+                return true;
+        }
+    }
+
+    private void HandleParse(Parse parse, in MessageFrame frame)
+    {
+        var statements = Analyze(parse.Sql);
+        var prepared = new PreparedStatement(parse.Sql, parse.ParameterTypes, statements);
+        _statements[parse.StatementName] = prepared;
+        if (!_user.IsPerson && statements is not null && StaticGuard.Refusal(statements, _target.Policy, PolicyContext()) is { } refusal)
+        {
+            var marker = Refuse(ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint));
+            WriteServer(new Parse(parse.StatementName, marker, []));
+            _server.Audit(Entry("proxy.refused", "refused", parse.Sql, new() { ["reason"] = refusal }));
+        }
+        else
+        {
+            Forward(frame);
+        }
+
+        _pending++;
+    }
+
+    private async Task HandleExecuteAsync(MessageFrame frame)
+    {
+        var execute = Execute.Read(frame.Payload);
+        PreparedStatement? prepared = null;
+        if (_portals.TryGetValue(execute.PortalName, out var portal))
+        {
+            _statements.TryGetValue(portal.Statement, out prepared);
+        }
+
+        if (_user.IsPerson && prepared is { Statements: [var only] } && Guarded(only) && portal is not null)
+        {
+            await QuietAsync();
+            if (_serverDiscarding)
+            {
+                // The server discards until Sync after its own error; so does the proxy.
+                return;
+            }
+
+            if (_status != TransactionStatus.Failed)
+            {
+                string sql;
+                try
+                {
+                    sql = ParameterInliner.Inline(prepared.Sql, prepared.Types, portal.Bind.ParameterFormats, portal.Bind.ParameterValues);
+                }
+                catch (Exception e) when (e is InlineException or SqlSyntaxException)
+                {
+                    WriteClient(ErrorResponse.Error(ProxySqlStates.NotGuardable, e.Message));
+                    _discarding = true;
+                    return;
+                }
+
+                if (!await GuardAsync(sql, only))
+                {
+                    _discarding = true;
+                }
+
+                RestoreUnnamedStatement();
+                return;
+            }
+        }
+
+        if (prepared is not null)
+        {
+            Await(prepared.Statements, prepared.Sql, Parameters(portal!.Bind));
+        }
+        else
+        {
+            Await(null, "(portal \"" + execute.PortalName + "\")", null);
+        }
+
+        Forward(frame);
+        _pending++;
+    }
+
+    /// <summary>Npgsql used the unnamed statement while it guarded; the client's own is parsed again, silently.</summary>
+    private void RestoreUnnamedStatement()
+    {
+        if (_statements.TryGetValue("", out var unnamed))
+        {
+            WriteServer(new Parse("", unnamed.Sql, unnamed.Types));
+            _parseSwallowed++;
+        }
+    }
+
+    private async Task HandleQueryAsync(MessageFrame frame)
+    {
+        var sql = Query.Read(frame.Payload).Sql;
+        var statements = Analyze(sql);
+        if (statements is not null)
+        {
+            // SET backstop.confirm is for the proxy; the server accepts it too (a custom setting), so it is sent on.
+            TrySetConfirmation(statements);
+        }
+
+        if (!_user.IsPerson && statements is not null && StaticGuard.Refusal(statements, _target.Policy, PolicyContext()) is { } refusal)
+        {
+            WriteServer(new Query(Refuse(ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint))));
+            _awaiting.Enqueue(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
+            _readyOwed++;
+            _simpleOwed++;
+            return;
+        }
+
+        if (!_user.IsPerson || statements is null || !statements.Any(Guarded) || _status == TransactionStatus.Failed)
+        {
+            Await(statements, sql, null);
+            Forward(frame);
+            _readyOwed++;
+            _simpleOwed++;
+            return;
+        }
+
+        await GuardQueryAsync(statements);
+    }
+
+    /// <summary>One audit entry per statement sent on, completed by its CommandComplete or error.</summary>
+    private void Await(IReadOnlyList<AnalyzedStatement>? statements, string sql, string? parameters)
+    {
+        var now = _server.Clock.GetUtcNow();
+        var clock = Stopwatch.GetTimestamp();
+        if (statements is null)
+        {
+            _awaiting.Enqueue(new AuditPending(sql, parameters, now, clock, "unread", Audited: true));
+            return;
+        }
+
+        foreach (var statement in statements)
+        {
+            var writes = statement.Info.IsWrite || Guarded(statement);
+            _awaiting.Enqueue(new AuditPending(statement.Statement.Text, parameters, now, clock, writes ? "write" : "read", Audited: _user.IsPerson || writes));
+        }
+    }
+
+    /// <summary>A person's simple query holding a write: statement by statement, as the server would run them.</summary>
+    private async Task GuardQueryAsync(IReadOnlyList<AnalyzedStatement> statements)
+    {
+        await QuietAsync();
+        var ownTransaction = _status == TransactionStatus.Idle && statements.Count > 1 && !statements.Any(s => s.Info.Kind == StatementKind.TransactionControl);
+        if (ownTransaction)
+        {
+            // Several statements in one message run as one implicit transaction; the proxy makes it explicit.
+            await RunOwnAsync("BEGIN");
+        }
+
+        _errorSeen = false;
+        foreach (var statement in statements)
+        {
+            if (_status == TransactionStatus.Failed || !Guarded(statement))
+            {
+                Await([statement], statement.Statement.Text, null);
+                WriteServer(new Query(statement.Statement.Text));
+                _readyOwed++;
+                _simpleOwed++;
+                _readySwallowed++;
+                await QuietAsync();
+            }
+            else if (!await GuardAsync(statement.Statement.Text, statement))
+            {
+                _errorSeen = true;
+            }
+
+            if (_errorSeen)
+            {
+                break;
+            }
+        }
+
+        if (ownTransaction)
+        {
+            await RunOwnAsync(_errorSeen || _status == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT");
+        }
+
+        WriteClient(new ReadyForQuery(_status));
+    }
+
+    /// <summary>
+    /// Guards one statement of a person's session in the client's transaction (the proxy's own when the client has
+    /// none): the client gets CommandComplete when it was kept, an ErrorResponse when it was not.
+    /// </summary>
+    private async Task<bool> GuardAsync(string sql, AnalyzedStatement statement)
+    {
+        var started = _server.Clock.GetUtcNow();
+        var clock = Stopwatch.GetTimestamp();
+        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+        var confirmed = string.Equals(_confirmation, _target.Name, StringComparison.Ordinal);
+        _confirmation = null;
+        var approval = await _server.Backend.FindApprovalAsync(_target, _user.Name, sha, CancellationToken.None);
+        var context = new GuardContext
+        {
+            EnvironmentName = _target.Name,
+            Actor = _user.Name,
+            TimeZone = _target.Environment.TimeZone,
+            ProvenBackups = _target.ProvenBackups,
+            Confirmed = confirmed,
+            ApprovedImpact = approval?.Impact,
+        };
+
+        await StopServerReadAsync();
+        GuardOutcome? outcome = null;
+        ErrorResponse? error = null;
+        var ownTransaction = _status == TransactionStatus.Idle;
+        var (connection, lease) = await _server.Bridge.LeaseAsync(this, CancellationToken.None);
+        try
+        {
+            if (ownTransaction)
+            {
+                await ExecuteAsync(connection, "BEGIN");
+            }
+
+            try
+            {
+                outcome = await _server.Guard(_target).GuardAsync(connection, sql, context, CancellationToken.None);
+            }
+            catch (StatementFailedException e)
+            {
+                error = FromServer(e.Error);
+            }
+            catch (ScriptRejectedException e)
+            {
+                error = ErrorResponse.Error(ProxySqlStates.NotGuardable, e.Message);
+            }
+            catch (PostgresException e)
+            {
+                error = FromServer(e);
+            }
+
+            var kept = outcome is { Kept: true };
+            if (kept && approval is not null && outcome!.Verdict == Verdict.Approve && !await _server.Backend.ClaimApprovalAsync(approval.RequestId, CancellationToken.None))
+            {
+                kept = false;
+                error = ErrorResponse.Error(ProxySqlStates.ApprovalRequired, $"request {approval.RequestId} was already used by another session; nothing of this statement was kept",
+                    hint: "An approval is good for one execution; send the statement again for a new request");
+            }
+
+            if (ownTransaction)
+            {
+                try
+                {
+                    await ExecuteAsync(connection, kept ? "COMMIT" : "ROLLBACK");
+                }
+                catch (PostgresException e)
+                {
+                    kept = false;
+                    error = FromServer(e);
+                }
+            }
+            else if (!kept && connection.State == System.Data.ConnectionState.Open)
+            {
+                // As after a server error: the client's transaction is aborted until it rolls back.
+                try
+                {
+                    await ExecuteAsync(connection, MarkerPrefix + "abort");
+                }
+                catch (PostgresException)
+                {
+                }
+            }
+
+            if (!kept)
+            {
+                error ??= await RefusalAsync(sql, outcome!);
+            }
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+            await lease.Completion;
+        }
+
+        var duration = Stopwatch.GetElapsedTime(clock);
+        var detail = new Dictionary<string, string> { ["duration_ms"] = duration.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) };
+        if (outcome is not null)
+        {
+            detail["verdict"] = outcome.Verdict.ToString().ToLowerInvariant();
+            detail["rows"] = outcome.Impact.Changed.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (error is not null)
+        {
+            detail["sqlstate"] = error.Fields.SqlState ?? "";
+            _server.Audit(Entry("proxy.statement", "refused", sql, detail));
+            WriteClient(error);
+            return false;
+        }
+
+        var tag = Tag(outcome!, statement);
+        detail["tag"] = tag;
+        if (approval is not null)
+        {
+            detail["request"] = approval.RequestId.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (outcome!.ChangeId is not null)
+        {
+            if (ownTransaction)
+            {
+                var id = await _server.Backend.RecordChangeAsync(_target, _user.Name, sql, outcome, started, duration, CancellationToken.None);
+                detail["change"] = id.ToString(CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                _uncommitted.Add((sql, outcome, started, duration));
+            }
+        }
+
+        _server.Audit(Entry("proxy.statement", "ok", sql, detail));
+        WriteClient(CommandComplete(tag));
+        return true;
+    }
+
+    private async Task<ErrorResponse> RefusalAsync(string sql, GuardOutcome outcome)
+    {
+        var reasons = string.Join("; ", outcome.Reasons.Select(r => r.Message));
+        var impact = string.Join(", ", outcome.Impact.Tables.Where(t => t.Changed > 0).Select(t =>
+            $"{t.QualifiedName}: {Count(t.Inserted, "inserted")}{Count(t.Updated, "updated")}{Count(t.Deleted, "deleted")}".TrimEnd(',', ' ')));
+        var effects = string.Join(", ", outcome.Impact.Effects.Select(e => e.ToString()));
+        var detail = string.Join("; ", new[] { impact, effects }.Where(s => s.Length > 0));
+        detail = detail.Length > 0 ? "Impact: " + detail : "";
+        switch (outcome.Verdict)
+        {
+            case Verdict.Approve when outcome.Impact.Executed:
+                var id = await _server.Backend.RequestApprovalAsync(_target, _user.Name, sql, outcome, CancellationToken.None);
+                return ErrorResponse.Error(ProxySqlStates.ApprovalRequired, $"needs another person's approval: {reasons}; nothing was changed", detail,
+                    $"Request {id}: another person runs `backstop approve {id}`, then send the same statement again");
+            case Verdict.Approve:
+                return ErrorResponse.Error(ProxySqlStates.ApprovalRequired, $"needs another person's approval: {reasons}; nothing was changed", detail,
+                    "This statement cannot be measured inside a transaction; run it with `backstop run` for a request");
+            case Verdict.Deny:
+                return ErrorResponse.Error(ProxySqlStates.Denied, $"denied by the {_target.Environment.Tier.ToString().ToLowerInvariant()} policy: {reasons}; nothing was changed", detail);
+            case Verdict.Confirm when !outcome.Kept && outcome.Message?.StartsWith("needs confirmation", StringComparison.Ordinal) == true:
+                return ErrorResponse.Error(ProxySqlStates.ConfirmationRequired, $"needs confirmation: {reasons}; nothing was changed", detail,
+                    $"Send SET backstop.confirm = '{_target.Name}'; then the same statement again");
+            default:
+                return ErrorResponse.Error(ProxySqlStates.NotGuardable, outcome.Message ?? "the statement was not kept", detail);
+        }
+    }
+
+    private static string Count(long rows, string what) => rows > 0 ? $"{rows.ToString("N0", CultureInfo.InvariantCulture)} {what}, " : "";
+
+    private static ErrorResponse FromServer(PostgresException e) =>
+        ErrorResponse.Error(e.SqlState, e.MessageText, e.Detail, e.Hint);
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private static string Tag(GuardOutcome outcome, AnalyzedStatement statement)
+    {
+        var tag = outcome.Impact.CommandTag;
+        if (tag.Length > 0 && char.IsDigit(tag[^1]) && tag.Split(' ')[0] is "INSERT" or "UPDATE" or "DELETE" or "MERGE" or "SELECT" or "COPY")
+        {
+            return tag;
+        }
+
+        return statement.Info.Kind switch
+        {
+            StatementKind.Do => "DO",
+            StatementKind.Call => "CALL",
+            StatementKind.Truncate => "TRUNCATE TABLE",
+            _ => string.Join(' ', statement.Statement.Tokens.Take(2).Where(t => t.Kind == Sql.Lexing.TokenKind.Identifier)
+                .Select(t => statement.Statement.TokenText(t).ToUpperInvariant())),
+        };
+    }
+
+    /// <summary>CommandComplete (B): the tag, as a String.</summary>
+    private static RawMessage CommandComplete(string tag) =>
+        new((byte)BackendMessageCode.CommandComplete, Encoding.UTF8.GetBytes(tag + "\0"));
+
+    /// <summary>Runs a statement of the proxy's own on the upstream session; its answers are not the client's.</summary>
+    private async Task RunOwnAsync(string sql)
+    {
+        await StopServerReadAsync();
+        var (connection, lease) = await _server.Bridge.LeaseAsync(this, CancellationToken.None);
+        try
+        {
+            await ExecuteAsync(connection, sql);
+        }
+        catch (PostgresException e)
+        {
+            WriteClient(FromServer(e));
+            _errorSeen = true;
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+            await lease.Completion;
+        }
+    }
+
+    // ---------------------------------------------------------------- the server's side
+
+    /// <summary>Waits until the server has answered everything forwarded so far, relaying its answers.</summary>
+    private async Task QuietAsync()
+    {
+        if (_pending > 0)
+        {
+            WriteServer(new Flush());
+        }
+
+        await FlushServerAsync();
+        while (_pending > 0 || _readyOwed > 0)
+        {
+            _serverRead ??= _upstream.Reader.ReadAsync(CancellationToken.None).AsTask();
+            var result = await _serverRead;
+            _serverRead = null;
+            ProcessServer(result);
+            if (result.IsCompleted && (_pending > 0 || _readyOwed > 0))
+            {
+                throw new UpstreamException("the upstream server closed the connection");
+            }
+        }
+
+        await FlushClientAsync();
+    }
+
+    /// <summary>Takes back the relay's pending read of the upstream connection, relaying what it brought.</summary>
+    private async Task StopServerReadAsync()
+    {
+        if (_serverRead is null)
+        {
+            return;
+        }
+
+        _upstream.Reader.CancelPendingRead();
+        var result = await _serverRead;
+        _serverRead = null;
+        ProcessServer(result);
+        await FlushClientAsync();
+    }
+
+    private void ProcessServer(ReadResult result)
+    {
+        var buffer = result.Buffer;
+        try
+        {
+            while (_serverMessages.TryReadBackend(ref buffer, out var frame))
+            {
+                OnServerMessage(frame);
+            }
+        }
+        finally
+        {
+            _upstream.Reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+
+        if (result.IsCompleted && !result.IsCanceled && buffer.IsEmpty)
+        {
+            throw new UpstreamException("the upstream server closed the connection");
+        }
+    }
+
+    private void OnServerMessage(in MessageFrame frame)
+    {
+        switch ((BackendMessageCode)frame.Code)
+        {
+            case BackendMessageCode.ReadyForQuery:
+                var previous = _status;
+                _status = ReadyForQuery.Read(frame.Payload).Status;
+                _readyOwed = Math.Max(0, _readyOwed - 1);
+                _simpleOwed = Math.Max(0, _simpleOwed - 1);
+                _serverDiscarding = false;
+                _pending = 0;
+                CloseAwaiting("not run");
+                if (previous != TransactionStatus.Idle && _status == TransactionStatus.Idle)
+                {
+                    Settle(committed: _lastTag == "COMMIT");
+                }
+
+                if (_readySwallowed > 0)
+                {
+                    _readySwallowed--;
+                    return;
+                }
+
+                break;
+            case BackendMessageCode.ParameterStatus:
+                var parameter = ParameterStatus.Read(frame.Payload);
+                _parameters[parameter.Name] = parameter.Value;
+                break;
+            case BackendMessageCode.ErrorResponse:
+                var error = ErrorResponse.Read(frame.Payload);
+                if (error.Fields.Message is { } message && message.Contains(MarkerPrefix, StringComparison.Ordinal))
+                {
+                    var key = _markers.Keys.FirstOrDefault(k => message.Contains(k, StringComparison.Ordinal));
+                    if (key is not null)
+                    {
+                        error = _markers[key];
+                        _markers.Remove(key);
+                    }
+                }
+
+                if (_simpleOwed == 0)
+                {
+                    _serverDiscarding = true;
+                    _pending = 0;
+                }
+
+                _errorSeen = true;
+                FinishAwaiting("error", error.Fields.SqlState);
+                WriteClient(error);
+                return;
+            case BackendMessageCode.ParseComplete when _parseSwallowed > 0:
+                _parseSwallowed--;
+                _pending = Math.Max(0, _pending - 1);
+                return;
+            case BackendMessageCode.CommandComplete:
+                _lastTag = CommandTagOf(frame.Payload);
+                FinishAwaiting(_lastTag, null);
+                if (_simpleOwed == 0)
+                {
+                    _pending = Math.Max(0, _pending - 1);
+                }
+
+                break;
+            case BackendMessageCode.EmptyQueryResponse:
+                FinishAwaiting("", null);
+                if (_simpleOwed == 0)
+                {
+                    _pending = Math.Max(0, _pending - 1);
+                }
+
+                break;
+            case BackendMessageCode.RowDescription when _simpleOwed == 0:
+            case BackendMessageCode.ParseComplete or BackendMessageCode.BindComplete or BackendMessageCode.CloseComplete
+                or BackendMessageCode.NoData or BackendMessageCode.PortalSuspended:
+                _pending = Math.Max(0, _pending - 1);
+                break;
+        }
+
+        Frames.Copy(frame, _toClient);
+    }
+
+    private static string CommandTagOf(ReadOnlySequence<byte> payload)
+    {
+        var bytes = payload.ToArray();
+        var end = Array.IndexOf(bytes, (byte)0);
+        return Encoding.UTF8.GetString(bytes, 0, end < 0 ? bytes.Length : end);
+    }
+
+    /// <summary>The client's transaction ended: its kept statements become changes, or go with its rollback.</summary>
+    private void Settle(bool committed)
+    {
+        if (_uncommitted.Count == 0)
+        {
+            return;
+        }
+
+        var kept = _uncommitted.ToList();
+        _uncommitted.Clear();
+        if (!committed)
+        {
+            return;
+        }
+
+        foreach (var (statement, outcome, started, duration) in kept)
+        {
+            _ = RecordLaterAsync(statement, outcome, started, duration);
+        }
+    }
+
+    private async Task RecordLaterAsync(string statement, GuardOutcome outcome, DateTimeOffset started, TimeSpan duration)
+    {
+        try
+        {
+            await _server.Backend.RecordChangeAsync(_target, _user.Name, statement, outcome, started, duration, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _server.Audit(Entry("proxy.change.unrecorded", "failed", statement, new() { ["error"] = e.Message }));
+        }
+    }
+
+    // ---------------------------------------------------------------- audit
+
+    private void FinishAwaiting(string tag, string? sqlState)
+    {
+        if (!_awaiting.TryDequeue(out var pending) || !pending.Audited)
+        {
+            return;
+        }
+
+        var detail = new Dictionary<string, string>
+        {
+            ["verdict"] = pending.Verdict,
+            ["duration_ms"] = Stopwatch.GetElapsedTime(pending.Clock).TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture),
+        };
+        if (tag.Length > 0)
+        {
+            detail["tag"] = tag;
+        }
+
+        if (sqlState is not null)
+        {
+            detail["sqlstate"] = sqlState;
+        }
+
+        if (pending.Parameters is not null)
+        {
+            detail["parameters"] = pending.Parameters;
+        }
+
+        _server.Audit(Entry("proxy.statement", sqlState is null ? "ok" : "failed", pending.Statement, detail) with { At = pending.Started });
+    }
+
+    private void CloseAwaiting(string why)
+    {
+        while (_awaiting.Count > 0)
+        {
+            FinishAwaiting(why, "not run");
+        }
+    }
+
+    private string? Parameters(Bind bind)
+    {
+        if (bind.ParameterValues.Count == 0)
+        {
+            return null;
+        }
+
+        return _server.Settings.Parameters switch
+        {
+            "keep" => string.Join(", ", bind.ParameterValues.Select((v, i) => v is null ? "NULL" : bind.ParameterFormats.Count switch
+            {
+                0 => Encoding.UTF8.GetString(v),
+                1 when bind.ParameterFormats[0] == 0 => Encoding.UTF8.GetString(v),
+                > 1 when bind.ParameterFormats[i] == 0 => Encoding.UTF8.GetString(v),
+                _ => "\\x" + Convert.ToHexStringLower(v),
+            })),
+            "redact" => $"{bind.ParameterValues.Count} value(s), redacted",
+            _ => string.Join(", ", bind.ParameterValues.Select(v => v is null ? "NULL" : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(v))[..16])),
+        };
+    }
+
+    private ProxyAuditEntry Entry(string action, string outcome, string? statement, Dictionary<string, string>? detail = null) => new()
+    {
+        User = _user?.Name ?? "(unknown)",
+        Environment = _target?.Name ?? "",
+        Client = _peer,
+        Action = action,
+        Outcome = outcome,
+        Statement = statement,
+        Detail = detail ?? [],
+        At = _server.Clock.GetUtcNow(),
+    };
+
+    // ---------------------------------------------------------------- helpers
+
+    private const string ServiceHint = "Service accounts may not run this on this tier; a person runs it through the proxy or `backstop run`, where it is measured and can be approved";
+
+    private PolicyContext PolicyContext() => new()
+    {
+        Now = _server.Clock.GetUtcNow(),
+        TimeZone = _target.Environment.TimeZone,
+        EnvironmentName = _target.Name,
+        ProvenBackups = _target.ProvenBackups,
+    };
+
+    /// <summary>A statement that fails to parse, which the server answers in the refused statement's place.</summary>
+    private string Refuse(ErrorResponse error)
+    {
+        var marker = MarkerPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+        _markers[marker] = error;
+        return marker;
+    }
+
+    /// <summary>The statements of a text as the server will split them, or null when Backstop cannot lex it (the server answers).</summary>
+    private IReadOnlyList<AnalyzedStatement>? Analyze(string sql)
+    {
+        if (_parameters.TryGetValue("standard_conforming_strings", out var scs) && scs == "off")
+        {
+            // Backstop lexes with standard_conforming_strings on; with it off a backslash in '…' escapes a quote, and
+            // the statements could be cut where the server does not cut them. Nothing is judged by a wrong reading.
+            return null;
+        }
+
+        try
+        {
+            var script = SqlSplitter.Split(sql);
+            return script.Statements.Select(s => new AnalyzedStatement(s, StatementClassifier.Classify(s))).ToList();
+        }
+        catch (SqlSyntaxException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether a person's statement goes through the inline guard: anything that can write.</summary>
+    private static bool Guarded(AnalyzedStatement statement) => statement.Info.IsWrite || statement.Info.Kind is
+        StatementKind.Do or StatementKind.Call or StatementKind.Merge or StatementKind.Truncate or StatementKind.Unclassified
+        or StatementKind.DropTable or StatementKind.DropSchema or StatementKind.DropDatabase or StatementKind.DropIndex or StatementKind.DropView
+        or StatementKind.DropMaterializedView or StatementKind.DropSequence or StatementKind.DropFunction or StatementKind.DropProcedure
+        or StatementKind.DropTrigger or StatementKind.DropType or StatementKind.DropExtension or StatementKind.DropRole or StatementKind.DropOther
+        or StatementKind.AlterTable or StatementKind.AlterOther or StatementKind.Create or StatementKind.Grant or StatementKind.Revoke;
+
+    private void TrySetConfirmation(IReadOnlyList<AnalyzedStatement> statements)
+    {
+        foreach (var statement in statements.Where(s => s.Info.Kind == StatementKind.Set))
+        {
+            var tokens = statement.Statement.Tokens;
+            var words = tokens.Select(t => statement.Statement.TokenText(t)).ToList();
+            var at = words.FindIndex(w => w.Equals("backstop", StringComparison.OrdinalIgnoreCase));
+            if (at >= 0 && at + 3 < words.Count && words[at + 1] == "." && words[at + 2].Equals("confirm", StringComparison.OrdinalIgnoreCase)
+                && (words[at + 3] == "=" || words[at + 3].Equals("TO", StringComparison.OrdinalIgnoreCase)) && at + 4 < words.Count)
+            {
+                _confirmation = words[at + 4].Trim('\'', '"');
+            }
+        }
+    }
+
+    private void Forward(in MessageFrame frame) => Frames.Copy(frame, _toServer);
+
+    private void WriteServer(FrontendMessage message)
+    {
+        var writer = new ProtocolWriter();
+        message.WriteTo(writer);
+        _toServer.Write(writer.WrittenSpan);
+    }
+
+    private void WriteClient(BackendMessage message)
+    {
+        var writer = new ProtocolWriter();
+        message.WriteTo(writer);
+        _toClient.Write(writer.WrittenSpan);
+    }
+
+    private async Task FlushClientAsync()
+    {
+        if (_toClient.WrittenCount > 0)
+        {
+            await _client.WriteAsync(_toClient.WrittenMemory);
+            _toClient.ResetWrittenCount();
+        }
+    }
+
+    private async Task FlushServerAsync()
+    {
+        if (_toServer.WrittenCount > 0)
+        {
+            await _upstream.Stream.WriteAsync(_toServer.WrittenMemory);
+            _toServer.ResetWrittenCount();
+        }
+    }
+
+    private async Task SendAsync(BackendMessage message, CancellationToken cancellationToken)
+    {
+        var writer = new ProtocolWriter();
+        message.WriteTo(writer);
+        await _client.WriteAsync(writer.WrittenMemory, cancellationToken);
+    }
+
+    private async Task TrySendAsync(BackendMessage message)
+    {
+        try
+        {
+            await FlushClientAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await SendAsync(message, timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    private sealed record PreparedStatement(string Sql, IReadOnlyList<int> Types, IReadOnlyList<AnalyzedStatement>? Statements);
+
+    private sealed record BoundPortal(string Statement, Bind Bind);
+
+    private sealed record AuditPending(string Statement, string? Parameters, DateTimeOffset Started, long Clock, string Verdict, bool Audited);
+}

@@ -1,0 +1,209 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Backstop.Core.Audit;
+using Backstop.Core.Guard;
+using Backstop.Core.State;
+using Backstop.Core.Team;
+using Backstop.Postgres.Catalog;
+using Backstop.Proxy.Sessions;
+using Npgsql;
+
+namespace Backstop.Server.Services;
+
+/// <summary>The proxy's view of the server (docs/proxy.md): people and verifiers, environments, approvals, changes, audit.</summary>
+public sealed class ProxyBackend(ServerContext server) : IProxyBackend
+{
+    private readonly ConcurrentDictionary<string, ProxyTarget> _targets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ServerIdentity>>> _identities = new(StringComparer.Ordinal);
+
+    public async Task<ProxyUser?> FindUserAsync(string name, CancellationToken cancellationToken)
+    {
+        var user = await server.Team.GetUserAsync(name, cancellationToken);
+        if (user is null)
+        {
+            return null;
+        }
+
+        var tokens = (await server.Team.LiveTokenVerifiersAsync(name, server.Clock.GetUtcNow(), cancellationToken))
+            .Select(ScramVerifier.TryParse).OfType<ScramVerifier>().ToList();
+        return new ProxyUser(user.Name, user.Role, user.Disabled || user.LockedAt is not null,
+            user.ScramVerifier is { } stored ? ScramVerifier.TryParse(stored) : null, tokens);
+    }
+
+    public ProxyTarget? FindEnvironment(string name)
+    {
+        if (_targets.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        var environment = server.Config.Environments.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.Ordinal));
+        if (environment is null)
+        {
+            return null;
+        }
+
+        var url = server.Connector.ResolveUrl(environment);
+        var connection = new NpgsqlConnectionStringBuilder(url.ToConnectionString());
+        var target = new ProxyTarget
+        {
+            Environment = environment,
+            Policy = server.Config.Policies[environment.Tier],
+            Host = connection.Host!,
+            Port = connection.Port,
+            Database = connection.Database!,
+            User = connection.Username ?? Environment.UserName,
+            Password = connection.Password,
+        };
+        return _targets.GetOrAdd(name, target);
+    }
+
+    public async Task PrepareAsync(ProxyTarget target, CancellationToken cancellationToken)
+    {
+        var lazy = _identities.GetOrAdd(target.Name, _ => new Lazy<Task<ServerIdentity>>(() => ReadyAsync(target)));
+        try
+        {
+            await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not cached when it failed: the next session tries again.
+            _identities.TryRemove(new KeyValuePair<string, Lazy<Task<ServerIdentity>>>(target.Name, lazy));
+            throw;
+        }
+    }
+
+    private async Task<ServerIdentity> ReadyAsync(ProxyTarget target)
+    {
+        await using var connected = await server.Connector.OpenAsync(target.Environment, CancellationToken.None);
+        await StatementGuard.PrepareDatabaseAsync(connected.Connection, null, CancellationToken.None);
+        return connected.Identity;
+    }
+
+    private async Task<ServerIdentity> IdentityAsync(ProxyTarget target)
+    {
+        await PrepareAsync(target, CancellationToken.None);
+        return await _identities[target.Name].Value;
+    }
+
+    public async Task<bool> AuditAsync(IReadOnlyList<ProxyAuditEntry> entries, CancellationToken cancellationToken)
+    {
+        var records = entries.Select(e => new AuditRecord
+        {
+            Actor = e.User,
+            From = e.Client,
+            Action = e.Action,
+            Environment = e.Environment.Length > 0 ? e.Environment : null,
+            Object = e.Statement is null ? null : Truncate(e.Statement),
+            Outcome = e.Outcome,
+            Detail = e.Detail.Count > 0 ? e.Detail : null,
+        }).ToList();
+        await server.AuditLog.AppendAllAsync(records, cancellationToken);
+        return true;
+    }
+
+    /// <summary>A statement's text as the audit log keeps it: whole up to 64 KiB, else its beginning and its SHA-256.</summary>
+    private static string Truncate(string statement)
+    {
+        const int Limit = 64 * 1024;
+        return statement.Length <= Limit
+            ? statement
+            : statement[..Limit] + $"… ({statement.Length:N0} characters, sha256 {Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(statement)))})";
+    }
+
+    public async Task<bool> AuditAvailableAsync(CancellationToken cancellationToken)
+    {
+        await server.AuditLog.LatestCheckpointAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task<long> RequestApprovalAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, CancellationToken cancellationToken)
+    {
+        var identity = await IdentityAsync(target);
+        var now = server.Clock.GetUtcNow();
+        var sha = Sha256(statement);
+        var changeId = await server.Store.AddAsync(Record(target, identity, user, statement, outcome, now, null, ChangeOutcome.NeedsApproval) with
+        {
+            Message = "sent through the proxy; it runs when its author sends the same statement again after the approval",
+        }, cancellationToken);
+        var id = await server.Team.AddRequestAsync(new ApprovalRequest
+        {
+            ChangeId = changeId,
+            Environment = target.Name,
+            SystemIdentifier = identity.SystemIdentifier,
+            Database = identity.Database,
+            DatabaseOid = identity.DatabaseOid,
+            ScriptSha256 = sha,
+            Impact = Counts(outcome),
+            Requester = user,
+            RequiredApprovals = Math.Max(1, target.Policy.Approvals),
+            Status = ApprovalStatus.Open,
+            CreatedAt = now,
+            ExpiresAt = now + server.Settings.ApprovalExpiry,
+        }, cancellationToken);
+        await server.Audit.RecordAsync(new AuditEvent(user, "proxy", "request", target.Name, $"change {changeId}", "ok", new Dictionary<string, string>
+        {
+            ["request"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["sha256"] = sha,
+            ["via"] = "proxy",
+        }), cancellationToken);
+        return id;
+    }
+
+    public async Task<ProxyApproval?> FindApprovalAsync(ProxyTarget target, string user, string statementSha256, CancellationToken cancellationToken)
+    {
+        var now = server.Clock.GetUtcNow();
+        var requests = await server.Team.ListRequestsAsync(target.Name, openOnly: true, 200, cancellationToken);
+        var approved = requests.FirstOrDefault(r =>
+            r.Kind == ApprovalRequest.Approval
+            && string.Equals(r.Requester, user, StringComparison.Ordinal)
+            && string.Equals(r.ScriptSha256, statementSha256, StringComparison.Ordinal)
+            && r.StatusAt(now) == ApprovalStatus.Approved
+            && r.ExecutedAt is null);
+        return approved is null ? null : new ProxyApproval(approved.Id, approved.Impact);
+    }
+
+    public async Task<bool> ClaimApprovalAsync(long requestId, CancellationToken cancellationToken)
+    {
+        var claimed = await server.Team.ClaimForExecutionAsync(requestId, server.Clock.GetUtcNow(), cancellationToken);
+        if (claimed)
+        {
+            await server.Audit.RecordAsync(new AuditEvent("backstop", "proxy", "execute", null, $"request {requestId}", "ok",
+                new Dictionary<string, string> { ["via"] = "proxy" }), cancellationToken);
+        }
+
+        return claimed;
+    }
+
+    public async Task<long> RecordChangeAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var identity = await IdentityAsync(target);
+        return await server.Store.AddAsync(Record(target, identity, user, statement, outcome, startedAt, duration, ChangeOutcome.Committed), cancellationToken);
+    }
+
+    private static ChangeRecord Record(ProxyTarget target, ServerIdentity identity, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan? duration, ChangeOutcome result) => new()
+    {
+        ChangeUuid = outcome.ChangeId ?? Guid.Empty,
+        Environment = target.Name,
+        SystemIdentifier = identity.SystemIdentifier,
+        Database = identity.Database,
+        Host = target.Host,
+        Port = target.Port,
+        Script = statement,
+        ScriptSha256 = Sha256(statement),
+        Verdict = outcome.Verdict,
+        Reasons = outcome.Reasons.Select(r => r.Message).ToList(),
+        Impact = [outcome.Impact],
+        OsUser = user,
+        StartedAt = startedAt,
+        Duration = duration,
+        Outcome = result,
+    };
+
+    private static List<TableCount> Counts(GuardOutcome outcome) =>
+        outcome.Impact.Tables.GroupBy(t => t.QualifiedName, StringComparer.Ordinal)
+            .Select(g => new TableCount(g.Key, g.Sum(t => t.Inserted), g.Sum(t => t.Updated), g.Sum(t => t.Deleted))).ToList();
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}
