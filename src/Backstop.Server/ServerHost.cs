@@ -79,7 +79,7 @@ public sealed class ServerHost
         if (settings.Proxy is { } proxySettings)
         {
             // The proxy listener lives and dies with the server (docs/proxy.md).
-            var proxy = new Proxy.Sessions.ProxyServer(proxySettings, new ProxyBackend(context), certificate, clock, message => notice?.Invoke(message));
+            var proxy = new Proxy.Sessions.ProxyServer(proxySettings, new ProxyBackend(context), certificate, clock, message => Console.Error.WriteLine(message));
             builder.Services.AddSingleton(proxy);
             builder.Services.AddHostedService(_ => new ProxyHostedService(proxy));
         }

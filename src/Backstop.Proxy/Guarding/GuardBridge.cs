@@ -187,7 +187,9 @@ internal sealed class GuardBridge : IAsyncDisposable
         }
 
         new BackendKeyData(0, new byte[4]).WriteTo(writer);
-        new ReadyForQuery(lease.Upstream.Status).WriteTo(writer);
+        // Idle, whatever the upstream session's state: Npgsql refuses to open into a transaction block, and learns the
+        // real status from the ReadyForQuery of its first command.
+        new ReadyForQuery(TransactionStatus.Idle).WriteTo(writer);
         await stream.WriteAsync(writer.WrittenMemory, _stop.Token);
         return lease;
     }

@@ -132,7 +132,7 @@ public sealed class ProxyServer : IAsyncDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // One client's failure is its own: logged without what it sent, and the listener goes on.
-            _log?.Invoke($"proxy session from {socket.RemoteEndPoint} ended with {e.GetType().Name}: {e.Message}");
+            _log?.Invoke($"proxy session from {socket.RemoteEndPoint} ended with {e}");
         }
         finally
         {
@@ -205,6 +205,8 @@ public sealed class ProxyServer : IAsyncDisposable
             }
         }
     }
+
+    internal void Log(string message) => _log?.Invoke(message);
 
     internal StatementGuard Guard(ProxyTarget target) => _guards.GetOrAdd(target.Name, _ => new StatementGuard(target.Policy, Clock));
 

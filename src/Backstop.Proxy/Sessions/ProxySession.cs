@@ -55,6 +55,7 @@ internal sealed class ProxySession : IBridgedUpstream
     private readonly Dictionary<string, ErrorResponse> _markers = new(StringComparer.Ordinal);
     private readonly Queue<AuditPending> _awaiting = new();
     private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _uncommitted = [];
+    private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _committed = [];
 
     private Stream _client = null!;
     private PipeReader _clientReader = null!;
@@ -188,6 +189,12 @@ internal sealed class ProxySession : IBridgedUpstream
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException or AuthenticationException)
         {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A fault of the proxy's own ends this session only, and says so: the client sees FATAL, the log the cause.
+            _server.Log($"proxy session of {_user?.Name ?? "a client"} from {_peer} failed: {e}");
+            await TrySendAsync(ErrorResponse.Fatal("XX000", $"Backstop's proxy failed on this session ({e.GetType().Name}); the server's log says why"));
         }
         finally
         {
@@ -393,6 +400,7 @@ internal sealed class ProxySession : IBridgedUpstream
                 var server = await _serverRead;
                 _serverRead = null;
                 ProcessServer(server);
+                await RecordCommittedAsync();
                 await FlushClientAsync();
                 continue;
             }
@@ -655,7 +663,10 @@ internal sealed class ProxySession : IBridgedUpstream
 
         if (ownTransaction)
         {
-            await RunOwnAsync(_errorSeen || _status == TransactionStatus.Failed ? "ROLLBACK" : "COMMIT");
+            var commit = !_errorSeen && _status != TransactionStatus.Failed;
+            await RunOwnAsync(commit ? "COMMIT" : "ROLLBACK");
+            Settle(committed: commit && !_errorSeen);
+            await RecordCommittedAsync();
         }
 
         WriteClient(new ReadyForQuery(_status));
@@ -784,6 +795,7 @@ internal sealed class ProxySession : IBridgedUpstream
             {
                 var id = await _server.Backend.RecordChangeAsync(_target, _user.Name, sql, outcome, started, duration, CancellationToken.None);
                 detail["change"] = id.ToString(CultureInfo.InvariantCulture);
+                WriteClient(KeptNotice(id));
             }
             else
             {
@@ -900,6 +912,7 @@ internal sealed class ProxySession : IBridgedUpstream
             }
         }
 
+        await RecordCommittedAsync();
         await FlushClientAsync();
     }
 
@@ -1035,30 +1048,42 @@ internal sealed class ProxySession : IBridgedUpstream
             return;
         }
 
-        var kept = _uncommitted.ToList();
+        if (committed)
+        {
+            _committed.AddRange(_uncommitted);
+        }
+
         _uncommitted.Clear();
-        if (!committed)
+    }
+
+    /// <summary>Records what committed since the last call as changes, and tells the client their numbers.</summary>
+    private async Task RecordCommittedAsync()
+    {
+        if (_committed.Count == 0)
         {
             return;
         }
 
-        foreach (var (statement, outcome, started, duration) in kept)
+        var committed = _committed.ToList();
+        _committed.Clear();
+        foreach (var (statement, outcome, started, duration) in committed)
         {
-            _ = RecordLaterAsync(statement, outcome, started, duration);
+            try
+            {
+                var id = await _server.Backend.RecordChangeAsync(_target, _user.Name, statement, outcome, started, duration, CancellationToken.None);
+                WriteClient(KeptNotice(id));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _server.Audit(Entry("proxy.change.unrecorded", "failed", statement, new() { ["error"] = e.Message }));
+                WriteClient(new NoticeResponse(ErrorFields.Create("WARNING", "01000",
+                    $"Backstop kept the before-images of this change in the database, but could not record it ({e.Message}); `backstop changes` will not list it")));
+            }
         }
     }
 
-    private async Task RecordLaterAsync(string statement, GuardOutcome outcome, DateTimeOffset started, TimeSpan duration)
-    {
-        try
-        {
-            await _server.Backend.RecordChangeAsync(_target, _user.Name, statement, outcome, started, duration, CancellationToken.None);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            _server.Audit(Entry("proxy.change.unrecorded", "failed", statement, new() { ["error"] = e.Message }));
-        }
-    }
+    private static NoticeResponse KeptNotice(long id) =>
+        new(ErrorFields.Create("NOTICE", "00000", $"Backstop kept this as change {id}; `backstop undo {id}` takes it back"));
 
     // ---------------------------------------------------------------- audit
 

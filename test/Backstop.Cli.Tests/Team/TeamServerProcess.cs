@@ -85,6 +85,23 @@ internal sealed partial class TeamServerProcess : IAsyncDisposable
         {
             listening.TrySetResult(match.Groups[1].Value);
         }
+
+        if (ProxyListening().Match(line) is { Success: true } proxy)
+        {
+            _proxyPort.TrySetResult(int.Parse(proxy.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private readonly TaskCompletionSource<int> _proxyPort = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [GeneratedRegex(@"PostgreSQL proxy listening on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex ProxyListening();
+
+    /// <summary>The port of the server's PostgreSQL proxy (server.proxy with listen: 127.0.0.1:0).</summary>
+    public async Task<int> ProxyPortAsync()
+    {
+        var first = await Task.WhenAny(_proxyPort.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        return first == _proxyPort.Task ? await _proxyPort.Task : throw new InvalidOperationException("the server's proxy did not start:\n" + Output);
     }
 
     public async ValueTask DisposeAsync()
