@@ -27,7 +27,7 @@ internal static class UserCommand
     private static Command Add(CliHost host)
     {
         var name = new Argument<string>("name") { Description = "The user name" };
-        var role = new Option<TeamRole>("--role") { Description = "requester (runs and requests), approver (also approves others' requests) or admin (also manages people)", Required = true };
+        var role = new Option<TeamRole>("--role") { Description = "requester (runs and requests), approver (also approves others' requests), admin (also manages people) or service (an application: connects through the proxy only, with the static guard)", Required = true };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the new user's password from the first line of standard input" };
         var command = new Command("add", "Add a person with a role and a first password") { name, role, passwordStdin };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>

@@ -522,6 +522,12 @@ internal sealed class ProxySession : IBridgedUpstream
             _statements.TryGetValue(portal.Statement, out prepared);
         }
 
+        if (prepared?.Statements is { } parsed)
+        {
+            // SET backstop.confirm sent with the extended protocol counts when it is executed.
+            TrySetConfirmation(parsed);
+        }
+
         if (_user.IsPerson && prepared is { Statements: [var only] } && Guarded(only) && portal is not null)
         {
             await QuietAsync();
@@ -1199,13 +1205,20 @@ internal sealed class ProxySession : IBridgedUpstream
         }
     }
 
-    /// <summary>Whether a person's statement goes through the inline guard: anything that can write.</summary>
-    private static bool Guarded(AnalyzedStatement statement) => statement.Info.IsWrite || statement.Info.Kind is
+    /// <summary>
+    /// Whether a person's statement goes through the inline guard: anything that can write, but COPY FROM STDIN, whose
+    /// rows stream from the client after the statement and which the guard cannot run twice (it is relayed and audited).
+    /// </summary>
+    private static bool Guarded(AnalyzedStatement statement) => !FromClient(statement) && (statement.Info.IsWrite || statement.Info.Kind is
         StatementKind.Do or StatementKind.Call or StatementKind.Merge or StatementKind.Truncate or StatementKind.Unclassified
         or StatementKind.DropTable or StatementKind.DropSchema or StatementKind.DropDatabase or StatementKind.DropIndex or StatementKind.DropView
         or StatementKind.DropMaterializedView or StatementKind.DropSequence or StatementKind.DropFunction or StatementKind.DropProcedure
         or StatementKind.DropTrigger or StatementKind.DropType or StatementKind.DropExtension or StatementKind.DropRole or StatementKind.DropOther
-        or StatementKind.AlterTable or StatementKind.AlterOther or StatementKind.Create or StatementKind.Grant or StatementKind.Revoke;
+        or StatementKind.AlterTable or StatementKind.AlterOther or StatementKind.Create or StatementKind.Grant or StatementKind.Revoke);
+
+    private static bool FromClient(AnalyzedStatement statement) =>
+        statement.Info.Kind == StatementKind.CopyFrom
+        && statement.Statement.Tokens.Any(t => t.Kind == Sql.Lexing.TokenKind.Identifier && statement.Statement.TokenText(t).Equals("STDIN", StringComparison.OrdinalIgnoreCase));
 
     private void TrySetConfirmation(IReadOnlyList<AnalyzedStatement> statements)
     {

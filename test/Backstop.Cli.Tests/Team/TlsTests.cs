@@ -46,7 +46,7 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.False(File.Exists(_team.Bob.CredentialsPath));
     }
 
-    private static void WriteSelfSigned(string certificatePath, string keyPath)
+    internal static void WriteSelfSigned(string certificatePath, string keyPath)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=backstop test server", key, HashAlgorithmName.SHA256);

@@ -1,0 +1,191 @@
+using System.Text.RegularExpressions;
+using Backstop.Cli.Tests.Team;
+using Npgsql;
+
+namespace Backstop.Cli.Tests.Proxy;
+
+/// <summary>
+/// Through the proxy of a real `backstop server` (issue 16): a service account's session (static guard and audit),
+/// Npgsql as a person (extended protocol, prepared statements, batching, binary COPY), CancelRequest routing, and TLS.
+/// </summary>
+[Trait("Speed", "Slow")]
+public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
+{
+    private const string AppPassword = "app-service-password-4";
+
+    private TeamSetup _team = null!;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        _team = await TeamSetup.StartAsync(
+            ProxyPsqlTests.ProxySettings + "  tls: { certificate: tls.crt, key: tls.key }\n",
+            before: (workspace, _) =>
+            {
+                TlsTests.WriteSelfSigned(Path.Combine(workspace.Directory, "tls.crt"), Path.Combine(workspace.Directory, "tls.key"));
+                return Task.CompletedTask;
+            });
+        await TeamSetup.Must(_team.Workspace.RunWithInputAsync(new StringReader(AppPassword + "\n"), false, "user", "add", "app", "--role", "service", "--password-stdin"));
+        _port = await _team.Server.ProxyPortAsync();
+        await _team.LoginAllAsync();
+    }
+
+    public async Task DisposeAsync() => await _team.DisposeAsync();
+
+    private string ConnectionString(string user, string password, string ssl = "Disable") =>
+        $"Host=127.0.0.1;Port={_port};Username={user};Password={password};Database=prod;SSL Mode={ssl};Trust Server Certificate=true;Pooling=false;Timeout=30;Command Timeout=60";
+
+    [Fact]
+    public async Task Service_account_catastrophic_statements_are_refused_and_its_ordinary_writes_pass_and_are_audited()
+    {
+        var name = await Backstop.Testing.PostgresSandbox.TextAsync(_team.Database, "SELECT current_database()");
+        foreach (var sql in new[] { "UPDATE users SET name = 'gone'", "DELETE FROM leads WHERE 1 = 1", "TRUNCATE leads", "DROP TABLE leads", $"DROP DATABASE {name}" })
+        {
+            var refused = await ProxyPsql.RunAsync(_port, "app", AppPassword, sql);
+            Assert.True(refused.ExitCode == 1, sql + "\n" + refused);
+            Assert.Contains("is refused for service accounts on the prod environment", refused.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM users WHERE name = 'gone'"));
+        Assert.Equal(250, await _team.CountAsync("SELECT count(*) FROM leads"));
+
+        // Npgsql sends the same statement with the extended protocol: refused with the documented SQLSTATE.
+        await using (var connection = new NpgsqlConnection(ConnectionString("app", AppPassword)))
+        {
+            await connection.OpenAsync();
+            await using var update = new NpgsqlCommand("UPDATE users SET name = 'gone'", connection);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+            Assert.Equal("ZB004", error.SqlState);
+
+            // The session goes on, and an application's ordinary writes pass without confirmation.
+            await using var write = new NpgsqlCommand("UPDATE users SET name = @name WHERE id = @id", connection);
+            write.Parameters.AddWithValue("name", "written by the app");
+            write.Parameters.AddWithValue("id", 5);
+            Assert.Equal(1, await write.ExecuteNonQueryAsync());
+        }
+
+        Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM users WHERE name = 'written by the app'"));
+        var audited = await WaitForAuditAsync("app", "written by the app");
+        Assert.Contains("UPDATE users SET name = @name WHERE id = @id".Replace("@name", "$1", StringComparison.Ordinal).Replace("@id", "$2", StringComparison.Ordinal), audited, StringComparison.Ordinal);
+        Assert.Contains("proxy.refused", audited, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Npgsql_person_reads_batches_copies_and_a_prepared_confirmed_update_is_kept_and_undone()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("alice", TeamSetup.AlicePassword));
+        await connection.OpenAsync();
+
+        await using (var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { new("SELECT count(*) FROM users"), new("SELECT count(*) FROM leads") },
+        })
+        {
+            await using var reader = await batch.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal(50, reader.GetInt64(0));
+            Assert.True(await reader.NextResultAsync() && await reader.ReadAsync());
+            Assert.Equal(250, reader.GetInt64(0));
+        }
+
+        var ids = new List<int>();
+        await using (var export = await connection.BeginBinaryExportAsync("COPY (SELECT id FROM users ORDER BY id) TO STDOUT (FORMAT BINARY)"))
+        {
+            while (await export.StartRowAsync() != -1)
+            {
+                ids.Add(await export.ReadAsync<int>());
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, 50), ids);
+
+        await using (var confirm = new NpgsqlCommand("SET backstop.confirm = 'prod'", connection))
+        {
+            await confirm.ExecuteNonQueryAsync();
+        }
+
+        await using var update = new NpgsqlCommand("UPDATE users SET name = @name WHERE id = @id", connection);
+        update.Parameters.AddWithValue("name", "prepared by npgsql");
+        update.Parameters.AddWithValue("id", 9);
+        await update.PrepareAsync();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
+        Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM users WHERE id = 9 AND name = 'prepared by npgsql'"));
+        var change = ChangeNumber().Match(string.Join("\n", notices));
+        Assert.True(change.Success, string.Join("\n", notices));
+
+        // Without a new confirmation, the same prepared statement is refused and nothing changes.
+        update.Parameters["id"].Value = 10;
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => update.ExecuteNonQueryAsync());
+        Assert.Equal("ZB003", refused.SqlState);
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM users WHERE id = 10 AND name = 'prepared by npgsql'"));
+
+        // The session is usable after the refusal.
+        await using (var read = new NpgsqlCommand("SELECT name FROM users WHERE id = 9", connection))
+        {
+            Assert.Equal("prepared by npgsql", await read.ExecuteScalarAsync());
+        }
+
+        var undone = await _team.Alice.RunAsync("undo", change.Groups[1].Value, "--confirm", "prod");
+        Assert.True(undone.ExitCode == 0, undone.ToString());
+        Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM users WHERE id = 9 AND name = 'user 9'"));
+    }
+
+    [Fact]
+    public async Task Cancel_request_through_the_proxy_cancels_that_clients_query_and_no_other()
+    {
+        await using var first = new NpgsqlConnection(ConnectionString("alice", TeamSetup.AlicePassword));
+        await using var second = new NpgsqlConnection(ConnectionString("bob", TeamSetup.BobPassword));
+        await first.OpenAsync();
+        await second.OpenAsync();
+
+        await using var slow = new NpgsqlCommand("SELECT pg_sleep(3)", second);
+        var other = slow.ExecuteScalarAsync();
+        await using var sleeping = new NpgsqlCommand("SELECT pg_sleep(60)", first);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var cancelled = await Assert.ThrowsAnyAsync<Exception>(() => sleeping.ExecuteScalarAsync(cancel.Token));
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"the cancel took {started.Elapsed}");
+        Assert.True(cancelled is OperationCanceledException { InnerException: PostgresException { SqlState: "57014" } }, cancelled.ToString());
+        await other;
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(2.5), "the other session's query was cut short");
+        await using var again = new NpgsqlCommand("SELECT 1", first);
+        Assert.Equal(1, await again.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Psql_and_npgsql_connect_with_tls()
+    {
+        var psql = await ProxyPsql.RunAsync(_port, "alice", TeamSetup.AlicePassword, "SELECT count(*) FROM users", sslMode: "require");
+        Assert.True(psql.ExitCode == 0, psql.ToString());
+        Assert.Equal("50", psql.Out.Trim());
+
+        await using var connection = new NpgsqlConnection(ConnectionString("alice", TeamSetup.AlicePassword, "Require"));
+        await connection.OpenAsync();
+        await using var read = new NpgsqlCommand("SELECT count(*) FROM leads", connection);
+        Assert.Equal(250L, await read.ExecuteScalarAsync());
+    }
+
+    private async Task<string> WaitForAuditAsync(string actor, string contains)
+    {
+        var text = "";
+        for (var attempt = 0; attempt < 40; attempt++)
+        {
+            var listed = await _team.Workspace.RunAsync("audit", "list", "--actor", actor, "--limit", "100", "--json");
+            text = listed.Out;
+            if (text.Contains("$1", StringComparison.Ordinal) && text.Contains("proxy.refused", StringComparison.Ordinal))
+            {
+                return text;
+            }
+
+            await Task.Delay(250);
+        }
+
+        return text;
+    }
+
+    [GeneratedRegex(@"kept this as change (\d+)")]
+    private static partial Regex ChangeNumber();
+}
