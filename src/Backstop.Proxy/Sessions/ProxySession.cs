@@ -1004,6 +1004,11 @@ internal sealed class ProxySession : IBridgedUpstream
                     _pending = 0;
                 }
 
+                if (_status == TransactionStatus.InTransaction)
+                {
+                    _status = TransactionStatus.Failed;
+                }
+
                 _errorSeen = true;
                 FinishAwaiting("error", error.Fields.SqlState);
                 WriteClient(error);
@@ -1015,6 +1020,18 @@ internal sealed class ProxySession : IBridgedUpstream
             case BackendMessageCode.CommandComplete:
                 _lastTag = CommandTagOf(frame.Payload);
                 FinishAwaiting(_lastTag, null);
+                // Inside a pipeline the ReadyForQuery that reports it comes at Sync; a guard before that must know.
+                switch (_lastTag)
+                {
+                    case "BEGIN" or "START TRANSACTION":
+                        _status = TransactionStatus.InTransaction;
+                        break;
+                    case "COMMIT" or "ROLLBACK" when _status != TransactionStatus.Idle:
+                        Settle(committed: _lastTag == "COMMIT");
+                        _status = TransactionStatus.Idle;
+                        break;
+                }
+
                 if (_simpleOwed == 0)
                 {
                     _pending = Math.Max(0, _pending - 1);
