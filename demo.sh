@@ -70,6 +70,12 @@ step "Team mode: the server holds the credentials; one person asks, another appr
 printf 'demo-root-password\n' | backstop server init --admin root --password-stdin >/dev/null
 printf 'alice-demo-password\n' | backstop user add alice --role requester --password-stdin
 printf 'bob-demo-password-2\n' | backstop user add bob --role approver --password-stdin
+# The server also hosts the PostgreSQL proxy (docs/proxy.md): psql, DBeaver and applications connect to it.
+if grep -q '^server:' backstop.yaml; then
+    sed -i 's/^server:$/server:\n  proxy:\n    listen: 127.0.0.1:0/' backstop.yaml
+else
+    printf 'server:\n  proxy:\n    listen: 127.0.0.1:0\n' >>backstop.yaml
+fi
 backstop server --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
@@ -78,7 +84,14 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 [ -n "$server_url" ] || { cat "$work/server.log" >&2; echo "demo: the server did not start" >&2; exit 1; }
-echo "Backstop server on $server_url"
+proxy_port=""
+for _ in $(seq 1 60); do
+    proxy_port=$(grep -o 'proxy listening on 127.0.0.1:[0-9]*' "$work/server.log" | head -1 | sed 's/.*://') || true
+    [ -n "$proxy_port" ] && break
+    sleep 0.5
+done
+[ -n "$proxy_port" ] || { cat "$work/server.log" >&2; echo "demo: the proxy did not start" >&2; exit 1; }
+echo "Backstop server on $server_url, its PostgreSQL proxy on 127.0.0.1:$proxy_port"
 # Each person's CLI keeps its own token (XDG_CONFIG_HOME) and has no database password.
 mkdir -p "$work/alice" "$work/bob"
 alice() { (cd "$work/alice" && XDG_CONFIG_HOME="$work/alice" backstop "$@"); }
@@ -103,6 +116,11 @@ step "alice executes it: once, measured again" "backstop execute $request   # as
 expect 0 alice execute "$request"
 step "...and a second time is refused" "backstop execute $request   # as alice"
 expect 3 alice execute "$request"
+
+step "Incident 1 in psql, through the proxy: the UPDATE without its WHERE is refused, nothing changed" "psql 'host=127.0.0.1 port=$proxy_port user=alice dbname=prod' -c 'UPDATE orders SET is_deleted = true'"
+# alice holds no database password: she signs in to the proxy as herself.
+expect 1 env PGPASSWORD=alice-demo-password psql -X "host=127.0.0.1 port=$proxy_port user=alice dbname=prod sslmode=disable" -c "UPDATE orders SET is_deleted = true"
+echo "Orders marked deleted: $(psql -qtA "$url" -c "SELECT count(*) FROM orders WHERE is_deleted")"
 
 step "Every step is in the audit log, and the log verifies" "backstop audit list && backstop audit verify   # as bob"
 bob audit list --limit 12
