@@ -65,6 +65,13 @@ public sealed record ScramVerifier
     }
 
     /// <summary>Reads the text form; null when it is not a SCRAM-SHA-256 verifier (an Argon2id hash, a truncated value).</summary>
+    /// <summary>
+    /// A verifier no password matches (random keys), with the given salt and iterations: what an unknown user's mock
+    /// exchange shows, costing no key derivation.
+    /// </summary>
+    public static ScramVerifier Unmatchable(byte[] salt, int iterations) =>
+        new(iterations, salt, System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyLength), System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyLength));
+
     public static ScramVerifier? TryParse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

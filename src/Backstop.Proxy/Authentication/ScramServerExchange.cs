@@ -76,10 +76,11 @@ internal sealed class ScramServerExchange
     /// answer does not tell who exists: like PostgreSQL's scram_mock_salt, the salt is derived from the user name and a
     /// server secret and so stays the same across attempts.
     /// </summary>
-    public static ScramServerExchange ForUnknownUser(string user, ReadOnlySpan<byte> mockSecret)
+    /// <param name="iterations">the iteration count real verifiers have, so that server-first looks the same for everyone.</param>
+    public static ScramServerExchange ForUnknownUser(string user, ReadOnlySpan<byte> mockSecret, int iterations = ScramVerifier.DefaultIterations)
     {
         var salt = HMACSHA256.HashData(mockSecret, Encoding.UTF8.GetBytes(user))[..ScramVerifier.SaltLength];
-        var verifier = ScramVerifier.Create(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), salt);
+        var verifier = ScramVerifier.Unmatchable(salt, iterations);
         return new(verifier, knownUser: false, Convert.ToBase64String(RandomNumberGenerator.GetBytes(ServerNonceBytes)));
     }
 

@@ -187,8 +187,9 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             await TrySendAsync(ErrorResponse.Fatal("08006", "authentication timed out"));
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException or AuthenticationException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
+            // The client went away, timed out, or failed its TLS handshake: its own failure, nothing to report.
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -216,8 +217,6 @@ internal sealed class ProxySession : IBridgedUpstream
             await _client.DisposeAsync();
         }
     }
-
-    private sealed class AuthenticationException(string message) : Exception(message);
 
     // ---------------------------------------------------------------- startup
 
@@ -329,7 +328,7 @@ internal sealed class ProxySession : IBridgedUpstream
         var usable = user is { Disabled: false, Verifier: not null };
         var exchange = usable
             ? ScramServerExchange.ForUser(user!.Verifier!, user.Tokens)
-            : ScramServerExchange.ForUnknownUser(name, _server.MockSecret);
+            : ScramServerExchange.ForUnknownUser(name, _server.MockSecret, Backstop.Core.Team.TeamUser.ScramIterations);
         var writer = new ProtocolWriter();
         new AuthenticationSasl(ScramServerExchange.Mechanisms).WriteTo(writer);
         await _client.WriteAsync(writer.WrittenMemory, cancellationToken);
