@@ -197,6 +197,16 @@ public sealed class TeamStore(TeamDatabase database)
         database.ReadAsync(async (c, ct) => (await RequestsAsync(c, "WHERE id = @id", ct, ("id", id))).FirstOrDefault(), cancellationToken);
 
     /// <summary>Newest first; with <paramref name="openOnly"/>, only requests still waiting (open, or approved and not yet run).</summary>
+    /// <summary>
+    /// The newest approved, not yet executed approval request of <paramref name="requester"/> for exactly this script on
+    /// this environment (the proxy's re-sent statement); null when there is none. Whether it is still within its
+    /// execution window is the caller's to check (<see cref="ApprovalRequest.StatusAt"/>).
+    /// </summary>
+    public Task<ApprovalRequest?> FindApprovedAsync(string environment, string requester, string scriptSha256, CancellationToken cancellationToken) =>
+        database.ReadAsync(async (c, ct) => (await RequestsAsync(c,
+                "WHERE status = 'approved' AND environment = @environment AND requester = @requester AND script_sha256 = @sha AND kind = 'approval' ORDER BY id DESC LIMIT 1",
+                ct, ("environment", environment), ("requester", requester), ("sha", scriptSha256))).FirstOrDefault(), cancellationToken);
+
     public Task<IReadOnlyList<ApprovalRequest>> ListRequestsAsync(string? environment, bool openOnly, int limit, CancellationToken cancellationToken) =>
         database.ReadAsync(async (c, ct) =>
         {

@@ -153,15 +153,10 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
 
     public async Task<ProxyApproval?> FindApprovalAsync(ProxyTarget target, string user, string statementSha256, CancellationToken cancellationToken)
     {
-        var now = server.Clock.GetUtcNow();
-        var requests = await server.Team.ListRequestsAsync(target.Name, openOnly: true, 200, cancellationToken);
-        var approved = requests.FirstOrDefault(r =>
-            r.Kind == ApprovalRequest.Approval
-            && string.Equals(r.Requester, user, StringComparison.Ordinal)
-            && string.Equals(r.ScriptSha256, statementSha256, StringComparison.Ordinal)
-            && r.StatusAt(now) == ApprovalStatus.Approved
-            && r.ExecutedAt is null);
-        return approved is null ? null : new ProxyApproval(approved.Id, approved.Impact);
+        var approved = await server.Team.FindApprovedAsync(target.Name, user, statementSha256, cancellationToken);
+        return approved is not null && approved.StatusAt(server.Clock.GetUtcNow()) == ApprovalStatus.Approved && approved.ExecutedAt is null
+            ? new ProxyApproval(approved.Id, approved.Impact)
+            : null;
     }
 
     public async Task<bool> ClaimApprovalAsync(long requestId, CancellationToken cancellationToken)
