@@ -146,6 +146,22 @@ public sealed class ConnectionCapsTests(ListenerDatabase database) : IClassFixtu
         Assert.Equal(['T', 'D', 'C', 'Z'], frames);
     }
 
+    [Fact]
+    public async Task Signed_in_session_that_sends_nothing_for_the_idle_timeout_gets_FATAL_57P05()
+    {
+        await using var proxy = database.Start(s => s with { IdleTimeout = TimeSpan.FromSeconds(1) });
+        await using var client = await proxy.ConnectAsync();
+        await client.SignInAsync();
+        var idle = Stopwatch.StartNew();
+
+        var error = await client.ReadErrorAsync(TimeSpan.FromSeconds(5));
+
+        MalformedInputTests.AssertFatal(error, "57P05", "terminating connection due to idle timeout");
+        await client.ExpectClosedAsync();
+        Assert.InRange(idle.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4));
+        Assert.Equal(0, await proxy.WaitForNoConnectionsAsync(TimeSpan.FromSeconds(5)));
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;

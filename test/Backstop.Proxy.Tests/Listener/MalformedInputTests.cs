@@ -123,6 +123,25 @@ public sealed class MalformedInputTests(ListenerDatabase database) : IClassFixtu
         await AssertServesAsync(proxy);
     }
 
+    [Fact]
+    public async Task Startup_asking_for_3_2_and_an_unknown_option_gets_NegotiateProtocolVersion_and_goes_on_in_3_0()
+    {
+        await using var proxy = database.Start();
+        await using var client = await proxy.ConnectAsync();
+        var startup = RawClient.Startup("alice", "dev", ("_pq_.unheard_of", "1"));
+        startup[7] = 2; // the minor version: 3.2, as libpq 18 may ask
+
+        await client.SendAsync(startup);
+
+        var negotiate = await client.ReadMessageAsync(Promptly);
+        Assert.True(negotiate is { Type: 'v' }, $"expected NegotiateProtocolVersion, got {negotiate}");
+        Assert.Equal(196_608, negotiate!.Int32At(0));
+        Assert.Equal(1, negotiate.Int32At(4));
+        Assert.Equal("_pq_.unheard_of\0", Encoding.ASCII.GetString(negotiate.Body, 8, negotiate.Body.Length - 8));
+        var sasl = await client.ReadMessageAsync(Promptly);
+        Assert.True(sasl is { Type: 'R' } && sasl.Int32At(0) == 10, $"expected AuthenticationSASL, got {sasl}");
+    }
+
     // ------------------------------------------------------------------ TLS
 
     [Fact]
@@ -154,6 +173,23 @@ public sealed class MalformedInputTests(ListenerDatabase database) : IClassFixtu
         // As libpq does with sslmode=prefer: the same connection, in the clear.
         var parameters = await client.SignInAsync();
         Assert.Equal('I', (char)parameters[^1].Body[0]);
+    }
+
+    [Fact]
+    public async Task GSSENCRequest_is_answered_N_then_SSLRequest_S_and_a_second_SSLRequest_is_refused()
+    {
+        await using var proxy = database.Start(tls: false);
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync(Wire.Int32(8), Wire.Int32(80_877_104));
+        Assert.Equal('N', (char)await client.ReadByteAsync());
+        await client.SendAsync(SslRequest);
+        Assert.Equal('N', (char)await client.ReadByteAsync());
+        await client.SendAsync(SslRequest);
+
+        var error = await client.ReadErrorAsync(Promptly);
+        AssertFatal(error, "08P01", "SSLRequest sent twice; a client asks for each kind of encryption once");
+        await client.ExpectClosedAsync();
     }
 
     [Fact]
@@ -226,6 +262,23 @@ public sealed class MalformedInputTests(ListenerDatabase database) : IClassFixtu
         AssertFatal(error, "08P01", "malformed SCRAM message: client-first-message has 10008 bytes; at most 2048 are accepted");
         await client.ExpectClosedAsync();
         await AssertServesAsync(proxy);
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(-2)]
+    public async Task SASLInitialResponse_whose_inner_length_exceeds_the_message_is_refused_with_08P01(int declared)
+    {
+        await using var proxy = database.Start();
+        await using var client = await proxy.ConnectAsync();
+        await client.BeginScramAsync("alice");
+
+        // The Int32 before client-first-message declares more bytes than the message holds (or a negative count).
+        await client.SendAsync(Wire.Message('p', Wire.CString("SCRAM-SHA-256"), Wire.Int32(declared), "n,,n=,r=abc"u8.ToArray()));
+
+        var error = await client.ReadErrorAsync(Promptly);
+        AssertFatal(error, "08P01", $"invalid SASLInitialResponse message: the initial response declares {declared} bytes but 11 are left in the message");
+        await client.ExpectClosedAsync();
     }
 
     [Fact]
@@ -373,6 +426,36 @@ public sealed class MalformedInputTests(ListenerDatabase database) : IClassFixtu
         AssertFatal(error, "08P01", $"invalid message length {length} for message type '{type}' ({(int)type}): a message is 4 to {cap} bytes long, length word included");
         await client.ExpectClosedAsync();
         Assert.True(sent.Elapsed < Promptly);
+        Assert.Equal(0, await proxy.WaitForNoConnectionsAsync(TimeSpan.FromSeconds(5)));
+        Assert.Empty(proxy.Log);
+    }
+
+    public static TheoryData<string, byte[], string> MalformedBodies => new()
+    {
+        // A Query whose text has no terminating NUL inside the message.
+        { "Query without its NUL", Wire.Message('Q', "SELECT 1"u8.ToArray()), "invalid Query message: " },
+        // A Bind that declares 32,767 parameter values in a 12-byte body: refused before an array of 32,767 is made.
+        { "Bind declaring 32767 values", Wire.Message('B', Wire.CString(""), Wire.CString(""), Wire.Int16(0), Wire.Int16(short.MaxValue), Wire.Int32(1)), "invalid Bind message: " },
+        // A Bind whose one value declares 2^31-1 bytes.
+        { "Bind value of 2^31-1", Wire.Message('B', Wire.CString(""), Wire.CString(""), Wire.Int16(0), Wire.Int16(1), Wire.Int32(int.MaxValue), Wire.Int16(0)), "invalid Bind message: " },
+        // A Parse declaring more parameter types than it holds.
+        { "Parse declaring 1000 types", Wire.Message('P', Wire.CString(""), Wire.CString("SELECT $1"), Wire.Int16(1000), Wire.Int32(23)), "invalid Parse message: " },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedBodies))]
+    public async Task Message_whose_body_contradicts_itself_after_sign_in_is_refused_with_08P01(string what, byte[] message, string start)
+    {
+        await using var proxy = database.Start();
+        await using var client = await proxy.ConnectAsync();
+        await client.SignInAsync();
+
+        await client.SendAsync(message, Wire.Message('S'));
+
+        var error = await client.ReadErrorAsync(Promptly);
+        Assert.True(error.Code == "08P01" && error.Severity == "FATAL", $"{what}: {error}");
+        Assert.StartsWith(start, error.Message, StringComparison.Ordinal);
+        await client.ExpectClosedAsync();
         Assert.Equal(0, await proxy.WaitForNoConnectionsAsync(TimeSpan.FromSeconds(5)));
         Assert.Empty(proxy.Log);
     }

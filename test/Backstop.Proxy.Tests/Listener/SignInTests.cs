@@ -35,6 +35,29 @@ public sealed class SignInTests(ListenerDatabase database) : IClassFixture<Liste
     }
 
     [Fact]
+    public async Task Disabled_user_with_the_right_password_gets_the_same_28P01()
+    {
+        await using var proxy = database.Start();
+        proxy.Backend.Add(new ProxyUser("dora", TeamRole.Requester, Disabled: true, ScramVerifier.Create("dora's password"), []));
+
+        await using var connection = new NpgsqlConnection(proxy.NpgsqlConnectionString("dora", "dora's password"));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync());
+
+        Assert.Equal(("28P01", "password authentication failed for user \"dora\""), (error.SqlState, error.MessageText));
+    }
+
+    [Fact]
+    public async Task Database_that_names_no_environment_gets_PostgreSQLs_3D000_after_sign_in()
+    {
+        await using var proxy = database.Start();
+
+        await using var connection = new NpgsqlConnection(proxy.NpgsqlConnectionString().Replace("Database=dev", "Database=nope", StringComparison.Ordinal));
+        var error = await Assert.ThrowsAsync<PostgresException>(() => connection.OpenAsync());
+
+        Assert.Equal(("3D000", "FATAL", "database \"nope\" does not exist"), (error.SqlState, error.Severity, error.MessageText));
+    }
+
+    [Fact]
     public async Task Npgsql_with_a_wrong_password_and_with_an_unknown_user_sees_the_same_words()
     {
         await using var proxy = database.Start();

@@ -69,6 +69,55 @@ public sealed class WellFormedClientTests(ListenerDatabase database) : IClassFix
     }
 
     [Fact]
+    public async Task Npgsql_cancel_reaches_the_upstream_server_through_the_proxys_key_and_the_session_goes_on()
+    {
+        await using var proxy = database.Start();
+        await using var connection = new NpgsqlConnection(proxy.NpgsqlConnectionString());
+        await connection.OpenAsync();
+        var started = Stopwatch.StartNew();
+
+        // Npgsql sends a CancelRequest on a new connection to the proxy, with the BackendKeyData the proxy gave it.
+        await using (var sleep = new NpgsqlCommand("SELECT pg_sleep(30)", connection))
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            var canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sleep.ExecuteScalarAsync(cancel.Token));
+            Assert.Equal("57014", Assert.IsType<PostgresException>(canceled.InnerException).SqlState);
+        }
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(20), "the sleep was not cut short");
+        await using var one = new NpgsqlCommand("SELECT 1", connection);
+        Assert.Equal(1, await one.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task CancelRequest_with_a_key_the_proxy_did_not_give_is_closed_without_an_answer_and_cancels_nothing()
+    {
+        await using var proxy = database.Start();
+        await using var session = await proxy.ConnectAsync();
+        var startup = await session.SignInAsync();
+        var key = startup.Single(f => f.Type == 'K');
+        await session.SendAsync(Support.Wire.Message('Q', Support.Wire.CString("SELECT pg_sleep(1.5)")));
+
+        // The right process id with another secret: answered with nothing, and the query runs to its end.
+        await using (var cancel = await proxy.ConnectAsync())
+        {
+            var wrongSecret = key.Body[4..].Select(b => (byte)~b).ToArray();
+            await cancel.SendAsync(Support.Wire.Int32(16), Support.Wire.Int32(80_877_102), key.Body[..4], wrongSecret);
+            await cancel.ExpectClosedAsync();
+        }
+
+        var types = new List<char>();
+        while (types.LastOrDefault() != 'Z')
+        {
+            var frame = await session.ReadMessageAsync(TimeSpan.FromSeconds(10));
+            Assert.True(frame is not null && frame.Type != 'E', $"the query did not run to its end: {frame?.ToString() ?? "closed"}");
+            types.Add(frame!.Type);
+        }
+
+        Assert.Equal(['T', 'D', 'C', 'Z'], types);
+    }
+
+    [Fact]
     public async Task Psql_reads_select_1_and_the_table()
     {
         await using var proxy = database.Start();
