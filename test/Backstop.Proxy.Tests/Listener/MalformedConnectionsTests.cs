@@ -9,13 +9,6 @@ using Xunit.Abstractions;
 
 namespace Backstop.Proxy.Tests.Listener;
 
-/// <summary>Listener tests that measure the process (memory, throughput): they run alone, after the others.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ListenerRunsAlone
-{
-    public const string Name = "listener runs alone";
-}
-
 /// <summary>
 /// Issue 16: "10,000 malformed connections in a row: each rejected without allocating what it declared, the proxy keeps
 /// serving well-formed clients throughout, and its memory stays bounded". The figures go to docs/benchmarks.md.
