@@ -137,7 +137,7 @@ public sealed class ProxyServer : IAsyncDisposable
         finally
         {
             Interlocked.Decrement(ref _connections);
-            if (_sessions.TryRemove(session.ProcessKey, out _) && session.UserName is { } user)
+            if (_sessions.TryRemove(KeyValuePair.Create(session.ProcessKey, session)) && session.UserName is { } user)
             {
                 _perUser.AddOrUpdate(user, 0, (_, n) => Math.Max(0, n - 1));
             }
