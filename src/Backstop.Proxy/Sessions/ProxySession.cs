@@ -498,7 +498,11 @@ internal sealed class ProxySession : IBridgedUpstream
         var statements = Analyze(parse.Sql);
         var prepared = new PreparedStatement(parse.Sql, parse.ParameterTypes, statements);
         _statements[parse.StatementName] = prepared;
-        if (!_user.IsPerson && statements is not null && StaticGuard.Refusal(statements, _target.Policy, PolicyContext()) is { } refusal)
+        if (Unreadable(parse.Sql, statements) is { } unreadable)
+        {
+            WriteServer(new Parse(parse.StatementName, Refuse(unreadable), []));
+        }
+        else if (!_user.IsPerson && statements is not null && StaticGuard.Refusal(statements, _target.Policy, PolicyContext()) is { } refusal)
         {
             var marker = Refuse(ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint));
             WriteServer(new Parse(parse.StatementName, marker, []));
@@ -591,6 +595,15 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             // SET backstop.confirm is for the proxy; the server accepts it too (a custom setting), so it is sent on.
             TrySetConfirmation(statements);
+        }
+
+        if (Unreadable(sql, statements) is { } unreadable)
+        {
+            WriteServer(new Query(Refuse(unreadable)));
+            _awaiting.Enqueue(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
+            _readyOwed++;
+            _simpleOwed++;
+            return;
         }
 
         if (!_user.IsPerson && statements is not null && StaticGuard.Refusal(statements, _target.Policy, PolicyContext()) is { } refusal)
@@ -1203,9 +1216,9 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>The statements of a text as the server will split them, or null when Backstop cannot lex it (the server answers).</summary>
     private IReadOnlyList<AnalyzedStatement>? Analyze(string sql)
     {
-        if (_parameters.TryGetValue("standard_conforming_strings", out var scs) && scs == "off")
+        if (LexingProblem() is not null)
         {
-            // Backstop lexes with standard_conforming_strings on; with it off a backslash in '…' escapes a quote, and
+            // Backstop lexes UTF-8 with standard_conforming_strings on; otherwise a backslash in '…' escapes a quote, and
             // the statements could be cut where the server does not cut them. Nothing is judged by a wrong reading.
             return null;
         }
@@ -1219,6 +1232,49 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             return null;
         }
+    }
+
+    /// <summary>Why this session's text cannot be read as the server reads it; null when it can.</summary>
+    private string? LexingProblem()
+    {
+        if (_parameters.TryGetValue("standard_conforming_strings", out var scs) && scs == "off")
+        {
+            return "standard_conforming_strings is off";
+        }
+
+        // The proxy reads and the guard resends the text as UTF-8: another encoding would change its characters.
+        return _parameters.TryGetValue("client_encoding", out var encoding) && encoding.ToUpperInvariant() is not ("UTF8" or "UNICODE" or "SQL_ASCII")
+            ? $"client_encoding is {encoding}"
+            : null;
+    }
+
+    /// <summary>
+    /// A person's text that Backstop cannot read is refused, never relayed unjudged: its lexer failed, or the session's
+    /// settings make the server read it differently. Putting the settings back is let through.
+    /// </summary>
+    private ErrorResponse? Unreadable(string sql, IReadOnlyList<AnalyzedStatement>? statements)
+    {
+        if (!_user.IsPerson || statements is not null)
+        {
+            return null;
+        }
+
+        if (LexingProblem() is { } problem)
+        {
+            var words = sql.Trim().TrimEnd(';').Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length >= 2 && words[0].ToUpperInvariant() is "SET" or "RESET"
+                && words.Skip(1).SkipWhile(w => w.Equals("SESSION", StringComparison.OrdinalIgnoreCase)).FirstOrDefault() is { } name
+                && name.ToLowerInvariant() is "standard_conforming_strings" or "client_encoding" or "names")
+            {
+                return null;
+            }
+
+            return ErrorResponse.Error(ProxySqlStates.NotGuardable, $"Backstop's proxy guards a session only while it reads SQL as Backstop does, and {problem}; nothing was run",
+                hint: "SET standard_conforming_strings = on; SET client_encoding = 'UTF8'");
+        }
+
+        return ErrorResponse.Error(ProxySqlStates.NotGuardable, "Backstop could not read this statement, so it was not run",
+            hint: "Check its quotes and comments; PostgreSQL would very likely refuse it as well");
     }
 
     /// <summary>

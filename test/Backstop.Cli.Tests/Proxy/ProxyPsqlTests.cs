@@ -154,6 +154,25 @@ public sealed partial class ProxyPsqlTests : IAsyncLifetime
         Assert.Contains("notes", trash.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Session_that_turns_off_standard_conforming_strings_cannot_slip_a_write_past_the_guard()
+    {
+        var script = """
+            SET standard_conforming_strings = off;
+            UPDATE users SET name = 'slipped' WHERE id = 1;
+            SELECT 'still refused';
+            SET standard_conforming_strings = on;
+            SELECT 'readable again';
+            """;
+
+        var result = await AliceAsync(script, file: true, stopOnError: false);
+
+        Assert.Contains("standard_conforming_strings is off; nothing was run", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("still refused", result.Out, StringComparison.Ordinal);
+        Assert.Contains("readable again", result.Out, StringComparison.Ordinal);
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM users WHERE name = 'slipped'"));
+    }
+
     [GeneratedRegex(@"kept this as change (\d+)")]
     private static partial Regex ChangeNumber();
 
