@@ -24,6 +24,12 @@ public interface IProxyBackend
     /// </summary>
     Task PrepareAsync(ProxyTarget target, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The names of the environment's volatile functions outside PostgreSQL's own schemas (lower case as stored): a read
+    /// that calls one may write. Cached briefly; never waits on the database while the cache is fresh.
+    /// </summary>
+    Task<IReadOnlySet<string>> VolatileFunctionsAsync(ProxyTarget target, CancellationToken cancellationToken);
+
     /// <summary>Writes a batch of audit entries; false when the audit log cannot be written.</summary>
     Task<bool> AuditAsync(IReadOnlyList<ProxyAuditEntry> entries, CancellationToken cancellationToken);
 

@@ -48,6 +48,9 @@ internal sealed class ProxySession : IBridgedUpstream
     private readonly MessageReader _clientMessages;
     private readonly MessageReader _serverMessages = new(ProtocolLimits.Default);
     private readonly ArrayBufferWriter<byte> _toClient = new(8192);
+
+    /// <summary>Where the server's answers for the client go: <see cref="_toClient"/>, or a probe's buffer until it is judged.</summary>
+    private ArrayBufferWriter<byte> _out;
     private readonly ArrayBufferWriter<byte> _toServer = new(8192);
     private readonly Dictionary<string, string> _parameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
@@ -90,6 +93,7 @@ internal sealed class ProxySession : IBridgedUpstream
     private bool _errorSeen;
 
     private string? _lastTag;
+    private IReadOnlySet<string> _volatileFunctions = new HashSet<string>();
     private string? _confirmation;
 
     public ProxySession(ProxyServer server, Socket socket)
@@ -98,6 +102,7 @@ internal sealed class ProxySession : IBridgedUpstream
         _socket = socket;
         _peer = socket.RemoteEndPoint?.ToString() ?? "unknown";
         _clientMessages = new MessageReader(server.Limits);
+        _out = _toClient;
         ProcessKey = RandomNumberGenerator.GetInt32(1, int.MaxValue);
         SecretKey = RandomNumberGenerator.GetBytes(4);
     }
@@ -450,7 +455,7 @@ internal sealed class ProxySession : IBridgedUpstream
                 await HandleQueryAsync(frame);
                 return true;
             case FrontendMessageCode.Parse:
-                HandleParse(Parse.Read(frame.Payload), frame);
+                await HandleParseAsync(Parse.Read(frame.Payload), frame);
                 return true;
             case FrontendMessageCode.Bind:
                 var bind = Bind.Read(frame.Payload);
@@ -493,8 +498,13 @@ internal sealed class ProxySession : IBridgedUpstream
         }
     }
 
-    private void HandleParse(Parse parse, in MessageFrame frame)
+    private async Task HandleParseAsync(Parse parse, MessageFrame frame)
     {
+        if (_user.IsPerson)
+        {
+            _volatileFunctions = await _server.Backend.VolatileFunctionsAsync(_target, CancellationToken.None);
+        }
+
         var statements = Analyze(parse.Sql);
         var prepared = new PreparedStatement(parse.Sql, parse.ParameterTypes, statements);
         _statements[parse.StatementName] = prepared;
@@ -531,7 +541,7 @@ internal sealed class ProxySession : IBridgedUpstream
             TrySetConfirmation(parsed);
         }
 
-        if (_user.IsPerson && prepared is { Statements: [var only] } && Guarded(only) && portal is not null)
+        if (_user.IsPerson && prepared is { Statements: [var only] } && (NeedsGuard(only) || NeedsProbe(only)) && portal is not null)
         {
             await QuietAsync();
             if (_serverDiscarding)
@@ -590,6 +600,11 @@ internal sealed class ProxySession : IBridgedUpstream
     private async Task HandleQueryAsync(MessageFrame frame)
     {
         var sql = Query.Read(frame.Payload).Sql;
+        if (_user.IsPerson)
+        {
+            _volatileFunctions = await _server.Backend.VolatileFunctionsAsync(_target, CancellationToken.None);
+        }
+
         var statements = Analyze(sql);
         if (statements is not null)
         {
@@ -615,7 +630,8 @@ internal sealed class ProxySession : IBridgedUpstream
             return;
         }
 
-        if (!_user.IsPerson || statements is null || !statements.Any(Guarded) || _status == TransactionStatus.Failed)
+        if (!_user.IsPerson || statements is null || _status == TransactionStatus.Failed
+            || !statements.Any(s => NeedsGuard(s) || NeedsProbe(s)))
         {
             Await(statements, sql, null);
             Forward(frame);
@@ -659,7 +675,14 @@ internal sealed class ProxySession : IBridgedUpstream
         _errorSeen = false;
         foreach (var statement in statements)
         {
-            if (_status == TransactionStatus.Failed || !Guarded(statement))
+            if (_status != TransactionStatus.Failed && NeedsProbe(statement))
+            {
+                if (!await ProbeAsync(statement))
+                {
+                    _errorSeen = true;
+                }
+            }
+            else if (_status == TransactionStatus.Failed || !NeedsGuard(statement))
             {
                 Await([statement], statement.Statement.Text, null);
                 WriteServer(new Query(statement.Statement.Text));
@@ -688,6 +711,175 @@ internal sealed class ProxySession : IBridgedUpstream
         }
 
         WriteClient(new ReadyForQuery(_status));
+    }
+
+    /// <summary>A person's statement for the statement guard: one that can write, or calls a function with effects outside the database.</summary>
+    private static bool NeedsGuard(AnalyzedStatement statement) => Guarded(statement) || statement.Info.ExternalEffect is not null;
+
+    /// <summary>
+    /// A read by its text that calls a volatile function of the database's own (not PostgreSQL's): it may write, so it
+    /// runs between two readings of the transaction's write counters (<see cref="ProbeAsync"/>).
+    /// </summary>
+    private bool NeedsProbe(AnalyzedStatement statement)
+    {
+        if (NeedsGuard(statement) || _volatileFunctions.Count == 0)
+        {
+            return false;
+        }
+
+        var tokens = statement.Statement.Tokens;
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            if (tokens[i + 1].Kind == Sql.Lexing.TokenKind.LeftParenthesis
+                && tokens[i].Kind is Sql.Lexing.TokenKind.Identifier or Sql.Lexing.TokenKind.QuotedIdentifier)
+            {
+                var text = statement.Statement.TokenText(tokens[i]);
+                var name = tokens[i].Kind == Sql.Lexing.TokenKind.QuotedIdentifier ? text[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : text.ToLowerInvariant();
+                if (_volatileFunctions.Contains(name))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Runs a read that may write between two readings of the transaction's write counters, under a savepoint, with
+    /// its answers held back: unchanged counters release it and send the answers on (one statement, its rows kept);
+    /// moved counters roll it back, and it goes through the guard as the write it is (DESIGN D10).
+    /// </summary>
+    private async Task<bool> ProbeAsync(AnalyzedStatement statement)
+    {
+        await QuietAsync();
+        var own = _status == TransactionStatus.Idle;
+        if (own)
+        {
+            await RunRawAsync("BEGIN");
+        }
+
+        var savepoint = "backstop_probe_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var before = (await RunRawAsync($"SAVEPOINT {savepoint}; {WrittenSql}")).Value;
+        var held = new ArrayBufferWriter<byte>();
+        _out = held;
+        _errorSeen = false;
+        try
+        {
+            Await([statement], statement.Statement.Text, null);
+            WriteServer(new Query(statement.Statement.Text));
+            _readyOwed++;
+            _simpleOwed++;
+            _readySwallowed++;
+            await QuietAsync();
+        }
+        finally
+        {
+            _out = _toClient;
+        }
+
+        if (_errorSeen)
+        {
+            // It failed as it would have without Backstop: the transaction is aborted (the proxy's own is rolled back).
+            if (own)
+            {
+                await RunRawAsync("ROLLBACK");
+            }
+
+            _toClient.Write(held.WrittenSpan);
+            return false;
+        }
+
+        var after = (await RunRawAsync(WrittenSql)).Value;
+        if (before is not null && after == before)
+        {
+            await RunRawAsync($"RELEASE SAVEPOINT {savepoint}" + (own ? "; COMMIT" : ""));
+            _toClient.Write(held.WrittenSpan);
+            return true;
+        }
+
+        await RunRawAsync($"ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}" + (own ? "; ROLLBACK" : ""));
+        return await GuardAsync(statement.Statement.Text, statement);
+    }
+
+    /// <summary>The same reading as the guard's read probe: every tuple the transaction wrote so far, catalog included.</summary>
+    private const string WrittenSql = "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint FROM pg_stat_xact_all_tables";
+
+    /// <summary>
+    /// A simple query of the proxy's own, when the server owes nothing: its answers are not the client's. Returns the
+    /// first column of its last row, as text.
+    /// </summary>
+    private async Task<(string? Value, ErrorResponse? Error)> RunRawAsync(string sql)
+    {
+        WriteServer(new Query(sql));
+        await FlushServerAsync();
+        string? value = null;
+        ErrorResponse? error = null;
+        while (true)
+        {
+            _serverRead ??= _upstream.Reader.ReadAsync(CancellationToken.None).AsTask();
+            var result = await _serverRead;
+            _serverRead = null;
+            var buffer = result.Buffer;
+            var done = false;
+            try
+            {
+                while (!done && _serverMessages.TryReadBackend(ref buffer, out var frame))
+                {
+                    switch ((BackendMessageCode)frame.Code)
+                    {
+                        case BackendMessageCode.DataRow:
+                            value = FirstColumn(frame.Payload);
+                            break;
+                        case BackendMessageCode.ErrorResponse:
+                            error = ErrorResponse.Read(frame.Payload);
+                            break;
+                        case BackendMessageCode.ParameterStatus:
+                            var parameter = ParameterStatus.Read(frame.Payload);
+                            _parameters[parameter.Name] = parameter.Value;
+                            break;
+                        case BackendMessageCode.NotificationResponse:
+                            // Unasked news for the client, whenever it comes.
+                            Frames.Copy(frame, _toClient);
+                            break;
+                        case BackendMessageCode.ReadyForQuery:
+                            _status = ReadyForQuery.Read(frame.Payload).Status;
+                            done = true;
+                            break;
+                    }
+                }
+            }
+            finally
+            {
+                _upstream.Reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (done)
+            {
+                if (error is not null)
+                {
+                    _server.Log($"a statement of the proxy's own failed on {_target.Name}: {error.Fields.Message}");
+                }
+
+                return (value, error);
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new UpstreamException("the upstream server closed the connection");
+            }
+        }
+    }
+
+    private static string? FirstColumn(ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        if (!reader.TryReadBigEndian(out short columns) || columns < 1 || !reader.TryReadBigEndian(out int length) || length < 0 || reader.Remaining < length)
+        {
+            return null;
+        }
+
+        return Encoding.UTF8.GetString(reader.UnreadSequence.Slice(0, length));
     }
 
     /// <summary>
@@ -1065,7 +1257,7 @@ internal sealed class ProxySession : IBridgedUpstream
                 break;
         }
 
-        Frames.Copy(frame, _toClient);
+        Frames.Copy(frame, _out);
     }
 
     private static string CommandTagOf(ReadOnlySequence<byte> payload)
@@ -1320,7 +1512,7 @@ internal sealed class ProxySession : IBridgedUpstream
     {
         var writer = new ProtocolWriter();
         message.WriteTo(writer);
-        _toClient.Write(writer.WrittenSpan);
+        _out.Write(writer.WrittenSpan);
     }
 
     private async Task FlushClientAsync()

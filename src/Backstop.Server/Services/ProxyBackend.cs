@@ -87,6 +87,55 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
         return await _identities[target.Name].Value;
     }
 
+    private readonly ConcurrentDictionary<string, (DateTimeOffset Read, Task<IReadOnlySet<string>> Names)> _volatile = new(StringComparer.Ordinal);
+
+    /// <summary>How long the list of a database's volatile functions is used before it is read again.</summary>
+    private static readonly TimeSpan VolatileFresh = TimeSpan.FromSeconds(10);
+
+    public Task<IReadOnlySet<string>> VolatileFunctionsAsync(ProxyTarget target, CancellationToken cancellationToken)
+    {
+        var now = server.Clock.GetUtcNow();
+        if (_volatile.TryGetValue(target.Name, out var cached) && now - cached.Read < VolatileFresh)
+        {
+            return cached.Names;
+        }
+
+        var reading = ReadVolatileAsync(target, cached.Names);
+        _volatile[target.Name] = (now, reading);
+        return reading;
+    }
+
+    private async Task<IReadOnlySet<string>> ReadVolatileAsync(ProxyTarget target, Task<IReadOnlySet<string>>? previous)
+    {
+        try
+        {
+            return await ReadVolatileAsync(target);
+        }
+        catch (Exception e) when (e is NpgsqlException or Core.Environments.ConnectionFailedException or TimeoutException)
+        {
+            // The list read last stays in use; none at all means no read is probed until the database answers again.
+            return previous is { IsCompletedSuccessfully: true } ? previous.Result : new HashSet<string>();
+        }
+    }
+
+    private async Task<IReadOnlySet<string>> ReadVolatileAsync(ProxyTarget target)
+    {
+        await using var connected = await server.Connector.OpenAsync(target.Environment, CancellationToken.None);
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+            WHERE p.provolatile = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'backstop') AND n.nspname NOT LIKE 'pg\_%'
+            """, connected.Connection);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+        while (await reader.ReadAsync(CancellationToken.None))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
     public async Task<bool> AuditAsync(IReadOnlyList<ProxyAuditEntry> entries, CancellationToken cancellationToken)
     {
         var records = entries.Select(e => new AuditRecord

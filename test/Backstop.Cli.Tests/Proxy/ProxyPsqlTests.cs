@@ -173,6 +173,32 @@ public sealed partial class ProxyPsqlTests : IAsyncLifetime
         Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM users WHERE name = 'slipped'"));
     }
 
+    [Fact]
+    public async Task Select_of_a_function_that_truncates_is_caught_and_refused_while_a_function_that_only_reads_returns_its_rows()
+    {
+        await Backstop.Testing.PostgresSandbox.ExecuteAsync(_team.Database, """
+            CREATE TABLE events (id int PRIMARY KEY);
+            INSERT INTO events SELECT generate_series(1, 500);
+            CREATE FUNCTION zap() RETURNS void LANGUAGE plpgsql AS $$ BEGIN TRUNCATE events; END $$;
+            CREATE FUNCTION label(n int) RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'label ' || n; END $$;
+            """);
+
+        var read = await AliceAsync("SELECT label(3), label(4)");
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Equal("label 3|label 4", read.Out.Trim());
+
+        var zap = await AliceAsync("SELECT zap()");
+        Assert.True(zap.ExitCode == 1, zap.ToString());
+        Assert.Contains("ERROR:", zap.Error, StringComparison.Ordinal);
+        Assert.Contains("events", zap.Error, StringComparison.Ordinal);
+        Assert.Equal(500, await _team.CountAsync("SELECT count(*) FROM events"));
+
+        // Inside the client's transaction the read stays in it, and the session goes on.
+        var inside = await AliceAsync("BEGIN;\nSELECT label(5);\nSELECT count(*) FROM events;\nCOMMIT;", file: true);
+        Assert.True(inside.ExitCode == 0, inside.ToString());
+        Assert.Contains("label 5", inside.Out, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"kept this as change (\d+)")]
     private static partial Regex ChangeNumber();
 

@@ -59,6 +59,9 @@ internal sealed class ListenerBackend(ProxyTarget dev) : IProxyBackend
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlySet<string>> VolatileFunctionsAsync(ProxyTarget target, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlySet<string>>(new HashSet<string>());
+
     public Task<bool> AuditAsync(IReadOnlyList<ProxyAuditEntry> entries, CancellationToken cancellationToken)
     {
         foreach (var entry in entries)
