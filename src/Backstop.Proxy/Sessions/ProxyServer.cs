@@ -39,7 +39,6 @@ public sealed class ProxyServer : IAsyncDisposable
     private int _connections;
     private volatile bool _auditHealthy = true;
     private long _auditDropped;
-    private DateTimeOffset _auditCheckedAt = DateTimeOffset.MinValue;
 
     public ProxyServer(ProxySettings settings, IProxyBackend backend, X509Certificate2? certificate, TimeProvider clock, Action<string>? log = null)
     {
@@ -228,12 +227,8 @@ public sealed class ProxyServer : IAsyncDisposable
             return true;
         }
 
-        var now = Clock.GetUtcNow();
-        if (_auditHealthy && now - _auditCheckedAt < TimeSpan.FromSeconds(5))
-        {
-            return true;
-        }
-
+        // Asked at every session's start (one small read of the state store): a cached "yes" would let sessions start
+        // unaudited for as long as it is believed.
         bool available;
         try
         {
@@ -244,7 +239,6 @@ public sealed class ProxyServer : IAsyncDisposable
             available = false;
         }
 
-        _auditCheckedAt = now;
         return available && _auditHealthy;
     }
 

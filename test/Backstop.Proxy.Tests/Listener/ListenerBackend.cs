@@ -72,7 +72,10 @@ internal sealed class ListenerBackend(ProxyTarget dev) : IProxyBackend
         return Task.FromResult(true);
     }
 
-    public Task<bool> AuditAvailableAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+    /// <summary>Whether the audit log answers; tests turn it off.</summary>
+    public bool AuditUp { get; set; } = true;
+
+    public Task<bool> AuditAvailableAsync(CancellationToken cancellationToken) => Task.FromResult(AuditUp);
 
     public Task<long> RequestApprovalAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the listener tests never write");
