@@ -505,7 +505,7 @@ internal sealed class ProxySession : IBridgedUpstream
             _volatileFunctions = await _server.Backend.VolatileFunctionsAsync(_target, CancellationToken.None);
         }
 
-        var statements = Analyze(parse.Sql);
+        var statements = SurelyReads(parse.Sql) ? [] : Analyze(parse.Sql);
         var prepared = new PreparedStatement(parse.Sql, parse.ParameterTypes, statements);
         _statements[parse.StatementName] = prepared;
         if (Unreadable(parse.Sql, statements) is { } unreadable)
@@ -605,6 +605,16 @@ internal sealed class ProxySession : IBridgedUpstream
             _volatileFunctions = await _server.Backend.VolatileFunctionsAsync(_target, CancellationToken.None);
         }
 
+        if (SurelyReads(sql))
+        {
+            // The hot path of applications and dashboards: a text with no word that could write is relayed unsplit.
+            _awaiting.Enqueue(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "read", Audited: _user.IsPerson));
+            Forward(frame);
+            _readyOwed++;
+            _simpleOwed++;
+            return;
+        }
+
         var statements = Analyze(sql);
         if (statements is not null)
         {
@@ -651,6 +661,13 @@ internal sealed class ProxySession : IBridgedUpstream
         if (statements is null)
         {
             _awaiting.Enqueue(new AuditPending(sql, parameters, now, clock, "unread", Audited: true));
+            return;
+        }
+
+        if (statements.Count == 0)
+        {
+            // Surely a read (SurelyReads), not split: one entry for the whole text.
+            _awaiting.Enqueue(new AuditPending(sql, parameters, now, clock, "read", Audited: _user.IsPerson));
             return;
         }
 
@@ -1403,6 +1420,41 @@ internal sealed class ProxySession : IBridgedUpstream
         var marker = MarkerPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         _markers[marker] = error;
         return marker;
+    }
+
+    /// <summary>
+    /// Words without which a text cannot write, call a procedure, change how later text is read, or confirm anything
+    /// to Backstop. Matched anywhere, case-insensitively, so "updated_at" or "dropdown" only cost the full reading.
+    /// </summary>
+    private static readonly string[] WriteWords =
+    [
+        "insert", "update", "delete", "merge", "truncate", "drop", "alter", "create", "grant", "revoke", "copy", "call",
+        "do", "comment", "security", "vacuum", "cluster", "reindex", "refresh", "import", "lock", "notify", "listen",
+        "set", "reset", "load", "discard", "prepare", "execute", "into", "nextval", "setval", "lo_", "pg_", "dblink",
+        "backstop", "begin", "commit", "rollback", "savepoint", "release", "abort", "end", "start", "declare", "fetch",
+    ];
+
+    /// <summary>
+    /// Whether a text surely only reads, without splitting it: none of <see cref="WriteWords"/> appears in it, the
+    /// session reads SQL as Backstop does, and (for a person) it calls no function at all while the database has
+    /// volatile ones of its own.
+    /// </summary>
+    private bool SurelyReads(string sql)
+    {
+        if (sql.Length > 4096 || LexingProblem() is not null || (_user.IsPerson && _volatileFunctions.Count > 0 && sql.Contains('(', StringComparison.Ordinal)))
+        {
+            return false;
+        }
+
+        foreach (var word in WriteWords)
+        {
+            if (sql.Contains(word, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The statements of a text as the server will split them, or null when Backstop cannot lex it (the server answers).</summary>
