@@ -52,11 +52,18 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>Where the server's answers for the client go: <see cref="_toClient"/>, or a probe's buffer until it is judged.</summary>
     private ArrayBufferWriter<byte> _out;
     private readonly ArrayBufferWriter<byte> _toServer = new(8192);
-    private readonly Dictionary<string, string> _parameters = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _parameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BoundPortal> _portals = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ErrorResponse> _markers = new(StringComparer.Ordinal);
-    private readonly Queue<AuditPending> _awaiting = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ErrorResponse> _markers = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<AuditPending> _awaiting = new();
+
+    /// <summary>ReadyForQuery messages owed, counted across the two pumps of a service session (idle means none).</summary>
+    private int _owed;
+
+    /// <summary>Queries, Syncs and FunctionCalls sent on, and ReadyForQuery messages received: an audit entry waits for the ReadyForQuery of its own.</summary>
+    private long _sent;
+    private long _received;
     private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _uncommitted = [];
     private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _committed = [];
 
@@ -178,7 +185,14 @@ internal sealed class ProxySession : IBridgedUpstream
             }
 
             _server.Audit(Entry("proxy.session", "ok", null, new() { ["kind"] = _user.IsPerson ? "person" : "service", ["client"] = _parameters.GetValueOrDefault("application_name", "") }));
-            await RelayAsync(stopping);
+            if (_user.IsPerson)
+            {
+                await RelayAsync(stopping);
+            }
+            else
+            {
+                await RelayServiceAsync(stopping);
+            }
         }
         catch (ProtocolViolationException violation)
         {
@@ -440,6 +454,121 @@ internal sealed class ProxySession : IBridgedUpstream
         }
     }
 
+    /// <summary>
+    /// A service account's session: nothing is guarded inline, so the two directions are pumped at once, each on its
+    /// own, as a pooler does; refusals still go through the server (a statement that fails to parse), so order holds.
+    /// </summary>
+    private async Task RelayServiceAsync(CancellationToken stopping)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var fromServer = PumpServerAsync(stop.Token);
+        var fromClient = PumpClientAsync(stop.Token);
+        var first = await Task.WhenAny(fromServer, fromClient);
+        await stop.CancelAsync();
+        _upstream.Reader.CancelPendingRead();
+        _clientReader.CancelPendingRead();
+        try
+        {
+            await Task.WhenAll(fromServer, fromClient);
+        }
+        catch (Exception) when (first.IsCompletedSuccessfully || first.IsFaulted)
+        {
+            // The pump that ended second was stopped; what counts is why the first one ended.
+        }
+
+        if (await first == PumpEnd.Idle)
+        {
+            await TrySendAsync(ErrorResponse.Fatal("57P05", "terminating connection due to idle timeout", detail: $"server.proxy.idle_timeout is {_server.Settings.IdleTimeout}"));
+        }
+    }
+
+    private enum PumpEnd
+    {
+        Closed,
+        Idle,
+    }
+
+    private async Task<PumpEnd> PumpClientAsync(CancellationToken stop)
+    {
+        var idle = _server.Settings.IdleTimeout;
+        var idleTimer = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        try
+        {
+            while (true)
+            {
+                if (idle > TimeSpan.Zero)
+                {
+                    idleTimer.CancelAfter(idle);
+                }
+
+                ReadResult result;
+                try
+                {
+                    result = await _clientReader.ReadAsync(idleTimer.Token);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    if (Volatile.Read(ref _owed) == 0)
+                    {
+                        return PumpEnd.Idle;
+                    }
+
+                    // A long statement is not idleness: wait on.
+                    idleTimer.Dispose();
+                    idleTimer = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    continue;
+                }
+
+                if (result.IsCanceled)
+                {
+                    return PumpEnd.Closed;
+                }
+
+                var buffer = result.Buffer;
+                var terminate = false;
+                try
+                {
+                    while (!terminate && _clientMessages.TryReadFrontend(ref buffer, out var frame))
+                    {
+                        terminate = !await HandleClientAsync(frame);
+                    }
+                }
+                finally
+                {
+                    _clientReader.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                await FlushServerAsync();
+                if (terminate || result.IsCompleted)
+                {
+                    return PumpEnd.Closed;
+                }
+            }
+        }
+        finally
+        {
+            idleTimer.Dispose();
+        }
+    }
+
+    private async Task<PumpEnd> PumpServerAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var result = await _upstream.Reader.ReadAsync(CancellationToken.None);
+            if (result.IsCanceled)
+            {
+                _upstream.Reader.AdvanceTo(result.Buffer.Start);
+                return PumpEnd.Closed;
+            }
+
+            ProcessServer(result);
+            await FlushClientAsync();
+        }
+
+        return PumpEnd.Closed;
+    }
+
     /// <returns>false when the client said Terminate.</returns>
     private async Task<bool> HandleClientAsync(MessageFrame frame)
     {
@@ -474,6 +603,8 @@ internal sealed class ProxySession : IBridgedUpstream
                 _discarding = false;
                 Forward(frame);
                 _readyOwed++;
+                Interlocked.Increment(ref _owed);
+                Interlocked.Increment(ref _sent);
                 return true;
             case FrontendMessageCode.Flush:
                 Forward(frame);
@@ -488,6 +619,8 @@ internal sealed class ProxySession : IBridgedUpstream
             case FrontendMessageCode.FunctionCall:
                 Forward(frame);
                 _readyOwed++;
+                Interlocked.Increment(ref _owed);
+                Interlocked.Increment(ref _sent);
                 return true;
             case FrontendMessageCode.Terminate:
                 return false;
@@ -608,10 +741,12 @@ internal sealed class ProxySession : IBridgedUpstream
         if (SurelyReads(sql))
         {
             // The hot path of applications and dashboards: a text with no word that could write is relayed unsplit.
-            _awaiting.Enqueue(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "read", Audited: _user.IsPerson));
+            EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "read", Audited: _user.IsPerson));
             Forward(frame);
             _readyOwed++;
             _simpleOwed++;
+            Interlocked.Increment(ref _owed);
+            Interlocked.Increment(ref _sent);
             return;
         }
 
@@ -625,18 +760,22 @@ internal sealed class ProxySession : IBridgedUpstream
         if (Unreadable(sql, statements) is { } unreadable)
         {
             WriteServer(new Query(Refuse(unreadable)));
-            _awaiting.Enqueue(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
+            EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
             _readyOwed++;
             _simpleOwed++;
+            Interlocked.Increment(ref _owed);
+            Interlocked.Increment(ref _sent);
             return;
         }
 
         if (!_user.IsPerson && statements is not null && StaticGuard.Refusal(statements, _target.Policy, PolicyContext()) is { } refusal)
         {
             WriteServer(new Query(Refuse(ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint))));
-            _awaiting.Enqueue(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
+            EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
             _readyOwed++;
             _simpleOwed++;
+            Interlocked.Increment(ref _owed);
+            Interlocked.Increment(ref _sent);
             return;
         }
 
@@ -647,6 +786,8 @@ internal sealed class ProxySession : IBridgedUpstream
             Forward(frame);
             _readyOwed++;
             _simpleOwed++;
+            Interlocked.Increment(ref _owed);
+            Interlocked.Increment(ref _sent);
             return;
         }
 
@@ -660,21 +801,21 @@ internal sealed class ProxySession : IBridgedUpstream
         var clock = Stopwatch.GetTimestamp();
         if (statements is null)
         {
-            _awaiting.Enqueue(new AuditPending(sql, parameters, now, clock, "unread", Audited: true));
+            EnqueueAwaiting(new AuditPending(sql, parameters, now, clock, "unread", Audited: true));
             return;
         }
 
         if (statements.Count == 0)
         {
             // Surely a read (SurelyReads), not split: one entry for the whole text.
-            _awaiting.Enqueue(new AuditPending(sql, parameters, now, clock, "read", Audited: _user.IsPerson));
+            EnqueueAwaiting(new AuditPending(sql, parameters, now, clock, "read", Audited: _user.IsPerson));
             return;
         }
 
         foreach (var statement in statements)
         {
             var writes = statement.Info.IsWrite || Guarded(statement);
-            _awaiting.Enqueue(new AuditPending(statement.Statement.Text, parameters, now, clock, writes ? "write" : "read", Audited: _user.IsPerson || writes));
+            EnqueueAwaiting(new AuditPending(statement.Statement.Text, parameters, now, clock, writes ? "write" : "read", Audited: _user.IsPerson || writes));
         }
     }
 
@@ -705,6 +846,8 @@ internal sealed class ProxySession : IBridgedUpstream
                 WriteServer(new Query(statement.Statement.Text));
                 _readyOwed++;
                 _simpleOwed++;
+                Interlocked.Increment(ref _owed);
+                Interlocked.Increment(ref _sent);
                 _readySwallowed++;
                 await QuietAsync();
             }
@@ -787,6 +930,8 @@ internal sealed class ProxySession : IBridgedUpstream
             WriteServer(new Query(statement.Statement.Text));
             _readyOwed++;
             _simpleOwed++;
+            Interlocked.Increment(ref _owed);
+            Interlocked.Increment(ref _sent);
             _readySwallowed++;
             await QuietAsync();
         }
@@ -1187,6 +1332,11 @@ internal sealed class ProxySession : IBridgedUpstream
                 var previous = _status;
                 _status = ReadyForQuery.Read(frame.Payload).Status;
                 _readyOwed = Math.Max(0, _readyOwed - 1);
+                if (Interlocked.Decrement(ref _owed) < 0)
+                {
+                    Interlocked.Exchange(ref _owed, 0);
+                }
+
                 _simpleOwed = Math.Max(0, _simpleOwed - 1);
                 _serverDiscarding = false;
                 _pending = 0;
@@ -1214,8 +1364,7 @@ internal sealed class ProxySession : IBridgedUpstream
                     var key = _markers.Keys.FirstOrDefault(k => message.Contains(k, StringComparison.Ordinal));
                     if (key is not null)
                     {
-                        error = _markers[key];
-                        _markers.Remove(key);
+                        _markers.TryRemove(key, out error!);
                     }
                 }
 
@@ -1361,9 +1510,13 @@ internal sealed class ProxySession : IBridgedUpstream
         _server.Audit(Entry("proxy.statement", sqlState is null ? "ok" : "failed", pending.Statement, detail) with { At = pending.Started });
     }
 
+    private void EnqueueAwaiting(AuditPending pending) => _awaiting.Enqueue(pending with { Generation = Interlocked.Read(ref _sent) });
+
+    /// <summary>At a ReadyForQuery: what was sent before it and has not completed did not run.</summary>
     private void CloseAwaiting(string why)
     {
-        while (_awaiting.Count > 0)
+        var received = Interlocked.Increment(ref _received);
+        while (_awaiting.TryPeek(out var head) && head.Generation < received)
         {
             FinishAwaiting(why, "not run");
         }
@@ -1609,5 +1762,8 @@ internal sealed class ProxySession : IBridgedUpstream
 
     private sealed record BoundPortal(string Statement, Bind Bind);
 
-    private sealed record AuditPending(string Statement, string? Parameters, DateTimeOffset Started, long Clock, string Verdict, bool Audited);
+    private sealed record AuditPending(string Statement, string? Parameters, DateTimeOffset Started, long Clock, string Verdict, bool Audited)
+    {
+        public long Generation { get; init; }
+    }
 }
