@@ -587,8 +587,18 @@ internal sealed class ProxySession : IBridgedUpstream
                 await HandleParseAsync(Parse.Read(frame.Payload), frame);
                 return true;
             case FrontendMessageCode.Bind:
-                var bind = Bind.Read(frame.Payload);
-                _portals[bind.PortalName] = new BoundPortal(bind.StatementName, bind);
+                if (!_user.IsPerson && BoundNames(frame.Payload) is var (portalName, statementName)
+                    && _statements.TryGetValue(statementName, out var bound) && bound.Statements is { Count: 0 })
+                {
+                    // A service session's read: its values are not needed.
+                    _portals[portalName] = new BoundPortal(statementName, null!);
+                }
+                else
+                {
+                    var bind = Bind.Read(frame.Payload);
+                    _portals[bind.PortalName] = new BoundPortal(bind.StatementName, bind);
+                }
+
                 Forward(frame);
                 _pending++;
                 return true;
@@ -707,7 +717,11 @@ internal sealed class ProxySession : IBridgedUpstream
             }
         }
 
-        if (prepared is not null)
+        if (prepared is { Statements.Count: 0 } && !_user.IsPerson)
+        {
+            // A service session's read: nothing to record.
+        }
+        else if (prepared is not null)
         {
             Await(prepared.Statements, prepared.Sql, Parameters(portal!.Bind));
         }
@@ -718,6 +732,15 @@ internal sealed class ProxySession : IBridgedUpstream
 
         Forward(frame);
         _pending++;
+    }
+
+    /// <summary>A Bind's portal and statement names, without reading its values; null when they are not there (Bind.Read then says why).</summary>
+    private static (string Portal, string Statement)? BoundNames(ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        return reader.TryReadTo(out ReadOnlySpan<byte> portal, 0) && reader.TryReadTo(out ReadOnlySpan<byte> statement, 0)
+            ? (Encoding.UTF8.GetString(portal), Encoding.UTF8.GetString(statement))
+            : null;
     }
 
     /// <summary>Npgsql used the unnamed statement while it guarded; the client's own is parsed again, silently.</summary>
@@ -732,6 +755,17 @@ internal sealed class ProxySession : IBridgedUpstream
 
     private async Task HandleQueryAsync(MessageFrame frame)
     {
+        if (!_user.IsPerson && SurelyReads(frame.Payload))
+        {
+            // The hot path of applications: a read, relayed as it came, without decoding it.
+            Forward(frame);
+            _readyOwed++;
+            _simpleOwed++;
+            Interlocked.Increment(ref _owed);
+            Interlocked.Increment(ref _sent);
+            return;
+        }
+
         var sql = Query.Read(frame.Payload).Sql;
         if (_user.IsPerson)
         {
@@ -1330,7 +1364,9 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             case BackendMessageCode.ReadyForQuery:
                 var previous = _status;
-                _status = ReadyForQuery.Read(frame.Payload).Status;
+                _status = frame.Payload.Length == 1 && frame.Payload.FirstSpan[0] is (byte)'I' or (byte)'T' or (byte)'E'
+                    ? (TransactionStatus)frame.Payload.FirstSpan[0]
+                    : ReadyForQuery.Read(frame.Payload).Status;
                 _readyOwed = Math.Max(0, _readyOwed - 1);
                 if (Interlocked.Decrement(ref _owed) < 0)
                 {
@@ -1387,6 +1423,9 @@ internal sealed class ProxySession : IBridgedUpstream
                 _parseSwallowed--;
                 _pending = Math.Max(0, _pending - 1);
                 return;
+            case BackendMessageCode.CommandComplete when !_user.IsPerson && !AwaitingNow():
+                // A service session's read: nothing to record, nothing to track.
+                break;
             case BackendMessageCode.CommandComplete:
                 _lastTag = CommandTagOf(frame.Payload);
                 FinishAwaiting(_lastTag, null);
@@ -1480,9 +1519,13 @@ internal sealed class ProxySession : IBridgedUpstream
 
     // ---------------------------------------------------------------- audit
 
+    /// <summary>Whether an audit entry waits for the answer being read now (one of the query the server answers now).</summary>
+    private bool AwaitingNow() => _awaiting.TryPeek(out var head) && head.Generation == Interlocked.Read(ref _received);
+
     private void FinishAwaiting(string tag, string? sqlState)
     {
-        if (!_awaiting.TryDequeue(out var pending) || !pending.Audited)
+        // An answer belongs to the query sent after the last ReadyForQuery; a read that was not queued has no entry.
+        if (!AwaitingNow() || !_awaiting.TryDequeue(out var pending) || !pending.Audited)
         {
             return;
         }
@@ -1609,6 +1652,37 @@ internal sealed class ProxySession : IBridgedUpstream
 
         return true;
     }
+
+    /// <summary><see cref="SurelyReads(string)"/> on a Query message's bytes, without decoding them (ASCII words, any case).</summary>
+    private bool SurelyReads(ReadOnlySequence<byte> payload)
+    {
+        if (payload.Length > 4096 || LexingProblem() is not null)
+        {
+            return false;
+        }
+
+        Span<byte> lower = stackalloc byte[(int)payload.Length];
+        payload.CopyTo(lower);
+        for (var i = 0; i < lower.Length; i++)
+        {
+            if (lower[i] is >= (byte)'A' and <= (byte)'Z')
+            {
+                lower[i] = (byte)(lower[i] | 0x20);
+            }
+        }
+
+        foreach (var word in WriteWordBytes)
+        {
+            if (lower.IndexOf(word) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly byte[][] WriteWordBytes = [.. WriteWords.Select(w => Encoding.ASCII.GetBytes(w))];
 
     /// <summary>The statements of a text as the server will split them, or null when Backstop cannot lex it (the server answers).</summary>
     private IReadOnlyList<AnalyzedStatement>? Analyze(string sql)

@@ -180,7 +180,11 @@ public sealed class ClientHarnessTests(ClientHarnessTests.Database database) : I
         var error = await Assert.ThrowsAsync<TimeoutException>(() =>
             Client(name).RunAsync(database.Connection, [ClientStep.Query("SELECT 1"), ClientStep.Query("SELECT pg_sleep(5)")], TimeSpan.FromSeconds(3)));
 
-        Assert.Contains($"{name} did not finish its 2 steps within 00:00:03 (1 answered: ok columns [?column?] rows [[1]])", error.Message, StringComparison.Ordinal);
+        // On a loaded machine the JVM may not even have answered the first step in 3 s; either way the run is named,
+        // with what was answered.
+        Assert.Matches(
+            $@"^{System.Text.RegularExpressions.Regex.Escape(name)} did not finish its 2 steps within 00:00:03 \((0 answered: |1 answered: ok columns \[\?column\?\] rows \[\[1\]\])\)",
+            error.Message);
     }
 
     [Fact]
