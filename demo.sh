@@ -76,7 +76,8 @@ if grep -q '^server:' backstop.yaml; then
 else
     printf 'server:\n  proxy:\n    listen: 127.0.0.1:0\n' >>backstop.yaml
 fi
-backstop server --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
+# Started as dotnet itself, not through the backstop function: $! must be the server, for the kill at the end.
+dotnet "$root/src/Backstop.Cli/bin/Release/net10.0/backstop.dll" server --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
     server_url=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | sed 's/listening on //') || true
