@@ -88,6 +88,26 @@ public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
             Assert.Equal(250, reader.GetInt64(0));
         }
 
+        // A batch with writes: each is guarded where it stands in the pipeline, each confirmed just before it.
+        await using (var writes = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new("SET backstop.confirm = 'prod'"),
+                new("UPDATE users SET name = 'batched 11' WHERE id = 11"),
+                new("SET backstop.confirm = 'prod'"),
+                new("UPDATE users SET name = 'batched 12' WHERE id = 12"),
+                new("SELECT count(*) FROM users WHERE name LIKE 'batched %'"),
+            },
+        })
+        {
+            Assert.Equal(2L, await writes.ExecuteScalarAsync());
+            Assert.Equal(1, writes.BatchCommands[1].RecordsAffected);
+            Assert.Equal(1, writes.BatchCommands[3].RecordsAffected);
+        }
+
+        Assert.Equal(2, await _team.CountAsync("SELECT count(*) FROM users WHERE name LIKE 'batched %'"));
+
         var ids = new List<int>();
         await using (var export = await connection.BeginBinaryExportAsync("COPY (SELECT id FROM users ORDER BY id) TO STDOUT (FORMAT BINARY)"))
         {
