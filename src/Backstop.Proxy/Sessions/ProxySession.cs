@@ -61,6 +61,9 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>ReadyForQuery messages owed, counted across the two pumps of a service session (idle means none).</summary>
     private int _owed;
 
+    /// <summary>When a service session last read from its client or its server (Environment.TickCount64).</summary>
+    private long _lastActivity;
+
     /// <summary>Queries, Syncs and FunctionCalls sent on, and ReadyForQuery messages received: an audit entry waits for the ReadyForQuery of its own.</summary>
     private long _sent;
     private long _received;
@@ -490,64 +493,61 @@ internal sealed class ProxySession : IBridgedUpstream
 
     private async Task<PumpEnd> PumpClientAsync(CancellationToken stop)
     {
+        // Idleness is checked a few times per idle_timeout by a timer, not per read: a read then costs no timer of its own.
         var idle = _server.Settings.IdleTimeout;
-        var idleTimer = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        try
+        using var idleOver = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+        var idleMs = (long)idle.TotalMilliseconds;
+        await using var idleCheck = new Timer(_ =>
         {
-            while (true)
+            if (Environment.TickCount64 - Interlocked.Read(ref _lastActivity) >= idleMs && Volatile.Read(ref _owed) == 0)
             {
-                if (idle > TimeSpan.Zero)
-                {
-                    idleTimer.CancelAfter(idle);
-                }
+                idleOver.Cancel();
+            }
+        });
+        if (idle > TimeSpan.Zero)
+        {
+            var every = TimeSpan.FromTicks(Math.Max(idle.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks));
+            idleCheck.Change(every, every);
+        }
 
-                ReadResult result;
-                try
-                {
-                    result = await _clientReader.ReadAsync(idleTimer.Token);
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                {
-                    if (Volatile.Read(ref _owed) == 0)
-                    {
-                        return PumpEnd.Idle;
-                    }
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await _clientReader.ReadAsync(idleOver.Token);
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            {
+                return PumpEnd.Idle;
+            }
 
-                    // A long statement is not idleness: wait on.
-                    idleTimer.Dispose();
-                    idleTimer = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                    continue;
-                }
+            Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+            if (result.IsCanceled)
+            {
+                return PumpEnd.Closed;
+            }
 
-                if (result.IsCanceled)
+            var buffer = result.Buffer;
+            var terminate = false;
+            try
+            {
+                while (!terminate && _clientMessages.TryReadFrontend(ref buffer, out var frame))
                 {
-                    return PumpEnd.Closed;
-                }
-
-                var buffer = result.Buffer;
-                var terminate = false;
-                try
-                {
-                    while (!terminate && _clientMessages.TryReadFrontend(ref buffer, out var frame))
-                    {
-                        terminate = !await HandleClientAsync(frame);
-                    }
-                }
-                finally
-                {
-                    _clientReader.AdvanceTo(buffer.Start, buffer.End);
-                }
-
-                await FlushServerAsync();
-                if (terminate || result.IsCompleted)
-                {
-                    return PumpEnd.Closed;
+                    terminate = !await HandleClientAsync(frame);
                 }
             }
-        }
-        finally
-        {
-            idleTimer.Dispose();
+            finally
+            {
+                _clientReader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            await FlushServerAsync();
+            if (terminate || result.IsCompleted)
+            {
+                return PumpEnd.Closed;
+            }
         }
     }
 
@@ -564,6 +564,8 @@ internal sealed class ProxySession : IBridgedUpstream
 
             ProcessServer(result);
             await FlushClientAsync();
+            // An answer ends idleness as well: a statement that ran for hours is not followed by an idle timeout.
+            Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
         }
 
         return PumpEnd.Closed;

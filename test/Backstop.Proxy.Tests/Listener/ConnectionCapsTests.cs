@@ -167,12 +167,15 @@ public sealed class ConnectionCapsTests(ListenerDatabase database) : IClassFixtu
         Assert.Equal(['T', 'D', 'C', 'Z'], frames);
     }
 
-    [Fact]
-    public async Task Signed_in_session_that_sends_nothing_for_the_idle_timeout_gets_FATAL_57P05()
+    [Theory]
+    [InlineData("alice", ListenerBackend.AlicePassword)]
+    [InlineData("app", ListenerBackend.AppPassword)]
+    public async Task Signed_in_session_that_sends_nothing_for_the_idle_timeout_gets_FATAL_57P05(string user, string password)
     {
+        // A person's session and a service account's are relayed differently (one loop, two pumps); both time out.
         await using var proxy = database.Start(s => s with { IdleTimeout = TimeSpan.FromSeconds(1) });
         await using var client = await proxy.ConnectAsync();
-        await client.SignInAsync();
+        await client.SignInAsync(user, password);
         var idle = Stopwatch.StartNew();
 
         var error = await client.ReadErrorAsync(TimeSpan.FromSeconds(5));
