@@ -18,6 +18,16 @@ if (args is ["remote", ..])
     return;
 }
 
+// BACKSTOP_BENCH_DIRECT=... BACKSTOP_BENCH_PROXY=... dotnet run -c Release --project bench/Backstop.Benchmarks -- proxy-update [COUNT] [WARMUP]
+// (bench/proxy/run.sh sets it up and runs it)
+if (args is ["proxy-update", ..])
+{
+    Backstop.Benchmarks.ProxyUpdateRounds.Run(
+        args.Length > 1 && int.TryParse(args[1], out var updates) ? updates : 1000,
+        args.Length > 2 && int.TryParse(args[2], out var warmUp) ? warmUp : 50);
+    return;
+}
+
 if (args is ["paired", ..])
 {
     var rounds = args.Length > 1 && int.TryParse(args[1], out var n) ? n : 10;
