@@ -57,7 +57,12 @@ public sealed class ServerHost
             Connector = new EnvironmentConnector(variables, notice),
         };
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(config.Path) });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = Path.GetDirectoryName(config.Path),
+            // No appsettings to reload: without this a file watcher wakes on every write of the state store beside it.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         var certificate = settings.Certificate is { } cert && settings.Key is { } tlsKey ? LoadCertificate(config.Resolve(cert), config.Resolve(tlsKey)) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -102,6 +102,26 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Env_add_with_the_url_in_a_file_keeps_the_file_name_and_never_the_password()
+    {
+        Assert.Equal(0, (await _workspace.RunAsync("init")).ExitCode);
+        var database = await PostgresSandbox.CreateDatabaseAsync("envfile");
+        var path = Path.Combine(_workspace.Directory, "prod.url");
+        await File.WriteAllTextAsync(path, CliWorkspace.UrlOf(database).Replace("@", ":hunter2@", StringComparison.Ordinal) + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var result = await _workspace.RunAsync("env", "add", "prod", "--url", "file:" + path, "--tier", "production");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var config = await File.ReadAllTextAsync(_workspace.ConfigPath);
+        Assert.Contains("file:" + path, config, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", config + result.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_without_a_script_exits_2()
     {
         var result = await _workspace.RunAsync("run", "-e", "prod");

@@ -52,10 +52,12 @@ internal static class EnvCommand
 
             var environment = new EnvironmentConfig { Name = environmentName, Url = urlText, Tier = parse.GetValue(tier) };
             var resolved = context.Connector.ResolveUrl(environment);
-            if (!urlText.StartsWith(Core.Environments.EnvironmentConnector.VariablePrefix, StringComparison.Ordinal) && resolved.HasPassword)
+            if (!urlText.StartsWith(Core.Environments.EnvironmentConnector.VariablePrefix, StringComparison.Ordinal)
+                && !urlText.StartsWith(Core.Environments.EnvironmentConnector.FilePrefix, StringComparison.Ordinal)
+                && resolved.HasPassword)
             {
                 throw new UsageException(
-                    "the URL contains a password, and Backstop never stores passwords; put the URL in an environment variable and give --url env:VARNAME, or keep the password in ~/.pgpass");
+                    "the URL contains a password, and Backstop never stores passwords; put the URL in an environment variable and give --url env:VARNAME, or in a file only you can read and give --url file:/PATH, or keep the password in ~/.pgpass");
             }
 
             var (connection, identity) = await Core.Environments.EnvironmentConnector.ConnectAsync(environmentName, resolved, cancellationToken);

@@ -39,7 +39,9 @@ public static class SqlSplitter
 
         // Significant tokens go straight into the current chunk; the running statement's tokens are
         // chunk[first..used). Only a statement that outgrows its chunk is ever copied.
-        var chunk = new Token[TokenChunkLength];
+        // A text has no more tokens than characters: a short statement (the proxy splits one per message) gets a short
+        // chunk instead of 192 KB.
+        var chunk = new Token[Math.Min(TokenChunkLength, source.Length)];
         var first = 0;
         var used = 0;
         var extentStart = 0;
