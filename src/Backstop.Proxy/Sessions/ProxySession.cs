@@ -1279,21 +1279,12 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>Runs a statement of the proxy's own on the upstream session; its answers are not the client's.</summary>
     private async Task RunOwnAsync(string sql)
     {
-        await StopServerReadAsync();
-        var (connection, lease) = await _server.Bridge.LeaseAsync(this, CancellationToken.None);
-        try
+        // Straight on the upstream connection (one simple query), not through the bridge: nothing of Npgsql is needed.
+        var (_, error) = await RunRawAsync(sql);
+        if (error is not null)
         {
-            await ExecuteAsync(connection, sql);
-        }
-        catch (PostgresException e)
-        {
-            WriteClient(FromServer(e));
+            WriteClient(error);
             _errorSeen = true;
-        }
-        finally
-        {
-            await connection.DisposeAsync();
-            await lease.Completion;
         }
     }
 
