@@ -140,8 +140,20 @@ declare -A target_password=([direct]=$db_password [pgbouncer]=$db_password [back
 # One pgbench -S run; prints "TPS CONNECT_MS WINDOW_S": the TPS without the initial connection time, the time the
 # clients took to connect, and the seconds the transactions were counted over (pgbench's -T clock starts before the
 # clients connect, so the window is -T less the connection time).
+# The CPU time (user + system, in clock ticks) the proxy in the middle has used so far: Backstop's server or PgBouncer.
+proxy_ticks() {
+    local pid=""
+    case $1 in
+        backstop) pid=$server_pid ;;
+        pgbouncer) pid=$(cat "$work/pgbouncer/pgbouncer.pid" 2>/dev/null || true) ;;
+    esac
+    if [ -z "$pid" ] || [ ! -r "/proc/$pid/stat" ]; then echo 0; return; fi
+    # Fields 14 and 15 of /proc/PID/stat, counted after the command name (which may hold spaces) ends with ')'.
+    sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }'
+}
 pgbench_run() {
-    local target=$1 seconds=$2 output tps connect count
+    local target=$1 seconds=$2 output tps connect count ticks_before ticks_after
+    ticks_before=$(proxy_ticks "$target")
     output=$(PGPASSWORD="${target_password[$target]}" "$pgbin/pgbench" -S -c "$CLIENTS" -j "$THREADS" -T "$seconds" -n \
         -h 127.0.0.1 -p "${target_port[$target]}" -U "${target_user[$target]}" "${target_db[$target]}" 2>&1) || {
         echo "pgbench through $target failed:" >&2
@@ -156,7 +168,9 @@ pgbench_run() {
         echo "$output" >&2
         return 1
     fi
-    echo "$tps ${connect:-0} $(awk -v n="$count" -v t="$tps" 'BEGIN { printf "%.1f", n / t }')"
+    ticks_after=$(proxy_ticks "$target")
+    # The proxy's CPU per transaction in microseconds (0 straight to PostgreSQL).
+    echo "$tps ${connect:-0} $(awk -v n="$count" -v t="$tps" 'BEGIN { printf "%.1f", n / t }') $(awk -v a="$ticks_before" -v b="$ticks_after" -v n="$count" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')"
 }
 targets=(direct pgbouncer backstop)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -164,22 +178,25 @@ echo "warming up each way for $WARMUP s (not counted)..." >&2
 for t in "${targets[@]}"; do pgbench_run "$t" "$WARMUP" >/dev/null 2>&1 || true; done
 declare -A runs=([direct]="" [pgbouncer]="" [backstop]="")
 declare -A connects=([direct]="" [pgbouncer]="" [backstop]="")
+declare -A cpus=([direct]="" [pgbouncer]="" [backstop]="")
 for round in $(seq "$ROUNDS"); do
     order=()
     for i in 0 1 2; do order+=("${targets[$(((round - 1 + i) % 3))]}"); done
     for t in "${order[@]}"; do
-        read -r tps connect window < <(pgbench_run "$t" "$DURATION")
+        read -r tps connect window cpu < <(pgbench_run "$t" "$DURATION")
         runs[$t]="${runs[$t]} $tps"
         connects[$t]="${connects[$t]} $connect"
-        printf 'round %d  %-9s  %10.1f tps  (counted over %s s; the %d clients took %.0f ms to connect)\n' "$round" "$t" "$tps" "$window" "$CLIENTS" "$connect"
+        cpus[$t]="${cpus[$t]} $cpu"
+        printf 'round %d  %-9s  %10.1f tps  %6.1f us proxy CPU per transaction  (counted over %s s; the %d clients took %.0f ms to connect)\n' \
+            "$round" "$t" "$tps" "$cpu" "$window" "$CLIENTS" "$connect"
     done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 echo "pgbench -S -c $CLIENTS -j $THREADS -T $DURATION -n, scale $SCALE, $ROUNDS round(s), $(nproc) cores, load average before: $load_before"
-printf '%-10s %-44s %12s %22s\n' "" "runs (tps)" "median tps" "median connect (ms)"
+printf '%-10s %-44s %12s %22s %26s\n' "" "runs (tps)" "median tps" "median connect (ms)" "proxy CPU per txn (us)"
 for t in "${targets[@]}"; do
-    printf '%-10s %-44s %12.1f %22.0f\n' "$t" "${runs[$t]# }" "$(echo "${runs[$t]}" | median)" "$(echo "${connects[$t]}" | median)"
+    printf '%-10s %-44s %12.1f %22.0f %26.1f\n' "$t" "${runs[$t]# }" "$(echo "${runs[$t]}" | median)" "$(echo "${connects[$t]}" | median)" "$(echo "${cpus[$t]}" | median)"
 done
 med_bouncer=$(echo "${runs[pgbouncer]}" | median)
 med_backstop=$(echo "${runs[backstop]}" | median)
