@@ -71,6 +71,7 @@ internal sealed class ProxySession : IBridgedUpstream
     private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _committed = [];
 
     private Stream _client = null!;
+    private RelaySocketStream _clientSocket = null!;
     private PipeReader _clientReader = null!;
     private UpstreamConnection _upstream = null!;
     private ProxyUser _user = null!;
@@ -174,8 +175,9 @@ internal sealed class ProxySession : IBridgedUpstream
 
     public async Task RunAsync(CancellationToken stopping)
     {
-        var network = new NetworkStream(_socket, ownsSocket: true);
+        var network = new RelaySocketStream(_socket);
         _client = network;
+        _clientSocket = network;
         try
         {
             using (var signIn = CancellationTokenSource.CreateLinkedTokenSource(stopping))
@@ -190,6 +192,10 @@ internal sealed class ProxySession : IBridgedUpstream
             _server.Audit(Entry("proxy.session", "ok", null, new() { ["kind"] = _user.IsPerson ? "person" : "service", ["client"] = _parameters.GetValueOrDefault("application_name", "") }));
             if (_user.IsPerson)
             {
+                // A person's relay reads the client and the server at once (and lends the server to the guard): from here
+                // on both sockets wait asynchronously. A service session's stay blocking (RelaySocketStream says why).
+                _clientSocket.GoAsync();
+                _upstream.Stream.GoAsync();
                 await RelayAsync(stopping);
             }
             else
@@ -242,7 +248,7 @@ internal sealed class ProxySession : IBridgedUpstream
 
     // ---------------------------------------------------------------- startup
 
-    private async Task<bool> StartAsync(NetworkStream network, CancellationToken cancellationToken)
+    private async Task<bool> StartAsync(RelaySocketStream network, CancellationToken cancellationToken)
     {
         var tls = _server.Certificate is not null;
         var negotiator = new StartupNegotiator(new StartupOptions { TlsAvailable = tls, RequireTls = _server.Settings.RequireTls });
@@ -460,12 +466,14 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>
     /// A service account's session: nothing is guarded inline, so the two directions are pumped at once, each on its
     /// own, as a pooler does; refusals still go through the server (a statement that fails to parse), so order holds.
+    /// Each pump is a thread of its own in blocking reads and writes (RelaySocketStream): every await in them completes
+    /// at once, so neither ever leaves its thread. Stopping one shuts the other's socket for reading, which wakes it.
     /// </summary>
     private async Task RelayServiceAsync(CancellationToken stopping)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var fromServer = PumpServerAsync(stop.Token);
-        var fromClient = PumpClientAsync(stop.Token);
+        var fromServer = OnOwnThread(() => PumpServerAsync(stop.Token));
+        var fromClient = OnOwnThread(() => PumpClientAsync(stop.Token));
         var first = await Task.WhenAny(fromServer, fromClient);
         await stop.CancelAsync();
         _upstream.Reader.CancelPendingRead();
@@ -484,6 +492,13 @@ internal sealed class ProxySession : IBridgedUpstream
             await TrySendAsync(ErrorResponse.Fatal("57P05", "terminating connection due to idle timeout", detail: $"server.proxy.idle_timeout is {_server.Settings.IdleTimeout}"));
         }
     }
+
+    private static Task<PumpEnd> OnOwnThread(Func<Task<PumpEnd>> pump) =>
+        Task.Factory.StartNew(() =>
+        {
+            RelaySocketStream.MayBlockThisThread();
+            return pump();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
     private enum PumpEnd
     {

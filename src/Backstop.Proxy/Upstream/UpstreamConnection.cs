@@ -5,6 +5,7 @@ using System.Text;
 using Backstop.Proxy.Protocol;
 using Backstop.Proxy.Protocol.Backend;
 using Backstop.Proxy.Protocol.Frontend;
+using Backstop.Proxy.Sessions;
 
 namespace Backstop.Proxy.Upstream;
 
@@ -18,14 +19,15 @@ internal sealed class UpstreamConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
 
-    private UpstreamConnection(Socket socket, NetworkStream stream)
+    private UpstreamConnection(Socket socket, RelaySocketStream stream)
     {
         _socket = socket;
         Stream = stream;
         Reader = PipeReader.Create(stream);
     }
 
-    public NetworkStream Stream { get; }
+    /// <summary>Blocking until <see cref="RelaySocketStream.GoAsync"/> (see there why).</summary>
+    public RelaySocketStream Stream { get; }
 
     /// <summary>What the server sends, after its first ReadyForQuery.</summary>
     public PipeReader Reader { get; }
@@ -47,23 +49,30 @@ internal sealed class UpstreamConnection : IAsyncDisposable
         var socket = unix ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            if (unix)
+            // A blocking connect, on a thread of its own: an asynchronous one would tie the socket to .NET's epoll thread
+            // for good (RelaySocketStream). Cancelling closes the socket, which ends the connect.
+            using var abandon = cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket);
+            await Task.Factory.StartNew(() =>
             {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(host, $".s.PGSQL.{port}")), cancellationToken);
-            }
-            else
-            {
-                socket.NoDelay = true;
-                await socket.ConnectAsync(host, port, cancellationToken);
-            }
+                if (unix)
+                {
+                    socket.Connect(new UnixDomainSocketEndPoint(Path.Combine(host, $".s.PGSQL.{port}")));
+                }
+                else
+                {
+                    socket.NoDelay = true;
+                    socket.Connect(host, port);
+                }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             socket.Dispose();
+            cancellationToken.ThrowIfCancellationRequested();
             throw new UpstreamException($"cannot reach the upstream server at {host}:{port} ({e.Message})", e);
         }
 
-        var connection = new UpstreamConnection(socket, new NetworkStream(socket, ownsSocket: true));
+        var connection = new UpstreamConnection(socket, new RelaySocketStream(socket));
         try
         {
             await connection.StartAsync(database, user, password, parameters, limits, cancellationToken);
