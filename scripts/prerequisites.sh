@@ -1,6 +1,6 @@
 # Shared by demo.sh and test.sh: make sure PostgreSQL 15's programs, pgBackRest and the .NET SDK are here, and what the
 # proxy's real-client tests drive: PgBouncer, pgjdbc (/usr/share/java/postgresql.jar) with a JDK to compile its
-# harness, and Node.js with npm for node-postgres (test/clients/).
+# harness, Node.js with npm for node-postgres (test/clients/), and Chromium for the console's browser tests.
 ensure_prerequisites() {
     local packages=()
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
@@ -23,6 +23,10 @@ ensure_prerequisites() {
     fi
     if ! command -v npm >/dev/null 2>&1; then
         packages+=(npm)
+    fi
+    # The console's browser tests drive Debian's Chromium through Playwright (never a browser download).
+    if [ ! -x /usr/bin/chromium ]; then
+        packages+=(chromium)
     fi
     if [ ${#packages[@]} -gt 0 ]; then
         echo "Installing ${packages[*]} (Debian packages)..."

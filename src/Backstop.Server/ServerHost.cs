@@ -139,6 +139,7 @@ public sealed class ServerHost
         app.Use(Problems.Middleware);
         app.UseRateLimiter();
         Endpoints.Map(app);
+        WebConsole.ConsolePages.Map(app);
         app.MapOpenApi("/api/v1/openapi.json");
         return app;
     }

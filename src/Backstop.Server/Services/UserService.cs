@@ -60,6 +60,23 @@ public sealed partial class UserService(TeamStore team, IAuditTrail audit, TimeP
         await audit.RecordAsync(new AuditEvent(actor, from, "token.revoked", null, $"user {name}", "ok", new Dictionary<string, string> { ["why"] = "user disabled" }), cancellationToken);
     }
 
+    /// <summary>Revokes every token the person holds (signed out everywhere: API, CLI, console and proxy); the password stays.</summary>
+    public async Task<int> RevokeTokensAsync(string actor, string? from, string name, CancellationToken cancellationToken)
+    {
+        if (await team.GetUserAsync(name, cancellationToken) is null)
+        {
+            throw ProblemException.NotFound($"there is no user {name}; `backstop user list` shows everyone");
+        }
+
+        var revoked = await team.RevokeAllTokensAsync(name, clock.GetUtcNow(), cancellationToken);
+        await audit.RecordAsync(new AuditEvent(actor, from, "token.revoked", null, $"user {name}", "ok", new Dictionary<string, string>
+        {
+            ["why"] = "revoked by an admin",
+            ["tokens"] = revoked.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }), cancellationToken);
+        return revoked;
+    }
+
     /// <summary>A new password; it also unlocks the account and revokes every token the person holds.</summary>
     public async Task ResetPasswordAsync(string actor, string? from, string name, string password, CancellationToken cancellationToken)
     {
