@@ -60,6 +60,7 @@ internal static class BackstopApp
         root.Add(RepairCommand.Create(host));
         root.Add(PitrCommand.Create(host));
         root.Add(RecoverDatabaseCommand.Create(host));
+        root.Add(ReviewCommand.Create(host));
         root.Add(ServerCommand.Create(host));
         root.Add(UserCommand.Create(host));
         root.Add(LoginCommand.Create(host));

@@ -29,6 +29,9 @@ public sealed record EnvironmentConfig
     /// <summary>Null until <c>backstop pitr enable</c> sets point-in-time recovery up.</summary>
     public PitrSettings? Pitr { get; init; }
 
+    /// <summary>The <c>review:</c> section: suppressions of <c>backstop review</c> findings.</summary>
+    public Backstop.Core.Review.ReviewSettings Review { get; init; } = Backstop.Core.Review.ReviewSettings.Default;
+
     /// <summary>Recorded by <c>env add</c>; null if it has not been recorded.</summary>
     public ServerIdentity? Identity { get; init; }
 }
