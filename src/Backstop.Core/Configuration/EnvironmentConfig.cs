@@ -29,6 +29,9 @@ public sealed record EnvironmentConfig
     /// <summary>Null until <c>backstop pitr enable</c> sets point-in-time recovery up.</summary>
     public PitrSettings? Pitr { get; init; }
 
+    /// <summary>What the server runs on its own and when (the <c>schedule:</c> section; docs/schedules.md); empty: nothing.</summary>
+    public IReadOnlyList<Schedules.Schedule> Schedules { get; init; } = [];
+
     /// <summary>Recorded by <c>env add</c>; null if it has not been recorded.</summary>
     public ServerIdentity? Identity { get; init; }
 }
