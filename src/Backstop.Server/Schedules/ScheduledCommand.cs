@@ -28,8 +28,9 @@ internal static class ScheduledCommand
             if (root.ValueKind == JsonValueKind.Object)
             {
                 message = root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String ? error.GetString()
+                    : root.TryGetProperty("passed", out var passed) ? Drill(root, passed.ValueKind == JsonValueKind.True)
                     : root.TryGetProperty("id", out var id) ? "id " + id.ToString()
-                    : root.TryGetProperty("backupId", out var backup) ? "backup " + backup.ToString()
+                    : root.TryGetProperty("bytesFreed", out var freed) ? $"freed {freed} bytes"
                     : null;
             }
         }
@@ -39,5 +40,14 @@ internal static class ScheduledCommand
 
         message ??= result.ExitCode == 0 ? null : result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         return message is { Length: > MaxMessage } ? message[..MaxMessage] + "…" : message;
+    }
+
+    /// <summary>A drill's result: the backup (or the PITR drill's id) and, when it failed, the first failed check.</summary>
+    private static string Drill(JsonElement root, bool passed)
+    {
+        var what = root.TryGetProperty("backup", out var backup) ? $"backup {backup}" : root.TryGetProperty("drillId", out var drill) ? $"drill {drill}" : "drill";
+        var failure = root.TryGetProperty("failures", out var failures) && failures.ValueKind == JsonValueKind.Array && failures.GetArrayLength() > 0
+            && failures[0].TryGetProperty("message", out var first) ? first.GetString() : null;
+        return passed ? $"{what}: passed" : $"{what}: failed" + (failure is null ? "" : $" ({failure})");
     }
 }
