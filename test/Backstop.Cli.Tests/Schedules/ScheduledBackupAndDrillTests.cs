@@ -14,9 +14,12 @@ public sealed class ScheduledBackupAndDrillTests : IAsyncLifetime
 {
     private TeamSetup _team = null!;
 
-    public async Task InitializeAsync() =>
+    public async Task InitializeAsync()
+    {
         _team = await TeamSetup.StartAsync(before: (workspace, _) =>
             workspace.AddSettingAsync("prod", "schedule:\n      timezone: Europe/Berlin\n      backup: \"*/10 * * * * *\"\n      drill: \"5-59/10 * * * * *\""));
+        await _team.LoginAllAsync();
+    }
 
     public async Task DisposeAsync() => await _team.DisposeAsync();
 
@@ -58,6 +61,21 @@ public sealed class ScheduledBackupAndDrillTests : IAsyncLifetime
         });
         var table = await workspace.RunAsync("schedule", "list");
         Assert.Contains("*/10 * * * * *", table.Out, StringComparison.Ordinal);
+
+        // The console's API shows the same, to any signed-in person.
+        using var http = new HttpClient { BaseAddress = new Uri(_team.Server.Url) };
+        using (var credentials = JsonDocument.Parse(await File.ReadAllTextAsync(_team.Alice.CredentialsPath)))
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", credentials.RootElement.GetProperty("token").GetString());
+        }
+
+        using (var served = JsonDocument.Parse(await http.GetStringAsync("/api/v1/schedules?environment=prod")))
+        {
+            Assert.Equal(["backup", "drill"], served.RootElement.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
+            Assert.All(served.RootElement.EnumerateArray(), s => Assert.Equal(JsonValueKind.Object, s.GetProperty("last").ValueKind));
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("/api/v1/schedules?environment=nope")).StatusCode);
 
         // Audited as the scheduler's, with the command it ran.
         var audit = await ScheduleJson.ListAsync(workspace, "entries", "audit", "list", "--actor", "scheduler", "--limit", "1000");
