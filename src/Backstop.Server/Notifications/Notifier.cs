@@ -28,6 +28,9 @@ public sealed class Notifier : INotifications, IAsyncDisposable
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    /// <summary>camelCase, as the API answers.</summary>
+    private static readonly JsonSerializerOptions Fields = new(JsonSerializerDefaults.Web);
+
     private readonly ConcurrentDictionary<Task, byte> _sending = new();
     private readonly CancellationTokenSource _stopping = new();
 
@@ -163,7 +166,7 @@ public sealed class Notifier : INotifications, IAsyncDisposable
         };
         foreach (var (name, value) in message.Fields)
         {
-            json[name] = JsonSerializer.SerializeToNode(value);
+            json[name] = JsonSerializer.SerializeToNode(value, Fields);
         }
 
         return json.ToJsonString();

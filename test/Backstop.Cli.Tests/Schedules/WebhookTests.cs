@@ -74,6 +74,7 @@ public sealed class WebhookTests : IAsyncLifetime
             Assert.Equal("alice", body.GetProperty("requester").GetString());
             Assert.Contains($"<{link}|request {id}>", body.GetProperty("text").GetString(), StringComparison.Ordinal);
             Assert.Contains("public.leads -5", body.GetProperty("text").GetString(), StringComparison.Ordinal);
+            Assert.Contains(body.GetProperty("impact").EnumerateArray(), t => t.GetProperty("table").GetString() == "public.leads" && t.GetProperty("deleted").GetInt64() == 5);
         });
 
         var approved = await _team.Bob.RunAsync("approve", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", "user 7 left");
