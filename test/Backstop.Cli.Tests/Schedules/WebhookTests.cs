@@ -24,6 +24,7 @@ public sealed class WebhookTests : IAsyncLifetime
         _pager = WebhookReceiver.Start(failFirst: -1);
         var variables = new Dictionary<string, string>(StringComparer.Ordinal) { ["CHAT_WEBHOOK"] = _chat.Url };
         _team = await TeamSetup.StartAsync(
+            policy: "    break_glass: true\n",
             serverSettings: $"  public_url: {PublicUrl}\n",
             serverEnvironment: variables,
             before: async (workspace, _) =>
@@ -109,6 +110,27 @@ public sealed class WebhookTests : IAsyncLifetime
             Assert.DoesNotContain(_chat.Secret, text, StringComparison.Ordinal);
             Assert.DoesNotContain(_pager.Secret, text, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Break_glass_and_rejection_are_told_with_what_people_wrote_escaped_for_slack()
+    {
+        var ran = await _team.Alice.RunAsync("run", "-e", "prod", "--json", "--emergency", "--reason", "checkout <!channel> down & out", "-c", "DELETE FROM users WHERE id = 30");
+        Assert.True(ran.ExitCode == 0, ran.ToString());
+        var review = TeamSetup.RequestId(ran);
+        var glass = (await _chat.WaitForAsync("break_glass.review", 1, TimeSpan.FromSeconds(30)))[0];
+        Assert.Equal(review, glass.GetProperty("requestId").GetInt64());
+        Assert.Equal("checkout <!channel> down & out", glass.GetProperty("reason").GetString());
+        Assert.Contains("alice broke glass on prod", glass.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("(reason: checkout &lt;!channel&gt; down &amp; out) and waits for another person's review", glass.GetProperty("text").GetString(), StringComparison.Ordinal);
+
+        var asked = await _team.Alice.RunAsync("run", "-e", "prod", "--json", "-c", "DELETE FROM users WHERE id = 8");
+        var id = TeamSetup.RequestId(asked);
+        var rejected = await _team.Bob.RunAsync("reject", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", "<@U123> not on a Friday");
+        Assert.True(rejected.ExitCode == 0, rejected.ToString());
+        var told = (await _chat.WaitForAsync("approval.rejected", 1, TimeSpan.FromSeconds(30)))[0];
+        Assert.Equal((id, "bob"), (told.GetProperty("requestId").GetInt64(), told.GetProperty("actor").GetString()));
+        Assert.Equal($"Request {id} on prod was rejected by bob: &lt;@U123&gt; not on a Friday (<{PublicUrl}/approvals/{id}|request {id}>)", told.GetProperty("text").GetString());
     }
 
     private async Task<IReadOnlyList<JsonElement>> NotificationsAsync(params string[] more)
