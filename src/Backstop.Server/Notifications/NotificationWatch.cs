@@ -1,5 +1,4 @@
 using System.Globalization;
-using Backstop.Core.Configuration;
 using Backstop.Core.Notifications;
 using Backstop.Recovery.Backups;
 using Backstop.Recovery.Catalog;
@@ -36,8 +35,9 @@ internal sealed class NotificationWatch(ServerContext server, IBackupCatalog cat
             {
                 return;
             }
-            catch (Exception e) when (e is Core.Environments.ConnectionFailedException or System.Data.Common.DbException or IOException or ConfigException)
+            catch (Exception e)
             {
+                // The state store or an environment's URL: whatever it is, the next check may find it mended.
                 log($"error: the check for failed drills and stale restores did not finish ({e.Message}); trying again in {every.TotalSeconds:0} s");
                 await Task.Delay(every, server.Clock, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }

@@ -76,8 +76,20 @@ public sealed class Notifier : INotifications, IAsyncDisposable
 
             if (id is { } recorded)
             {
-                Track(DeliverAsync(webhook, recorded, message));
+                Track(DeliverLoggedAsync(webhook, recorded, message));
             }
+        }
+    }
+
+    private async Task DeliverLoggedAsync(WebhookSettings webhook, long id, NotificationMessage message)
+    {
+        try
+        {
+            await DeliverAsync(webhook, id, message);
+        }
+        catch (Exception e)
+        {
+            _log($"error: notification {id} ({message.Event}) to webhook '{webhook.Name}' stopped on an unexpected error ({e.GetType().Name})");
         }
     }
 

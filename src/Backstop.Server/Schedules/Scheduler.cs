@@ -63,9 +63,12 @@ public sealed class Scheduler(ServerContext server, ScheduleRunStore runs, IComm
             {
                 return;
             }
-            catch (Exception e) when (e is Core.Environments.ConnectionFailedException or System.Data.Common.DbException or IOException or TimeoutException)
+            catch (Exception e)
             {
-                log($"error: schedule {schedule.Name} of {schedule.Environment}: the state store could not be reached ({e.Message}); trying again in 10 s");
+                // Whatever went wrong, the schedule goes on: an exception here would otherwise stop the whole server.
+                var what = e is Core.Environments.ConnectionFailedException or System.Data.Common.DbException or IOException or TimeoutException
+                    ? "the state store could not be reached" : "it stopped on an unexpected error";
+                log($"error: schedule {schedule.Name} of {schedule.Environment}: {what} ({e.Message}); trying again in 10 s");
                 await Task.Delay(TimeSpan.FromSeconds(10), clock, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
@@ -146,7 +149,7 @@ public sealed class Scheduler(ServerContext server, ScheduleRunStore runs, IComm
         catch (OperationCanceledException)
         {
         }
-        catch (Exception e) when (e is Core.Environments.ConnectionFailedException or System.Data.Common.DbException or IOException)
+        catch (Exception e)
         {
             log($"error: the lease of schedule {schedule.Name} of {schedule.Environment} could not be renewed ({e.Message}); another server may start its next slot");
         }
