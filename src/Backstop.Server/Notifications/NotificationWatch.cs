@@ -63,7 +63,19 @@ internal sealed class NotificationWatch(ServerContext server, IBackupCatalog cat
                 continue;
             }
 
-            var health = await BackupHealth.ReadAsync(catalog, environment.Name, environment.Identity?.Database ?? server.Connector.ResolveUrl(environment).Database, environment.Backup.ProvenWithin, now, cancellationToken);
+            string database;
+            try
+            {
+                database = environment.Identity?.Database ?? server.Connector.ResolveUrl(environment).Database;
+            }
+            catch (Core.Configuration.ConfigException e)
+            {
+                // One environment whose URL cannot be read must not hide the others' stale restores.
+                log($"error: whether the restores of {environment.Name} are proven could not be checked: {e.Message}");
+                continue;
+            }
+
+            var health = await BackupHealth.ReadAsync(catalog, environment.Name, database, environment.Backup.ProvenWithin, now, cancellationToken);
             if (health.Stale)
             {
                 await server.Notifications.NotifyAsync(Stale(health), cancellationToken);
