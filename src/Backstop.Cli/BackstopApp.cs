@@ -70,6 +70,8 @@ internal static class BackstopApp
             root.Add(approvals);
         }
         root.Add(AuditCommand.Create(host));
+        root.Add(ScheduleCommand.Create(host));
+        root.Add(NotifyCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };

@@ -43,7 +43,10 @@ public sealed class ServerHost
         var settings = config.Server ?? ServerSettings.Default;
         var location = StateLocation.Of(config, variables);
         var store = await StateStores.OpenAsync(location, notice, cancellationToken);
-        var team = new TeamStore(await TeamDatabase.OpenAsync(location, notice, cancellationToken));
+        var teamDatabase = await TeamDatabase.OpenAsync(location, notice, cancellationToken);
+        var team = new TeamStore(teamDatabase);
+        WebApplication? app = null;
+        var notifier = ServerSchedules.Notifier(config, settings, variables, teamDatabase, clock, () => app);
         var context = new ServerContext
         {
             Config = config,
@@ -55,6 +58,7 @@ public sealed class ServerHost
             SigningKey = key,
             Clock = clock,
             Connector = new EnvironmentConnector(variables, notice),
+            Notifications = (Notifications.INotifications?)notifier ?? Notifications.NoNotifications.Instance,
         };
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -81,6 +85,7 @@ public sealed class ServerHost
         builder.Services.AddSingleton(new ChangeService(context));
         builder.Services.AddSingleton(new ApprovalService(context));
         builder.Services.AddSingleton(new CommandService(context, commands));
+        await ServerSchedules.AddAsync(builder.Services, context, teamDatabase, location, commands, notifier, cancellationToken);
         if (settings.Proxy is { } proxySettings)
         {
             // The proxy listener lives and dies with the server (docs/proxy.md).
@@ -112,7 +117,7 @@ public sealed class ServerHost
             };
         });
 
-        var app = builder.Build();
+        app = builder.Build();
         if (settings.TrustedProxies.Count > 0)
         {
             var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto, ForwardLimit = 1 };

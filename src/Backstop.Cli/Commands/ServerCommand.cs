@@ -42,6 +42,12 @@ internal static class ServerCommand
             {
                 context.Console.MarkupLineInterpolated($"PostgreSQL proxy listening on {proxy} (the database name is the environment's name)");
             }
+            var schedules = config.Environments.Sum(e => e.Schedules.Count);
+            if (schedules > 0 || config.Notifications is { Webhooks.Count: > 0 })
+            {
+                context.Console.MarkupLineInterpolated($"Schedules: {schedules} (`backstop schedule list`); webhooks: {config.Notifications?.Webhooks.Count ?? 0} (`backstop notify list`).");
+            }
+
             await context.Host.Out.FlushAsync(cancellationToken);
             var checkpoints = CheckpointLoopAsync(log, key, context, cancellationToken);
             try

@@ -22,6 +22,9 @@ public sealed record BackstopConfig
     /// <summary>The <c>server:</c> section: null when there is none (the server then uses <see cref="ServerSettings.Default"/>).</summary>
     public ServerSettings? Server { get; init; }
 
+    /// <summary>The <c>notifications:</c> section: null when there is none (no webhooks).</summary>
+    public NotificationSettings? Notifications { get; init; }
+
     /// <summary>A path from the file, absolute or relative to the file's directory, made absolute.</summary>
     public string Resolve(string path) => System.IO.Path.GetFullPath(path, System.IO.Path.GetDirectoryName(Path)!);
 

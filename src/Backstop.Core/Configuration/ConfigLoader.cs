@@ -14,10 +14,10 @@ public static class ConfigLoader
 
     public const string PathVariable = "BACKSTOP_CONFIG";
 
-    private static readonly string[] TopLevelKeys = ["environments", "policies", "state", "server"];
-    private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute", "trusted_proxies", "proxy"];
+    private static readonly string[] TopLevelKeys = ["environments", "policies", "state", "server", "notifications"];
+    private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute", "trusted_proxies", "proxy", "public_url"];
     private static readonly string[] ProxyKeys = ["listen", "require_tls", "authentication_timeout", "idle_timeout", "max_connections_per_user", "max_connections", "parameters", "service_sessions_without_audit"];
-    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr", "review"];
+    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr", "review", "schedule"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
     private static readonly string[] IdentityKeys = ["system_identifier", "database", "database_oid", "host", "port"];
@@ -78,6 +78,7 @@ public static class ConfigLoader
         var root = read.Mapping(yaml.Documents[0].RootNode, "the file");
         string? state = null;
         ServerSettings? server = null;
+        NotificationSettings? notifications = null;
         foreach (var (key, value) in read.Entries(root, "the file", TopLevelKeys))
         {
             if (IsEmpty(value))
@@ -88,6 +89,10 @@ public static class ConfigLoader
             if (key == "server")
             {
                 server = ReadServer(read, value);
+            }
+            else if (key == "notifications")
+            {
+                notifications = NotificationReader.Read(read, value);
             }
             else if (key == "state")
             {
@@ -124,7 +129,7 @@ public static class ConfigLoader
             }
         }
 
-        return new BackstopConfig { Path = path, Environments = environments, Policies = policies, State = state, Server = server };
+        return new BackstopConfig { Path = path, Environments = environments, Policies = policies, State = state, Server = server, Notifications = notifications };
     }
 
     private static ServerSettings ReadServer(YamlReader read, YamlNode node)
@@ -143,6 +148,7 @@ public static class ConfigLoader
                 "lock_after" => settings with { LockAfter = (int)Math.Min(read.Long(value, key, 1), 1000) },
                 "trusted_proxies" => settings with { TrustedProxies = ReadAddresses(read, value) },
                 "proxy" => settings with { Proxy = ReadProxy(read, value) },
+                "public_url" => settings with { PublicUrl = ReadPublicUrl(read, value) },
                 _ => settings with { SignInsPerMinute = (int)Math.Min(read.Long(value, key, 1), 100_000) },
             };
         }
@@ -205,6 +211,14 @@ public static class ConfigLoader
         return text;
     }
 
+    private static string ReadPublicUrl(YamlReader read, YamlNode node)
+    {
+        var text = read.Scalar(node, "public_url");
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.UserInfo)
+            ? text.TrimEnd('/')
+            : throw read.Error(node, $"server.public_url is '{text}'; expected the address people open the server at, e.g. https://backstop.example.com (links in notifications start with it)");
+    }
+
     private static IReadOnlyList<string> ReadServerUrls(YamlReader read, YamlNode node)
     {
         var urls = node is YamlSequenceNode sequence ? sequence.Children.Select(c => (c, read.Scalar(c, "urls"))).ToList() : [(node, read.Scalar(node, "urls"))];
@@ -250,6 +264,7 @@ public static class ConfigLoader
         Tier? tier = null;
         var environment = new EnvironmentConfig { Name = name, Url = "", Tier = Tier.Production };
         var mapping = read.Mapping(node, $"environment '{name}'");
+        YamlNode? schedule = null;
         foreach (var (key, value) in read.Entries(mapping, $"environment '{name}'", EnvironmentKeys))
         {
             switch (key)
@@ -290,6 +305,19 @@ public static class ConfigLoader
                 case "review":
                     environment = environment with { Review = ReviewSettingsReader.Read(read, value, name) };
                     break;
+                case "schedule":
+                    schedule = value;
+                    break;
+            }
+        }
+
+        if (schedule is not null && !IsEmpty(schedule))
+        {
+            // Read last: its default zone is the environment's timezone, and the PITR kinds need the pitr: section.
+            environment = environment with { Schedules = ScheduleReader.Read(read, schedule, name, environment.TimeZone) };
+            if (environment.Pitr is null && environment.Schedules.FirstOrDefault(s => Schedules.ScheduleKinds.NeedsPitr(s.Kind)) is { } pitr)
+            {
+                throw read.Error(schedule, $"schedule.{pitr.Name} of environment '{name}' needs point-in-time recovery, which is not set up for it; run `backstop pitr enable -e {name} --pgdata PATH` first, or remove the line");
             }
         }
 

@@ -32,6 +32,9 @@ public sealed record EnvironmentConfig
     /// <summary>The <c>review:</c> section: suppressions of <c>backstop review</c> findings.</summary>
     public Backstop.Core.Review.ReviewSettings Review { get; init; } = Backstop.Core.Review.ReviewSettings.Default;
 
+    /// <summary>What the server runs on its own and when (the <c>schedule:</c> section; docs/schedules.md); empty: nothing.</summary>
+    public IReadOnlyList<Schedules.Schedule> Schedules { get; init; } = [];
+
     /// <summary>Recorded by <c>env add</c>; null if it has not been recorded.</summary>
     public ServerIdentity? Identity { get; init; }
 }

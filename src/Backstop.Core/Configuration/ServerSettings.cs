@@ -39,6 +39,12 @@ public sealed record ServerSettings
     /// </summary>
     public IReadOnlyList<System.Net.IPAddress> TrustedProxies { get; init; } = [];
 
+    /// <summary>
+    /// The address people open the server at (no trailing slash), for the links in notifications; null: the first
+    /// address the server listens on.
+    /// </summary>
+    public string? PublicUrl { get; init; }
+
     /// <summary>The PostgreSQL protocol listener (docs/proxy.md); null: no proxy.</summary>
     public ProxySettings? Proxy { get; init; }
 

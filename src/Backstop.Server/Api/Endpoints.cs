@@ -69,6 +69,7 @@ internal static class Endpoints
         MapApprovals(api);
         MapUsers(api);
         MapAudit(api);
+        ScheduleEndpoints.Map(api);
     }
 
     /// <summary>The audit log, for admins and approvers: entries, checkpoints, the public key, and proofs signed here.</summary>

@@ -69,6 +69,11 @@ public sealed class ApprovalService(ServerContext server)
         var status = await server.Team.VoteAsync(id, vote, server.Settings.ExecuteWindow, cancellationToken)
             ?? throw ProblemException.Refused($"you have approved or rejected request {id} already, or it is no longer open");
         await AuditAsync(user, "approve", request, "ok", reason, cancellationToken, status);
+        if (status == ApprovalStatus.Approved)
+        {
+            await Notifications.ApprovalNotices.SendAsync(server, Core.Notifications.NotificationEvents.ApprovalApproved, id, user.Name, reason, CancellationToken.None);
+        }
+
         return await GetAsync(id, cancellationToken);
     }
 
@@ -95,6 +100,7 @@ public sealed class ApprovalService(ServerContext server)
         _ = await server.Team.VoteAsync(id, new ApprovalVote(user.Name, false, reason, now), server.Settings.ExecuteWindow, cancellationToken)
             ?? throw ProblemException.Refused($"you have voted on request {id} already, or it is no longer open");
         await AuditAsync(user, "reject", request, "ok", reason, cancellationToken);
+        await Notifications.ApprovalNotices.SendAsync(server, Core.Notifications.NotificationEvents.ApprovalRejected, id, user.Name, reason, CancellationToken.None);
         return await GetAsync(id, cancellationToken);
     }
 

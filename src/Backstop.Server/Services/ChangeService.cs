@@ -63,11 +63,17 @@ public sealed class ChangeService(ServerContext server)
                 detail["reason"] = request.Reason!;
                 detail["request"] = review.ToString(CultureInfo.InvariantCulture);
                 await AuditAsync(user, "run.emergency", environment, prepared.Id, Outcome(emergency.Outcome), detail, cancellationToken);
+                if (emergency.Outcome == ChangeOutcome.Committed)
+                {
+                    await Notifications.ApprovalNotices.SendAsync(server, Core.Notifications.NotificationEvents.BreakGlassReview, review, user.Name, request.Reason, CancellationToken.None);
+                }
+
                 return Report(environment, target, emergency, user) with { RequestId = review };
             case Requirement.Approval:
                 var id = await server.Team.AddRequestAsync(NewRequest(prepared, target, user, request.AllowAllRows, policy), cancellationToken);
                 detail["request"] = id.ToString(CultureInfo.InvariantCulture);
                 await AuditAsync(user, "request", environment, prepared.Id, "ok", detail, cancellationToken);
+                await Notifications.ApprovalNotices.SendAsync(server, Core.Notifications.NotificationEvents.ApprovalRequested, id, user.Name, null, CancellationToken.None);
                 return ChangeReports.Prepared(environment, prepared, "approval") with
                 {
                     Outcome = ChangeOutcome.NeedsApproval,

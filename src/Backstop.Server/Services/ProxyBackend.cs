@@ -197,6 +197,7 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
             ["sha256"] = sha,
             ["via"] = "proxy",
         }), cancellationToken);
+        await Notifications.ApprovalNotices.SendAsync(server, Core.Notifications.NotificationEvents.ApprovalRequested, id, user, null, CancellationToken.None);
         return id;
     }
 

@@ -30,6 +30,9 @@ public sealed class ServerContext
     /// <summary>Resolves environments' URLs from the server's own variables and files; the clients never see them.</summary>
     public required EnvironmentConnector Connector { get; init; }
 
+    /// <summary>The webhooks (docs/schedules.md "Notifications"); none unless notifications: configures some.</summary>
+    public Notifications.INotifications Notifications { get; init; } = Backstop.Server.Notifications.NoNotifications.Instance;
+
     /// <exception cref="ProblemException">404: no such environment.</exception>
     public EnvironmentConfig Environment(string name)
     {

@@ -12,7 +12,7 @@ public sealed class ConfigLoaderErrorTests
     {
         var error = Parse("environments:\npolicy:\n  production: {}\n");
 
-        Assert.Equal("/srv/app/backstop.yaml:2:1: unknown key 'policy' in the file; expected one of: environments, policies, state, server", error.Message);
+        Assert.Equal("/srv/app/backstop.yaml:2:1: unknown key 'policy' in the file; expected one of: environments, policies, state, server, notifications", error.Message);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public sealed class ConfigLoaderErrorTests
             """);
 
         Assert.Equal(
-            "/srv/app/backstop.yaml:4:5: unknown key 'tire' in environment 'prod'; expected one of: url, tier, timezone, lock_timeout, statement_timeout, retention, identity, backup, pitr",
+            "/srv/app/backstop.yaml:4:5: unknown key 'tire' in environment 'prod'; expected one of: url, tier, timezone, lock_timeout, statement_timeout, retention, identity, backup, pitr, review, schedule",
             error.Message);
     }
 

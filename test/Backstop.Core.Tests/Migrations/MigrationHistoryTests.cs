@@ -24,6 +24,7 @@ public sealed class MigrationHistoryTests
         (3, "132d7ce514ad144a7701844a4b7ad01e6857dbfaa0e0ef2a3c599b11178c02f2"),
         (4, "1e7ae2fc13356a3350a01637bd840553701cf6486afc830cbbf40aa4bf596fb4"),
         (5, "2894bd824e1e5fc68d83776fe1965dd08f6d55d03e6a32f2d2792ce9e7af511e"),
+        (6, "38be93398623b28286842bc3816f3c6c3356148029f337a9ac9716a9dbe75d6f"),
     ];
 
     private static readonly (int Version, string Sha256)[] StatePostgresql =
@@ -33,6 +34,7 @@ public sealed class MigrationHistoryTests
         (3, "a92457a3ba1a3bdc879c7b28c794d875cb8f92dd84a90295359a31f0bad6da72"),
         (4, "44e97141c49f599e31016514387f71dd32b2adee8452395262b733fbf6b6c5d0"),
         (5, "c21354f6d03bf766a58d7becd42a0ed76a8c0ecb778756520d3b3240be219595"),
+        (6, "a0171abd2f4d83cf82083e2b4a3ccc9cdb65c75fa0c64ac747dd0a52bc4fff1d"),
     ];
 
     [Fact]
