@@ -1,6 +1,8 @@
 using System.Globalization;
 using Backstop.Core.Configuration;
+using Backstop.Core.Notifications;
 using Backstop.Core.Preview;
+using Backstop.Core.Schedules;
 using Backstop.Core.State;
 using Backstop.Core.Team;
 using Backstop.Recovery.Backups;
@@ -84,6 +86,9 @@ internal static class ConsolePages
             PageAsync(http, signIn, _ => ChangesAsync(server, environment, user, outcome, http.RequestAborted)));
         app.MapGet("/changes/{id:long}", (long id, HttpContext http, SignInService signIn, ServerContext server) =>
             PageAsync(http, signIn, _ => ChangeAsync(server, id, http.RequestAborted)));
+
+        app.MapGet("/schedules", (string? environment, HttpContext http, SignInService signIn, ServerContext server, ScheduleService schedules, NotificationStore notifications) =>
+            PageAsync(http, signIn, user => SchedulesAsync(server, schedules, notifications, user, environment, http.RequestAborted)));
 
         app.MapGet("/audit", (string? actor, string? action, string? environment, HttpContext http, SignInService signIn, ServerContext server) =>
             PageAsync(http, signIn, user => AuditAsync(server, user, actor, action, environment, http.RequestAborted)));
@@ -179,6 +184,7 @@ internal static class ConsolePages
                   <a href="/environments">Environments</a>
                   <a href="/approvals">Approvals</a>
                   <a href="/changes">Changes</a>
+                  <a href="/schedules">Schedules</a>
                   {Html.When(user.User.MayApprove, Html.Of($"<a href=\"/audit\">Audit</a>"))}
                   {Html.When(user.User.Role == TeamRole.Admin, Html.Of($"<a href=\"/users\">Users</a>"))}
                   <span class="who">{user.Name} <span class="role">({Lower(user.User.Role)})</span></span>
@@ -586,6 +592,66 @@ internal static class ConsolePages
             {Script(change.Script, change.ScriptTruncated)}
             """));
     }
+
+    // ---------------------------------------------------------------- schedules and notifications
+
+    private static async Task<Page> SchedulesAsync(
+        ServerContext server, ScheduleService schedules, NotificationStore notifications, SignedInUser user, string? environment, CancellationToken cancellationToken)
+    {
+        var now = server.Clock.GetUtcNow();
+        var filter = string.IsNullOrEmpty(environment) ? null : environment;
+        if (filter is not null)
+        {
+            server.Environment(filter);
+        }
+
+        var list = await schedules.ListAsync(filter, cancellationToken);
+        var runs = await schedules.RunsAsync(filter, null, 50, cancellationToken);
+        var rows = list.Select(s => Html.Of($"""
+            <tr><th scope="row">{s.Environment} {Tier(TierOf(server, s.Environment))}</th><td>{s.Kind}</td><td><code>{s.Cron}</code> <span class="muted">{s.TimeZone}</span></td>
+            <td>{(s.Next is { } next ? Html.Of($"<time datetime=\"{next.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}\">{next.UtcDateTime:u}</time>") : Html.Of($"—"))}</td>
+            <td>{(s.Last is { } last ? RunOutcome(last, now) : Html.Of($"<span class=\"muted\">not run yet</span>"))}</td></tr>
+            """));
+        var runRows = runs.Select(r => Html.Of($"""
+            <tr><th scope="row">{r.Environment}</th><td>{r.Kind}</td><td>{r.Slot.UtcDateTime:u}</td><td>{RunOutcome(r, now)}</td><td>{r.Holder}</td></tr>
+            """));
+        var deliveries = Html.Empty;
+        if (user.User.MayApprove)
+        {
+            var sent = await notifications.ListAsync(null, 50, cancellationToken);
+            var failed = sent.Count(n => n.Status == NotificationStatuses.Failed);
+            deliveries = Html.Of($"""
+                <h2>Notifications</h2>
+                {(failed > 0 ? Html.Of($"<p class=\"bad\" role=\"alert\">{failed} of the latest {sent.Count} deliveries failed every try.</p>") : Html.Empty)}
+                {(sent.Count == 0 ? Html.Of($"<p class=\"muted\">Nothing sent yet.</p>") : Html.Of($"""
+                    <div class="scroll"><table>
+                    <thead><tr><th scope="col">Event</th><th scope="col">Webhook</th><th scope="col">Environment</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col">Tries</th><th scope="col">Last error</th></tr></thead>
+                    <tbody>{Html.Join(sent.Select(n => Html.Of($"<tr><th scope=\"row\">{n.Event}</th><td>{n.Webhook}</td><td>{n.Environment ?? ""}</td><td>{When(n.CreatedAt, now)}</td><td><span class=\"status status-{n.Status}\">{n.Status}</span></td><td class=\"num\">{n.Attempts}</td><td>{n.LastError ?? ""}</td></tr>")))}</tbody>
+                    </table></div>
+                    """))}
+                """);
+        }
+
+        return new Page("Schedules", Html.Of($"""
+            {(list.Count == 0 ? Html.Of($"<p>No schedule is configured: a <code>schedule:</code> section under an environment in backstop.yaml (docs/schedules.md).</p>") : Html.Of($"""
+                <div class="scroll"><table>
+                <thead><tr><th scope="col">Environment</th><th scope="col">What</th><th scope="col">When</th><th scope="col">Next run</th><th scope="col">Last run</th></tr></thead>
+                <tbody>{Html.Join(rows)}</tbody>
+                </table></div>
+                """))}
+            <h2>Recent runs</h2>
+            {(runs.Count == 0 ? Html.Of($"<p class=\"muted\">No run yet.</p>") : Html.Of($"""
+                <div class="scroll"><table>
+                <thead><tr><th scope="col">Environment</th><th scope="col">What</th><th scope="col">Slot</th><th scope="col">Outcome</th><th scope="col">Server</th></tr></thead>
+                <tbody>{Html.Join(runRows)}</tbody>
+                </table></div>
+                """))}
+            {deliveries}
+            """));
+    }
+
+    private static Html RunOutcome(ScheduleRun run, DateTimeOffset now) => Html.Of(
+        $"<span class=\"status status-{run.Outcome}\">{run.Outcome}</span> {When(run.StartedAt, now)}{(run.Message is { } m ? $": {m}" : "")}");
 
     // ---------------------------------------------------------------- audit
 

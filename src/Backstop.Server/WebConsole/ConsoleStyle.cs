@@ -37,8 +37,8 @@ internal static class ConsoleStyle
         tr.stale th { border-left: 4px solid var(--bad); }
         .muted, .role { color: var(--muted); }
         .status { font-weight: 600; }
-        .status-approved, .status-committed, .status-executed { color: var(--good); }
-        .status-rejected, .status-denied, .status-failed, .status-expired { color: var(--bad); }
+        .status-approved, .status-committed, .status-executed, .status-ok, .status-delivered { color: var(--good); }
+        .status-rejected, .status-denied, .status-failed, .status-expired, .status-interrupted { color: var(--bad); }
         dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; }
         dl.facts dt { color: var(--muted); }
         dl.facts dd { margin: 0; }
