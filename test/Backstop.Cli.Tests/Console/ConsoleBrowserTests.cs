@@ -18,11 +18,31 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
     private TeamSetup _team = null!;
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
+    private string _downUrl = "";
 
     public async Task InitializeAsync()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: test.sh installs Debian's chromium package (scripts/prerequisites.sh)");
-        _team = await TeamSetup.StartAsync();
+        // A daily backup schedule, and a chat webhook whose receiver is down: its failures must show in the console.
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var downUrl = _downUrl = $"http://127.0.0.1:{((System.Net.IPEndPoint)closed.LocalEndpoint).Port}/hook";
+        closed.Stop();
+        _team = await TeamSetup.StartAsync(
+            serverEnvironment: new Dictionary<string, string>(StringComparer.Ordinal) { ["CHAT_WEBHOOK"] = downUrl },
+            before: async (workspace, _) =>
+            {
+                await workspace.AddSettingAsync("prod", "schedule:\n      timezone: Europe/Berlin\n      backup: \"0 3 * * *\"");
+                await File.AppendAllTextAsync(workspace.ConfigPath, """
+                    notifications:
+                      webhooks:
+                        chat:
+                          url: env:CHAT_WEBHOOK
+                          attempts: 2
+                          backoff: 100ms
+
+                    """);
+            });
         await _team.LoginAllAsync();
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new()
@@ -184,6 +204,22 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
         Assert.Matches(@"Last proven restore\s+\d+ days ago \(older than 24 h\) \(backup \d{8}-\d{6}\)", facts);
         Assert.Contains("older than 24 h", await root.Locator("dl.facts dd span.bad").Last.InnerTextAsync());
         Assert.Contains("passed", await root.Locator("table").InnerTextAsync());
+
+        // The schedule with its next run, and the webhook that failed for alice's request, on the schedules page.
+        var asked = await _team.Alice.RunAsync("run", "-e", "prod", "--json", "-c", "DELETE FROM users WHERE id = 3");
+        Assert.True(asked.ExitCode == 4, asked.ToString());
+        await root.GotoAsync("/schedules");
+        Assert.Matches(@"prod\s+PRODUCTION\s+backup\s+0 3 \* \* \*\s+Europe/Berlin\s+\d{4}-\d\d-\d\d \d\d:00:00Z\s+not run yet", await root.Locator("table").First.InnerTextAsync());
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await root.Locator("main").InnerTextAsync()).Contains("deliveries failed every try", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            await root.ReloadAsync();
+        }
+
+        Assert.Matches(@"approval\.requested\s+chat\s+prod\s+.*failed\s+2", await root.Locator("table").Last.InnerTextAsync());
+        Assert.DoesNotContain(_downUrl, await root.ContentAsync());
+        await ShotAsync(root, "schedules");
 
         await root.GotoAsync("/audit");
         Assert.Contains("Intact", await root.Locator("section.card").InnerTextAsync());
