@@ -22,7 +22,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
     private Dictionary<uint, TableCounters>? _counters;
     private CatalogCounters? _catalog;
-    private Dictionary<uint, WatchedTable>? _tables;
+    private WatchedTables? _tables;
 
     // The last statement's savepoint stays open until the next statement starts (its RELEASE rides in that batch), so
     // that a statement seen destroying something can still be rolled back to be counted.
@@ -107,7 +107,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         if (InsteadOf is { } insteadOf && await CarriedOutAsync(insteadOf, statement, removed ?? [], cancellationToken))
         {
             (_counters, _catalog) = await SnapshotAsync(cancellationToken);
-            _tables = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+            _tables = await CatalogWatch.ReadTablesAsync(connection, null, cancellationToken);
             return new StatementImpact
             {
                 Index = statement.Index,
@@ -139,7 +139,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         if (run.Catalog!.Moved(_catalog!))
         {
             unexplained = preview && !DeclaresCatalogChanges(statement);
-            var tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+            var tablesAfter = await CatalogWatch.ReadTablesAsync(connection, _tables, cancellationToken);
+            if (preview && tablesAfter.OwnSchemaChangedSince(_tables!) is { } ownSchema)
+            {
+                throw OwnObjects.Refusal(statement, $"a table of schema {ownSchema}");
+            }
+
             var changes = await CatalogWatch.ChangesAsync(connection, _tables!, tablesAfter, _catalog!.NextXid, run.Catalog.AttributeWrites != _catalog.AttributeWrites, cancellationToken);
             if (preview && changes.FirstOrDefault(c => CatalogWatch.IsBackstopSchema(c.Table.Schema)) is { } own)
             {
@@ -165,7 +170,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
                     return second with { Effects = effects };
                 }
 
-                tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+                tablesAfter = await CatalogWatch.ReadTablesAsync(connection, _tables, cancellationToken);
             }
             else if (!preview)
             {
@@ -297,7 +302,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             (_counters, _catalog) = await SnapshotAsync(cancellationToken);
         }
 
-        _tables ??= await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+        _tables ??= await CatalogWatch.ReadTablesAsync(connection, null, cancellationToken);
     }
 
     /// <summary>
