@@ -338,7 +338,10 @@ internal sealed class ChangeCapture
 
     private static string StepTriggerName(string @event) => "backstop_step_" + @event.ToLowerInvariant();
 
-    /// <summary>Fires just before <c>backstop_capture_update</c> (triggers fire in name order) when an UPDATE sets a key column.</summary>
+    /// <summary>
+    /// When an UPDATE sets a key column, its WHEN condition raises the flag that <c>backstop_capture_update</c> reads:
+    /// the conditions of a statement's AFTER triggers are evaluated when they are queued, before any of them runs.
+    /// </summary>
     private const string KeysTriggerName = "backstop_capture_keys";
 
     private static async Task<CapturedTable?> DescribeAsync(NpgsqlConnection connection, string schema, string name, Guid changeId, CancellationToken cancellationToken)
@@ -385,6 +388,7 @@ internal sealed class ChangeCapture
         // (rows matched by value, or a row trigger that may move keys).
         var mode = table.HasPrimaryKey && !table.RowTriggersMayMoveKeys ? "'key'" : "'whole'";
         var arguments = $"{PgLiteral.Quote(table.ImageTable)}, {mode}";
+        var relid = table.RelationId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var triggers = string.Join("; ", Events.Select(e =>
         {
             var referencing = e switch
@@ -393,14 +397,16 @@ internal sealed class ChangeCapture
                 "UPDATE" => "REFERENCING OLD TABLE AS backstop_old NEW TABLE AS backstop_new",
                 _ => "REFERENCING OLD TABLE AS backstop_old",
             };
-            return $"CREATE TRIGGER {StepTriggerName(e)} BEFORE {e} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_step(); " +
+            // The WHEN conditions do the work and return false, so that the trigger functions never run: PL/pgSQL would
+            // compile a copy of them for every trigger and keep it for the session (migration 0005).
+            return $"CREATE TRIGGER {StepTriggerName(e)} BEFORE {e} ON {target} FOR EACH STATEMENT WHEN (backstop.push_step({relid}::oid, '{e}')) EXECUTE FUNCTION backstop.capture_step(); " +
                 $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({arguments})";
         }));
         if (table.HasPrimaryKey)
         {
             // An UPDATE that sets a key column may move rows to other keys: its new rows are kept too (see capture_rows).
             var keys = string.Join(", ", table.KeyColumns.Select(PgIdentifier.Quote));
-            triggers += $"; CREATE TRIGGER {KeysTriggerName} AFTER UPDATE OF {keys} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.keys_moved()";
+            triggers += $"; CREATE TRIGGER {KeysTriggerName} AFTER UPDATE OF {keys} ON {target} FOR EACH STATEMENT WHEN (backstop.flag_keys_moved({relid}::oid)) EXECUTE FUNCTION backstop.keys_moved()";
         }
 
         await using (var attach = new NpgsqlCommand(triggers, connection))
