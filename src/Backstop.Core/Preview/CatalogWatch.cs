@@ -15,8 +15,11 @@ namespace Backstop.Core.Preview;
 internal static class CatalogWatch
 {
     /// <summary>Read with the tuple counters; the last column is the next xid (xid8) at that moment.</summary>
-    public const string CountersSql = """
-        SELECT (pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass))::bigint,
+    /// <summary>The name of the counters' first column, by which a batch's reader tells their result set from the others.</summary>
+    public const string FirstColumn = "backstop_class_writes";
+
+    public const string CountersSql = $"""
+        SELECT (pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass))::bigint AS {FirstColumn},
                (pg_stat_get_xact_tuples_updated('pg_catalog.pg_attribute'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_attribute'::regclass))::bigint,
                pg_stat_get_xact_tuples_deleted('pg_catalog.pg_largeobject_metadata'::regclass)::bigint,
                pg_snapshot_xmax(pg_current_snapshot())::text::bigint
@@ -76,6 +79,15 @@ internal static class CatalogWatch
     /// (the tables they had); null for a first reading.</param>
     public static async Task<WatchedTables> ReadTablesAsync(NpgsqlConnection connection, WatchedTables? since, CancellationToken cancellationToken)
     {
+        await using var batch = new NpgsqlBatch(connection);
+        AddTablesTo(batch, since);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadTablesAsync(reader, cancellationToken);
+    }
+
+    /// <summary>Adds the two queries of a reading of the tables to a batch (two result sets, read with <see cref="ReadTablesAsync(NpgsqlDataReader, CancellationToken)"/>).</summary>
+    public static void AddTablesTo(NpgsqlBatch batch, WatchedTables? since)
+    {
         var own = new NpgsqlBatchCommand(since is null ? OwnTablesSql : OwnTablesSinceSql);
         if (since is not null)
         {
@@ -83,8 +95,13 @@ internal static class CatalogWatch
             own.Parameters.Add(new NpgsqlParameter("limits", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = since.OwnSchemas.Values.Select(s => s.MaxOid).ToArray() });
         }
 
-        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(TablesSql), own } };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(TablesSql));
+        batch.BatchCommands.Add(own);
+    }
+
+    /// <summary>Reads the two result sets of <see cref="AddTablesTo"/>, the reader on the first; leaves it on the second.</summary>
+    public static async Task<WatchedTables> ReadTablesAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         var tables = new Dictionary<uint, WatchedTable>();
         while (await reader.ReadAsync(cancellationToken))
         {

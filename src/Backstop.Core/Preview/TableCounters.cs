@@ -24,6 +24,9 @@ internal sealed record TableCounters(uint RelationId, string Schema, string Name
     /// refuses it in a preview, and leaves it out of every impact (in a run they hold the capture's own writes). A table
     /// locked after but not before counts from zero: a statement that only takes such a lock is refused too.
     /// </summary>
+    /// <summary>The name of the reading's first column, by which a batch's reader tells its result set from the others.</summary>
+    public const string FirstColumn = "backstop_counted_relid";
+
     public const string SnapshotSql = $"""
         WITH watched AS MATERIALIZED (
             SELECT c.oid AS relid
@@ -37,7 +40,7 @@ internal sealed record TableCounters(uint RelationId, string Schema, string Name
             SELECT relid, pg_stat_get_xact_tuples_inserted(relid) AS ins, pg_stat_get_xact_tuples_updated(relid) AS upd,
                    pg_stat_get_xact_tuples_deleted(relid) AS del
             FROM watched)
-        SELECT r.oid, n.nspname, r.relname, sum(s.ins)::bigint, sum(s.upd)::bigint, sum(s.del)::bigint, r.relkind = 'p'
+        SELECT r.oid AS {FirstColumn}, n.nspname, r.relname, sum(s.ins)::bigint, sum(s.upd)::bigint, sum(s.del)::bigint, r.relkind = 'p'
         FROM counted s
         JOIN pg_class r ON r.oid = coalesce(pg_partition_root(s.relid), s.relid)
         JOIN pg_namespace n ON n.oid = r.relnamespace
