@@ -173,6 +173,8 @@ pgbench_run() {
     echo "$tps ${connect:-0} $(awk -v n="$count" -v t="$tps" 'BEGIN { printf "%.1f", n / t }') $(awk -v a="$ticks_before" -v b="$ticks_after" -v n="$count" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')"
 }
 targets=(direct pgbouncer backstop)
+# PGBENCH=0 skips the pgbench part (only the UPDATE latency is measured).
+if [ "${PGBENCH:-1}" != 0 ]; then
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "warming up each way for $WARMUP s (not counted)..." >&2
 for t in "${targets[@]}"; do pgbench_run "$t" "$WARMUP" >/dev/null 2>&1 || true; done
@@ -203,6 +205,7 @@ med_backstop=$(echo "${runs[backstop]}" | median)
 med_direct=$(echo "${runs[direct]}" | median)
 awk -v b="$med_backstop" -v p="$med_bouncer" -v d="$med_direct" 'BEGIN {
     printf "Backstop / PgBouncer: %.3f (goal >= 1)    Backstop / direct: %.3f    PgBouncer / direct: %.3f\n", b / p, b / d, p / d }'
+fi
 
 # ---- a person's guarded single-row UPDATE, straight and through the proxy
 echo

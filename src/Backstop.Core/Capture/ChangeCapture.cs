@@ -96,29 +96,25 @@ internal sealed class ChangeCapture
             return;
         }
 
-        TimeSpan limit;
-        await using (var show = new NpgsqlCommand("SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'", connection))
-        {
-            var milliseconds = (long)(await show.ExecuteScalarAsync(cancellationToken))!;
-            limit = milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : TimeSpan.FromSeconds(60);
-        }
-
         var list = string.Join(", ", tables.Select(t => PgIdentifier.Quote(t.Schema, t.Name)));
+        TimeSpan? limit = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pause = TimeSpan.FromMilliseconds(10);
         while (true)
         {
-            await using (var savepoint = new NpgsqlCommand("SAVEPOINT backstop_capture_locks", connection))
+            // One round trip when the locks are free, as they are unless an application is writing these tables.
+            await using var attempt = new NpgsqlBatch(connection)
             {
-                await savepoint.ExecuteNonQueryAsync(cancellationToken);
-            }
-
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand("SAVEPOINT backstop_capture_locks"),
+                    new NpgsqlBatchCommand($"LOCK TABLE {list} IN SHARE ROW EXCLUSIVE MODE NOWAIT"),
+                    new NpgsqlBatchCommand("RELEASE SAVEPOINT backstop_capture_locks"),
+                },
+            };
             try
             {
-                await using var lockAll = new NpgsqlCommand($"LOCK TABLE {list} IN SHARE ROW EXCLUSIVE MODE NOWAIT", connection);
-                await lockAll.ExecuteNonQueryAsync(cancellationToken);
-                await using var release = new NpgsqlCommand("RELEASE SAVEPOINT backstop_capture_locks", connection);
-                await release.ExecuteNonQueryAsync(cancellationToken);
+                await attempt.ExecuteNonQueryAsync(cancellationToken);
                 return;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
@@ -129,20 +125,34 @@ internal sealed class ChangeCapture
                 await back.ExecuteNonQueryAsync(cancellationToken);
                 return;
             }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable && clock.Elapsed + pause < limit)
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
             {
                 await using (var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT backstop_capture_locks", connection))
                 {
                     await back.ExecuteNonQueryAsync(cancellationToken);
                 }
 
-                if (!await OutwaitAutovacuumAsync(connection, tables, limit - clock.Elapsed, cancellationToken))
+                limit ??= await LockTimeoutAsync(connection, cancellationToken);
+                if (clock.Elapsed + pause >= limit)
+                {
+                    throw;
+                }
+
+                if (!await OutwaitAutovacuumAsync(connection, tables, limit.Value - clock.Elapsed, cancellationToken))
                 {
                     await Task.Delay(pause, cancellationToken);
                     pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 200));
                 }
             }
         }
+    }
+
+    /// <summary>The session's lock_timeout, or 60 s when it has none.</summary>
+    private static async Task<TimeSpan> LockTimeoutAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var show = new NpgsqlCommand("SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'", connection);
+        var milliseconds = (long)(await show.ExecuteScalarAsync(cancellationToken))!;
+        return milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : TimeSpan.FromSeconds(60);
     }
 
     /// <summary>
@@ -284,41 +294,43 @@ internal sealed class ChangeCapture
     /// <summary>Drops the triggers and returns what each table captured.</summary>
     public async Task<IReadOnlyList<CapturedTable>> EndAsync(Guid changeId, CancellationToken cancellationToken)
     {
-        foreach (var table in _tables)
+        // Found by oid: a DROP TABLE in the change may have moved a table into the recycle bin meanwhile.
+        var located = new List<(string Schema, string Name, bool HasPrimaryKey)>();
+        if (_tables.Count > 0)
         {
-            // Found by oid: a DROP TABLE in the change may have moved the table into the recycle bin meanwhile.
-            await using var locate = new NpgsqlCommand("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = @relid", _connection);
-            locate.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
-            string? schema = null, name = null;
-            await using (var reader = await locate.ExecuteReaderAsync(cancellationToken))
+            await using var locate = new NpgsqlCommand("SELECT n.nspname, c.relname, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ANY(@relids)", _connection);
+            locate.Parameters.Add(new NpgsqlParameter("relids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = _tables.Select(t => t.RelationId).ToArray() });
+            await using var reader = await locate.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    (schema, name) = (reader.GetString(0), reader.GetString(1));
-                }
+                var relid = reader.GetFieldValue<uint>(2);
+                located.Add((reader.GetString(0), reader.GetString(1), _tables.First(t => t.RelationId == relid).HasPrimaryKey));
             }
-
-            if (schema is null || name is null)
-            {
-                continue;
-            }
-
-            var quoted = PgIdentifier.Quote(schema, name);
-            var sql = string.Join("; ", Events.Select(e => $"DROP TRIGGER {TriggerName(e)} ON {quoted}; DROP TRIGGER {StepTriggerName(e)} ON {quoted}"));
-            if (table.HasPrimaryKey)
-            {
-                sql += $"; DROP TRIGGER {KeysTriggerName} ON {quoted}";
-            }
-
-            await using var drop = new NpgsqlCommand(sql, _connection);
-            await drop.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var counts = new Dictionary<uint, (long, long, long)>();
-        await using (var read = new NpgsqlCommand("SELECT relid, inserted, updated, deleted FROM backstop.change_tables WHERE change_id = @id", _connection))
+        // The DROP TRIGGERs and the counts in one round trip.
+        await using var batch = new NpgsqlBatch(_connection);
+        foreach (var (schema, name, hasPrimaryKey) in located)
         {
-            read.Parameters.AddWithValue("id", changeId);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            var quoted = PgIdentifier.Quote(schema, name);
+            foreach (var e in Events)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"DROP TRIGGER {TriggerName(e)} ON {quoted}"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"DROP TRIGGER {StepTriggerName(e)} ON {quoted}"));
+            }
+
+            if (hasPrimaryKey)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"DROP TRIGGER {KeysTriggerName} ON {quoted}"));
+            }
+        }
+
+        var read = new NpgsqlBatchCommand("SELECT relid, inserted, updated, deleted FROM backstop.change_tables WHERE change_id = $1");
+        read.Parameters.Add(new NpgsqlParameter { Value = changeId });
+        batch.BatchCommands.Add(read);
+        var counts = new Dictionary<uint, (long, long, long)>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
             while (await reader.ReadAsync(cancellationToken))
             {
                 counts[reader.GetFieldValue<uint>(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
@@ -338,7 +350,10 @@ internal sealed class ChangeCapture
 
     private static string StepTriggerName(string @event) => "backstop_step_" + @event.ToLowerInvariant();
 
-    /// <summary>Fires just before <c>backstop_capture_update</c> (triggers fire in name order) when an UPDATE sets a key column.</summary>
+    /// <summary>
+    /// When an UPDATE sets a key column, its WHEN condition raises the flag that <c>backstop_capture_update</c> reads:
+    /// the conditions of a statement's AFTER triggers are evaluated when they are queued, before any of them runs.
+    /// </summary>
     private const string KeysTriggerName = "backstop_capture_keys";
 
     private static async Task<CapturedTable?> DescribeAsync(NpgsqlConnection connection, string schema, string name, Guid changeId, CancellationToken cancellationToken)
@@ -385,7 +400,14 @@ internal sealed class ChangeCapture
         // (rows matched by value, or a row trigger that may move keys).
         var mode = table.HasPrimaryKey && !table.RowTriggersMayMoveKeys ? "'key'" : "'whole'";
         var arguments = $"{PgLiteral.Quote(table.ImageTable)}, {mode}";
-        var triggers = string.Join("; ", Events.Select(e =>
+        var relid = table.RelationId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The triggers come first: CREATE TRIGGER takes SHARE ROW EXCLUSIVE on the table, and the image table's
+        // CREATE TABLE … AS SELECT an ACCESS SHARE lock. Taken the other way round, a second change on the same table
+        // would hold ACCESS SHARE while it waits for the first one's triggers, and the first one's DROP TRIGGER (ACCESS
+        // EXCLUSIVE, before its commit) would wait for it: a deadlock. This way the second change waits holding nothing.
+        // All of it in one round trip.
+        await using var attach = new NpgsqlBatch(connection);
+        foreach (var e in Events)
         {
             var referencing = e switch
             {
@@ -393,46 +415,48 @@ internal sealed class ChangeCapture
                 "UPDATE" => "REFERENCING OLD TABLE AS backstop_old NEW TABLE AS backstop_new",
                 _ => "REFERENCING OLD TABLE AS backstop_old",
             };
-            return $"CREATE TRIGGER {StepTriggerName(e)} BEFORE {e} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_step(); " +
-                $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({arguments})";
-        }));
+
+            // The WHEN conditions do the work and return false, so that the trigger functions never run: PL/pgSQL would
+            // compile a copy of them for every trigger and keep it for the session (migration 0005).
+            attach.BatchCommands.Add(new NpgsqlBatchCommand(
+                $"CREATE TRIGGER {StepTriggerName(e)} BEFORE {e} ON {target} FOR EACH STATEMENT WHEN (backstop.push_step({relid}::oid, '{e}')) EXECUTE FUNCTION backstop.capture_step()"));
+            attach.BatchCommands.Add(new NpgsqlBatchCommand(
+                $"CREATE TRIGGER {TriggerName(e)} AFTER {e} ON {target} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION backstop.capture_rows({arguments})"));
+        }
+
         if (table.HasPrimaryKey)
         {
             // An UPDATE that sets a key column may move rows to other keys: its new rows are kept too (see capture_rows).
             var keys = string.Join(", ", table.KeyColumns.Select(PgIdentifier.Quote));
-            triggers += $"; CREATE TRIGGER {KeysTriggerName} AFTER UPDATE OF {keys} ON {target} FOR EACH STATEMENT EXECUTE FUNCTION backstop.keys_moved()";
+            attach.BatchCommands.Add(new NpgsqlBatchCommand(
+                $"CREATE TRIGGER {KeysTriggerName} AFTER UPDATE OF {keys} ON {target} FOR EACH STATEMENT WHEN (backstop.flag_keys_moved({relid}::oid)) EXECUTE FUNCTION backstop.keys_moved()"));
         }
 
-        await using (var attach = new NpgsqlCommand(triggers, connection))
-        {
-            try
-            {
-                await attach.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-            {
-                throw CapturePrivilegeException.ForTable(role, target, e);
-            }
-        }
+        var triggers = attach.BatchCommands.Count;
 
-        // The triggers come first: CREATE TRIGGER takes SHARE ROW EXCLUSIVE on the table, and the image table's
-        // CREATE TABLE … AS SELECT an ACCESS SHARE lock. Taken the other way round, a second change on the same table
-        // would hold ACCESS SHARE while it waits for the first one's triggers, and the first one's DROP TRIGGER (ACCESS
-        // EXCLUSIVE, before its commit) would wait for it: a deadlock. This way the second change waits holding nothing.
-        await using (var create = new NpgsqlCommand(
-            // AS … WITH NO DATA: the table's columns and types, none of its constraints, so columns can come and go. The
-            // columns backstop_op and backstop_seq come with a second captured statement (backstop.image_marks).
-            $"CREATE TABLE {image} AS SELECT * FROM {target} WITH NO DATA; " +
-            "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES (@id, @relid, @schema, @name, @image, @keys)",
-            connection))
+        // AS … WITH NO DATA: the table's columns and types, none of its constraints, so columns can come and go. The
+        // columns backstop_op and backstop_seq come with a second captured statement (backstop.image_marks).
+        attach.BatchCommands.Add(new NpgsqlBatchCommand($"CREATE TABLE {image} AS SELECT * FROM {target} WITH NO DATA"));
+        attach.BatchCommands.Add(new NpgsqlBatchCommand(
+            "INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns) VALUES ($1, $2, $3, $4, $5, $6)")
         {
-            create.Parameters.AddWithValue("id", changeId);
-            create.Parameters.Add(new NpgsqlParameter("relid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = table.RelationId });
-            create.Parameters.AddWithValue("schema", table.Schema);
-            create.Parameters.AddWithValue("name", table.Name);
-            create.Parameters.AddWithValue("image", table.ImageTable);
-            create.Parameters.AddWithValue("keys", table.KeyColumns.ToArray());
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            Parameters =
+            {
+                new NpgsqlParameter { Value = changeId },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Oid, Value = table.RelationId },
+                new NpgsqlParameter { Value = table.Schema },
+                new NpgsqlParameter { Value = table.Name },
+                new NpgsqlParameter { Value = table.ImageTable },
+                new NpgsqlParameter { Value = table.KeyColumns.ToArray() },
+            },
+        });
+        try
+        {
+            await attach.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && e.BatchCommand is { } failed && attach.BatchCommands.IndexOf(failed) < triggers)
+        {
+            throw CapturePrivilegeException.ForTable(role, target, e);
         }
     }
 

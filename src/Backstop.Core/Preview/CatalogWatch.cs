@@ -15,22 +15,49 @@ namespace Backstop.Core.Preview;
 internal static class CatalogWatch
 {
     /// <summary>Read with the tuple counters; the last column is the next xid (xid8) at that moment.</summary>
-    public const string CountersSql = """
-        SELECT coalesce(sum(n_tup_upd + n_tup_del) FILTER (WHERE relid = 'pg_catalog.pg_class'::regclass), 0)::bigint,
-               coalesce(sum(n_tup_upd + n_tup_del) FILTER (WHERE relid = 'pg_catalog.pg_attribute'::regclass), 0)::bigint,
-               coalesce(sum(n_tup_del) FILTER (WHERE relid = 'pg_catalog.pg_largeobject_metadata'::regclass), 0)::bigint,
+    /// <summary>The name of the counters' first column, by which a batch's reader tells their result set from the others.</summary>
+    public const string FirstColumn = "backstop_class_writes";
+
+    public const string CountersSql = $"""
+        SELECT (pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass))::bigint AS {FirstColumn},
+               (pg_stat_get_xact_tuples_updated('pg_catalog.pg_attribute'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_attribute'::regclass))::bigint,
+               pg_stat_get_xact_tuples_deleted('pg_catalog.pg_largeobject_metadata'::regclass)::bigint,
                pg_snapshot_xmax(pg_current_snapshot())::text::bigint
-        FROM pg_stat_xact_sys_tables
-        WHERE relid IN ('pg_catalog.pg_class'::regclass, 'pg_catalog.pg_attribute'::regclass, 'pg_catalog.pg_largeobject_metadata'::regclass)
         """;
 
-    // Ordinary tables and partitions of every schema but PostgreSQL's own and the sessions' temporary ones. Backstop's
-    // schemas are included: a script that destroys what they keep is refused.
-    private const string TablesSql = """
+    /// <summary>
+    /// A schema of Backstop's own (<see cref="Changes.OwnObjects.IsOwnSchema"/>), as a condition on <c>n.nspname</c>.
+    /// </summary>
+    public const string OwnSchemaSql = $"(n.nspname IN ('{Capture.CaptureSchema.Name}', '{State.StateSchema.PostgresSchema}') OR starts_with(n.nspname, '{RecycleBin.TrashBin.Schema}_'))";
+
+    // Ordinary tables and partitions of every schema but PostgreSQL's own, the sessions' temporary ones and Backstop's.
+    // Backstop's schemas are watched by one fingerprint each instead (their tables' oids and relfilenodes): they hold an
+    // image table for every change ever kept, and listing them all around every statement made each guarded statement
+    // slower with every change kept. A script that drops or rewrites what they keep is refused all the same.
+    private const string TablesSql = $"""
         SELECT c.oid, c.relfilenode, n.nspname, c.relname, CASE WHEN c.relispartition THEN pg_partition_root(c.oid)::oid END
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+          AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' AND NOT {OwnSchemaSql}
+        """;
+
+    // Per schema of Backstop's: the highest oid of its tables, and a fingerprint of them all.
+    private const string OwnTablesSql = $"""
+        SELECT n.nspname, coalesce(max(c.oid), 0), md5(coalesce(string_agg(c.oid::text || ':' || c.relfilenode::text, ',' ORDER BY c.oid), ''))
+        FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p')
+        WHERE {OwnSchemaSql}
+        GROUP BY n.nspname
+        """;
+
+    // The same, after a statement, of the schemas there were before it and of the tables they had: one that another
+    // session created meanwhile (a kept change's image table) is not the statement's doing. OIDs are handed out in
+    // increasing order until they wrap around (docs: "Object Identifier Types").
+    private const string OwnTablesSinceSql = """
+        SELECT b.nspname, b.limit_oid, md5(coalesce(string_agg(c.oid::text || ':' || c.relfilenode::text, ',' ORDER BY c.oid), ''))
+        FROM unnest(@schemas::text[], @limits::oid[]) AS b(nspname, limit_oid)
+        JOIN pg_namespace n ON n.nspname = b.nspname
+        LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p') AND c.oid <= b.limit_oid
+        GROUP BY b.nspname, b.limit_oid
         """;
 
     // pg_attribute rows of these tables that an xid assigned since @start wrote: xids compare modulo 2^32 (docs:
@@ -48,10 +75,33 @@ internal static class CatalogWatch
         return new CatalogCounters(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
-    public static async Task<Dictionary<uint, WatchedTable>> ReadTablesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <param name="since">the reading before the statement, whose schemas of Backstop's are read as they were then
+    /// (the tables they had); null for a first reading.</param>
+    public static async Task<WatchedTables> ReadTablesAsync(NpgsqlConnection connection, WatchedTables? since, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(TablesSql, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        AddTablesTo(batch, since);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadTablesAsync(reader, cancellationToken);
+    }
+
+    /// <summary>Adds the two queries of a reading of the tables to a batch (two result sets, read with <see cref="ReadTablesAsync(NpgsqlDataReader, CancellationToken)"/>).</summary>
+    public static void AddTablesTo(NpgsqlBatch batch, WatchedTables? since)
+    {
+        var own = new NpgsqlBatchCommand(since is null ? OwnTablesSql : OwnTablesSinceSql);
+        if (since is not null)
+        {
+            own.Parameters.AddWithValue("schemas", since.OwnSchemas.Keys.ToArray());
+            own.Parameters.Add(new NpgsqlParameter("limits", NpgsqlDbType.Array | NpgsqlDbType.Oid) { Value = since.OwnSchemas.Values.Select(s => s.MaxOid).ToArray() });
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(TablesSql));
+        batch.BatchCommands.Add(own);
+    }
+
+    /// <summary>Reads the two result sets of <see cref="AddTablesTo"/>, the reader on the first; leaves it on the second.</summary>
+    public static async Task<WatchedTables> ReadTablesAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         var tables = new Dictionary<uint, WatchedTable>();
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -62,13 +112,21 @@ internal static class CatalogWatch
             tables[table.Oid] = table;
         }
 
-        return tables;
+        await reader.NextResultAsync(cancellationToken);
+        var schemas = new Dictionary<string, WatchedTables.OwnSchema>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            schemas[reader.GetString(0)] = new WatchedTables.OwnSchema(reader.GetFieldValue<uint>(1), reader.GetString(2));
+        }
+
+        return new WatchedTables(tables, schemas);
     }
 
     /// <summary>What changed between two lists of tables, and the columns of tables that existed before that the statement dropped or retyped.</summary>
     public static async Task<List<CatalogChange>> ChangesAsync(
-        NpgsqlConnection connection, Dictionary<uint, WatchedTable> before, Dictionary<uint, WatchedTable> after, long startXid, bool attributesMoved, CancellationToken cancellationToken)
+        NpgsqlConnection connection, WatchedTables beforeTables, WatchedTables afterTables, long startXid, bool attributesMoved, CancellationToken cancellationToken)
     {
+        var (before, after) = (beforeTables.Tables, afterTables.Tables);
         var changes = new List<CatalogChange>();
         foreach (var (oid, table) in before)
         {

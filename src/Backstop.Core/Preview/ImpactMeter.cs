@@ -22,7 +22,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
     private Dictionary<uint, TableCounters>? _counters;
     private CatalogCounters? _catalog;
-    private Dictionary<uint, WatchedTable>? _tables;
+    private WatchedTables? _tables;
 
     // The last statement's savepoint stays open until the next statement starts (its RELEASE rides in that batch), so
     // that a statement seen destroying something can still be rolled back to be counted.
@@ -107,7 +107,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         if (InsteadOf is { } insteadOf && await CarriedOutAsync(insteadOf, statement, removed ?? [], cancellationToken))
         {
             (_counters, _catalog) = await SnapshotAsync(cancellationToken);
-            _tables = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+            _tables = await CatalogWatch.ReadTablesAsync(connection, null, cancellationToken);
             return new StatementImpact
             {
                 Index = statement.Index,
@@ -139,7 +139,12 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
         if (run.Catalog!.Moved(_catalog!))
         {
             unexplained = preview && !DeclaresCatalogChanges(statement);
-            var tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+            var tablesAfter = await CatalogWatch.ReadTablesAsync(connection, _tables, cancellationToken);
+            if (preview && tablesAfter.OwnSchemaChangedSince(_tables!) is { } ownSchema)
+            {
+                throw OwnObjects.Refusal(statement, $"a table of schema {ownSchema}");
+            }
+
             var changes = await CatalogWatch.ChangesAsync(connection, _tables!, tablesAfter, _catalog!.NextXid, run.Catalog.AttributeWrites != _catalog.AttributeWrites, cancellationToken);
             if (preview && changes.FirstOrDefault(c => CatalogWatch.IsBackstopSchema(c.Table.Schema)) is { } own)
             {
@@ -165,7 +170,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
                     return second with { Effects = effects };
                 }
 
-                tablesAfter = await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+                tablesAfter = await CatalogWatch.ReadTablesAsync(connection, _tables, cancellationToken);
             }
             else if (!preview)
             {
@@ -268,9 +273,28 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
         var executed = new NpgsqlBatchCommand(statement.Statement.Text);
         batch.BatchCommands.Add(executed);
+
+        // The counters after it ride in the same round trip; they are the last two result sets, whatever the statement
+        // returned before them (skipped when it fails).
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(TableCounters.SnapshotSql));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(CatalogWatch.CountersSql));
+        Dictionary<uint, TableCounters>? counters = null;
+        CatalogCounters? catalog = null;
         try
         {
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            do
+            {
+                if (reader.FieldCount > 0 && reader.GetName(0) == TableCounters.FirstColumn)
+                {
+                    counters = await TableCounters.ReadAsync(reader, cancellationToken);
+                }
+                else if (reader.FieldCount > 0 && reader.GetName(0) == CatalogWatch.FirstColumn)
+                {
+                    catalog = await CatalogWatch.ReadCountersAsync(reader, cancellationToken);
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken));
         }
         catch (PostgresException e) when (preview && IsPreviewBound(e) && !cancellationToken.IsCancellationRequested)
         {
@@ -285,19 +309,19 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
             throw new StatementFailedException(statement, e);
         }
 
-        var (counters, catalog) = await SnapshotAsync(cancellationToken);
         _releasePending = true;
-        return new StatementRun(executed, counters, catalog, null);
+        return new StatementRun(executed, counters!, catalog!, null);
     }
 
     private async Task EnsureSnapshotAsync(CancellationToken cancellationToken)
     {
         if (_counters is null || _catalog is null)
         {
-            (_counters, _catalog) = await SnapshotAsync(cancellationToken);
+            (_counters, _catalog, var tables) = await SnapshotAsync(withTables: _tables is null, cancellationToken);
+            _tables ??= tables;
         }
 
-        _tables ??= await CatalogWatch.ReadTablesAsync(connection, cancellationToken);
+        _tables ??= await CatalogWatch.ReadTablesAsync(connection, null, cancellationToken);
     }
 
     /// <summary>
@@ -402,14 +426,33 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
 
     private async Task<(Dictionary<uint, TableCounters>, CatalogCounters)> SnapshotAsync(CancellationToken cancellationToken)
     {
+        var (counters, catalog, _) = await SnapshotAsync(withTables: false, cancellationToken);
+        return (counters, catalog);
+    }
+
+    /// <summary>The counters, and the tables too when asked (in the same round trip).</summary>
+    private async Task<(Dictionary<uint, TableCounters>, CatalogCounters, WatchedTables?)> SnapshotAsync(bool withTables, CancellationToken cancellationToken)
+    {
         await using var batch = new NpgsqlBatch(connection);
 
         batch.BatchCommands.Add(new NpgsqlBatchCommand(TableCounters.SnapshotSql));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(CatalogWatch.CountersSql));
+        if (withTables)
+        {
+            CatalogWatch.AddTablesTo(batch, null);
+        }
+
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var counters = await TableCounters.ReadAsync(reader, cancellationToken);
         await reader.NextResultAsync(cancellationToken);
-        return (counters, await CatalogWatch.ReadCountersAsync(reader, cancellationToken));
+        var catalog = await CatalogWatch.ReadCountersAsync(reader, cancellationToken);
+        if (!withTables)
+        {
+            return (counters, catalog, null);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        return (counters, catalog, await CatalogWatch.ReadTablesAsync(reader, cancellationToken));
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
