@@ -2,6 +2,7 @@ using System.Globalization;
 using Backstop.Core.Configuration;
 using Backstop.Core.Notifications;
 using Backstop.Core.Preview;
+using Backstop.Core.Review;
 using Backstop.Core.Schedules;
 using Backstop.Core.State;
 using Backstop.Core.Team;
@@ -63,6 +64,9 @@ internal static class ConsolePages
             PageAsync(http, signIn, user => EnvironmentsAsync(server, approvals, http.RequestAborted)));
         app.MapGet("/environments/{name}", (string name, HttpContext http, SignInService signIn, ServerContext server, ApprovalService approvals) =>
             PageAsync(http, signIn, user => EnvironmentAsync(server, approvals, name, http.RequestAborted)));
+
+        app.MapGet("/environments/{name}/review", (string name, HttpContext http, SignInService signIn, ServerContext server) =>
+            PageAsync(http, signIn, user => ReviewAsync(server, user, name, http.RequestAborted)));
 
         app.MapGet("/approvals", (string? environment, bool? all, HttpContext http, SignInService signIn, ServerContext server, ApprovalService approvals) =>
             PageAsync(http, signIn, user => ApprovalsAsync(server, approvals, environment, all ?? false, http.RequestAborted)));
@@ -367,7 +371,52 @@ internal static class ConsolePages
                 <tbody>{Html.Join(backupRows)}</tbody>
                 </table></div>
                 """))}
-            <p><a href="/changes?environment={name}">Changes on {name}</a></p>
+            <p><a href="/changes?environment={name}">Changes on {name}</a> · <a href="/environments/{name}/review">Schema safety review</a></p>
+            """));
+    }
+
+    /// <summary>
+    /// `backstop review -e NAME`, run as the page loads on the environment's live catalog with the server's credentials:
+    /// findings by severity, with why and the fix, and the cascades ranked by the rows a one-row delete could take.
+    /// </summary>
+    private static async Task<Page> ReviewAsync(ServerContext server, SignedInUser user, string name, CancellationToken cancellationToken)
+    {
+        if (!user.User.MayApprove)
+        {
+            throw ProblemException.Refused($"the schema review is for approvers and admins; {user.Name} is {Lower(user.User.Role)}");
+        }
+
+        var environment = server.Environment(name);
+        var now = server.Clock.GetUtcNow();
+        var health = (await new BackupService(server.Config, server.Connector, server.Clock).StatusAsync(name, cancellationToken)).Single();
+        var facts = new RecoverabilityFacts(name, health.LastProvenAge, health.Limit, health.LastDrill is not null, environment.Pitr is not null, environment.Tier == Core.Configuration.Tier.Production);
+        ReviewReport report;
+        await using (var target = await server.Connector.OpenAsync(environment, cancellationToken))
+        {
+            report = await SchemaReviewer.ReviewAsync(target.Connection, name, facts, environment.Review.Suppressions, now, cancellationToken);
+        }
+
+        var groups = report.Findings.OrderByDescending(f => f.Severity).GroupBy(f => f.Severity).Select(g => Html.Of($"""
+            <h2>{Lower(g.Key)} ({g.Count(f => !f.Suppressed)}{(g.Any(f => f.Suppressed) ? $", {g.Count(f => f.Suppressed)} suppressed" : "")})</h2>
+            <ul class="findings">{Html.Join(g.Select(f => Html.Of($"""
+                <li class="{(f.Suppressed ? "muted" : "")}"><strong>{f.Object}</strong> <code>{f.Rule}</code>: {f.Why}
+                {(f.Fix is { } fix ? Html.Of($"<pre class=\"script\"><code>{fix}</code></pre>") : Html.Empty)}
+                {(f.Suppression is { } sup ? Html.Of($"<div class=\"{(f.Suppressed ? "muted" : "bad")}\">suppressed by {sup.Owner} until {sup.Expires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}{(f.Suppressed ? "" : " (expired: it counts again)")}: {sup.Reason}</div>") : Html.Empty)}</li>
+                """)))}</ul>
+            """));
+        var cascades = report.Cascades.OrderByDescending(c => c.RowsWorst).Take(20).Select(c => Html.Of($"""
+            <tr><th scope="row">{c.Table}</th><td>{string.Join(", ", c.Steps.Select(step => $"{step.Table} ({step.Action.ToLowerInvariant()}{(step.Unindexed ? ", no index" : "")})"))}</td><td class="num">about {(long)Math.Round(c.RowsWorst)}</td><td class="num">about {(long)Math.Round(c.RowsAverage)}</td></tr>
+            """));
+        return new Page($"Schema safety review of {name}", Html.Of($"""
+            <p>{Tier(environment.Tier)} Run on the live catalog as this page loaded; the same as <code>backstop review -e {name}</code>. Row counts are estimates from the planner's statistics.</p>
+            {(report.Findings.Count == 0 ? Html.Of($"<p class=\"good\">No findings.</p>") : Html.Join(groups))}
+            {Html.When(report.Cascades.Count > 0, Html.Of($"""
+                <h2>Where a one-row DELETE reaches</h2>
+                <div class="scroll"><table>
+                <thead><tr><th scope="col">Deleting from</th><th scope="col">Reaches</th><th scope="col">Rows at worst</th><th scope="col">Rows on average</th></tr></thead>
+                <tbody>{Html.Join(cascades)}</tbody>
+                </table></div>
+                """))}
             """));
     }
 

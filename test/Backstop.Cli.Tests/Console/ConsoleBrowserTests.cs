@@ -221,6 +221,15 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
         Assert.DoesNotContain(_downUrl, await root.ContentAsync());
         await ShotAsync(root, "schedules");
 
+        // The schema safety review of the environment, on the live catalog: leads.user_id cascades without an index.
+        await root.GotoAsync("/environments/prod");
+        await root.ClickAsync("a[href='/environments/prod/review']");
+        await ShotAsync(root, "review");
+        var review = await root.Locator("main").InnerTextAsync();
+        Assert.Contains("cascade-without-index", review);
+        Assert.Contains("CREATE INDEX CONCURRENTLY", review);
+        Assert.Matches(@"public\.users\s+public\.leads \(cascade, no index\)\s+about \d+", await root.Locator("table").InnerTextAsync());
+
         await root.GotoAsync("/audit");
         Assert.Contains("Intact", await root.Locator("section.card").InnerTextAsync());
         await ShotAsync(root, "audit");
