@@ -176,6 +176,15 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
         await bob.GotoAsync($"/approvals/{request}");
         Assert.Equal("open", await bob.Locator("dd .status").InnerTextAsync());
 
+        // Without a session: pages send the browser to sign in (and back afterwards), posts are refused.
+        var stranger = await (await _browser.NewContextAsync(new() { BaseURL = _team.Server.Url })).NewPageAsync();
+        await stranger.GotoAsync($"/approvals/{request}");
+        Assert.EndsWith($"/signin?next=%2Fapprovals%2F{request}", stranger.Url);
+        var anonymous = await stranger.Context.APIRequest.PostAsync($"/approvals/{request}/approve", new() { Form = stranger.Context.APIRequest.CreateFormData(), MaxRedirects = 0 });
+        Assert.Equal(401, anonymous.Status);
+        var forgedCookie = await stranger.Context.APIRequest.GetAsync("/environments", new() { Headers = new Dictionary<string, string> { ["Cookie"] = "backstop_console=bs_not-a-real-token" }, MaxRedirects = 0 });
+        Assert.Equal(302, forgedCookie.Status);
+
         // The pages forbid scripts and framing, and the session cookie is out of scripts' reach and this site's only.
         var response = await bob.Context.APIRequest.GetAsync("/environments");
         var policy = response.Headers["content-security-policy"];
