@@ -275,11 +275,11 @@ internal static class ConsolePages
 
     private sealed record BackupSummary(BackupEntry? Last, BackupEntry? Proven, DrillEntry? ProvenBy, bool Stale);
 
-    private static async Task<(IReadOnlyList<BackupEntry> Backups, IReadOnlyList<DrillEntry> Drills)> BackupsAsync(ServerContext server, string environment, CancellationToken cancellationToken)
-    {
-        var catalog = await BackupCatalogs.OpenAsync(StateLocation.Of(server.Config, server.Connector.Variables), null, cancellationToken);
-        return (await catalog.ListAsync(environment, cancellationToken), await catalog.ListDrillsAsync(environment, cancellationToken));
-    }
+    private static Task<IBackupCatalog> CatalogAsync(ServerContext server, CancellationToken cancellationToken) =>
+        BackupCatalogs.OpenAsync(StateLocation.Of(server.Config, server.Connector.Variables), null, cancellationToken);
+
+    private static async Task<(IReadOnlyList<BackupEntry> Backups, IReadOnlyList<DrillEntry> Drills)> BackupsAsync(IBackupCatalog catalog, string environment, CancellationToken cancellationToken) =>
+        (await catalog.ListAsync(environment, cancellationToken), await catalog.ListDrillsAsync(environment, cancellationToken));
 
     /// <summary>
     /// The last backup and the last proven restore: the newest complete logical backup of the environment's database whose
@@ -304,9 +304,11 @@ internal static class ConsolePages
         var now = server.Clock.GetUtcNow();
         var open = await approvals.ListAsync(null, false, cancellationToken);
         var rows = new List<Html>();
+        // One catalog for the page, not one per environment.
+        var catalog = await CatalogAsync(server, cancellationToken);
         foreach (var environment in server.Config.Environments)
         {
-            var (backups, drills) = await BackupsAsync(server, environment.Name, cancellationToken);
+            var (backups, drills) = await BackupsAsync(catalog, environment.Name, cancellationToken);
             var summary = Summarize(environment, backups, drills, now);
             var waiting = open.Count(a => a.Environment == environment.Name);
             rows.Add(Html.Of($"""
@@ -338,7 +340,7 @@ internal static class ConsolePages
     {
         var environment = server.Environment(name);
         var now = server.Clock.GetUtcNow();
-        var (backups, drills) = await BackupsAsync(server, name, cancellationToken);
+        var (backups, drills) = await BackupsAsync(await CatalogAsync(server, cancellationToken), name, cancellationToken);
         var summary = Summarize(environment, backups, drills, now);
         var open = (await approvals.ListAsync(name, false, cancellationToken)).Count;
         var backupRows = backups.OrderByDescending(b => b.StartedAt).Take(100).Select(backup =>
