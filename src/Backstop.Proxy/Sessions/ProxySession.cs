@@ -198,9 +198,17 @@ internal sealed class ProxySession : IBridgedUpstream
                 _upstream.Stream.GoAsync();
                 await RelayAsync(stopping);
             }
+            else if (RelayLoop.Available)
+            {
+                // A service session's two sockets wait on one of the proxy's event loops (RelayLoop says why).
+                var loop = RelayLoop.Next();
+                _clientSocket.GoLoop(loop);
+                _upstream.Stream.GoLoop(loop);
+                await RelayServiceAsync(onLoop: true, stopping);
+            }
             else
             {
-                await RelayServiceAsync(stopping);
+                await RelayServiceAsync(onLoop: false, stopping);
             }
         }
         catch (ProtocolViolationException violation)
@@ -466,15 +474,18 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>
     /// A service account's session: nothing is guarded inline, so the two directions are pumped at once, each on its
     /// own, as a pooler does; refusals still go through the server (a statement that fails to parse), so order holds.
-    /// Each pump is a thread of its own in blocking reads and writes (RelaySocketStream): every await in them completes
-    /// at once, so neither ever leaves its thread. Stopping one shuts the other's socket for reading, which wakes it.
+    /// On Linux both pumps wait on a <see cref="RelayLoop"/>, and each continues on the loop's thread when its socket is
+    /// ready: nothing in a service session's pumps waits for anything else. Elsewhere each pump is a thread of its own
+    /// in blocking reads and writes (RelaySocketStream). Stopping one pump cancels the other's read, which ends it.
     /// </summary>
-    private async Task RelayServiceAsync(CancellationToken stopping)
+    private async Task RelayServiceAsync(bool onLoop, CancellationToken stopping)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var fromServer = OnOwnThread(() => PumpServerAsync(stop.Token));
-        var fromClient = OnOwnThread(() => PumpClientAsync(stop.Token));
-        var first = await Task.WhenAny(fromServer, fromClient);
+        var fromServer = onLoop ? PumpServerAsync(stop.Token) : OnOwnThread(() => PumpServerAsync(stop.Token));
+        var fromClient = onLoop ? PumpClientAsync(stop.Token) : OnOwnThread(() => PumpClientAsync(stop.Token));
+
+        // The pumps end on the loop's thread; the session's ending (audit, closing, the last error) continues off it.
+        var first = await Task.WhenAny(fromServer, fromClient).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         await stop.CancelAsync();
         _upstream.Reader.CancelPendingRead();
         _clientReader.CancelPendingRead();

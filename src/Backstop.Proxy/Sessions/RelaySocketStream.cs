@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
 
 namespace Backstop.Proxy.Sessions;
 
@@ -19,6 +21,9 @@ namespace Backstop.Proxy.Sessions;
 /// a client that stalls during sign-in holds no pool thread. A cancellation while blocking shuts the socket's receiving
 /// side (the only way to wake a blocked <c>recv</c>): the read ends with <see cref="OperationCanceledException"/>, and
 /// the stream reads nothing more; writing still works, so a last error message can go out.
+///
+/// A service session's sockets go on to a <see cref="RelayLoop"/> after sign-in (<see cref="GoLoop"/>): from then on a
+/// read or write that cannot finish at once waits for the loop, and its continuation runs on the loop's thread.
 /// </remarks>
 internal sealed class RelaySocketStream(Socket socket) : Stream
 {
@@ -31,6 +36,9 @@ internal sealed class RelaySocketStream(Socket socket) : Stream
     public Socket Socket { get; } = socket;
 
     public bool IsAsync => _async;
+
+    /// <summary>Whether the socket waits on a <see cref="RelayLoop"/>.</summary>
+    public bool OnLoop => _loop is not null;
 
     /// <summary>
     /// Marks the calling thread as one of a relay's own (a thread that does nothing else): a read on it that has to wait
@@ -74,6 +82,11 @@ internal sealed class RelaySocketStream(Socket socket) : Stream
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_loop is not null)
+        {
+            return LoopRead(buffer, cancellationToken);
+        }
+
         if (_async)
         {
             return Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
@@ -135,6 +148,11 @@ internal sealed class RelaySocketStream(Socket socket) : Stream
     public void ShutReading()
     {
         _readShut = true;
+        if (_loop is not null)
+        {
+            EndLoopRead(null, 0);
+        }
+
         try
         {
             Socket.Shutdown(SocketShutdown.Receive);
@@ -150,6 +168,11 @@ internal sealed class RelaySocketStream(Socket socket) : Stream
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_loop is not null)
+        {
+            return LoopWrite(buffer);
+        }
+
         if (_async)
         {
             return WriteAllAsync(buffer, cancellationToken);
@@ -168,6 +191,437 @@ internal sealed class RelaySocketStream(Socket socket) : Stream
         }
     }
 
+    // ------------------------------------------------------------------ on a relay loop
+
+    private readonly Lock _loopGate = new();
+    private readonly Waiter<int> _readWaiter = new();
+    private readonly Waiter<bool> _writeWaiter = new();
+    private RelayLoop? _loop;
+    private long _loopId;
+    private int _fd;
+    private uint _interest;
+    private bool _removed;
+    private bool _closed;
+
+    // A read waiting for the loop: where its bytes go, its token and the registration that cancels it.
+    private bool _readWaiting;
+    private Memory<byte> _readBuffer;
+    private long _readSequence;
+    private CancellationToken _readToken;
+    private CancellationTokenRegistration _readCancel;
+
+    // Input came while no read waited: the next read takes it at once (and input interest is off until then).
+    private bool _readable;
+
+    private bool _writeWaiting;
+    private ReadOnlyMemory<byte> _writeRest;
+
+    /// <summary>
+    /// From now on, reads and writes that cannot finish at once wait on <paramref name="loop"/>, and continue on its
+    /// thread. One-way; call it when nothing is reading or writing.
+    /// </summary>
+    public void GoLoop(RelayLoop loop)
+    {
+        lock (_loopGate)
+        {
+            _fd = (int)Socket.Handle;
+            _interest = RelayLoop.In;
+            _loopId = loop.Add(this, _fd);
+            _loop = loop;
+        }
+    }
+
+    private ValueTask<int> LoopRead(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+
+        long sequence;
+        lock (_loopGate)
+        {
+            if (_readShut || _closed)
+            {
+                return new ValueTask<int>(0);
+            }
+
+            if (_readWaiting)
+            {
+                throw new InvalidOperationException("a read is already waiting on this socket");
+            }
+
+            if (_readable || _removed)
+            {
+                var read = Receive(buffer.Span, out var error);
+                if (read >= 0)
+                {
+                    return new ValueTask<int>(read);
+                }
+
+                if (error != RelayLoop.EAGAIN)
+                {
+                    return ValueTask.FromException<int>(new SocketException(error));
+                }
+
+                if (_removed)
+                {
+                    return ValueTask.FromException<int>(new SocketException((int)SocketError.ConnectionReset));
+                }
+
+                _readable = false;
+            }
+
+            _readWaiter.Reset();
+            _readWaiting = true;
+            _readBuffer = buffer;
+            _readToken = cancellationToken;
+            sequence = ++_readSequence;
+            UpdateInterest();
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.UnsafeRegister(static state => ((RelaySocketStream)state!).EndLoopRead(new OperationCanceledException(), 0), this);
+            var stale = false;
+            lock (_loopGate)
+            {
+                if (_readWaiting && _readSequence == sequence)
+                {
+                    _readCancel = registration;
+                }
+                else
+                {
+                    stale = true;
+                }
+            }
+
+            if (stale)
+            {
+                registration.Unregister();
+            }
+        }
+
+        return new ValueTask<int>(_readWaiter, _readWaiter.Version);
+    }
+
+    /// <summary>Ends a waiting read, if one waits, with <paramref name="error"/> or <paramref name="read"/> bytes.</summary>
+    private void EndLoopRead(Exception? error, int read)
+    {
+        CancellationTokenRegistration registration;
+        CancellationToken token;
+        lock (_loopGate)
+        {
+            if (!_readWaiting)
+            {
+                return;
+            }
+
+            _readWaiting = false;
+            _readBuffer = default;
+            token = _readToken;
+            registration = _readCancel;
+            _readCancel = default;
+        }
+
+        registration.Unregister();
+        if (error is OperationCanceledException)
+        {
+            _readWaiter.SetException(new OperationCanceledException(token));
+        }
+        else if (error is not null)
+        {
+            _readWaiter.SetException(error);
+        }
+        else
+        {
+            _readWaiter.SetResult(read);
+        }
+    }
+
+    private ValueTask LoopWrite(ReadOnlyMemory<byte> buffer)
+    {
+        lock (_loopGate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_writeWaiting)
+            {
+                throw new InvalidOperationException("a write is already waiting on this socket");
+            }
+
+            _writeRest = buffer;
+            var error = SendRest();
+            if (error is not 0 and not RelayLoop.EAGAIN)
+            {
+                _writeRest = default;
+                return ValueTask.FromException(new SocketException(error));
+            }
+
+            if (_writeRest.IsEmpty)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (_removed)
+            {
+                _writeRest = default;
+                return ValueTask.FromException(new SocketException((int)SocketError.ConnectionReset));
+            }
+
+            _writeWaiter.Reset();
+            _writeWaiting = true;
+            UpdateInterest();
+        }
+
+        return new ValueTask(_writeWaiter, _writeWaiter.Version);
+    }
+
+    /// <summary>The loop's call: the socket is ready for what <paramref name="events"/> says. Runs what waited on it.</summary>
+    internal void OnEvents(uint events)
+    {
+        var readDone = false;
+        var read = 0;
+        Exception? readError = null;
+        var writeDone = false;
+        Exception? writeError = null;
+        CancellationTokenRegistration registration = default;
+        var handle = Socket.SafeHandle;
+        var referenced = false;
+        try
+        {
+            handle.DangerousAddRef(ref referenced);
+            lock (_loopGate)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+
+                var failed = (events & RelayLoop.Failed) != 0;
+                if ((events & RelayLoop.In) != 0 || failed)
+                {
+                    if (_readWaiting)
+                    {
+                        read = Receive(_readBuffer.Span, out var error);
+                        if (read >= 0 || error != RelayLoop.EAGAIN)
+                        {
+                            readDone = true;
+                            readError = read < 0 ? new SocketException(error) : null;
+                            _readWaiting = false;
+                            _readBuffer = default;
+                            registration = _readCancel;
+                            _readCancel = default;
+                        }
+                    }
+                    else
+                    {
+                        _readable = true;
+                    }
+                }
+
+                if (((events & RelayLoop.Out) != 0 || failed) && _writeWaiting)
+                {
+                    var error = SendRest();
+                    if (error is not 0 and not RelayLoop.EAGAIN)
+                    {
+                        writeError = new SocketException(error);
+                        writeDone = true;
+                    }
+                    else if (_writeRest.IsEmpty)
+                    {
+                        writeDone = true;
+                    }
+
+                    if (writeDone)
+                    {
+                        _writeWaiting = false;
+                        _writeRest = default;
+                    }
+                }
+
+                if (failed && !_readWaiting && !_writeWaiting && !_removed)
+                {
+                    // A hang-up or error is reported whatever the interest, so it would wake the loop forever: the
+                    // socket leaves the loop, and what comes next (reading the rest, then the end) needs no wait.
+                    _removed = true;
+                    _readable = true;
+                    _loop!.Remove(_fd, _loopId);
+                }
+                else
+                {
+                    UpdateInterest();
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        finally
+        {
+            if (referenced)
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        registration.Unregister();
+        if (writeDone)
+        {
+            if (writeError is null)
+            {
+                _writeWaiter.SetResult(true);
+            }
+            else
+            {
+                _writeWaiter.SetException(writeError);
+            }
+        }
+
+        if (readDone)
+        {
+            if (readError is null)
+            {
+                _readWaiter.SetResult(read);
+            }
+            else
+            {
+                _readWaiter.SetException(readError);
+            }
+        }
+    }
+
+    /// <summary>Under <see cref="_loopGate"/>: input interest unless input is known to wait, output while a write waits.</summary>
+    private void UpdateInterest()
+    {
+        if (_removed || _loop is null)
+        {
+            return;
+        }
+
+        var wanted = (_readable ? 0 : RelayLoop.In) | (_writeWaiting ? RelayLoop.Out : 0);
+        if (wanted != _interest)
+        {
+            _loop.Change(_fd, wanted, _loopId);
+            _interest = wanted;
+        }
+    }
+
+    /// <returns>Bytes read (0 at the end), or -1 with <paramref name="error"/> set.</returns>
+    private unsafe int Receive(Span<byte> buffer, out int error)
+    {
+        error = 0;
+        while (true)
+        {
+            nint read;
+            fixed (byte* start = buffer)
+            {
+                read = RelayLoop.recv(_fd, start, buffer.Length, RelayLoop.MSG_DONTWAIT);
+            }
+
+            if (read >= 0)
+            {
+                return (int)read;
+            }
+
+            error = Marshal.GetLastPInvokeError();
+            if (error != 4 /* EINTR */)
+            {
+                return -1;
+            }
+        }
+    }
+
+    /// <summary>Sends what it can of <see cref="_writeRest"/> without waiting; 0 when all went, else the errno that stopped it.</summary>
+    private unsafe int SendRest()
+    {
+        while (!_writeRest.IsEmpty)
+        {
+            nint sent;
+            fixed (byte* start = _writeRest.Span)
+            {
+                sent = RelayLoop.send(_fd, start, _writeRest.Length, RelayLoop.MSG_DONTWAIT | RelayLoop.MSG_NOSIGNAL);
+            }
+
+            if (sent < 0)
+            {
+                var error = Marshal.GetLastPInvokeError();
+                if (error == 4 /* EINTR */)
+                {
+                    continue;
+                }
+
+                return error;
+            }
+
+            _writeRest = _writeRest[(int)sent..];
+        }
+
+        return 0;
+    }
+
+    /// <summary>Takes the socket off its loop before it closes; what waited on it fails as on a closed socket.</summary>
+    private void LeaveLoop()
+    {
+        bool readWaiting;
+        bool writeWaiting;
+        CancellationTokenRegistration registration;
+        lock (_loopGate)
+        {
+            if (_loop is null || _closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            if (!_removed)
+            {
+                _removed = true;
+                _loop.Remove(_fd, _loopId);
+            }
+
+            readWaiting = _readWaiting;
+            writeWaiting = _writeWaiting;
+            _readWaiting = _writeWaiting = false;
+            registration = _readCancel;
+            _readCancel = default;
+        }
+
+        registration.Unregister();
+        if (readWaiting)
+        {
+            _readWaiter.SetException(new ObjectDisposedException(nameof(RelaySocketStream)));
+        }
+
+        if (writeWaiting)
+        {
+            _writeWaiter.SetException(new ObjectDisposedException(nameof(RelaySocketStream)));
+        }
+    }
+
+    /// <summary>One pending operation's completion; its continuation runs where it completes (the loop's thread, mostly).</summary>
+    private sealed class Waiter<T> : IValueTaskSource<T>, IValueTaskSource
+    {
+        private ManualResetValueTaskSourceCore<T> _core;
+
+        public short Version => _core.Version;
+
+        public void Reset() => _core.Reset();
+
+        public void SetResult(T value) => _core.SetResult(value);
+
+        public void SetException(Exception error) => _core.SetException(error);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+
+        T IValueTaskSource<T>.GetResult(short token) => _core.GetResult(token);
+
+        void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+    }
+
     public override void Flush()
     {
     }
@@ -182,6 +636,7 @@ internal sealed class RelaySocketStream(Socket socket) : Stream
     {
         if (disposing)
         {
+            LeaveLoop();
             Socket.Dispose();
         }
 
