@@ -50,6 +50,7 @@ cleanup() {
     [ -f "$work/pgbouncer/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer/pgbouncer.pid")" 2>/dev/null
     [ -f "$work/pg/postmaster.pid" ] && as_owner "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1
     sleep 0.5
+    [ -n "${PGLOG:-}" ] && cp "$work/pg/log" "$PGLOG"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -70,6 +71,8 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
+# PGLOG=FILE keeps the server's log with every statement and its duration (with PGBENCH=0: the UPDATE's round trips).
+[ -n "${PGLOG:-}" ] && printf "log_min_duration_statement = 0\nlog_line_prefix = '%%m [%%p] '\n" >>"$work/pg/postgresql.conf"
 as_owner "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w start >/dev/null
 as_owner "$pgbin/psql" -X -q -h "$work/socket" -p "$pg_port" -U postgres -d postgres \
     -c "ALTER ROLE postgres PASSWORD '$db_password'" -c "CREATE DATABASE bench"
