@@ -29,3 +29,6 @@ public sealed record UserView(string Name, TeamRole Role, bool Disabled, bool Lo
 }
 
 public sealed record HealthView(string Status, string Version, string State);
+
+/// <summary>A snapshot link's lifetime as a duration (<c>3m</c>, <c>90s</c>); the default is 3 minutes.</summary>
+public sealed record SnapshotLinkRequest(string? Ttl);

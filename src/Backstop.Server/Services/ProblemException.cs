@@ -20,6 +20,9 @@ public sealed class ProblemException(int status, int exitCode, string message) :
 
     public static ProblemException NotFound(string message) => new(404, 2, message);
 
+    /// <summary>It was good once and is no more: a snapshot link used already or expired.</summary>
+    public static ProblemException Gone(string message) => new(410, 3, message);
+
     /// <summary>It still needs an approval that it does not have (open or expired).</summary>
     public static ProblemException NeedsApproval(string message) => new(409, 4, message);
 
