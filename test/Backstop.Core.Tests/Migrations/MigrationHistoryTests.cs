@@ -26,6 +26,7 @@ public sealed class MigrationHistoryTests
         (4, "1e7ae2fc13356a3350a01637bd840553701cf6486afc830cbbf40aa4bf596fb4"),
         (5, "2894bd824e1e5fc68d83776fe1965dd08f6d55d03e6a32f2d2792ce9e7af511e"),
         (6, "38be93398623b28286842bc3816f3c6c3356148029f337a9ac9716a9dbe75d6f"),
+        (7, "ab363838b057d1eece9f27e15b6f7613cce85d475b19f21bdc1f343562c0c810"),
     ];
 
     private static readonly (int Version, string Sha256)[] StatePostgresql =
@@ -36,6 +37,7 @@ public sealed class MigrationHistoryTests
         (4, "44e97141c49f599e31016514387f71dd32b2adee8452395262b733fbf6b6c5d0"),
         (5, "c21354f6d03bf766a58d7becd42a0ed76a8c0ecb778756520d3b3240be219595"),
         (6, "a0171abd2f4d83cf82083e2b4a3ccc9cdb65c75fa0c64ac747dd0a52bc4fff1d"),
+        (7, "2dc9f755706131e8d4b80f883d5393fba5ac828645f3446fe828a31aadaf37a7"),
     ];
 
     [Fact]
