@@ -107,15 +107,16 @@ public sealed class SqliteStateStoreMigrationTests : IDisposable
     public async Task OpenAsync_file_of_a_newer_version_is_refused_and_left_as_it_is()
     {
         await SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None);
-        await ExecuteAsync("PRAGMA user_version = 7");
+        var newer = StateSchema.Version + 1;
+        await ExecuteAsync($"PRAGMA user_version = {newer}");
 
         var error = await Assert.ThrowsAsync<ConfigException>(() => SqliteStateStore.OpenAsync(DatabasePath, CancellationToken.None));
 
         Assert.Equal(
-            $"the state file {DatabasePath} was written by a newer Backstop (its schema version is 7; this Backstop knows versions up to {StateSchema.Version}); " +
+            $"the state file {DatabasePath} was written by a newer Backstop (its schema version is {newer}; this Backstop knows versions up to {StateSchema.Version}); " +
             "nothing was read or changed. Upgrade Backstop to use it, or move the file away to start a new record",
             error.Message);
-        Assert.Equal(7L, await ScalarAsync("PRAGMA user_version"));
+        Assert.Equal((long)newer, await ScalarAsync("PRAGMA user_version"));
     }
 
     private static string Sha256(string script) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(script)));
