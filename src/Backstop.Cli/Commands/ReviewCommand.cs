@@ -44,9 +44,8 @@ internal static class ReviewCommand
                 if (statements is null)
                 {
                     var health = (await new BackupService(config, context.Connector, host.Clock).StatusAsync(environment.Name, cancellationToken)).Single();
-                    var facts = new RecoverabilityFacts(
-                        environment.Name, health.LastProvenAge, health.Limit, health.LastDrill is not null, environment.Pitr is not null, environment.Tier == Tier.Production);
-                    report = await SchemaReviewer.ReviewAsync(target.Connection, environment.Name, facts, environment.Review.Suppressions, now, cancellationToken);
+                    var facts = RecoverabilityFacts.Of(config, environment, health.LastProvenAge, health.Limit, health.LastDrill is not null);
+                    report = await SchemaReviewer.ReviewAsync(target.Connection, environment.Name, facts, environment.Review.Suppressions, now, cancellationToken, environment.Review.Roles);
                 }
                 else
                 {

@@ -6,19 +6,38 @@ namespace Backstop.Core.Configuration;
 
 /// <summary>
 /// Reads an environment's <c>review:</c> section:
+/// <c>roles: [app, …]</c> (the application's roles, reviewed besides the connecting one) and
 /// <c>suppress: [{rule, object, owner, reason, expires: YYYY-MM-DD}]</c>. A suppression without an owner, a reason or an
 /// expiry is refused: an accepted risk must have someone who answers for it and a date it is looked at again.
 /// </summary>
 internal static class ReviewSettingsReader
 {
-    private static readonly string[] ReviewKeys = ["suppress"];
+    private static readonly string[] ReviewKeys = ["suppress", "roles"];
     private static readonly string[] SuppressionKeys = ["rule", "object", "owner", "reason", "expires"];
 
     public static ReviewSettings Read(YamlReader read, YamlNode node, string environment)
     {
         var suppressions = new List<ReviewSuppression>();
-        foreach (var (_, value) in read.Entries(read.Mapping(node, "review"), $"environment '{environment}' review", ReviewKeys))
+        var roles = new List<string>();
+        foreach (var (key, value) in read.Entries(read.Mapping(node, "review"), $"environment '{environment}' review", ReviewKeys))
         {
+            if (key == "roles")
+            {
+                var names = value as YamlSequenceNode ?? throw read.Error(value, $"review.roles of environment '{environment}' must be a list of role names, e.g. [app, reporting]");
+                foreach (var name in names.Children)
+                {
+                    var role = read.Scalar(name, "a role").Trim();
+                    if (role.Length == 0)
+                    {
+                        throw read.Error(name, $"review.roles of environment '{environment}' has an empty role name");
+                    }
+
+                    roles.Add(role);
+                }
+
+                continue;
+            }
+
             var items = value as YamlSequenceNode ?? throw read.Error(value, $"review.suppress of environment '{environment}' must be a list of suppressions (- rule: …)");
             foreach (var item in items.Children)
             {
@@ -26,7 +45,7 @@ internal static class ReviewSettingsReader
             }
         }
 
-        return new ReviewSettings { Suppressions = suppressions };
+        return new ReviewSettings { Suppressions = suppressions, Roles = roles };
     }
 
     private static ReviewSuppression ReadSuppression(YamlReader read, YamlNode node, string environment)

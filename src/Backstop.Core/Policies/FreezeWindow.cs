@@ -7,6 +7,17 @@ public sealed record FreezeWindow(DayOfWeek StartDay, TimeOnly StartTime, DayOfW
 {
     public static FreezeWindow Default { get; } = new(DayOfWeek.Friday, new TimeOnly(16, 0), DayOfWeek.Monday, new TimeOnly(8, 0));
 
+    /// <summary>From its start to its end (Fri 16:00 – Mon 08:00: 64 hours).</summary>
+    public TimeSpan Length
+    {
+        get
+        {
+            var week = TimeSpan.FromDays(7);
+            var length = TimeSpan.FromTicks((Offset(EndDay, EndTime) - Offset(StartDay, StartTime) + week).Ticks % week.Ticks);
+            return length == TimeSpan.Zero ? week : length;
+        }
+    }
+
     public bool Contains(DateTime localTime)
     {
         var week = TimeSpan.FromDays(7);

@@ -19,7 +19,9 @@ internal static class PrivilegeRules
         SELECT r.rolname::text, r.rolsuper, r.rolbypassrls,
                array(SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                      WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND {SchemaCatalog.UserSchemas} ORDER BY 1)
-        FROM pg_roles r WHERE r.rolname = current_user
+               , r.rolname = current_user
+        FROM pg_roles r WHERE r.rolname = current_user OR r.rolname = ANY(@roles)
+        ORDER BY r.rolname = current_user DESC, r.rolname
         """;
 
     private const string SecurityDefinerSql = $"""
@@ -32,7 +34,8 @@ internal static class PrivilegeRules
 
     private static readonly string[] WritePrivileges = ["INSERT", "UPDATE", "DELETE", "TRUNCATE", "TRIGGER", "REFERENCES"];
 
-    public static async Task<IReadOnlyList<ReviewFinding>> EvaluateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <param name="roles">the application's roles (review.roles), besides the one the environment connects as.</param>
+    public static async Task<IReadOnlyList<ReviewFinding>> EvaluateAsync(NpgsqlConnection connection, IReadOnlyList<string> roles, CancellationToken cancellationToken)
     {
         var findings = new List<ReviewFinding>();
         await using (var command = new NpgsqlCommand(PublicGrantsSql, connection))
@@ -53,20 +56,21 @@ internal static class PrivilegeRules
             }
         }
 
-        await using (var command = new NpgsqlCommand(RoleSql, connection))
+        await using (var command = new NpgsqlCommand(RoleSql, connection) { Parameters = { new("roles", roles.ToArray()) } })
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            if (await reader.ReadAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken))
             {
                 var role = reader.GetString(0);
                 var owned = reader.GetFieldValue<string[]>(3);
                 var subject = $"role {IdentifierDisplay.Name(role)}";
+                var who = reader.GetBoolean(4) ? $"{role}, the role the environment connects as," : $"{role}, an application role (review.roles),";
                 if (reader.GetBoolean(1))
                 {
                     findings.Add(new ReviewFinding
                     {
                         Rule = ReviewRules.RoleIsSuperuser.Id, Severity = ReviewSeverity.High, Object = subject,
-                        Why = $"The environment connects as {role}, a superuser: no privilege, row security policy or ownership stops a mistake made through it.",
+                        Why = $"{who} is a superuser: no privilege, row security policy or ownership stops a mistake made through it.",
                         Fix = $"ALTER ROLE {PgIdentifier.Quote(role)} NOSUPERUSER;  -- after granting it what the application needs",
                     });
                 }
@@ -76,7 +80,7 @@ internal static class PrivilegeRules
                     findings.Add(new ReviewFinding
                     {
                         Rule = ReviewRules.RoleBypassesRls.Id, Severity = ReviewSeverity.High, Object = subject,
-                        Why = $"The environment connects as {role}, which has BYPASSRLS: row-level security policies do not apply to it.",
+                        Why = $"{who} has BYPASSRLS: row-level security policies do not apply to it.",
                         Fix = $"ALTER ROLE {PgIdentifier.Quote(role)} NOBYPASSRLS;",
                     });
                 }
@@ -87,7 +91,7 @@ internal static class PrivilegeRules
                     findings.Add(new ReviewFinding
                     {
                         Rule = ReviewRules.RoleOwnsTables.Id, Severity = ReviewSeverity.Medium, Object = subject,
-                        Why = $"The environment connects as {role}, which owns {owned.Length} table{(owned.Length == 1 ? "" : "s")} ({examples}) and so may drop, truncate or alter them whatever is granted.",
+                        Why = $"{who} owns {owned.Length} table{(owned.Length == 1 ? "" : "s")} ({examples}) and so may drop, truncate or alter them whatever is granted.",
                         Fix = $"ALTER TABLE {owned[0]} OWNER TO schema_owner;  -- a role that only migrations use; repeat per table",
                     });
                 }

@@ -51,6 +51,10 @@ public static class ReviewRules
         "no-pitr", "No point-in-time recovery", ReviewSeverity.Low,
         "Without WAL archiving, a mistake can only be undone back to the last backup, not to the minute before it.");
 
+    public static readonly ReviewRule RetentionShorterThanFreeze = new(
+        "retention-shorter-than-freeze", "Retention shorter than the freeze window", ReviewSeverity.High,
+        "A mistake made as the freeze window begins is found when it ends; what would undo it must still be there then.");
+
     public static readonly ReviewRule NoStatementTimeout = new(
         "no-statement-timeout", "No statement_timeout", ReviewSeverity.Medium,
         "A runaway statement runs, and holds its locks, until someone notices and cancels it.");
@@ -91,7 +95,7 @@ public static class ReviewRules
     [
         CascadeBlastRadius, CascadeWithoutIndex, ForeignKeyWithoutIndex, TableWithoutKey,
         PublicTableGrant, RoleOwnsTables, RoleIsSuperuser, RoleBypassesRls, SecurityDefinerSearchPath,
-        NoProvenRestore, ProvenRestoreStale, NoPitr,
+        NoProvenRestore, ProvenRestoreStale, NoPitr, RetentionShorterThanFreeze,
         NoStatementTimeout, NoLockTimeout, NoIdleInTransactionTimeout,
         InvalidIndex, NotValidConstraint, SequenceNearMaximum,
         NewCascade, VolatileDefaultNotNull, BlockingCreateIndex,

@@ -391,11 +391,11 @@ internal static class ConsolePages
         var environment = server.Environment(name);
         var now = server.Clock.GetUtcNow();
         var health = (await new BackupService(server.Config, server.Connector, server.Clock).StatusAsync(name, cancellationToken)).Single();
-        var facts = new RecoverabilityFacts(name, health.LastProvenAge, health.Limit, health.LastDrill is not null, environment.Pitr is not null, environment.Tier == Core.Configuration.Tier.Production);
+        var facts = RecoverabilityFacts.Of(server.Config, environment, health.LastProvenAge, health.Limit, health.LastDrill is not null);
         ReviewReport report;
         await using (var target = await server.Connector.OpenAsync(environment, cancellationToken))
         {
-            report = await SchemaReviewer.ReviewAsync(target.Connection, name, facts, environment.Review.Suppressions, now, cancellationToken);
+            report = await SchemaReviewer.ReviewAsync(target.Connection, name, facts, environment.Review.Suppressions, now, cancellationToken, environment.Review.Roles);
         }
 
         var groups = report.Findings.OrderByDescending(f => f.Severity).GroupBy(f => f.Severity).Select(g => Html.Of($"""
