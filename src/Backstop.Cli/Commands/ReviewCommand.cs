@@ -18,11 +18,12 @@ internal static class ReviewCommand
     {
         var environmentOption = EnvironmentOption.Required();
         var file = new Option<string?>("--file", "-f") { Description = "Review a migration script instead: preview it (rolled back) and report the findings it would introduce" };
+        var text = new Option<string?>("--command", "-c") { Description = "Review a migration given as text instead of a file (as -f does)" };
         var sarif = new Option<string?>("--sarif") { Description = "Also write the findings as a SARIF 2.1.0 log to FILE, or to standard output with -" };
         var failOn = new Option<string?>("--fail-on") { Description = "Exit 1 when a finding (not suppressed) is at least this severe: info, low, medium, high or critical" };
         var command = new Command("review", "Schema safety review: cascade blast radius, foreign keys without an index, tables without a key, privileges, timeouts, recoverability")
         {
-            environmentOption, file, sarif, failOn,
+            environmentOption, file, text, sarif, failOn,
         };
         BackstopApp.SetHandler(command, host, async (context, parse, cancellationToken) =>
         {
@@ -36,7 +37,15 @@ internal static class ReviewCommand
             var config = context.LoadConfig();
             var environment = config.Environment(parse.GetValue(environmentOption)!);
             var migration = parse.GetValue(file);
-            var statements = migration is null ? null : ScriptAnalyzer.Analyze(await ReadScriptAsync(host, migration, cancellationToken));
+            var given = parse.GetValue(text);
+            if (migration is not null && given is not null)
+            {
+                throw new UsageException("give the migration once: -f FILE or -c SQL, not both");
+            }
+
+            var statements = given is not null ? ScriptAnalyzer.Analyze(given)
+                : migration is null ? null : ScriptAnalyzer.Analyze(await ReadScriptAsync(host, migration, cancellationToken));
+            migration ??= given is null ? null : "(-c)";
             var now = host.Clock.GetUtcNow();
             ReviewReport report;
             await using (var target = await context.Connector.OpenAsync(environment, cancellationToken))

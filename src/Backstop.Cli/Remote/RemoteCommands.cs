@@ -25,11 +25,34 @@ internal sealed class RemoteCommands(Func<CliHost, CliHost>? adapt = null) : ICo
 
         // Global options may come before the verb; the server wants the verb first.
         var forwarded = args.SkipWhile(a => a != verb).Concat(args.TakeWhile(a => a != verb)).ToList();
+        string? sarifFile = null;
+        if (verb == "review")
+        {
+            // The server reads and writes no file of the caller's: the migration goes as text, the SARIF log comes back.
+            try
+            {
+                (forwarded, sarifFile) = await ReviewArgumentsAsync(forwarded, host, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or UsageException)
+            {
+                await host.Error.WriteLineAsync("error: " + e.Message);
+                return 2;
+            }
+        }
+
         using var client = ServerClient.For(credentials);
         try
         {
             var result = await client.PostAsync<CommandResult>("commands", new CommandRequest(forwarded), cancellationToken);
-            await host.Out.WriteAsync(result.Stdout);
+            if (sarifFile is not null && result.ExitCode is 0 or 1)
+            {
+                await File.WriteAllTextAsync(sarifFile, result.Stdout, cancellationToken);
+            }
+            else
+            {
+                await host.Out.WriteAsync(result.Stdout);
+            }
+
             await host.Error.WriteAsync(result.Stderr);
             return result.ExitCode;
         }
@@ -37,6 +60,53 @@ internal sealed class RemoteCommands(Func<CliHost, CliHost>? adapt = null) : ICo
         {
             await host.Error.WriteLineAsync("error: " + e.Message);
             return e.ExitCode;
+        }
+    }
+
+    /// <summary>review's -f FILE becomes -c with the file's text; --sarif FILE becomes --sarif - and the file is written here.</summary>
+    private static async Task<(List<string> Args, string? SarifFile)> ReviewArgumentsAsync(List<string> args, CliHost host, CancellationToken cancellationToken)
+    {
+        var result = new List<string>();
+        string? sarifFile = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var (name, value, next) = Split(args, i);
+            if (name is "-f" or "--file" && value is not null)
+            {
+                result.Add("-c");
+                result.Add(await File.ReadAllTextAsync(Path.GetFullPath(value, host.WorkingDirectory), cancellationToken));
+                i = next;
+            }
+            else if (name == "--sarif" && value is not null && value != "-")
+            {
+                if (args.Contains("--json"))
+                {
+                    throw new UsageException("through the server, --sarif FILE and --json both come back on standard output; run one, then the other");
+                }
+
+                sarifFile = Path.GetFullPath(value, host.WorkingDirectory);
+                result.Add("--sarif");
+                result.Add("-");
+                i = next;
+            }
+            else
+            {
+                result.Add(args[i]);
+            }
+        }
+
+        return (result, sarifFile);
+
+        static (string Name, string? Value, int Next) Split(List<string> args, int i)
+        {
+            var a = args[i];
+            var equals = a.IndexOf('=', StringComparison.Ordinal);
+            if (a.StartsWith("--", StringComparison.Ordinal) && equals > 0)
+            {
+                return (a[..equals], a[(equals + 1)..], i);
+            }
+
+            return (a, i + 1 < args.Count ? args[i + 1] : null, i + 1);
         }
     }
 

@@ -7,7 +7,7 @@ namespace Backstop.Server.Services;
 public sealed class CommandService(ServerContext server, ICommandRunner runner)
 {
     /// <summary>The verbs a signed-in CLI sends to the server.</summary>
-    public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal) { "undo", "repair", "backup", "trash" };
+    public static readonly IReadOnlySet<string> Verbs = new HashSet<string>(StringComparer.Ordinal) { "undo", "repair", "backup", "trash", "review" };
 
     public async Task<CommandResult> RunAsync(SignedInUser user, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
@@ -19,6 +19,18 @@ public sealed class CommandService(ServerContext server, ICommandRunner runner)
         if (args.FirstOrDefault(a => a is "--config" or "--local" || a.StartsWith("--config=", StringComparison.Ordinal)) is { } refused)
         {
             throw ProblemException.BadRequest($"{refused} is not for the server: it uses its own configuration; run with --local to work on this machine instead");
+        }
+
+        // The server reads and writes no file a caller names: a remote review sends its migration as text (-c) and
+        // takes its SARIF log from standard output (--sarif -), which the CLI does for -f and --sarif FILE.
+        if (args[0] == "review" && !user.User.MayApprove)
+        {
+            throw ProblemException.Refused($"the schema review is for approvers and admins (as on the console); {user.Name} is {user.User.Role.ToString().ToLowerInvariant()}");
+        }
+
+        if (args[0] == "review" && FileArgument(args) is { } file)
+        {
+            throw ProblemException.BadRequest($"{file} names a file, which the server does not read or write for a caller; send the migration with -c and take the SARIF log with --sarif -");
         }
 
         // The server's network position and credentials are not the caller's to point anywhere: a restore --to URL or a
@@ -68,4 +80,23 @@ public sealed class CommandService(ServerContext server, ICommandRunner runner)
         5 => "conflicts",
         _ => "failed",
     };
+
+    private static string? FileArgument(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            if (a is "-f" or "--file" || a.StartsWith("--file=", StringComparison.Ordinal))
+            {
+                return a;
+            }
+
+            if ((a == "--sarif" && i + 1 < args.Count && args[i + 1] != "-") || (a.StartsWith("--sarif=", StringComparison.Ordinal) && a != "--sarif=-"))
+            {
+                return "--sarif";
+            }
+        }
+
+        return null;
+    }
 }
