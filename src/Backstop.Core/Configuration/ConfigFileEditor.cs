@@ -154,7 +154,7 @@ public static class ConfigFileEditor
     }
 
     /// <summary>A YAML double-quoted scalar.</summary>
-    private static string Quote(string value)
+    internal static string Quote(string value)
     {
         var builder = new StringBuilder("\"");
         foreach (var c in value)

@@ -1,0 +1,13 @@
+namespace Backstop.Core.Snapshots.Rules;
+
+/// <summary>What the strict check read and found: the catalog (for the pipeline to reuse) and every problem at once.</summary>
+public sealed record SnapshotRulesCheckResult(IReadOnlyList<SnapshotCatalogTable> Tables, IReadOnlyList<SnapshotRuleProblem> Problems)
+{
+    public bool Passed => Problems.Count == 0;
+
+    /// <summary>One message naming every problem, for an error that stops a snapshot before it writes anything.</summary>
+    public string Describe(string environment) =>
+        $"the snapshot rules of environment '{environment}' do not cover its schema ({Problems.Count} problem{(Problems.Count == 1 ? "" : "s")}); nothing was written:\n"
+        + string.Join('\n', Problems.Select(p => "  - " + p))
+        + $"\nfix backstop.yaml, or run `backstop snapshot rules -e {environment}` for a starting set of the rules that are missing";
+}
