@@ -96,7 +96,7 @@ public sealed class SnapshotMaskerFactory : IMaskerFactory
         if (kind == FakeKinds.Ip && value is not string)
         {
             var address = unique ? FakeText.Ipv6(hash) : IPAddress.Parse(FakeText.Create(kind, _locale, hash, unique: false, maxLength: null));
-            return value is NpgsqlInet ? new NpgsqlInet(address) : address;
+            return value is NpgsqlInet ? new NpgsqlInet(address) : (object)address;
         }
 
         return FakeText.Create(kind, _locale, hash, unique, type.MaxLength);
