@@ -15,7 +15,8 @@ internal static class SnapshotRulesSchema
             date_of_birth date,
             last_ip inet,
             status text NOT NULL DEFAULT 'active',
-            created_at timestamptz NOT NULL DEFAULT now());
+            created_at timestamptz NOT NULL DEFAULT now(),
+            full_name text GENERATED ALWAYS AS (first_name || ' ' || last_name) STORED);
         CREATE TABLE leads (id bigint PRIMARY KEY, user_id int NOT NULL REFERENCES users, company text, city text, score int);
         CREATE TABLE conversations (id bigint PRIMARY KEY, lead_id bigint NOT NULL REFERENCES leads, body text NOT NULL);
         CREATE SCHEMA backstop_trash_7;

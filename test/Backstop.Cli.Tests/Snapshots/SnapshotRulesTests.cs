@@ -39,6 +39,8 @@ public sealed class SnapshotRulesTests : IDisposable
         Assert.Equal("{ fake: text, type: text }", added["public.conversations.body"]);
         Assert.Equal("{ fake: company, type: text }", added["public.organizations.name"]);
         Assert.DoesNotContain(added.Keys, k => k.StartsWith("backstop_trash", StringComparison.Ordinal));
+        // Generated from the masked names when the snapshot is restored: no rule of its own.
+        Assert.DoesNotContain("public.users.full_name", added.Keys);
         Assert.Empty(json.RootElement.GetProperty("problems").EnumerateArray());
         Assert.Contains("      key: \"env:BACKSTOP_SNAPSHOT_KEY\"\n", json.RootElement.GetProperty("yaml").GetString(), StringComparison.Ordinal);
         Assert.Contains("            email: { fake: email, type: character varying(200) }  # new: the name looks like an email\n", json.RootElement.GetProperty("yaml").GetString(), StringComparison.Ordinal);
@@ -131,6 +133,20 @@ public sealed class SnapshotRulesTests : IDisposable
     }
 
     /// <summary>The check <c>snapshot create</c> runs first, with the rules backstop.yaml has now.</summary>
+    [Fact]
+    public async Task Rules_print_the_section_to_paste_with_new_rules_marked()
+    {
+        await _workspace.AddEnvironmentAsync("prod", "production", SnapshotRulesSchema.Sql);
+
+        var result = await _workspace.RunAsync("snapshot", "rules", "-e", "prod");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("    snapshot:\n      key: \"env:BACKSTOP_SNAPSHOT_KEY\"\n      locale: en\n      tables:\n        public.conversations:\n          columns:\n", result.Out, StringComparison.Ordinal);
+        Assert.Contains("            id: { keep, type: bigint }  # new: a primary or foreign key: kept so that rows still join\n", result.Out, StringComparison.Ordinal);
+        Assert.Contains("20 new rule(s), marked # new", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("snapshot:", await File.ReadAllTextAsync(_workspace.ConfigPath), StringComparison.Ordinal);
+    }
+
     private async Task<SnapshotRulesCheckResult> CheckAsync(string database)
     {
         var settings = ConfigLoader.Load(_workspace.ConfigPath).Environment("prod").Snapshot;

@@ -8,6 +8,8 @@ public static class SnapshotCatalog
 {
     // Unique: a valid, non-partial, single-column unique index on the plain column (the primary key's included);
     // indkey is an int2vector, subscripted from 0 (docs: pg_index). Partitions are read through their parent.
+    // Generated columns are left out: COPY cannot write them, and a restore computes them again from the masked
+    // columns they are generated from (docs: "Generated Columns").
     private const string ColumnsSql = $"""
         SELECT n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                EXISTS (SELECT 1 FROM pg_index i
@@ -16,7 +18,7 @@ public static class SnapshotCatalog
                EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype IN ('p', 'f') AND a.attnum = ANY (k.conkey))
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {SchemaCatalog.UserSchemas}
         ORDER BY 1, 2, a.attnum
         """;
