@@ -219,6 +219,19 @@ public sealed class MaskerFactoryTests
     }
 
     [Fact]
+    public void GuardUniqueness_repeated_output_of_a_pipeline_rule_fails_naming_the_column_and_rule()
+    {
+        var guard = new SnapshotMaskerFactory(Key, "en").GuardUniqueness(Users, new ColumnRule("code", MaskKind.Sql, "upper(code)"), new SnapshotColumn("code", "text", true, true));
+        guard.Add("A-1");
+        guard.Add(null);
+        guard.Add(null);
+
+        var error = Assert.Throws<UniquenessLostException>(() => guard.Add("A-1"));
+
+        Assert.StartsWith("masking public.users.code with { sql: \"upper(code)\" } gave two rows the same value", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Create_rule_the_check_refuses_is_refused_here_too()
     {
         var factory = new SnapshotMaskerFactory(Key, "en");

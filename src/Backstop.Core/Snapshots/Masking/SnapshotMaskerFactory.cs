@@ -57,6 +57,14 @@ public sealed class SnapshotMaskerFactory : IMaskerFactory
             : masker;
     }
 
+    /// <summary>
+    /// A guard for the outputs of a unique column whose values the pipeline produces itself (<c>sql:</c>, <c>shuffle</c>):
+    /// <see cref="UniqueOutputGuard.Add"/> each value; a repeat throws <see cref="UniquenessLostException"/> naming the
+    /// column and its rule. The maskers this factory makes for unique text columns guard themselves.
+    /// </summary>
+    public UniqueOutputGuard GuardUniqueness(TableRule table, ColumnRule rule, SnapshotColumn column) =>
+        new($"{table.Schema}.{table.Table}.{column.Name}", rule, _hash);
+
     private static FunctionMasker Set(ColumnRule rule, ColumnType type)
     {
         var constant = ColumnValues.TryParse(rule.Argument ?? "", type, out _);

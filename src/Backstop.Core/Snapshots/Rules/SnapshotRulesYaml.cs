@@ -14,7 +14,7 @@ public static partial class SnapshotRulesYaml
         var kind = rule.Kind.ToString().ToLowerInvariant();
         parts.Add(rule.Kind switch
         {
-            MaskKind.Fake or MaskKind.Set or MaskKind.Sql => $"{kind}: {Scalar(rule.Argument ?? "", rule.Kind == MaskKind.Set)}",
+            MaskKind.Fake or MaskKind.Set or MaskKind.Sql => $"{kind}: {Scalar(rule.Argument ?? "", rule.Kind is MaskKind.Set or MaskKind.Sql)}",
             _ => kind,
         });
         if (rule.ShiftDays is { } days)
