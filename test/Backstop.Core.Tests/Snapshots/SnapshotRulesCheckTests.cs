@@ -85,7 +85,16 @@ public sealed class SnapshotRulesCheckTests
         var problem = Assert.Single(problems);
         Assert.Equal("public.users.email", problem.Object);
         Assert.Equal("the column (character varying(20)) has no rule", problem.Reason);
-        Assert.StartsWith("add `email: { fake: email, type: character varying(20) }` under snapshot.tables.public.users.columns", problem.Fix, StringComparison.Ordinal);
+        Assert.StartsWith("add `email: { hash, type: character varying(20) }` under snapshot.tables.public.users.columns", problem.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Suggest_unique_email_too_short_for_a_unique_fake_is_hashed_instead()
+    {
+        var suggestion = RuleSuggester.Suggest(Users, Users.Columns[1]);
+
+        Assert.Equal(new ColumnRule("email", MaskKind.Hash, null, "character varying(20)"), suggestion.Rule);
+        Assert.StartsWith("the name looks like an email, but character varying(20) is too short for a unique fake email", suggestion.Why, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,6 +32,21 @@ public static class RuleSuggester
 
     public static RuleSuggestion Suggest(SnapshotCatalogTable table, SnapshotColumn column)
     {
+        var suggestion = ByLook(table, column);
+        if (ColumnRuleFit.Problem(column, suggestion.Rule) is not { } problem)
+        {
+            return suggestion;
+        }
+
+        // A fake that cannot stay unique in a short column: a keyed hash can, and still masks.
+        var hash = suggestion with { Rule = suggestion.Rule with { Kind = MaskKind.Hash, Argument = null }, Why = $"{suggestion.Why}, but {problem.Reason}: hashed instead" };
+        return ColumnRuleFit.Problem(column, hash.Rule) is null
+            ? hash
+            : suggestion with { Rule = suggestion.Rule with { Kind = MaskKind.Keep, Argument = null }, Why = $"{suggestion.Why}, but {problem.Reason}: kept; choose a rule by hand" };
+    }
+
+    private static RuleSuggestion ByLook(SnapshotCatalogTable table, SnapshotColumn column)
+    {
         var type = ColumnType.Parse(column.TypeName);
         var name = column.Name.ToLowerInvariant();
         RuleSuggestion With(ColumnRule rule, string why) => new(rule with { RecordedType = column.TypeName }, why);
