@@ -72,6 +72,20 @@ public sealed class MaskerFactoryTests
         Assert.Matches("^[a-z0-9]+\\.[a-z0-9]+@example\\.(com|net|org)$", masked);
     }
 
+    [Fact]
+    public void Mask_fake_in_another_locale_is_deterministic_and_emails_stay_ascii()
+    {
+        var russian = new SnapshotMaskerFactory(Key, "ru").Create(Users, new ColumnRule("c", MaskKind.Fake, "email"), new SnapshotColumn("c", "text", false, false));
+        var names = new SnapshotMaskerFactory(Key, "ru").Create(Users, new ColumnRule("c", MaskKind.Fake, "name"), new SnapshotColumn("c", "text", false, false));
+
+        var emails = Enumerable.Range(0, 50).Select(i => (string)russian.Mask("a" + i)!).ToList();
+
+        Assert.All(emails, e => Assert.Matches("^[a-z0-9.]+@example\\.(com|net|org)$", e));
+        Assert.True(emails.Distinct(StringComparer.Ordinal).Count() > 40);
+        Assert.Equal(names.Mask("Ana Lima"), new SnapshotMaskerFactory(Key, "ru").Create(Users, new ColumnRule("c", MaskKind.Fake, "name"), new SnapshotColumn("c", "text", false, false)).Mask("Ana Lima"));
+        Assert.NotEqual(names.Mask("Ana Lima"), Masker(Key, "fake", "name", "text").Mask("Ana Lima"));
+    }
+
     [Theory]
     [InlineData("name", 5)]
     [InlineData("text", 10)]

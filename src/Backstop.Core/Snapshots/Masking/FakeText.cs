@@ -82,7 +82,7 @@ internal static class FakeText
     private static string Email(Faker faker, ReadOnlySpan<byte> hash, string? suffix, int? maxLength)
     {
         var domain = "@" + Domains[hash[4] % Domains.Length];
-        var local = LocalPart(faker.Name.FirstName()) + "." + LocalPart(faker.Name.LastName());
+        var local = LocalPart(faker.Name.FirstName(), faker) + "." + LocalPart(faker.Name.LastName(), faker);
         var room = maxLength is { } limit ? limit - domain.Length : (int?)null;
         return Join(local, ".", suffix, room) + domain;
     }
@@ -111,7 +111,8 @@ internal static class FakeText
         return fake + tail;
     }
 
-    private static string LocalPart(string name)
+    /// <summary>The ASCII letters and digits of a name; a name in another script gives <c>user</c> and a number.</summary>
+    private static string LocalPart(string name, Faker faker)
     {
         var builder = new StringBuilder(name.Length);
         foreach (var c in name)
@@ -122,7 +123,7 @@ internal static class FakeText
             }
         }
 
-        return builder.Length > 0 ? builder.ToString() : "user";
+        return builder.Length > 0 ? builder.ToString() : "user" + faker.Random.Number(1000, 9999).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static string Fit(string value, int? maxLength) =>
