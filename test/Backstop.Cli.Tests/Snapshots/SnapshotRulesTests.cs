@@ -78,12 +78,13 @@ public sealed class SnapshotRulesTests : IDisposable
         Assert.Equal("public.users.ssn", problem.Object);
         Assert.Equal("the column (text) has no rule", problem.Reason);
         Assert.StartsWith("add `ssn: { hash, type: text }` under snapshot.tables.public.users.columns", problem.Fix, StringComparison.Ordinal);
-        Assert.Contains("public.users.ssn: the column (text) has no rule", check.Describe("prod"), StringComparison.Ordinal);
+        var error = Assert.Throws<ConfigException>(() => check.ThrowIfFailed("prod"));
+        Assert.StartsWith("the snapshot rules of environment 'prod' do not cover its schema (1 problem); nothing was written:\n  - public.users.ssn: the column (text) has no rule; add `ssn: { hash, type: text }`", error.Message, StringComparison.Ordinal);
 
         var rules = await _workspace.RunAsync("snapshot", "rules", "-e", "prod", "--write", "--json");
         using var json = JsonDocument.Parse(rules.Out);
         Assert.Equal("public.users.ssn", Assert.Single(json.RootElement.GetProperty("added").EnumerateArray()).GetProperty("object").GetString());
-        Assert.True((await CheckAsync(database)).Passed);
+        (await CheckAsync(database)).ThrowIfFailed("prod");
     }
 
     [Fact]

@@ -5,6 +5,16 @@ public sealed record SnapshotRulesCheckResult(IReadOnlyList<SnapshotCatalogTable
 {
     public bool Passed => Problems.Count == 0;
 
+    /// <summary>For <c>snapshot create</c>: stop before anything is written (exit 2, a configuration to fix) when a problem was found.</summary>
+    /// <exception cref="Configuration.ConfigException">with <see cref="Describe"/>'s message.</exception>
+    public void ThrowIfFailed(string environment)
+    {
+        if (!Passed)
+        {
+            throw new Configuration.ConfigException(Describe(environment));
+        }
+    }
+
     /// <summary>One message naming every problem, for an error that stops a snapshot before it writes anything.</summary>
     public string Describe(string environment) =>
         $"the snapshot rules of environment '{environment}' do not cover its schema ({Problems.Count} problem{(Problems.Count == 1 ? "" : "s")}); nothing was written:\n"
