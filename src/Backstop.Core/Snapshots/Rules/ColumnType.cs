@@ -2,25 +2,6 @@ using System.Globalization;
 
 namespace Backstop.Core.Snapshots.Rules;
 
-/// <summary>The families of column types that masking treats alike.</summary>
-public enum ColumnFamily
-{
-    /// <summary>A type masking does not generate values for: only keep, null, shuffle and sql apply.</summary>
-    Other,
-    Text,
-    Smallint,
-    Integer,
-    Bigint,
-    Numeric,
-    Uuid,
-    Date,
-    Timestamp,
-    Boolean,
-    Inet,
-    Json,
-    Bytea,
-}
-
 /// <summary>A column's type as format_type prints it, with its family and length limit.</summary>
 /// <param name="MaxLength">The n of <c>character varying(n)</c> or <c>character(n)</c>; null when unbounded.</param>
 public sealed record ColumnType(string Name, ColumnFamily Family, int? MaxLength)
