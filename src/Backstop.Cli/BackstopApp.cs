@@ -72,6 +72,7 @@ internal static class BackstopApp
         root.Add(AuditCommand.Create(host));
         root.Add(ScheduleCommand.Create(host));
         root.Add(NotifyCommand.Create(host));
+        root.Add(SnapshotCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };

@@ -94,7 +94,23 @@ public static class ConfigFileEditor
             section.Add($"      stanza: {Quote(pitr.Stanza)}");
         }
 
-        var existing = lines.FindIndex(start, end - start, l => l.StartsWith("    pitr:", StringComparison.Ordinal));
+        ReplaceSection(lines, start, end, "pitr", section);
+        Save(path, lines);
+    }
+
+    /// <summary>Writes the environment's <c>snapshot:</c> section (its lines, indented by 4), replacing the one there is, comments inside it included.</summary>
+    public static void SetSnapshot(string path, string name, IReadOnlyList<string> section)
+    {
+        var lines = File.ReadAllLines(path).ToList();
+        var (start, end) = FindEnvironment(lines, path, name, "its snapshot section");
+        ReplaceSection(lines, start, end, "snapshot", section);
+        Save(path, lines);
+    }
+
+    /// <summary>Replaces the <c>    key:</c> section of the environment block [start, end), or adds it after the block's last line.</summary>
+    private static void ReplaceSection(List<string> lines, int start, int end, string key, IReadOnlyList<string> section)
+    {
+        var existing = lines.FindIndex(start, end - start, l => l.StartsWith($"    {key}:", StringComparison.Ordinal));
         if (existing >= 0)
         {
             var sectionEnd = existing + 1;
@@ -117,8 +133,6 @@ public static class ConfigFileEditor
 
             lines.InsertRange(last, section);
         }
-
-        Save(path, lines);
     }
 
     /// <summary>The lines of an environment's block: its <c>  name:</c> line and the indented lines after it.</summary>
@@ -154,7 +168,7 @@ public static class ConfigFileEditor
     }
 
     /// <summary>A YAML double-quoted scalar.</summary>
-    private static string Quote(string value)
+    internal static string Quote(string value)
     {
         var builder = new StringBuilder("\"");
         foreach (var c in value)

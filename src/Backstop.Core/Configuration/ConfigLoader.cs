@@ -17,7 +17,7 @@ public static class ConfigLoader
     private static readonly string[] TopLevelKeys = ["environments", "policies", "state", "server", "notifications"];
     private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute", "trusted_proxies", "proxy", "public_url"];
     private static readonly string[] ProxyKeys = ["listen", "require_tls", "authentication_timeout", "idle_timeout", "max_connections_per_user", "max_connections", "parameters", "service_sessions_without_audit"];
-    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr", "review", "schedule"];
+    private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr", "review", "schedule", "snapshot"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
     private static readonly string[] IdentityKeys = ["system_identifier", "database", "database_oid", "host", "port"];
@@ -307,6 +307,9 @@ public static class ConfigLoader
                     break;
                 case "schedule":
                     schedule = value;
+                    break;
+                case "snapshot":
+                    environment = environment with { Snapshot = IsEmpty(value) ? Snapshots.SnapshotSettings.Empty : Snapshots.Rules.SnapshotSettingsReader.Read(read, value, name) };
                     break;
             }
         }

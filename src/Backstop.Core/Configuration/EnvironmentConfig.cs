@@ -35,6 +35,9 @@ public sealed record EnvironmentConfig
     /// <summary>What the server runs on its own and when (the <c>schedule:</c> section; docs/schedules.md); empty: nothing.</summary>
     public IReadOnlyList<Schedules.Schedule> Schedules { get; init; } = [];
 
+    /// <summary>The <c>snapshot:</c> section: the masking key's reference, the locale and the rule of every table and column (docs/snapshots.md).</summary>
+    public Snapshots.SnapshotSettings Snapshot { get; init; } = Snapshots.SnapshotSettings.Empty;
+
     /// <summary>Recorded by <c>env add</c>; null if it has not been recorded.</summary>
     public ServerIdentity? Identity { get; init; }
 }

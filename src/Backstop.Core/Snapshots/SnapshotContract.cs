@@ -24,7 +24,11 @@ public enum MaskKind
 }
 
 /// <summary>One column's rule; <paramref name="RecordedType"/> is the type the rule was written for (format_type), null if not recorded.</summary>
-public sealed record ColumnRule(string Column, MaskKind Kind, string? Argument = null, string? RecordedType = null);
+public sealed record ColumnRule(string Column, MaskKind Kind, string? Argument = null, string? RecordedType = null)
+{
+    /// <summary>For <c>fake: date_shift</c>: how many days at most a value moves either way (<c>days:</c>, default 30).</summary>
+    public int? ShiftDays { get; init; }
+}
 
 /// <summary>One table's rules: excluded, or subset by <paramref name="Where"/> (parents of kept rows are kept too), with a rule per column.</summary>
 public sealed record TableRule(string Schema, string Table, bool Exclude, string? Where, IReadOnlyList<ColumnRule> Columns);

@@ -26,7 +26,7 @@ public sealed class ConfigLoaderErrorTests
             """);
 
         Assert.Equal(
-            "/srv/app/backstop.yaml:4:5: unknown key 'tire' in environment 'prod'; expected one of: url, tier, timezone, lock_timeout, statement_timeout, retention, identity, backup, pitr, review, schedule",
+            "/srv/app/backstop.yaml:4:5: unknown key 'tire' in environment 'prod'; expected one of: url, tier, timezone, lock_timeout, statement_timeout, retention, identity, backup, pitr, review, schedule, snapshot",
             error.Message);
     }
 
