@@ -17,4 +17,7 @@ public enum ScheduleKind
 
     /// <summary><c>purge</c>: before-images and recycle-bin tables older than the environment's retention.</summary>
     Purge,
+
+    /// <summary><c>snapshot create</c>: an anonymized snapshot, proven by its drill and leak scan (docs/snapshots.md).</summary>
+    Snapshot,
 }

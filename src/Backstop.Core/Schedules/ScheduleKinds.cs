@@ -10,6 +10,7 @@ public static class ScheduleKinds
         (ScheduleKind.PitrBackup, "pitr_backup"),
         (ScheduleKind.PitrDrill, "pitr_drill"),
         (ScheduleKind.Purge, "purge"),
+        (ScheduleKind.Snapshot, "snapshot"),
     ];
 
     public static IReadOnlyList<string> All { get; } = Names.Select(n => n.Name).ToList();

@@ -14,6 +14,7 @@ internal static class ScheduledCommand
         ScheduleKind.Drill => ["backup", "verify", "--latest", "-e", schedule.Environment],
         ScheduleKind.PitrBackup => ["pitr", "backup", "-e", schedule.Environment],
         ScheduleKind.PitrDrill => ["pitr", "verify", "-e", schedule.Environment],
+        ScheduleKind.Snapshot => ["snapshot", "create", "-e", schedule.Environment],
         _ => ["purge", "-e", schedule.Environment],
     };
 

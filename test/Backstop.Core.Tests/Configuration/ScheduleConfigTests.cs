@@ -61,9 +61,9 @@ public sealed class ScheduleConfigTests
     [Fact]
     public void Parse_schedule_with_an_unknown_kind_lists_the_kinds()
     {
-        var error = Parse(Environment + "    schedule:\n      snapshot: \"0 2 * * *\"\n");
+        var error = Parse(Environment + "    schedule:\n      vacuum: \"0 2 * * *\"\n");
 
-        Assert.Equal("/srv/app/backstop.yaml:7:7: unknown key 'snapshot' in the schedule of environment 'prod'; expected one of: timezone, backup, drill, pitr_backup, pitr_drill, purge", error.Message);
+        Assert.Equal("/srv/app/backstop.yaml:7:7: unknown key 'vacuum' in the schedule of environment 'prod'; expected one of: timezone, backup, drill, pitr_backup, pitr_drill, purge, snapshot", error.Message);
     }
 
     [Fact]
