@@ -1,0 +1,104 @@
+using System.Text;
+using Npgsql;
+
+namespace Backstop.Recovery.Snapshots;
+
+/// <summary>
+/// Streams one table's masked rows from production into its data file of the dump, never holding the table and
+/// never writing a value before its masker has run.
+/// </summary>
+internal static class TableCopier
+{
+    private const int BufferSize = 1 << 20;
+
+    /// <returns>the rows written.</returns>
+    public static Task<long> CopyAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken) =>
+        read.Binary ? CopyMaskedAsync(connection, read, file, onBytes, cancellationToken) : CopyTextAsync(connection, read, file, onBytes, cancellationToken);
+
+    /// <summary>Nothing to mask in .NET: COPY's text output is already the data file's format, passed through as bytes.</summary>
+    private static async Task<long> CopyTextAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken)
+    {
+        await using var source = await connection.BeginRawBinaryCopyAsync(read.CopySql, cancellationToken);
+        await using var target = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
+        var buffer = new byte[BufferSize];
+        long rows = 0;
+        int count;
+        while ((count = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            // Newlines inside values are escaped (\n), so every newline byte ends a row.
+            rows += buffer.AsSpan(0, count).Count((byte)'\n');
+            await target.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
+            onBytes(count);
+        }
+
+        await target.FlushAsync(cancellationToken);
+        return rows;
+    }
+
+    private static async Task<long> CopyMaskedAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken)
+    {
+        await using var exporter = await connection.BeginBinaryExportAsync(read.CopySql, cancellationToken);
+        await using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(false), BufferSize);
+        var columns = read.Columns;
+        var line = new StringBuilder(256);
+        long rows = 0;
+        while (await exporter.StartRowAsync(cancellationToken) >= 0)
+        {
+            line.Clear();
+            for (var i = 0; i < columns.Count; i++)
+            {
+                if (i > 0)
+                {
+                    line.Append('\t');
+                }
+
+                var column = columns[i];
+                string? text;
+                if (column.Masker is { } masker)
+                {
+                    object? original = null;
+                    if (exporter.IsNull)
+                    {
+                        await exporter.SkipAsync(cancellationToken);
+                    }
+                    else
+                    {
+                        original = column.Read!.Read(exporter);
+                    }
+
+                    text = CopyText.Format(masker.Mask(original), column.Column.TypeName);
+                }
+                else if (exporter.IsNull)
+                {
+                    await exporter.SkipAsync(cancellationToken);
+                    text = null;
+                }
+                else
+                {
+                    text = exporter.Read<string>(NpgsqlTypes.NpgsqlDbType.Text);
+                }
+
+                if (text is null)
+                {
+                    line.Append(CopyText.Null);
+                }
+                else
+                {
+                    CopyText.AppendEscaped(line, text);
+                }
+            }
+
+            line.Append('\n');
+            await writer.WriteAsync(line, cancellationToken);
+            rows++;
+            if ((rows & 0x3FF) == 0)
+            {
+                onBytes(line.Length * 1024L);
+            }
+        }
+
+        await writer.FlushAsync(cancellationToken);
+        return rows;
+    }
+}
