@@ -15,18 +15,20 @@ internal static class TableCopier
     public static Task<long> CopyAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken) =>
         read.Binary ? CopyMaskedAsync(connection, read, file, onBytes, cancellationToken) : CopyTextAsync(connection, read, file, onBytes, cancellationToken);
 
-    /// <summary>Nothing to mask in .NET: COPY's text output is already the data file's format, passed through as bytes.</summary>
+    /// <summary>Nothing to mask in .NET: COPY's text output is already the data file's format, passed through.</summary>
     private static async Task<long> CopyTextAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken)
     {
-        await using var source = await connection.BeginRawBinaryCopyAsync(read.CopySql, cancellationToken);
-        await using var target = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
-        var buffer = new byte[BufferSize];
+        // Npgsql hands text COPY over as characters only (its raw stream is for binary COPY).
+        using var source = await connection.BeginTextExportAsync(read.CopySql, cancellationToken);
+        await using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
+        await using var target = new StreamWriter(stream, new UTF8Encoding(false), BufferSize);
+        var buffer = new char[BufferSize / 2];
         long rows = 0;
         int count;
         while ((count = await source.ReadAsync(buffer, cancellationToken)) > 0)
         {
-            // Newlines inside values are escaped (\n), so every newline byte ends a row.
-            rows += buffer.AsSpan(0, count).Count((byte)'\n');
+            // Newlines inside values are escaped (\n), so every newline ends a row.
+            rows += buffer.AsSpan(0, count).Count('\n');
             await target.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
             onBytes(count);
         }
