@@ -187,7 +187,8 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
                     sourceRows = (long)(await count.ExecuteScalarAsync(failFast.Token))!;
                 }
 
-                foreach (var column in read.Columns.Where(c => c.Rule.Kind != MaskKind.Keep))
+                // A shuffled column keeps its values by design (on other rows): the scan would find every one.
+                foreach (var column in read.Columns.Where(c => c.Rule.Kind is not (MaskKind.Keep or MaskKind.Shuffle)))
                 {
                     await SampleAsync(connection, transaction, read, column, request.LeakSamplesPerColumn, samples, failFast.Token);
                 }
