@@ -29,7 +29,10 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
         repository.EnsureExists(environment);
         var started = clock.GetUtcNow();
         var id = repository.NewId(environment, started);
+        repository.RemoveAbandoned(environment);
         var partial = repository.PartialPathOf(environment, id);
+        var lockPath = repository.LockPathOf(environment, id);
+        await using var held = new FileStream(lockPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
         Directory.CreateDirectory(partial);
         var dump = Path.Combine(partial, SnapshotRepository.DumpDirectory);
         var starting = SandboxCluster.StartAsync(
@@ -62,12 +65,7 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
             var samples = new LeakSamples();
             var tables = await ReadTablesAsync(request, snapshot, plan, reads, samples, progress, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            foreach (var file in Directory.EnumerateFiles(dump))
-            {
-                await using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
-                stream.Flush(flushToDisk: true);
-            }
-
+            await DirectorySync.SyncAsync(dump, cancellationToken);
             var (drill, scan) = await ProveAsync(sandbox, partial, tables, samples, request.Jobs, progress, cancellationToken);
             var usable = drill.Passed && scan.Passed;
             if (!usable)
@@ -114,6 +112,9 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
             {
                 await sandbox.StopAsync(immediate: true, CancellationToken.None);
             }
+
+            await held.DisposeAsync();
+            File.Delete(lockPath);
         }
     }
 

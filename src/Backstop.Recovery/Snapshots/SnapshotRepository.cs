@@ -23,6 +23,37 @@ public sealed class SnapshotRepository(string root)
 
     public string PartialPathOf(string environment, string id) => Path.Combine(Root, environment, PartialPrefix + id);
 
+    /// <summary>The lock a run holds while it writes snapshot <paramref name="id"/>: a run is alive exactly while its lock is held.</summary>
+    public string LockPathOf(string environment, string id) => Path.Combine(Root, environment, ".lock-" + id);
+
+    /// <summary>Removes the <c>.partial-</c> directories of runs that are gone (killed or crashed): their lock can be taken.</summary>
+    public void RemoveAbandoned(string environment)
+    {
+        var directory = DirectoryOf(environment);
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+
+        foreach (var partial in Directory.GetDirectories(directory, PartialPrefix + "*"))
+        {
+            var lockPath = LockPathOf(environment, Path.GetFileName(partial)[PartialPrefix.Length..]);
+            try
+            {
+                using (new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+                {
+                    Directory.Delete(partial, recursive: true);
+                }
+
+                File.Delete(lockPath);
+            }
+            catch (IOException)
+            {
+                // Held: that run is still writing.
+            }
+        }
+    }
+
     /// <summary>A new id from the time, <c>yyyyMMdd-HHmmss</c> (UTC), with a suffix if that second is taken.</summary>
     public string NewId(string environment, DateTimeOffset now)
     {

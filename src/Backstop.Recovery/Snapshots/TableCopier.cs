@@ -34,6 +34,7 @@ internal static class TableCopier
         }
 
         await target.FlushAsync(cancellationToken);
+        stream.Flush(flushToDisk: true);
         return rows;
     }
 
@@ -45,6 +46,7 @@ internal static class TableCopier
         var columns = read.Columns;
         var line = new StringBuilder(256);
         long rows = 0;
+        long pending = 0;
         while (await exporter.StartRowAsync(cancellationToken) >= 0)
         {
             line.Clear();
@@ -94,13 +96,17 @@ internal static class TableCopier
             line.Append('\n');
             await writer.WriteAsync(line, cancellationToken);
             rows++;
+            pending += line.Length;
             if ((rows & 0x3FF) == 0)
             {
-                onBytes(line.Length * 1024L);
+                onBytes(pending);
+                pending = 0;
             }
         }
 
         await writer.FlushAsync(cancellationToken);
+        stream.Flush(flushToDisk: true);
+        onBytes(pending);
         return rows;
     }
 }
