@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Compression;
 using System.Text;
 using Backstop.Postgres;
@@ -9,7 +8,7 @@ namespace Backstop.Recovery.Snapshots;
 /// <summary>
 /// Looks for sampled original values in what a snapshot hands out: in the restored database, every text-like column
 /// of every table equal to one (one query per table, the values as an array parameter); in the snapshot's files, every
-/// occurrence anywhere, also inside longer text (each file streamed through a multi-string matcher). Any hit fails
+/// occurrence anywhere, also inside longer text (<see cref="LeakMatcher"/>: the data files as they are written, the others read back). Any hit fails
 /// the snapshot.
 /// </summary>
 internal static class LeakScan
@@ -63,68 +62,40 @@ internal static class LeakScan
         return hits.Distinct().ToList();
     }
 
-    /// <summary>Every file under <paramref name="directory"/>, <c>.gz</c> ones decompressed, searched for every sampled value as it would be written there (COPY-escaped) and as it is.</summary>
-    public static async Task<IReadOnlyList<LeakHit>> ScanFilesAsync(string directory, LeakSamples samples, CancellationToken cancellationToken)
+    /// <summary>
+    /// Files under <paramref name="directory"/> not in <paramref name="scanned"/> (which were searched as they were
+    /// written), <c>.gz</c> ones decompressed, searched for every sampled value: toc.dat (the schema, defaults,
+    /// comments) and the data files pg_dump wrote itself.
+    /// </summary>
+    public static async Task ScanFilesAsync(string directory, LeakMatcher matcher, IReadOnlySet<string> scanned, CancellationToken cancellationToken)
     {
-        var hits = new HashSet<LeakHit>();
-        if (samples.Count == 0)
+        if (matcher.IsEmpty)
         {
-            return [];
+            return;
         }
 
-        var patterns = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var value in samples.Values)
-        {
-            patterns.TryAdd(value, value);
-            patterns.TryAdd(CopyText.Escape(value), value);
-        }
-
-        var matcher = SearchValues.Create(patterns.Keys.ToArray(), StringComparison.Ordinal);
-        var longest = patterns.Keys.Max(p => p.Length);
+        var buffer = new char[1 << 16];
         foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(directory, file);
-            await using var raw = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            if (scanned.Contains(relative))
+            {
+                continue;
+            }
+
+            await using var raw = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             await using Stream stream = file.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(raw, CompressionMode.Decompress) : raw;
 
-            // toc.dat is binary; decoding it as UTF-8 still finds the text it holds (schema, defaults, comments).
-            using var reader = new StreamReader(stream, new UTF8Encoding(false, false), false, 1 << 20);
-            var buffer = new char[(1 << 20) + longest];
-            var kept = 0;
+            // toc.dat is binary; decoded as UTF-8 (invalid bytes replaced) the text it holds is still found.
+            using var reader = new StreamReader(stream, new UTF8Encoding(false, false), false, 1 << 16);
+            var scanner = matcher.Scanner(relative);
             int read;
-            while ((read = await reader.ReadAsync(buffer.AsMemory(kept, buffer.Length - kept), cancellationToken)) > 0 || kept > 0)
+            while ((read = await reader.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                var length = kept + read;
-                var window = buffer.AsSpan(0, length);
-                var offset = 0;
-                while (window[offset..].IndexOfAny(matcher) is var at && at >= 0)
-                {
-                    var position = offset + at;
-                    foreach (var (pattern, value) in patterns)
-                    {
-                        if (window[position..].StartsWith(pattern, StringComparison.Ordinal))
-                        {
-                            foreach (var source in samples.SourcesOf(value))
-                            {
-                                hits.Add(new LeakHit(source, relative));
-                            }
-                        }
-                    }
-
-                    offset = position + 1;
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                // Keep the tail that could be the start of a match cut by the buffer's end.
-                kept = Math.Min(longest - 1, length);
-                window[(length - kept)..].CopyTo(buffer);
+                scanner.Feed(buffer.AsSpan(0, read));
             }
-        }
 
-        return hits.ToList();
+            scanner.Complete();
+        }
     }
 }

@@ -31,6 +31,7 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
         var id = repository.NewId(environment, started);
         repository.RemoveAbandoned(environment);
         var partial = repository.PartialPathOf(environment, id);
+        var durations = new System.Collections.Concurrent.ConcurrentDictionary<string, double>(StringComparer.Ordinal);
         var lockPath = repository.LockPathOf(environment, id);
         await using var held = new FileStream(lockPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
         Directory.CreateDirectory(partial);
@@ -51,6 +52,7 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
             var sequences = await ReadSequencesAsync(connection, transaction, cancellationToken);
 
             sandbox = await starting;
+            var step = Stopwatch.StartNew();
             progress?.Report(new SnapshotProgress("copying the schema"));
             var entries = await DumpSkeleton.CreateAsync(request.Url, snapshot, PgUrl.Parse(sandbox.Url), partial, dump, sequences, cancellationToken);
             var rules = request.Settings.Tables.ToDictionary(r => $"{r.Schema}.{r.Table}", StringComparer.Ordinal);
@@ -62,11 +64,27 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
                 reads.Add((TableRead.Build(table, entry.Columns, rules.GetValueOrDefault(table.QualifiedName), plan, request.Maskers, request.Key), entry));
             }
 
+            durations["schema"] = Lap(step);
+
+            // Sampled before any row is written, so that every character written is searched as it is written.
+            progress?.Report(new SnapshotProgress("sampling masked columns for the leak scan"));
             var samples = new LeakSamples();
-            var tables = await ReadTablesAsync(request, snapshot, plan, reads, samples, progress, cancellationToken);
+            foreach (var (read, _) in reads)
+            {
+                // A shuffled column keeps its values by design (on other rows): the scan would find every one.
+                foreach (var column in read.Columns.Where(c => c.Rule.Kind is not (MaskKind.Keep or MaskKind.Shuffle)))
+                {
+                    await SampleAsync(connection, transaction, read, column, request.LeakSamplesPerColumn, samples, cancellationToken);
+                }
+            }
+
+            var matcher = new LeakMatcher(samples);
+            durations["sample"] = Lap(step);
+            var tables = await ReadTablesAsync(request, snapshot, plan, reads, matcher, dump, progress, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             await DirectorySync.SyncAsync(dump, cancellationToken);
-            var (drill, scan) = await ProveAsync(sandbox, partial, tables, samples, request.Jobs, progress, cancellationToken);
+            durations["read"] = Lap(step);
+            var (drill, scan) = await ProveAsync(sandbox, partial, tables, matcher, reads.Select(r => Path.GetFileName(r.Entry.File)).ToHashSet(StringComparer.Ordinal), request.Jobs, durations, progress, cancellationToken);
             var usable = drill.Passed && scan.Passed;
             if (!usable)
             {
@@ -92,6 +110,7 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
                 Status = usable ? SnapshotManifest.Usable : SnapshotManifest.Failed,
                 Message = usable ? null : FailureMessage(drill, scan),
                 SizeBytes = SnapshotRepository.SizeOf(partial),
+                Durations = durations,
             };
             manifest.Write(partial);
             await DirectorySync.SyncAsync(partial, cancellationToken);
@@ -161,7 +180,7 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
 
     /// <summary>Reads the tables, largest first, on <see cref="SnapshotCreateRequest.Jobs"/> connections that share the snapshot.</summary>
     private static async Task<IReadOnlyList<SnapshotTable>> ReadTablesAsync(
-        SnapshotCreateRequest request, string snapshot, SubsetPlan plan, List<(TableRead Read, DataEntry Entry)> reads, LeakSamples samples,
+        SnapshotCreateRequest request, string snapshot, SubsetPlan plan, List<(TableRead Read, DataEntry Entry)> reads, LeakMatcher matcher, string dump,
         IProgress<SnapshotProgress>? progress, CancellationToken cancellationToken)
     {
         var queue = new ConcurrentQueue<(TableRead Read, DataEntry Entry)>(reads.OrderByDescending(r => r.Read.Table.Bytes));
@@ -188,13 +207,8 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
                     sourceRows = (long)(await count.ExecuteScalarAsync(failFast.Token))!;
                 }
 
-                // A shuffled column keeps its values by design (on other rows): the scan would find every one.
-                foreach (var column in read.Columns.Where(c => c.Rule.Kind is not (MaskKind.Keep or MaskKind.Shuffle)))
-                {
-                    await SampleAsync(connection, transaction, read, column, request.LeakSamplesPerColumn, samples, failFast.Token);
-                }
-
-                var kept = await TableCopier.CopyAsync(connection, read, entry.File, b =>
+                var scanner = matcher.Scanner(Path.GetRelativePath(dump, entry.File));
+                var kept = await TableCopier.CopyAsync(connection, read, entry.File, scanner, b =>
                 {
                     var total = Interlocked.Add(ref bytes, b);
                     progress?.Report(new SnapshotProgress("reading", Volatile.Read(ref done), reads.Count, Volatile.Read(ref rows), total));
@@ -250,11 +264,20 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
 
     /// <summary>The drill (a restore with pg_restore, row counts as kept) and the leak scan of the files (beside the restore) and of the restored database.</summary>
     private static async Task<(SnapshotDrill Drill, SnapshotLeakScan Scan)> ProveAsync(
-        SandboxCluster sandbox, string partial, IReadOnlyList<SnapshotTable> tables, LeakSamples samples, int jobs, IProgress<SnapshotProgress>? progress, CancellationToken cancellationToken)
+        SandboxCluster sandbox, string partial, IReadOnlyList<SnapshotTable> tables, LeakMatcher matcher, IReadOnlySet<string> scanned, int jobs,
+        System.Collections.Concurrent.ConcurrentDictionary<string, double> durations, IProgress<SnapshotProgress>? progress, CancellationToken cancellationToken)
     {
         progress?.Report(new SnapshotProgress("drill: restoring into a sandbox"));
         var watch = Stopwatch.StartNew();
-        var fileScan = Task.Run(() => LeakScan.ScanFilesAsync(Path.Combine(partial, SnapshotRepository.DumpDirectory), samples, cancellationToken), cancellationToken);
+        var fileScan = Task.Run(
+            async () =>
+            {
+                var scanWatch = Stopwatch.StartNew();
+                await LeakScan.ScanFilesAsync(Path.Combine(partial, SnapshotRepository.DumpDirectory), matcher, scanned, cancellationToken);
+                durations["scanFiles"] = Lap(scanWatch);
+            },
+            cancellationToken);
+        var step = Stopwatch.StartNew();
         var failures = new List<string>();
         var maintenance = PgUrl.Parse(sandbox.Url);
         var target = maintenance.WithDatabase(DrillDatabase);
@@ -270,19 +293,24 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
             failures.Add(e.Message);
         }
 
+        durations["restore"] = Lap(step);
+
         var hits = new List<LeakHit>();
         if (restored)
         {
             progress?.Report(new SnapshotProgress("drill: checking row counts"));
             failures.AddRange(await CheckRowsAsync(target, tables, cancellationToken));
+            durations["rows"] = Lap(step);
             progress?.Report(new SnapshotProgress("leak scan"));
-            hits.AddRange(await LeakScan.ScanDatabaseAsync(target.ToConnectionString(), samples, cancellationToken));
+            hits.AddRange(await LeakScan.ScanDatabaseAsync(target.ToConnectionString(), matcher.Samples, cancellationToken));
+            durations["scanDatabase"] = Lap(step);
         }
 
         var drill = new SnapshotDrill(failures.Count == 0, Math.Round(watch.Elapsed.TotalSeconds, 3), failures);
-        hits.AddRange(await fileScan);
+        await fileScan;
+        hits.AddRange(matcher.Hits);
         var distinct = hits.Distinct().OrderBy(h => h.Source, StringComparer.Ordinal).ThenBy(h => h.FoundIn, StringComparer.Ordinal).ToList();
-        return (drill, new SnapshotLeakScan(distinct.Count == 0, samples.Count, distinct));
+        return (drill, new SnapshotLeakScan(distinct.Count == 0, matcher.Samples.Count, distinct));
     }
 
     private static async Task<IReadOnlyList<string>> CheckRowsAsync(PgUrl database, IReadOnlyList<SnapshotTable> tables, CancellationToken cancellationToken)
@@ -301,6 +329,14 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
         }
 
         return failures;
+    }
+
+    /// <summary>Seconds since the last lap, and starts the next.</summary>
+    private static double Lap(Stopwatch watch)
+    {
+        var seconds = Math.Round(watch.Elapsed.TotalSeconds, 3);
+        watch.Restart();
+        return seconds;
     }
 
     private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken)

@@ -75,6 +75,9 @@ public sealed record SnapshotManifest
 
     public long SizeBytes { get; init; }
 
+    /// <summary>Seconds per step (schema, read, restore, rows, scan of the database, scan of the files), for benchmarks and slow runs.</summary>
+    public IReadOnlyDictionary<string, double> Durations { get; init; } = new Dictionary<string, double>();
+
     [JsonIgnore]
     public bool IsUsable => Status == Usable;
 

@@ -12,11 +12,12 @@ internal static class TableCopier
     private const int BufferSize = 1 << 20;
 
     /// <returns>the rows written.</returns>
-    public static Task<long> CopyAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken) =>
-        read.Binary ? CopyMaskedAsync(connection, read, file, onBytes, cancellationToken) : CopyTextAsync(connection, read, file, onBytes, cancellationToken);
+    /// <param name="scanner">sees every character written, for the leak scan.</param>
+    public static Task<long> CopyAsync(NpgsqlConnection connection, TableRead read, string file, LeakScanner scanner, Action<long> onBytes, CancellationToken cancellationToken) =>
+        read.Binary ? CopyMaskedAsync(connection, read, file, scanner, onBytes, cancellationToken) : CopyTextAsync(connection, read, file, scanner, onBytes, cancellationToken);
 
     /// <summary>Nothing to mask in .NET: COPY's text output is already the data file's format, passed through.</summary>
-    private static async Task<long> CopyTextAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken)
+    private static async Task<long> CopyTextAsync(NpgsqlConnection connection, TableRead read, string file, LeakScanner scanner, Action<long> onBytes, CancellationToken cancellationToken)
     {
         // Npgsql hands text COPY over as characters only (its raw stream is for binary COPY).
         using var source = await connection.BeginTextExportAsync(read.CopySql, cancellationToken);
@@ -29,16 +30,18 @@ internal static class TableCopier
         {
             // Newlines inside values are escaped (\n), so every newline ends a row.
             rows += buffer.AsSpan(0, count).Count('\n');
+            scanner.Feed(buffer.AsSpan(0, count));
             await target.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
             onBytes(count);
         }
 
         await target.FlushAsync(cancellationToken);
         stream.Flush(flushToDisk: true);
+        scanner.Complete();
         return rows;
     }
 
-    private static async Task<long> CopyMaskedAsync(NpgsqlConnection connection, TableRead read, string file, Action<long> onBytes, CancellationToken cancellationToken)
+    private static async Task<long> CopyMaskedAsync(NpgsqlConnection connection, TableRead read, string file, LeakScanner scanner, Action<long> onBytes, CancellationToken cancellationToken)
     {
         await using var exporter = await connection.BeginBinaryExportAsync(read.CopySql, cancellationToken);
         await using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
@@ -95,6 +98,11 @@ internal static class TableCopier
 
             line.Append('\n');
             await writer.WriteAsync(line, cancellationToken);
+            foreach (var chunk in line.GetChunks())
+            {
+                scanner.Feed(chunk.Span);
+            }
+
             rows++;
             pending += line.Length;
             if ((rows & 0x3FF) == 0)
@@ -106,6 +114,7 @@ internal static class TableCopier
 
         await writer.FlushAsync(cancellationToken);
         stream.Flush(flushToDisk: true);
+        scanner.Complete();
         onBytes(pending);
         return rows;
     }
