@@ -179,6 +179,36 @@ public sealed class SnapshotCreateTests : IDisposable
         Assert.True(await PostgresSandbox.ScalarAsync(loaded, "SELECT count(*) FROM users WHERE signed_up = date '2024-01-01' + id") < 10);
     }
 
+    [Fact]
+    public async Task Two_snapshots_with_the_same_key_shuffle_and_mask_alike_and_another_key_differently()
+    {
+        var source = await _workspace.AddEnvironmentAsync("dev", "development", SnapshotSchema.Sql);
+        var rules = SnapshotRules.Masked();
+        rules[1] = rules[1] with { Columns = [.. rules[1].Columns.Where(c => c.Column != "signed_up"), new("signed_up", MaskKind.Shuffle)] };
+        _workspace.Snapshots = SnapshotRules.Inputs(rules);
+        const string Rows = "SELECT string_agg(id || ' ' || signed_up || ' ' || email, ',' ORDER BY id) FROM users";
+
+        var first = await CreateAndLoadAsync(source);
+        var second = await CreateAndLoadAsync(source);
+        _workspace.Variables[SnapshotRules.KeyVariable] = "a different key, just as long as the first";
+        var other = await CreateAndLoadAsync(source);
+
+        Assert.Equal(await PostgresSandbox.TextAsync(first, Rows), await PostgresSandbox.TextAsync(second, Rows));
+        Assert.NotEqual(await PostgresSandbox.TextAsync(first, "SELECT string_agg(signed_up::text, ',' ORDER BY id) FROM users"), await PostgresSandbox.TextAsync(other, "SELECT string_agg(signed_up::text, ',' ORDER BY id) FROM users"));
+        Assert.NotEqual(await PostgresSandbox.TextAsync(first, "SELECT min(email) FROM users"), await PostgresSandbox.TextAsync(other, "SELECT min(email) FROM users"));
+    }
+
+    private async Task<string> CreateAndLoadAsync(string source)
+    {
+        var create = await _workspace.RunAsync("snapshot", "create", "-e", "dev", "--json");
+        Assert.True(create.ExitCode == 0, create.ToString());
+        using var created = JsonDocument.Parse(create.Out);
+        var target = TargetUrl(source);
+        var load = await _workspace.RunAsync("snapshot", "load", created.RootElement.GetProperty("id").GetString()!, "--to", target);
+        Assert.True(load.ExitCode == 0, load.ToString());
+        return ConnectionStringOf(source, target);
+    }
+
     /// <summary>A new database on the test cluster, beside the source.</summary>
     private static string TargetUrl(string source)
     {
