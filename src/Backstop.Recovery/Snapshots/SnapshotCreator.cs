@@ -49,20 +49,26 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
             var plan = SubsetPlan.Build(catalog, request.Settings);
             var sequences = await ReadSequencesAsync(connection, transaction, cancellationToken);
 
-            sandbox = await starting;
             var step = Stopwatch.StartNew();
-            progress?.Report(new SnapshotProgress("copying the schema"));
-            var entries = await DumpSkeleton.CreateAsync(request.Url, snapshot, PgUrl.Parse(sandbox.Url), partial, dump, sequences, cancellationToken);
-            var rules = request.Settings.Tables.ToDictionary(r => $"{r.Schema}.{r.Table}", StringComparer.Ordinal);
-            var reads = new List<(TableRead Read, DataEntry Entry)>();
-            foreach (var table in plan.Tables)
-            {
-                var entry = entries.GetValueOrDefault(table.QualifiedName)
-                    ?? throw new SnapshotException($"{table.QualifiedName} has no data entry in the schema's dump; run the snapshot again");
-                reads.Add((TableRead.Build(table, entry.Columns, rules.GetValueOrDefault(table.QualifiedName), plan, request.Maskers, request.Key), entry));
-            }
 
-            durations["schema"] = Lap(step);
+            // The dump's skeleton (a sandbox, production's schema, pg_dump) is made while the tables are read into
+            // files of their own; they take the names of its data files after.
+            using var skeletonFailed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var skeleton = Task.Run(
+                async () =>
+                {
+                    sandbox = await starting;
+                    var made = await DumpSkeleton.CreateAsync(request.Url, snapshot, PgUrl.Parse(sandbox.Url), partial, dump, sequences, skeletonFailed.Token);
+                    durations["schema"] = Math.Round(step.Elapsed.TotalSeconds, 3);
+                    return made;
+                },
+                skeletonFailed.Token);
+            var staging = Path.Combine(partial, "data");
+            Directory.CreateDirectory(staging);
+            var rules = request.Settings.Tables.ToDictionary(r => $"{r.Schema}.{r.Table}", StringComparer.Ordinal);
+            var reads = plan.Tables.Select((table, i) => (
+                Read: TableRead.Build(table, table.Columns.Select(c => c.Name).ToList(), rules.GetValueOrDefault(table.QualifiedName), plan, request.Maskers, request.Key),
+                Entry: new DataEntry(table.Schema, table.Name, Path.Combine(staging, $"{i}.dat"), table.Columns.Select(c => c.Name).ToList()))).ToList();
 
             // Sampled before any row is written, so that every character written is searched as it is written.
             progress?.Report(new SnapshotProgress("sampling masked columns for the leak scan"));
@@ -78,11 +84,26 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
 
             var matcher = new LeakMatcher(samples);
             durations["sample"] = Lap(step);
-            var tables = await SnapshotReader.ReadTablesAsync(request, snapshot, plan, reads, matcher, dump, progress, cancellationToken);
+            IReadOnlyList<SnapshotTable> tables;
+            try
+            {
+                tables = await SnapshotReader.ReadTablesAsync(request, snapshot, plan, reads, matcher, progress, cancellationToken);
+            }
+            catch
+            {
+                await skeletonFailed.CancelAsync();
+                await Task.WhenAny(skeleton);
+                throw;
+            }
+
+            var entries = await skeleton;
+            await PlaceDataFilesAsync(connection, reads, entries, matcher, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            Directory.Delete(staging, recursive: true);
             await DirectorySync.SyncAsync(dump, cancellationToken);
             durations["read"] = Lap(step);
-            var (drill, scan) = await SnapshotProof.ProveAsync(sandbox, partial, tables, matcher, reads.Select(r => Path.GetFileName(r.Entry.File)).ToHashSet(StringComparer.Ordinal), request.Jobs, durations, progress, cancellationToken);
+            var scanned = entries.Values.Select(e => Path.GetFileName(e.File)).ToHashSet(StringComparer.Ordinal);
+            var (drill, scan) = await SnapshotProof.ProveAsync(sandbox!, partial, tables, matcher, scanned, request.Jobs, durations, progress, cancellationToken);
             var usable = drill.Passed && scan.Passed;
             if (!usable)
             {
@@ -157,6 +178,30 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
         }
 
         return sequences;
+    }
+
+    /// <summary>
+    /// Gives each table's file the name of its data file in the dump. pg_dump lists a table's columns in the order
+    /// of the database it dumped: where that is not the source's (a column an inheritance parent gained after its
+    /// child was made), the table is read again in the dump's order, in the same snapshot.
+    /// </summary>
+    private static async Task PlaceDataFilesAsync(
+        NpgsqlConnection connection, List<(TableRead Read, DataEntry Entry)> reads, IReadOnlyDictionary<string, DataEntry> entries, LeakMatcher matcher, CancellationToken cancellationToken)
+    {
+        foreach (var (read, staged) in reads)
+        {
+            var entry = entries.GetValueOrDefault(read.Table.QualifiedName)
+                ?? throw new SnapshotException($"{read.Table.QualifiedName} has no data entry in the schema's dump; run the snapshot again");
+            if (entry.Columns.SequenceEqual(staged.Columns, StringComparer.Ordinal))
+            {
+                File.Move(staged.File, entry.File, overwrite: true);
+                continue;
+            }
+
+            File.Delete(staged.File);
+            var reordered = read.WithColumnOrder(entry.Columns);
+            await TableCopier.CopyAsync(connection, reordered, entry.File, matcher.Scanner($"{read.Table.QualifiedName} data file"), _ => { }, cancellationToken);
+        }
     }
 
     /// <summary>Seconds since the last lap, and starts the next.</summary>

@@ -16,7 +16,7 @@ internal static class SnapshotReader
 {
     /// <summary>Reads the tables, largest first, on <see cref="SnapshotCreateRequest.Jobs"/> connections that share the snapshot.</summary>
     internal static async Task<IReadOnlyList<SnapshotTable>> ReadTablesAsync(
-        SnapshotCreateRequest request, string snapshot, SubsetPlan plan, List<(TableRead Read, DataEntry Entry)> reads, LeakMatcher matcher, string dump,
+        SnapshotCreateRequest request, string snapshot, SubsetPlan plan, List<(TableRead Read, DataEntry Entry)> reads, LeakMatcher matcher,
         IProgress<SnapshotProgress>? progress, CancellationToken cancellationToken)
     {
         var queue = new ConcurrentQueue<(TableRead Read, DataEntry Entry)>(reads.OrderByDescending(r => r.Read.Table.Bytes));
@@ -43,7 +43,7 @@ internal static class SnapshotReader
                     sourceRows = (long)(await count.ExecuteScalarAsync(failFast.Token))!;
                 }
 
-                var scanner = matcher.Scanner(Path.GetRelativePath(dump, entry.File));
+                var scanner = matcher.Scanner($"{read.Table.QualifiedName} data file");
                 var kept = await TableCopier.CopyAsync(connection, read, entry.File, scanner, b =>
                 {
                     var total = Interlocked.Add(ref bytes, b);

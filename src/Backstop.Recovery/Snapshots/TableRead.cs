@@ -48,6 +48,11 @@ internal sealed class TableRead
 
     private string? Condition { get; }
 
+    private Func<IReadOnlyList<string>, TableRead>? Rebuild { get; init; }
+
+    /// <summary>The same read with the columns in another order (the dump's).</summary>
+    public TableRead WithColumnOrder(IReadOnlyList<string> columnOrder) => Rebuild!(columnOrder);
+
     /// <param name="columnOrder">the columns as the dump's COPY statement lists them.</param>
     public static TableRead Build(SourceTable table, IReadOnlyList<string> columnOrder, TableRule? rule, SubsetPlan plan, IMaskerFactory maskers, byte[] key)
     {
@@ -105,7 +110,7 @@ internal sealed class TableRead
         var allWith = CombineWith(with, ctes);
         var select = $"{allWith}SELECT {string.Join(", ", list)} FROM {from}";
         var copy = $"COPY ({select}) TO STDOUT" + (binary ? " (FORMAT binary)" : "");
-        return new TableRead(table, columns, copy, binary, with, condition);
+        return new TableRead(table, columns, copy, binary, with, condition) { Rebuild = order => Build(table, order, rule, plan, maskers, key) };
     }
 
     /// <summary>
