@@ -48,7 +48,7 @@ internal static class LeakScan
         {
             // One scan of the table: each column's values that equal a sampled one, with the column's name.
             var pairs = columns.Select((c, i) => $"({i}, t.{PgIdentifier.Quote(c)}::text)");
-            var sql = $"SELECT DISTINCT m.col, m.v FROM {PgIdentifier.Quote(schema, name)} t CROSS JOIN LATERAL (VALUES {string.Join(", ", pairs)}) m(col, v) WHERE m.v = ANY($1) LIMIT 100";
+            var sql = $"SELECT DISTINCT m.col, m.v FROM ONLY {PgIdentifier.Quote(schema, name)} t CROSS JOIN LATERAL (VALUES {string.Join(", ", pairs)}) m(col, v) WHERE m.v = ANY($1) LIMIT 100";
             await using var command = new NpgsqlCommand(sql, connection);
             command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -75,7 +75,7 @@ internal static class SnapshotProof
         await connection.OpenAsync(cancellationToken);
         foreach (var table in tables)
         {
-            await using var command = new NpgsqlCommand($"SELECT count(*) FROM {Postgres.PgIdentifier.Quote(table.Schema, table.Name)}", connection);
+            await using var command = new NpgsqlCommand($"SELECT count(*) FROM ONLY {Postgres.PgIdentifier.Quote(table.Schema, table.Name)}", connection);
             var restored = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
             if (restored != table.KeptRows)
             {

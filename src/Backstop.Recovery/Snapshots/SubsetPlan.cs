@@ -194,7 +194,7 @@ public sealed class SubsetPlan
             .Concat(_edges.Where(e => e.Child == table).SelectMany(e => e.Columns))
             .Distinct(StringComparer.Ordinal)
             .Select(c => "c." + PgIdentifier.Quote(c));
-        var body = $"SELECT {string.Join(", ", keys)} FROM {source.Quoted} c WHERE {condition("c")}";
+        var body = $"SELECT {string.Join(", ", keys)} FROM ONLY {source.Quoted} c WHERE {condition("c")}";
 
         // Its own dependencies were added while its condition was built: it goes after them.
         ctes.Add((name, body));

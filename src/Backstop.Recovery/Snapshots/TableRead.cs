@@ -12,7 +12,8 @@ internal sealed record ColumnRead(SnapshotColumn Column, ColumnRule Rule, IValue
 /// The query that reads one table's kept rows, masked, inside the snapshot. <c>keep</c>, <c>sql</c> and <c>shuffle</c>
 /// are done by production in the SELECT list; <c>null</c>, <c>fake</c>, <c>hash</c> and <c>set</c> by the maskers in
 /// .NET. A table with no .NET masker is read in COPY's text format straight into its data file (as fast as pg_dump);
-/// one with a masker in binary COPY, every other column as its text.
+/// one with a masker in binary COPY, every other column as its text. Tables are read with ONLY, as pg_dump does: an
+/// inheritance parent's own rows, its children's in their own files.
 /// <para>
 /// Shuffle: the kept rows are numbered in the order of a keyed hash of each row, the column's values in the order of
 /// a keyed hash of each value, and row n gets value n: a permutation of the column's own values, the same for the
@@ -80,18 +81,18 @@ internal sealed class TableRead
         string from;
         if (shuffled.Count == 0)
         {
-            from = $"{table.Quoted} t{Where(condition)}";
+            from = $"ONLY {table.Quoted} t{Where(condition)}";
         }
         else
         {
             var rowSalt = PgLiteral.Quote(Salt(key, $"rows:{table.QualifiedName}"));
-            ctes.Add($"\"backstop rows\" AS (SELECT t.*, row_number() OVER (ORDER BY md5({rowSalt} || t::text), t::text) AS {RowNumber} FROM {table.Quoted} t{Where(condition)})");
+            ctes.Add($"\"backstop rows\" AS (SELECT t.*, row_number() OVER (ORDER BY md5({rowSalt} || t::text), t::text) AS {RowNumber} FROM ONLY {table.Quoted} t{Where(condition)})");
             from = "\"backstop rows\" t";
             for (var i = 0; i < shuffled.Count; i++)
             {
                 var column = PgIdentifier.Quote(shuffled[i].Column.Name);
                 var salt = PgLiteral.Quote(Salt(key, $"values:{table.QualifiedName}.{shuffled[i].Column.Name}"));
-                ctes.Add($"\"backstop shuffle {i}\" AS (SELECT t.{column} AS {ShuffledValue}, row_number() OVER (ORDER BY md5({salt} || coalesce(t.{column}::text, '')), t.{column}::text) AS {RowNumber} FROM {table.Quoted} t{Where(condition)})");
+                ctes.Add($"\"backstop shuffle {i}\" AS (SELECT t.{column} AS {ShuffledValue}, row_number() OVER (ORDER BY md5({salt} || coalesce(t.{column}::text, '')), t.{column}::text) AS {RowNumber} FROM ONLY {table.Quoted} t{Where(condition)})");
                 from += $" JOIN \"backstop shuffle {i}\" s{i} ON s{i}.{RowNumber} = t.{RowNumber}";
             }
         }
@@ -121,11 +122,11 @@ internal sealed class TableRead
     {
         var name = "t." + PgIdentifier.Quote(column.Column.Name);
         var condition = (Condition is null ? "" : $"({Condition}) AND ") + $"length({name}::text) > 3";
-        return $"{With}SELECT DISTINCT v FROM (SELECT {name}::text AS v FROM {Table.Quoted} t WHERE {condition} LIMIT {limit * 5}) s LIMIT {limit}";
+        return $"{With}SELECT DISTINCT v FROM (SELECT {name}::text AS v FROM ONLY {Table.Quoted} t WHERE {condition} LIMIT {limit * 5}) s LIMIT {limit}";
     }
 
     /// <summary>Counts the table's rows in the snapshot (for a subsetted table: before the subset).</summary>
-    public string CountSql => $"SELECT count(*) FROM {Table.Quoted}";
+    public string CountSql => $"SELECT count(*) FROM ONLY {Table.Quoted}";
 
     private static string Where(string? condition) => condition is null ? "" : $" WHERE {condition}";
 

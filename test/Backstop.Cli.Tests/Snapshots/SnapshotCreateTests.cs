@@ -144,13 +144,17 @@ public sealed class SnapshotCreateTests : IDisposable
     [Fact]
     public async Task Shuffle_sql_set_and_null_rules_and_an_excluded_table_behind_a_nulled_reference_restore()
     {
-        var source = await _workspace.AddEnvironmentAsync("dev", "development", SnapshotSchema.Sql + "\nCREATE TABLE audit_notes (id int PRIMARY KEY, user_id int REFERENCES users, note text); INSERT INTO audit_notes VALUES (1, 1, 'secret');\nALTER TABLE orders ADD COLUMN handled_by int REFERENCES audit_notes; UPDATE orders SET handled_by = 1 WHERE id < 10;");
+        var source = await _workspace.AddEnvironmentAsync("dev", "development", SnapshotSchema.Sql + "\nCREATE TABLE audit_notes (id int PRIMARY KEY, user_id int REFERENCES users, note text); INSERT INTO audit_notes VALUES (1, 1, 'secret');\nALTER TABLE orders ADD COLUMN handled_by int REFERENCES audit_notes; UPDATE orders SET handled_by = 1 WHERE id < 10;" +
+            // A column the parent gained after its child was made: the child's columns are a, c, b here, a, b, c in a restore.
+            "\nCREATE TABLE parent_log (a int); CREATE TABLE child_log (c text) INHERITS (parent_log); ALTER TABLE parent_log ADD COLUMN b int; INSERT INTO child_log VALUES (1, 'kept apart', 2);");
         var rules = SnapshotRules.Masked();
         rules[1] = SnapshotRules.Table("users", SnapshotRules.Keep("id"), SnapshotRules.Keep("organization_id"), new("name", MaskKind.Sql, "'user ' || id"),
             SnapshotRules.Fake("email", "email"), new("phone", MaskKind.Null), new("signed_up", MaskKind.Shuffle));
         rules[2] = rules[2] with { Columns = [.. rules[2].Columns.Where(c => c.Column != "score"), new("score", MaskKind.Set, "7")] };
         rules[4] = SnapshotRules.Table("orders", SnapshotRules.Keep("id"), SnapshotRules.Keep("source"), SnapshotRules.Keep("is_deleted"), SnapshotRules.Keep("handled_by"));
         rules.Add(new TableRule("public", "audit_notes", true, null, []));
+        rules.Add(SnapshotRules.Table("parent_log", SnapshotRules.Keep("a"), SnapshotRules.Keep("b")));
+        rules.Add(SnapshotRules.Table("child_log", SnapshotRules.Keep("a"), SnapshotRules.Fake("c"), SnapshotRules.Keep("b")));
         _workspace.Snapshots = SnapshotRules.Inputs(rules);
 
         var refused = await _workspace.RunAsync("snapshot", "create", "-e", "dev");
@@ -167,6 +171,7 @@ public sealed class SnapshotCreateTests : IDisposable
         var loaded = ConnectionStringOf(source, target);
 
         Assert.Equal("user 42", await PostgresSandbox.TextAsync(loaded, "SELECT name FROM users WHERE id = 42"));
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(loaded, "SELECT count(*) FROM child_log WHERE a = 1 AND b = 2 AND c LIKE 'm\\_%'"));
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(loaded, "SELECT count(phone) FROM users"));
         Assert.Equal(1000, await PostgresSandbox.ScalarAsync(loaded, "SELECT count(*) FROM leads WHERE score = 7"));
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(loaded, "SELECT count(*) FROM audit_notes"));

@@ -30,7 +30,7 @@ public sealed class SubsetPlanTests
 
         Assert.Equal(["public.users", "public.leads", "public.conversations"], plan.Tables.Where(plan.IsSubsetted).Select(t => t.QualifiedName));
         var (with, condition) = plan.RowsOf(Incident.Tables[3]);
-        Assert.Contains("k_1 AS (SELECT c.\"id\", c.\"organization_id\" FROM \"public\".\"users\" c WHERE (id % 10 = 0))", with, StringComparison.Ordinal);
+        Assert.Contains("k_1 AS (SELECT c.\"id\", c.\"organization_id\" FROM ONLY \"public\".\"users\" c WHERE (id % 10 = 0))", with, StringComparison.Ordinal);
         Assert.Contains("EXISTS (SELECT FROM k_1 x WHERE c.\"user_id\" = x.\"id\")", with, StringComparison.Ordinal);
         Assert.Equal("(t.\"lead_id\" IS NULL OR EXISTS (SELECT FROM k_2 x WHERE t.\"lead_id\" = x.\"id\"))", condition);
     }
@@ -41,7 +41,7 @@ public sealed class SubsetPlanTests
         var plan = SubsetPlan.Build(Incident, Settings(Rule("users", where: "id <= 50"), Rule("leads", where: "id < 70")));
 
         var (with, condition) = plan.RowsOf(Incident.Tables[1]);
-        Assert.Equal("WITH u_2 AS (SELECT c.\"id\", c.\"user_id\" FROM \"public\".\"leads\" c WHERE (id < 70))\n", with);
+        Assert.Equal("WITH u_2 AS (SELECT c.\"id\", c.\"user_id\" FROM ONLY \"public\".\"leads\" c WHERE (id < 70))\n", with);
         Assert.Equal("(id <= 50) OR EXISTS (SELECT FROM u_2 x WHERE x.\"user_id\" = t.\"id\")", condition);
         Assert.False(plan.IsSubsetted(Incident.Tables[0]));
     }
