@@ -14,7 +14,16 @@ internal static class CopyText
 
     public static void AppendEscaped(StringBuilder builder, string value)
     {
-        foreach (var c in value)
+        var span = value.AsSpan();
+        var special = span.IndexOfAny("\\\n\r\t");
+        if (special < 0)
+        {
+            builder.Append(value);
+            return;
+        }
+
+        builder.Append(span[..special]);
+        foreach (var c in span[special..])
         {
             switch (c)
             {

@@ -23,41 +23,49 @@ internal static class LeakScan
         GROUP BY 1, 2
         """;
 
-    public static async Task<IReadOnlyList<LeakHit>> ScanDatabaseAsync(string connectionString, LeakSamples samples, CancellationToken cancellationToken)
+    /// <param name="jobs">tables scanned at once, each on its own connection.</param>
+    public static async Task<IReadOnlyList<LeakHit>> ScanDatabaseAsync(string connectionString, LeakSamples samples, int jobs, CancellationToken cancellationToken)
     {
-        var hits = new List<LeakHit>();
+        var hits = new System.Collections.Concurrent.ConcurrentBag<LeakHit>();
         if (samples.Count == 0)
         {
-            return hits;
+            return [];
         }
 
         var values = samples.Values.ToArray();
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
         var tables = new List<(string Schema, string Name, string[] Columns)>();
-        await using (var command = new NpgsqlCommand(TextColumnsSql, connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await using (var connection = new NpgsqlConnection(connectionString))
         {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand(TextColumnsSql, connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 tables.Add((reader.GetString(0), reader.GetString(1), reader.GetFieldValue<string[]>(2)));
             }
         }
 
-        foreach (var (schema, name, columns) in tables)
+        await Parallel.ForEachAsync(tables, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancellationToken }, async (table, token) =>
         {
-            // One scan of the table: each column's values that equal a sampled one, with the column's name.
+            var (schema, name, columns) = table;
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(token);
+
+            // One scan of the table: each column's values that equal a sampled one, with the column's position.
             var pairs = columns.Select((c, i) => $"({i}, t.{PgIdentifier.Quote(c)}::text)");
             var sql = $"SELECT DISTINCT m.col, m.v FROM ONLY {PgIdentifier.Quote(schema, name)} t CROSS JOIN LATERAL (VALUES {string.Join(", ", pairs)}) m(col, v) WHERE m.v = ANY($1) LIMIT 100";
             await using var command = new NpgsqlCommand(sql, connection);
             command.Parameters.Add(new NpgsqlParameter { Value = values, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            await using var reader = await command.ExecuteReaderAsync(token);
+            while (await reader.ReadAsync(token))
             {
                 var foundIn = $"{schema}.{name}.{columns[reader.GetInt32(0)]}";
-                hits.AddRange(samples.SourcesOf(reader.GetString(1)).Select(source => new LeakHit(source, foundIn)));
+                foreach (var source in samples.SourcesOf(reader.GetString(1)))
+                {
+                    hits.Add(new LeakHit(source, foundIn));
+                }
             }
-        }
+        });
 
         return hits.Distinct().ToList();
     }

@@ -57,7 +57,7 @@ internal static class SnapshotProof
             failures.AddRange(await CheckRowsAsync(target, tables, cancellationToken));
             durations["rows"] = SnapshotCreator.Lap(step);
             progress?.Report(new SnapshotProgress("leak scan"));
-            hits.AddRange(await LeakScan.ScanDatabaseAsync(target.ToConnectionString(), matcher.Samples, cancellationToken));
+            hits.AddRange(await LeakScan.ScanDatabaseAsync(target.ToConnectionString(), matcher.Samples, jobs, cancellationToken));
             durations["scanDatabase"] = SnapshotCreator.Lap(step);
         }
 
