@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Snapshot benchmark (issue 18), side by side in one run on the same database:
 #   baseline: pg_dump -Fd -j2 + pg_restore -j2 into an empty database (a plain copy, nothing masked or proven)
+#   and the same with pg_dump -Z0 (uncompressed, as the snapshot's data files are), to read the ratio both ways
 #   Backstop: backstop snapshot create --jobs 2 (consistent read, masking, the dump, its drill and the leak scan)
 # The goal is at least 0.8x the baseline's throughput (baseline time / Backstop time). Usage:
 #   bench/snapshot/run.sh                     # about 1 GB, 1 round
@@ -63,20 +64,22 @@ seconds() { local start=$(date +%s.%N); "$@" >/dev/null 2>"$work/last.err" || { 
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 baseline() {
     rm -rf plain-dump
-    "$PGBIN/pg_dump" -Fd -j$JOBS -f plain-dump bench
+    "$PGBIN/pg_dump" -Fd -j$JOBS "$@" -f plain-dump bench
     psql -X -q -p "$plain_port" -d postgres -c "DROP DATABASE IF EXISTS bench" -c "CREATE DATABASE bench"
     "$PGBIN/pg_restore" -j$JOBS -p "$plain_port" -d bench plain-dump
 }
-baseline_times=(); snapshot_times=()
+baseline_times=(); z0_times=(); snapshot_times=()
 for round in $(seq 1 "$ROUNDS"); do
     baseline_times+=("$(seconds baseline)")
+    z0_times+=("$(seconds baseline -Z0)")
     snapshot_times+=("$(seconds snapshot_create -e bench --jobs $JOBS)")
-    echo "round $round: pg_dump + pg_restore ${baseline_times[-1]} s, backstop snapshot create ${snapshot_times[-1]} s" >&2
+    echo "round $round: pg_dump + pg_restore ${baseline_times[-1]} s, the same with -Z0 ${z0_times[-1]} s, backstop snapshot create ${snapshot_times[-1]} s" >&2
 done
 backstop snapshot list -e bench >&2
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-mb=$(median "${baseline_times[@]}"); ms=$(median "${snapshot_times[@]}")
+mb=$(median "${baseline_times[@]}"); mz=$(median "${z0_times[@]}"); ms=$(median "${snapshot_times[@]}")
 mib=$(calc "$size / 1048576")
 printf '\n| %.0f MiB, median of %d | baseline: pg_dump -Fd -j2 + pg_restore -j2 | Backstop: snapshot create (with drill and leak scan) | throughput ratio (goal >= 0.8) |\n|---|---|---|---|\n' "$mib" "$ROUNDS"
 printf '| time | %.1f s (%.0f MiB/s) | %.1f s (%.0f MiB/s) | %.2fx |\n' "$mb" "$(calc "$mib / $mb")" "$ms" "$(calc "$mib / $ms")" "$(calc "$mb / $ms")"
+printf '| time, baseline with pg_dump -Z0 | %.1f s (%.0f MiB/s) | %.1f s (%.0f MiB/s) | %.2fx |\n' "$mz" "$(calc "$mib / $mz")" "$ms" "$(calc "$mib / $ms")" "$(calc "$mz / $ms")"
