@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using Backstop.Core.Snapshots;
 using Backstop.Postgres.Connections;
 using Backstop.Postgres.Sandbox;
 using Backstop.Recovery.Backups;

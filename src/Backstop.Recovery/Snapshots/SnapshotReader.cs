@@ -1,9 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Backstop.Core.Snapshots;
-using Backstop.Postgres.Connections;
-using Backstop.Postgres.Sandbox;
-using Backstop.Recovery.Backups;
 using Npgsql;
 
 namespace Backstop.Recovery.Snapshots;
