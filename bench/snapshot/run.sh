@@ -76,6 +76,8 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "round $round: pg_dump + pg_restore ${baseline_times[-1]} s, the same with -Z0 ${z0_times[-1]} s, backstop snapshot create ${snapshot_times[-1]} s" >&2
 done
 backstop snapshot list -e bench >&2
+latest=$(ls -d "$work"/.backstop/snapshots/bench/2* | tail -1)
+echo "Steps of the last snapshot (seconds): $(tr -d ' \n' < "$latest/manifest.json" | grep -o '"durations":{[^}]*}')" >&2
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 mb=$(median "${baseline_times[@]}"); mz=$(median "${z0_times[@]}"); ms=$(median "${snapshot_times[@]}")
