@@ -16,26 +16,30 @@ internal static class TableCopier
     public static Task<long> CopyAsync(NpgsqlConnection connection, TableRead read, string file, LeakScanner scanner, Action<long> onBytes, CancellationToken cancellationToken) =>
         read.Binary ? CopyMaskedAsync(connection, read, file, scanner, onBytes, cancellationToken) : CopyTextAsync(connection, read, file, scanner, onBytes, cancellationToken);
 
-    /// <summary>Nothing to mask in .NET: COPY's text output is already the data file's format, passed through.</summary>
+    /// <summary>
+    /// Nothing to mask in .NET: every column comes as its text in binary COPY, and <see cref="BinaryCopyText"/> turns
+    /// that into the data file's format byte for byte (Npgsql's text export would decode and encode every character).
+    /// </summary>
     private static async Task<long> CopyTextAsync(NpgsqlConnection connection, TableRead read, string file, LeakScanner scanner, Action<long> onBytes, CancellationToken cancellationToken)
     {
-        // Npgsql hands text COPY over as characters only (its raw stream is for binary COPY).
-        using var source = await connection.BeginTextExportAsync(read.CopySql, cancellationToken);
+        await using var source = await connection.BeginRawBinaryCopyAsync(read.CopySql, cancellationToken);
         await using var stream = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
-        await using var target = new StreamWriter(stream, new UTF8Encoding(false), BufferSize);
-        var buffer = new char[BufferSize / 2];
-        long rows = 0;
-        int count;
-        while ((count = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        var decoder = new UTF8Encoding(false).GetDecoder();
+        var chars = new char[BufferSize];
+        var rows = await new BinaryCopyText(source).CopyAsync(stream, written =>
         {
-            // Newlines inside values are escaped (\n), so every newline ends a row.
-            rows += buffer.AsSpan(0, count).Count('\n');
-            scanner.Feed(buffer.AsSpan(0, count));
-            await target.WriteAsync(buffer.AsMemory(0, count), cancellationToken);
-            onBytes(count);
-        }
+            // The leak scan reads characters: the bytes written, decoded (a character cut between two writes is kept by the decoder).
+            var bytes = written.Span;
+            while (bytes.Length > 0)
+            {
+                decoder.Convert(bytes, chars, flush: false, out var used, out var produced, out _);
+                scanner.Feed(chars.AsSpan(0, produced));
+                bytes = bytes[used..];
+            }
 
-        await target.FlushAsync(cancellationToken);
+            onBytes(written.Length);
+        }, cancellationToken);
+        await stream.FlushAsync(cancellationToken);
         stream.Flush(flushToDisk: true);
         scanner.Complete();
         return rows;

@@ -11,8 +11,8 @@ internal sealed record ColumnRead(SnapshotColumn Column, ColumnRule Rule, IValue
 /// <summary>
 /// The query that reads one table's kept rows, masked, inside the snapshot. <c>keep</c>, <c>sql</c> and <c>shuffle</c>
 /// are done by production in the SELECT list; <c>null</c>, <c>fake</c>, <c>hash</c> and <c>set</c> by the maskers in
-/// .NET. A table with no .NET masker is read in COPY's text format straight into its data file (as fast as pg_dump);
-/// one with a masker in binary COPY, every other column as its text. Tables are read with ONLY, as pg_dump does: an
+/// .NET. Every column comes in binary COPY as its text, but those a masker reads in their own type (an integer, a
+/// timestamp); a table with no .NET masker goes byte for byte into its data file (<see cref="BinaryCopyText"/>). Tables are read with ONLY, as pg_dump does: an
 /// inheritance parent's own rows, its children's in their own files.
 /// <para>
 /// Shuffle: the kept rows are numbered in the order of a keyed hash of each row, the column's values in the order of
@@ -42,7 +42,7 @@ internal sealed class TableRead
 
     public string CopySql { get; }
 
-    /// <summary>Read through the binary exporter (a column is masked in .NET); else as COPY text.</summary>
+    /// <summary>Read through Npgsql's binary exporter (a column is masked in .NET); else converted byte for byte.</summary>
     public bool Binary { get; }
 
     private string With { get; }
@@ -106,11 +106,11 @@ internal sealed class TableRead
                 MaskKind.Shuffle => $"s{shuffled.IndexOf(c)}.{ShuffledValue}",
                 _ => $"t.{name}",
             };
-            return binary && (c.Read is null || c.Read.AsText) ? $"({expression})::text" : expression;
+            return c.Read is { AsText: false } ? expression : $"({expression})::text";
         });
         var allWith = CombineWith(with, ctes);
         var select = $"{allWith}SELECT {string.Join(", ", list)} FROM {from}";
-        var copy = $"COPY ({select}) TO STDOUT" + (binary ? " (FORMAT binary)" : "");
+        var copy = $"COPY ({select}) TO STDOUT (FORMAT binary)";
         return new TableRead(table, columns, copy, binary, with, condition) { Rebuild = order => Build(table, order, rule, plan, maskers, key) };
     }
 

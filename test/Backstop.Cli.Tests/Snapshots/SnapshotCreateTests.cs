@@ -26,7 +26,7 @@ public sealed class SnapshotCreateTests : IDisposable
         using var created = JsonDocument.Parse(create.Out);
         var id = created.RootElement.GetProperty("id").GetString()!;
         Assert.Equal("usable", created.RootElement.GetProperty("status").GetString());
-        Assert.Equal(2 + 100 + 1000 + 5000 + 2000, created.RootElement.GetProperty("rows").GetInt64());
+        Assert.Equal(3 + 100 + 1000 + 5000 + 2000, created.RootElement.GetProperty("rows").GetInt64());
         Assert.True(created.RootElement.GetProperty("leakScan").GetProperty("sampledValues").GetInt32() > 1000);
 
         var list = await _workspace.RunAsync("snapshot", "list", "--json");
@@ -60,7 +60,10 @@ public sealed class SnapshotCreateTests : IDisposable
         var found = await ValuesAsync(loaded, "SELECT v FROM (SELECT name v FROM users UNION ALL SELECT email FROM users UNION ALL SELECT phone FROM users UNION ALL SELECT name FROM leads UNION ALL SELECT email FROM leads UNION ALL SELECT phone FROM leads UNION ALL SELECT body FROM conversations) s WHERE v = ANY(@originals)", originals);
         Assert.Empty(found);
 
-        // Business data as it was.
+        // Business data as it was, tabs, newlines, backslashes, non-ASCII letters and NULL included.
+        Assert.Equal(
+            await PostgresSandbox.TextAsync(source, "SELECT string_agg(coalesce(name, '<null>'), '|' ORDER BY id) FROM organizations"),
+            await PostgresSandbox.TextAsync(loaded, "SELECT string_agg(coalesce(name, '<null>'), '|' ORDER BY id) FROM organizations"));
         Assert.Equal(await PostgresSandbox.ScalarAsync(source, "SELECT sum(score) FROM leads"), await PostgresSandbox.ScalarAsync(loaded, "SELECT sum(score) FROM leads"));
     }
 
@@ -105,7 +108,7 @@ public sealed class SnapshotCreateTests : IDisposable
         Assert.True(create.ExitCode == 0, create.ToString());
         using var created = JsonDocument.Parse(create.Out);
         var tables = created.RootElement.GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!, t => (Source: t.GetProperty("sourceRows").GetInt64(), Kept: t.GetProperty("keptRows").GetInt64()));
-        Assert.Equal((2L, 2L), tables["organizations"]);
+        Assert.Equal((3L, 3L), tables["organizations"]);
         Assert.Equal((100L, 10L), tables["users"]);
         Assert.Equal((1000L, await PostgresSandbox.ScalarAsync(source, "SELECT count(*) FROM leads WHERE user_id % 10 = 0")), tables["leads"]);
         Assert.Equal((5000L, await PostgresSandbox.ScalarAsync(source, "SELECT count(*) FROM conversations c JOIN leads l ON l.id = c.lead_id WHERE l.user_id % 10 = 0")), tables["conversations"]);

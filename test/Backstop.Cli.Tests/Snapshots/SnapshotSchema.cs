@@ -7,7 +7,7 @@ namespace Backstop.Cli.Tests.Snapshots;
 internal static class SnapshotSchema
 {
     public const string Sql = """
-        CREATE TABLE organizations (id int PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE organizations (id int PRIMARY KEY, name text);
         CREATE TABLE users (
             id serial PRIMARY KEY, organization_id int NOT NULL REFERENCES organizations ON DELETE CASCADE,
             name text NOT NULL, email text NOT NULL UNIQUE, phone text, signed_up date NOT NULL);
@@ -16,7 +16,7 @@ internal static class SnapshotSchema
             name text NOT NULL, email text, phone text, score int NOT NULL);
         CREATE TABLE conversations (id int PRIMARY KEY, lead_id int NOT NULL REFERENCES leads ON DELETE CASCADE, body text NOT NULL);
         CREATE TABLE orders (id int PRIMARY KEY, source text NOT NULL DEFAULT 'web', is_deleted boolean NOT NULL DEFAULT false);
-        INSERT INTO organizations VALUES (1, 'Acme Corporation'), (2, 'Globex Industries');
+        INSERT INTO organizations VALUES (1, 'Acme Corporation'), (2, E'Globex\tIndustries\nEurope \\ Ltd, Zürich'), (3, NULL);
         INSERT INTO users (organization_id, name, email, phone, signed_up)
         SELECT 1 + g % 2,
                (ARRAY['Olivia','Liam','Emma','Noah','Amelia','Oliver','Sophia','Elijah','Isabella','Mateo'])[1 + g % 10] || ' ' ||
