@@ -57,6 +57,7 @@ internal static class BackstopApp
         root.Add(TrashCommand.Create(host));
         root.Add(PurgeCommand.Create(host));
         root.Add(BackupCommand.Create(host));
+        root.Add(SnapshotCommand.Create(host));
         root.Add(RepairCommand.Create(host));
         root.Add(PitrCommand.Create(host));
         root.Add(RecoverDatabaseCommand.Create(host));
@@ -72,7 +73,6 @@ internal static class BackstopApp
         root.Add(AuditCommand.Create(host));
         root.Add(ScheduleCommand.Create(host));
         root.Add(NotifyCommand.Create(host));
-        root.Add(SnapshotCommand.Create(host));
 
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration { Output = host.Out, Error = host.Error, EnableDefaultExceptionHandler = false };
@@ -164,7 +164,8 @@ internal static class BackstopApp
     {
         Remote.RemoteException remote => remote.ExitCode,
         ConfigException or UsageException or ScriptRejectedException or TargetMismatchException or Recovery.Repair.RepairUsageException or Core.Capture.CaptureSchemaTooNewException => ExitCodes.UsageError,
-        SandboxException { IsUsageError: true } or Recovery.Backups.BackupException { IsUsageError: true } => ExitCodes.UsageError,
+        SandboxException { IsUsageError: true } or Recovery.Backups.BackupException { IsUsageError: true } or Recovery.Snapshots.SnapshotException { IsUsageError: true } => ExitCodes.UsageError,
+        Recovery.Snapshots.SnapshotException => ExitCodes.RuntimeError,
         ConnectionFailedException or StatementFailedException or Core.Capture.CapturePrivilegeException or SandboxException or IOException or TimeoutException => ExitCodes.RuntimeError,
         _ when PgErrors.IsFromDatabase(e) => ExitCodes.RuntimeError,
         Core.Audit.AuditLogDamagedException => ExitCodes.RuntimeError,

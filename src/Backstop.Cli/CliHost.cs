@@ -32,6 +32,9 @@ internal sealed record CliHost
     /// <summary>The team server runs this command and audits it itself; the CLI does not record it again.</summary>
     public bool AuditedByServer { get; init; }
 
+    /// <summary>Where <c>backstop snapshot create</c> gets its rules, maskers and key (<see cref="Commands.SnapshotInputs"/>).</summary>
+    public Commands.SnapshotInputs Snapshots { get; init; } = Commands.SnapshotInputs.Default;
+
     /// <summary>Colours on a terminal, plain text into files and tests.</summary>
     public bool Ansi { get; init; }
 

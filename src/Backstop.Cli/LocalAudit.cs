@@ -6,7 +6,7 @@ namespace Backstop.Cli;
 
 /// <summary>
 /// Changes made by the CLI on its own go into the audit log of its state store too, as <c>local:USER</c>: a run, an
-/// undo, a repair, a purge, a recovered database, a backup, a drill, a restore, a restore or purge of the recycle bin.
+/// undo, a repair, a purge, a recovered database, a backup, a drill, a restore, a restore or purge of the recycle bin, a snapshot made or loaded.
 /// A command that went through the team server is audited there instead, once.
 /// </summary>
 internal static class LocalAudit
@@ -14,6 +14,7 @@ internal static class LocalAudit
     private static readonly HashSet<string> Commands = new(StringComparer.Ordinal)
     {
         "run", "undo", "repair", "purge", "recover-database", "backup run", "backup verify", "backup restore", "trash restore", "trash purge", "pitr backup", "pitr verify",
+        "snapshot create", "snapshot load",
     };
 
     /// <summary>Whether the command went through the team server (which audits it).</summary>

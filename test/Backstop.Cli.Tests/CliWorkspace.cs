@@ -28,6 +28,9 @@ internal sealed class CliWorkspace : IDisposable
 
     public string ConfigPath => Path.Combine(Directory, "backstop.yaml");
 
+    /// <summary>The snapshot rules and maskers the commands get (<see cref="Commands.SnapshotInputs"/>).</summary>
+    public Commands.SnapshotInputs Snapshots { get; set; } = Commands.SnapshotInputs.Default;
+
     /// <summary>
     /// Whether commands keep their state in a PostgreSQL database of this workspace's own (<c>state:</c> added to
     /// backstop.yaml before each command), as the suite asks (<see cref="TestState"/>); a test about the SQLite file
@@ -57,6 +60,7 @@ internal sealed class CliWorkspace : IDisposable
             WorkingDirectory = Directory,
             Variables = name => Variables.TryGetValue(name, out var value) ? value : null,
             Clock = new FixedClock(Now),
+            Snapshots = Snapshots,
         };
         var exitCode = await BackstopApp.RunAsync(args, host, CancellationToken.None);
         return new CliResult(exitCode, output.ToString(), error.ToString());
