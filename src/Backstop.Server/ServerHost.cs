@@ -86,6 +86,10 @@ public sealed class ServerHost
         builder.Services.AddSingleton(new ApprovalService(context));
         builder.Services.AddSingleton(new CommandService(context, commands));
         await ServerSchedules.AddAsync(builder.Services, context, teamDatabase, location, commands, notifier, cancellationToken);
+        var snapshotLinks = new SnapshotLinkService(context, new Core.Snapshots.Links.SnapshotLinkStore(teamDatabase),
+            new Recovery.Snapshots.RepositorySnapshotFinder(Recovery.Snapshots.SnapshotRepository.For(config)));
+        builder.Services.AddSingleton(snapshotLinks);
+        builder.Services.AddHostedService(_ => new SnapshotLinkSweeper(snapshotLinks, message => Console.Error.WriteLine(message)));
         if (settings.Proxy is { } proxySettings)
         {
             // The proxy listener lives and dies with the server (docs/proxy.md).

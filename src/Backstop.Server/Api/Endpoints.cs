@@ -70,6 +70,7 @@ internal static class Endpoints
         MapUsers(api);
         MapAudit(api);
         ScheduleEndpoints.Map(api);
+        SnapshotEndpoints.Map(api);
     }
 
     /// <summary>The audit log, for admins and approvers: entries, checkpoints, the public key, and proofs signed here.</summary>

@@ -32,12 +32,15 @@ internal static class SnapshotEndpoints
 
         api.MapGet("/snapshot-links/{token}", async (string token, HttpContext http, SignInService signIn, SnapshotLinkService snapshots) =>
         {
-            var user = await Caller.UserAsync(http, signIn);
+            // The bearer token of the CLI or curl, or the console's session cookie when the link is followed in a browser.
+            var user = http.Request.Headers.Authorization.Count > 0
+                ? await Caller.UserAsync(http, signIn)
+                : await signIn.AuthenticateAsync(WebConsole.ConsoleSession.Token(http), Caller.From(http), http.RequestAborted);
             var snapshot = await snapshots.UseAsync(user, token, http.RequestAborted);
             http.Response.ContentType = "application/x-tar";
             http.Response.Headers.ContentDisposition = $"attachment; filename=\"snapshot-{snapshot.Environment}-{snapshot.Id}.tar\"";
             await SnapshotLinkService.WriteTarAsync(snapshot, http.Response.Body, http.RequestAborted);
             return Results.Empty;
-        }).WithSummary("Downloads the snapshot as a tar of pg_restore's directory format, with the bearer token of the user the link was issued to; once.");
+        }).WithSummary("Downloads the snapshot (a tar of its manifest and pg_restore's directory format) as the user the link was issued to (bearer token or console session); once.");
     }
 }

@@ -29,6 +29,7 @@ public sealed class SnapshotLinkService(ServerContext server, SnapshotLinkStore 
             throw ProblemException.BadRequest($"a link's ttl must be between 10s and 24h (it was {lifetime}); the default is 3m");
         }
 
+        await NoteExpiredAsync(cancellationToken);
         var snapshot = finder.Find(config, snapshotId)
             ?? throw ProblemException.NotFound($"the {environment} environment has no snapshot '{snapshotId}'; `backstop snapshot list -e {environment}` lists them");
         if (!snapshot.Usable)
@@ -46,6 +47,7 @@ public sealed class SnapshotLinkService(ServerContext server, SnapshotLinkStore 
     public async Task<SnapshotFiles> UseAsync(SignedInUser user, string token, CancellationToken cancellationToken)
     {
         var (link, refusal) = await links.UseAsync(token, user.Name, user.From, server.Clock.GetUtcNow(), cancellationToken);
+        await NoteExpiredAsync(cancellationToken);
         if (refusal is { } why)
         {
             var detail = new Dictionary<string, string> { ["reason"] = why.ToString().ToLowerInvariant() };

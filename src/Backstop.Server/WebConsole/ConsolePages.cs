@@ -65,6 +65,11 @@ internal static class ConsolePages
         app.MapGet("/environments/{name}", (string name, HttpContext http, SignInService signIn, ServerContext server, ApprovalService approvals) =>
             PageAsync(http, signIn, user => EnvironmentAsync(server, approvals, name, http.RequestAborted)));
 
+        app.MapGet("/environments/{name}/snapshots", (string name, HttpContext http, SignInService signIn, SnapshotLinkService snapshots) =>
+            PageAsync(http, signIn, user => Task.FromResult(SnapshotsPage(snapshots, name, ConsoleSession.Token(http)!, null, DateTimeOffset.UtcNow))));
+        app.MapPost("/environments/{name}/snapshots/{id}/link", (string name, string id, HttpContext http, SignInService signIn, ServerContext server, SnapshotLinkService snapshots) =>
+            LinkAsync(http, signIn, server, snapshots, name, id));
+
         app.MapGet("/environments/{name}/review", (string name, HttpContext http, SignInService signIn, ServerContext server) =>
             PageAsync(http, signIn, user => ReviewAsync(server, user, name, http.RequestAborted)));
 
@@ -373,8 +378,58 @@ internal static class ConsolePages
                 <tbody>{Html.Join(backupRows)}</tbody>
                 </table></div>
                 """))}
-            <p><a href="/changes?environment={name}">Changes on {name}</a> · <a href="/environments/{name}/review">Schema safety review</a></p>
+            <p><a href="/changes?environment={name}">Changes on {name}</a> · <a href="/environments/{name}/review">Schema safety review</a> · <a href="/environments/{name}/snapshots">Snapshots</a></p>
             """));
+    }
+
+    /// <summary>
+    /// The environment's snapshots, newest first, each usable one with a button for a download link. The link is shown
+    /// once, on the page the button's POST answers (never in a redirect, a log or the address bar of this page).
+    /// </summary>
+    private static Page SnapshotsPage(SnapshotLinkService snapshots, string name, string sessionToken, SnapshotLinkView? issued, DateTimeOffset now)
+    {
+        var list = snapshots.Snapshots(name);
+        var rows = list.Take(50).Select(s => Html.Of($"""
+            <tr><th scope="row">{s.Id}</th><td>{When(s.CreatedAt, now)}</td><td>{s.SizeBytes / 1048576.0:0.0} MB</td>
+            <td>{(s.Usable ? Html.Of($"<span class=\"good\">usable</span>") : Html.Of($"<span class=\"bad\">failed its drill or leak scan</span>"))}</td>
+            <td>{Html.When(s.Usable, Html.Of($"<form method=\"post\" action=\"/environments/{name}/snapshots/{s.Id}/link\" class=\"inline\">{Csrf(sessionToken)}<button type=\"submit\">Get a download link</button></form>"))}</td></tr>
+            """));
+        var link = issued is null ? Html.Empty : Html.Of($"""
+            <div class="card" role="status">
+              <p>Snapshot <strong>{issued.Snapshot}</strong>: this link works <strong>once</strong>, for you only, until {issued.ExpiresAt.ToString("u", CultureInfo.InvariantCulture)}.</p>
+              <p><a href="{issued.Url}" download>Download snapshot {issued.Snapshot}</a></p>
+              <p class="note">It is a tar of the manifest and pg_restore's directory format: unpack it and <code>pg_restore -d DATABASE dump</code>.</p>
+            </div>
+            """);
+        return new Page($"Snapshots of {name}", Html.Of($"""
+            {link}
+            {(list.Count == 0 ? Html.Of($"<p>No snapshot yet: <code>backstop snapshot create -e {name}</code>, or a <code>snapshot</code> schedule.</p>") : Html.Of($"""
+                <div class="scroll"><table>
+                <thead><tr><th scope="col">Snapshot</th><th scope="col">Made</th><th scope="col">Size</th><th scope="col">Status</th><th scope="col">Link</th></tr></thead>
+                <tbody>{Html.Join(rows)}</tbody>
+                </table></div>
+                """))}
+            <p><a href="/environments/{name}">Back to {name}</a></p>
+            """));
+    }
+
+    private static async Task<IResult> LinkAsync(HttpContext http, SignInService signIn, ServerContext server, SnapshotLinkService snapshots, string name, string id)
+    {
+        SignedInUser? user = null;
+        var token = ConsoleSession.Token(http);
+        try
+        {
+            user = await signIn.AuthenticateAsync(token, Caller.From(http), http.RequestAborted);
+            var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : FormCollection.Empty;
+            ConsoleSession.CheckForm(http, form, token!);
+            var baseUrl = server.Settings.PublicUrl ?? $"{http.Request.Scheme}://{http.Request.Host}";
+            var issued = await snapshots.IssueAsync(user, name, id, null, baseUrl, http.RequestAborted);
+            return Render(http, SnapshotsPage(snapshots, name, token!, issued, server.Clock.GetUtcNow()), user, token);
+        }
+        catch (ProblemException e)
+        {
+            return Render(http, new Page(e.Status == 401 ? "Not signed in" : "Refused", Html.Of($"<p class=\"error\" role=\"alert\">{e.Message}</p><p><a href=\"/\">Back to the console</a></p>"), e.Status), user, token);
+        }
     }
 
     /// <summary>
