@@ -61,11 +61,43 @@ public sealed class SnapshotCreateTests : IDisposable
         var found = await ValuesAsync(loaded, "SELECT v FROM (SELECT name v FROM users UNION ALL SELECT email FROM users UNION ALL SELECT phone FROM users UNION ALL SELECT name FROM leads UNION ALL SELECT email FROM leads UNION ALL SELECT phone FROM leads UNION ALL SELECT body FROM conversations) s WHERE v = ANY(@originals)", originals);
         Assert.Empty(found);
 
+        // Nor in the snapshot's files: every original value searched for in every file, as bytes (UTF-8, as COPY writes).
+        var files = Directory.GetFiles(created.RootElement.GetProperty("path").GetString()!, "*", SearchOption.AllDirectories);
+        Assert.Contains(files, f => f.EndsWith(".dat", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            var text = await File.ReadAllTextAsync(file);
+            Assert.DoesNotContain(originals.Where(o => o.Length > 0), o => text.Contains(o, StringComparison.Ordinal));
+        }
+
         // Business data as it was, tabs, newlines, backslashes, non-ASCII letters and NULL included.
         Assert.Equal(
             await PostgresSandbox.TextAsync(source, "SELECT string_agg(coalesce(name, '<null>'), '|' ORDER BY id) FROM organizations"),
             await PostgresSandbox.TextAsync(loaded, "SELECT string_agg(coalesce(name, '<null>'), '|' ORDER BY id) FROM organizations"));
         Assert.Equal(await PostgresSandbox.ScalarAsync(source, "SELECT sum(score) FROM leads"), await PostgresSandbox.ScalarAsync(loaded, "SELECT sum(score) FROM leads"));
+    }
+
+    [Fact]
+    public async Task Create_with_a_column_no_rule_covers_fails_before_writing_anything_and_passes_once_its_rule_is_added()
+    {
+        var source = await _workspace.AddEnvironmentAsync("dev", "development", SnapshotSchema.Sql);
+        await PostgresSandbox.ExecuteAsync(source, "ALTER TABLE users ADD COLUMN ssn text; UPDATE users SET ssn = '078-05-' || lpad(id::text, 4, '0')");
+        var rules = SnapshotRules.Masked();
+        _workspace.Snapshots = SnapshotRules.Inputs(rules);
+
+        var refused = await _workspace.RunAsync("snapshot", "create", "-e", "dev");
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("public.users.ssn: the column (text) has no rule", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", refused.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_workspace.Directory, ".backstop", "snapshots", "dev")) && Directory.EnumerateFileSystemEntries(Path.Combine(_workspace.Directory, ".backstop", "snapshots", "dev")).Any(),
+            "a snapshot that failed its rules check left files behind");
+
+        rules[1] = rules[1] with { Columns = [.. rules[1].Columns, new("ssn", MaskKind.Hash)] };
+        _workspace.Snapshots = SnapshotRules.Inputs(rules);
+        var create = await _workspace.RunAsync("snapshot", "create", "-e", "dev", "--json");
+        Assert.True(create.ExitCode == 0, create.ToString());
+        Assert.True(JsonDocument.Parse(create.Out).RootElement.GetProperty("usable").GetBoolean());
     }
 
     [Fact]
