@@ -28,11 +28,6 @@ if (args is ["proxy-update", ..])
     return;
 }
 
-// dotnet run -c Release --project bench/Backstop.Benchmarks -- snapshot-create -e ENV [--jobs N] (bench/snapshot/run.sh)
-if (args is ["snapshot-create", ..])
-{
-    Environment.Exit(Backstop.Benchmarks.SnapshotCreateRun.Run(args[1..]));
-}
 
 if (args is ["paired", ..])
 {

@@ -17,9 +17,9 @@ dotnet build bench/Backstop.Benchmarks -c Release -v quiet -nologo >/dev/null
 cli="$PWD/src/Backstop.Cli/bin/Release/net10.0/backstop.dll"
 bench="$PWD/bench/Backstop.Benchmarks/bin/Release/net10.0/Backstop.Benchmarks.dll"
 backstop() { dotnet "$cli" "$@"; }
-# Until the rules half of issue 18 is merged, snapshot create runs in the benchmark harness with the rules of this
-# schema (SnapshotCreateRun.cs); afterwards: backstop snapshot create, with those rules in backstop.yaml.
-snapshot_create() { dotnet "$bench" snapshot-create "$@"; }
+# The real command, with the rules of this schema in backstop.yaml (written below): Bogus fakes for the personal
+# columns (names, emails, phones, addresses, free-text notes), a date shift, keys and business data kept.
+snapshot_create() { backstop snapshot create "$@"; }
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 work=$(mktemp -d /tmp/backstop-bench-snapshot.XXXXXX)
@@ -56,7 +56,21 @@ echo "Database size: $((size / 1024 / 1024)) MiB" >&2
 cd "$work"
 backstop init >/dev/null
 backstop env add bench --url "$db_url" --tier development >/dev/null
-export BACKSTOP_SNAPSHOT_KEY="bench key $$ $(date +%s%N)"
+BACKSTOP_SNAPSHOT_KEY=$(head -c 48 /dev/urandom | base64 -w0)
+export BACKSTOP_SNAPSHOT_KEY
+rules=$(cat <<'YAML'
+    snapshot:
+      key: env:BACKSTOP_SNAPSHOT_KEY
+      tables:
+        public.customers:
+          columns: { id: keep, name: { fake: name }, email: { fake: email }, phone: { fake: phone }, address: { fake: address }, created_at: { fake: date_shift } }
+        public.orders:
+          columns: { id: keep, customer_id: keep, total: keep, status: keep, placed_at: keep, note: { fake: text } }
+        public.events:
+          columns: { id: keep, order_id: keep, kind: keep, payload: keep, at: keep }
+YAML
+)
+awk -v rules="$rules" '{ print } /^    tier: development$/ { print rules }' backstop.yaml >backstop.yaml.new && mv backstop.yaml.new backstop.yaml
 plain_url=$(backstop sandbox start --name "$name-plain" 2>/dev/null)
 plain_port=$(echo "$plain_url" | sed -E 's#.*:([0-9]+)/.*#\1#')
 export PGHOST=127.0.0.1 PGPORT=$(echo "$url" | sed -E 's#.*:([0-9]+)/.*#\1#') PGUSER=postgres
