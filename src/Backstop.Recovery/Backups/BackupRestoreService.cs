@@ -125,8 +125,8 @@ public sealed class BackupRestoreService(BackstopConfig config, EnvironmentConne
         }
     }
 
-    /// <summary>How many objects the database holds; null when it does not exist.</summary>
-    private static async Task<long?> CountObjectsAsync(PgUrl url, CancellationToken cancellationToken)
+    /// <summary>How many objects the database holds; null when it does not exist (also what snapshot load checks a target with).</summary>
+    internal static async Task<long?> CountObjectsAsync(PgUrl url, CancellationToken cancellationToken)
     {
         try
         {

@@ -16,11 +16,6 @@ namespace Backstop.Recovery.Snapshots;
 /// </summary>
 public sealed class SnapshotService(BackstopConfig config, EnvironmentConnector connector, TimeProvider clock)
 {
-    private const string UserObjects = """
-        SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
-        """;
-
     public SnapshotRepository Repository { get; } = SnapshotRepository.For(config);
 
     /// <summary>Reads the environment (its identity checked) and writes, drills and scans a snapshot.</summary>
@@ -70,7 +65,7 @@ public sealed class SnapshotService(BackstopConfig config, EnvironmentConnector 
 
         var url = await TargetAsync(to, cancellationToken);
         var watch = Stopwatch.StartNew();
-        var objects = await CountObjectsAsync(url, cancellationToken);
+        var objects = await BackupRestoreService.CountObjectsAsync(url, cancellationToken);
         if (objects > 0 && !clean)
         {
             throw new SnapshotException($"database '{url.Database}' at {url.Endpoint} is not empty ({objects} objects); nothing was loaded. Load into a new database, or add --clean to drop and replace its objects of the same names") { IsUsageError = true };
@@ -179,21 +174,5 @@ public sealed class SnapshotService(BackstopConfig config, EnvironmentConnector 
         }
 
         return null;
-    }
-
-    /// <summary>How many objects the database holds; null when it does not exist.</summary>
-    private static async Task<long?> CountObjectsAsync(PgUrl url, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = new NpgsqlConnection(url.ToConnectionString());
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand(UserObjects, connection);
-            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
-        {
-            return null;
-        }
     }
 }
