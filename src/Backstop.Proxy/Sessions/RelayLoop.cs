@@ -30,7 +30,7 @@ internal sealed partial class RelayLoop
     private const int MaxEvents = 128;
 
     private static readonly Lazy<RelayLoop[]> Loops = new(() =>
-        [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount / 2, 1, 4)).Select(i => new RelayLoop(i))]);
+        [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new RelayLoop(i))]);
 
     private static int s_next;
 
