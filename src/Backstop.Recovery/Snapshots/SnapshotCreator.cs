@@ -75,8 +75,7 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
             var samples = new LeakSamples();
             foreach (var (read, _) in reads)
             {
-                // A shuffled column keeps its values by design (on other rows): the scan would find every one.
-                foreach (var column in read.Columns.Where(c => c.Rule.Kind is not (MaskKind.Keep or MaskKind.Shuffle)))
+                foreach (var column in read.Columns.Where(Scanned))
                 {
                     await SnapshotReader.SampleAsync(connection, transaction, read, column, request.LeakSamplesPerColumn, samples, cancellationToken);
                 }
@@ -246,4 +245,18 @@ public sealed class SnapshotCreator(SnapshotRepository repository, TimeProvider 
         {
         }
     }
+
+    /// <summary>
+    /// Whether a masked column's original values are searched for. Not a shuffled column (it keeps its values by design,
+    /// on other rows), a <c>set:</c> constant, a date shift, or a column of a non-text type: their outputs are drawn from
+    /// the same small space as the originals (dates, numbers), so another row's original turning up is no leak.
+    /// </summary>
+    private static bool Scanned(ColumnRead column) =>
+        column.Rule.Kind is not (MaskKind.Keep or MaskKind.Shuffle or MaskKind.Set or MaskKind.Null)
+        && !(column.Rule.Kind == MaskKind.Fake && column.Rule.Argument == "date_shift")
+        && TextLike(column.Column.TypeName);
+
+    private static bool TextLike(string type) =>
+        type is "text" or "citext" or "json" or "jsonb" or "xml" or "inet" or "cidr" or "bytea"
+        || type.StartsWith("character", StringComparison.Ordinal) || type.StartsWith("varchar", StringComparison.Ordinal) || type.StartsWith("char", StringComparison.Ordinal);
 }
