@@ -29,10 +29,20 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
         var downUrl = _downUrl = $"http://127.0.0.1:{((System.Net.IPEndPoint)closed.LocalEndpoint).Port}/hook";
         closed.Stop();
         _team = await TeamSetup.StartAsync(
-            serverEnvironment: new Dictionary<string, string>(StringComparer.Ordinal) { ["CHAT_WEBHOOK"] = downUrl },
+            serverEnvironment: new Dictionary<string, string>(StringComparer.Ordinal) { ["CHAT_WEBHOOK"] = downUrl, ["SNAPSHOT_KEY"] = SnapshotKey },
             before: async (workspace, _) =>
             {
                 await workspace.AddSettingAsync("prod", "schedule:\n      timezone: Europe/Berlin\n      backup: \"0 3 * * *\"");
+                workspace.Variables["SNAPSHOT_KEY"] = SnapshotKey;
+                await workspace.AddSettingAsync("prod", """
+                    snapshot:
+                          key: env:SNAPSHOT_KEY
+                          tables:
+                            public.users:
+                              columns: { id: keep, name: { fake: name } }
+                            public.leads:
+                              columns: { id: keep, user_id: keep, note: { fake: text } }
+                    """);
                 await File.AppendAllTextAsync(workspace.ConfigPath, """
                     notifications:
                       webhooks:
@@ -51,6 +61,35 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
             Headless = true,
             Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         });
+    }
+
+    private const string SnapshotKey = "a snapshot key of thirty-two bytes or more, for the console";
+
+    [Fact]
+    public async Task An_approver_gets_a_snapshot_link_on_the_console_and_the_browser_downloads_it_once()
+    {
+        var created = await _team.Workspace.RunAsync("snapshot", "create", "-e", "prod", "--json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var id = System.Text.Json.JsonDocument.Parse(created.Out).RootElement.GetProperty("id").GetString()!;
+
+        var bob = await SignInAsync("bob", TeamSetup.BobPassword);
+        await bob.GotoAsync("/environments/prod");
+        await bob.ClickAsync("a[href='/environments/prod/snapshots']");
+        await Assertions.Expect(bob.Locator("tbody tr").First).ToContainTextAsync(id);
+        await Assertions.Expect(bob.Locator("tbody tr").First).ToContainTextAsync("usable");
+        await bob.ClickAsync("button:has-text('Get a download link')");
+
+        var link = bob.Locator("a[download]");
+        await Assertions.Expect(link).ToHaveTextAsync($"Download snapshot {id}");
+        await Assertions.Expect(bob.Locator("[role=status]")).ToContainTextAsync("works once");
+        var url = await link.GetAttributeAsync("href") ?? throw new InvalidOperationException("no link");
+        await ShotAsync(bob, "snapshot-link");
+
+        // The browser's own session follows the link: once.
+        var first = await bob.Context.APIRequest.GetAsync(url);
+        Assert.Equal(200, first.Status);
+        Assert.Equal("application/x-tar", first.Headers["content-type"]);
+        Assert.Equal(410, (await bob.Context.APIRequest.GetAsync(url)).Status);
     }
 
     public async Task DisposeAsync()
