@@ -51,6 +51,21 @@ public sealed class SnapshotLinkTests : IAsyncLifetime
         var url = JsonDocument.Parse(issued.Out).RootElement.GetProperty("url").GetString()!;
         Assert.StartsWith(_team.Server.Url.TrimEnd('/') + "/api/v1/snapshot-links/", url, StringComparison.Ordinal);
 
+        // Without signing in: refused, and the link is not spent.
+        using (var anonymous = new HttpClient())
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(url)).StatusCode);
+        }
+
+        // A lifetime that is not a duration, or longer than a day, is refused naming the fix.
+        var badTtl = await _team.Bob.RunAsync("snapshot", "link", id, "-e", "prod", "--ttl", "forever");
+        Assert.Equal(2, badTtl.ExitCode);
+        Assert.Contains("ttl 'forever' is not a duration; write it as 90s, 3m or 1h", badTtl.Error, StringComparison.Ordinal);
+        Assert.Equal(2, (await _team.Bob.RunAsync("snapshot", "link", id, "-e", "prod", "--ttl", "2d")).ExitCode);
+        var unknown = await _team.Bob.RunAsync("snapshot", "link", "19990101-000000", "-e", "prod");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("`backstop snapshot list -e prod` lists them", unknown.Error, StringComparison.Ordinal);
+
         // Alice has a token of her own, good for everything else: not for Bob's link, and her try does not spend it.
         using var alice = await ApiAsAsync(_team.Alice);
         Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync(url)).StatusCode);
