@@ -20,6 +20,12 @@ if (args is ["remote", ..])
 
 // BACKSTOP_BENCH_DIRECT=... BACKSTOP_BENCH_PROXY=... dotnet run -c Release --project bench/Backstop.Benchmarks -- proxy-update [COUNT] [WARMUP]
 // (bench/proxy/run.sh sets it up and runs it)
+if (args is ["guard-direct", ..])
+{
+    Backstop.Benchmarks.GuardDirectRounds.Run(args.Length > 1 && int.TryParse(args[1], out var guarded) ? guarded : 500);
+    return;
+}
+
 if (args is ["proxy-update", ..])
 {
     Backstop.Benchmarks.ProxyUpdateRounds.Run(

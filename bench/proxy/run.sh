@@ -51,6 +51,7 @@ cleanup() {
     [ -f "$work/pg/postmaster.pid" ] && as_owner "$pgbin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1
     sleep 0.5
     [ -n "${PGLOG:-}" ] && cp "$work/pg/log" "$PGLOG"
+    [ -n "${SERVERLOG:-}" ] && cp "$work/server.log" "$SERVERLOG"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -216,3 +217,7 @@ echo "single-row UPDATE: $UPDATES straight, $UPDATES through the proxy as a pers
 BACKSTOP_BENCH_DIRECT="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$db_password;Database=bench;Pooling=false" \
 BACKSTOP_BENCH_PROXY="Host=127.0.0.1;Port=$proxy_port;Username=alice;Password=$person_password;Database=dev;Pooling=false" \
     dotnet "$bench" proxy-update "$UPDATES"
+if [ -n "${GUARD_DIRECT:-}" ]; then
+    BACKSTOP_BENCH_DIRECT="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=$db_password;Database=bench;Pooling=false" \
+        dotnet "$bench" guard-direct "$UPDATES"
+fi

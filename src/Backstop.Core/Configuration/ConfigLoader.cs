@@ -16,7 +16,7 @@ public static class ConfigLoader
 
     private static readonly string[] TopLevelKeys = ["environments", "policies", "state", "server", "notifications"];
     private static readonly string[] ServerKeys = ["urls", "tls", "signing_key", "token_expiry", "approval_expiry", "execute_window", "lock_after", "sign_ins_per_minute", "trusted_proxies", "proxy", "public_url"];
-    private static readonly string[] ProxyKeys = ["listen", "require_tls", "authentication_timeout", "idle_timeout", "max_connections_per_user", "max_connections", "parameters", "service_sessions_without_audit"];
+    private static readonly string[] ProxyKeys = ["listen", "require_tls", "authentication_timeout", "idle_timeout", "max_connections_per_user", "max_connections", "parameters", "service_sessions_without_audit", "persistent_capture"];
     private static readonly string[] EnvironmentKeys = ["url", "tier", "timezone", "lock_timeout", "statement_timeout", "retention", "identity", "backup", "pitr", "review", "schedule", "snapshot"];
     private static readonly string[] BackupKeys = ["repository", "jobs", "compression", "keep", "max_age", "proven_within"];
     private static readonly string[] PitrKeys = ["pgdata", "repository", "stanza"];
@@ -190,6 +190,7 @@ public static class ConfigLoader
                         ? p
                         : throw read.Error(value, "server.proxy.parameters is hash (the default: SHA-256 of each value), redact or keep"),
                 },
+                "persistent_capture" => proxy with { PersistentCapture = read.Bool(value, key) },
                 _ => proxy with { ServiceSessionsWithoutAudit = read.Bool(value, key) },
             };
         }

@@ -85,4 +85,10 @@ public sealed record ProxySettings
     /// may): false refuses it, as for people.
     /// </summary>
     public bool ServiceSessionsWithoutAudit { get; init; }
+
+    /// <summary>
+    /// Whether a table a person's guarded write reached gets Backstop's persistent row trigger, so that the next guarded
+    /// write there runs once instead of twice (docs/proxy.md, "One run"). False leaves the tables as they are.
+    /// </summary>
+    public bool PersistentCapture { get; init; } = true;
 }

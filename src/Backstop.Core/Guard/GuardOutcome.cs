@@ -31,6 +31,13 @@ public sealed record GuardOutcome
     /// </summary>
     public Guid? ChangeId { get; init; }
 
+    /// <summary>
+    /// Kept the one-run way: run once with the persistent row capture of every table it wrote (capture migration 0006).
+    /// False for a statement kept the measured way, whose tables a caller may give persistent capture for next time
+    /// (<see cref="Capture.PersistentCapture"/>).
+    /// </summary>
+    public bool OneRun { get; init; }
+
     /// <summary>Why the statement was not kept, in a sentence that says what happened to it; null when it was.</summary>
     public string? Message { get; init; }
 }

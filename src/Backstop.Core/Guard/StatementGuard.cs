@@ -25,7 +25,7 @@ namespace Backstop.Core.Guard;
 /// be at this Backstop's version before the client's transaction begins (<c>CaptureSchema.EnsureAsync</c> on the
 /// session, or on a connection of its own): its migrations commit on their own, which a client's transaction cannot.
 /// </remarks>
-public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
+public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock)
 {
     /// <summary>
     /// Brings the target database's <c>backstop</c> schema to this Backstop's version, on a connection of its own and
@@ -66,6 +66,11 @@ public sealed class StatementGuard(TierPolicy policy, TimeProvider clock)
         }
         else
         {
+            if (OneRunApplies(statement) && await TryOneRunAsync(connection, savepoint, statement, context, cancellationToken) is { } oneRun)
+            {
+                return oneRun;
+            }
+
             // Outside the try: when SAVEPOINT itself fails there is no savepoint to go back to.
             settings = await ReadSettingsAsync(connection, savepoint, establish: true, cancellationToken);
         }

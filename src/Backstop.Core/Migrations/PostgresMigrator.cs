@@ -133,18 +133,29 @@ internal sealed class PostgresMigrator(string schema, string lockName, IReadOnly
     /// </summary>
     public async Task<int> HoldAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        // Two statements: under READ COMMITTED each takes its snapshot when it starts, so the version is read after
-        // the lock is granted, and a migration that committed during the wait is seen.
-        var hold = new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock_shared(hashtext(@name))");
-        hold.Parameters.AddWithValue("name", lockName);
-        await using var batch = new NpgsqlBatch(connection)
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var command in HoldCommands())
         {
-            BatchCommands = { hold, new NpgsqlBatchCommand($"SELECT coalesce(max(version), 0) FROM {_versionTable}") },
-        };
+            batch.BatchCommands.Add(command);
+        }
+
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         return reader.GetInt32(0);
+    }
+
+    /// <summary>
+    /// What <see cref="HoldAsync"/> sends, to ride in a batch of the caller's: the lock (one row, no value), then the
+    /// version (one row, one integer). Two statements: under READ COMMITTED each takes its snapshot when it starts, so
+    /// the version is read after the lock is granted, and a migration that committed during the wait is seen.
+    /// </summary>
+    public IEnumerable<NpgsqlBatchCommand> HoldCommands()
+    {
+        var hold = new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock_shared(hashtext(@name))");
+        hold.Parameters.AddWithValue("name", lockName);
+        yield return hold;
+        yield return new NpgsqlBatchCommand($"SELECT coalesce(max(version), 0) FROM {_versionTable}");
     }
 
     private string VersionTable => $"""

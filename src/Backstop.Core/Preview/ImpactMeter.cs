@@ -408,7 +408,7 @@ internal sealed class ImpactMeter(NpgsqlConnection connection, bool preview, Tim
     private static string BoundName(PostgresException e) =>
         e.SqlState == PostgresErrorCodes.LockNotAvailable ? "lock_timeout" : "statement_timeout";
 
-    private static string CommandTag(NpgsqlBatchCommand command, AnalyzedStatement statement)
+    internal static string CommandTag(NpgsqlBatchCommand command, AnalyzedStatement statement)
     {
         var rows = command.Rows.ToString(CultureInfo.InvariantCulture);
         return command.StatementType switch

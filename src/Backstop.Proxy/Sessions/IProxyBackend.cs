@@ -45,6 +45,12 @@ public interface IProxyBackend
     /// <summary>Marks an approved request executed, once; false when another session got there first.</summary>
     Task<bool> ClaimApprovalAsync(long requestId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A person's write was kept the measured way (<see cref="GuardOutcome.OneRun"/> false): these tables it wrote may
+    /// get persistent row capture, in the background, so that the next write there runs once. Never waits.
+    /// </summary>
+    void OfferPersistentCapture(ProxyTarget target, IReadOnlyList<(string Schema, string Name)> tables);
+
     /// <summary>Records a kept statement, once its transaction committed, as a change of the user that undo takes back; returns its id.</summary>
     Task<long> RecordChangeAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, CancellationToken cancellationToken);
 }

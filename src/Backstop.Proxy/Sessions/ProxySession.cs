@@ -1225,6 +1225,11 @@ internal sealed class ProxySession : IBridgedUpstream
 
         if (outcome!.ChangeId is not null)
         {
+            if (!outcome.OneRun)
+            {
+                _server.Backend.OfferPersistentCapture(_target, outcome.Impact.Tables.Where(t => t.Changed > 0).Select(t => (t.Schema, t.Name)).ToList());
+            }
+
             if (ownTransaction)
             {
                 var id = await _server.Backend.RecordChangeAsync(_target, _user.Name, sql, outcome, started, duration, CancellationToken.None);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Backstop.Core.Audit;
+using Backstop.Core.Capture;
 using Backstop.Core.Guard;
 using Backstop.Core.State;
 using Backstop.Core.Team;
@@ -79,6 +80,41 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
         await using var connected = await server.Connector.OpenAsync(target.Environment, CancellationToken.None);
         await StatementGuard.PrepareDatabaseAsync(connected.Connection, null, CancellationToken.None);
         return connected.Identity;
+    }
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _installing = new(StringComparer.Ordinal);
+
+    public void OfferPersistentCapture(ProxyTarget target, IReadOnlyList<(string Schema, string Name)> tables)
+    {
+        if (server.Settings.Proxy?.PersistentCapture == false || tables.Count == 0)
+        {
+            return;
+        }
+
+        // One at a time per environment, on a connection of its own: each CREATE TRIGGER commits by itself.
+        var gate = _installing.GetOrAdd(target.Name, _ => new SemaphoreSlim(1, 1));
+        _ = Task.Run(async () =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await using var connected = await server.Connector.OpenAsync(target.Environment, CancellationToken.None);
+                var installed = await PersistentCapture.InstallAsync(connected.Connection, tables, CancellationToken.None);
+                if (installed.Count > 0)
+                {
+                    await server.Audit.RecordAsync(new AuditEvent("backstop", "proxy", "persistent-capture", target.Name, string.Join(", ", installed), "ok",
+                        new Dictionary<string, string> { ["tables"] = installed.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }), CancellationToken.None);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
+            {
+                // The measured way keeps working; the next kept write offers the tables again.
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
     }
 
     private async Task<ServerIdentity> IdentityAsync(ProxyTarget target)

@@ -88,4 +88,7 @@ internal sealed class ListenerBackend(ProxyTarget dev) : IProxyBackend
 
     public Task<long> RecordChangeAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the listener tests never write");
+
+    public void OfferPersistentCapture(ProxyTarget target, IReadOnlyList<(string Schema, string Name)> tables) =>
+        throw new NotSupportedException("the listener tests never write");
 }

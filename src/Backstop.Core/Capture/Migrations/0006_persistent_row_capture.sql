@@ -1,0 +1,202 @@
+-- Version 6: persistent row capture, so that a statement guarded one at a time (a person's session through the proxy)
+-- runs once instead of twice, with no DDL of its own before it is judged.
+--
+-- Capture for a change (version 4) sets up triggers on the tables the measurement saw written, and so needs a first
+-- run to learn them, and DDL around the second: about 25 ms for a single-row UPDATE through the proxy
+-- (docs/benchmarks.md). Here a table gets, once, a row trigger of its own that stays: its WHEN condition is false in
+-- every session except while a guard has opened the gate (backstop.guard_change, a transaction-local setting) for
+-- one statement, so an application's writes pay one comparison per row and queue nothing. While the gate is open the
+-- trigger keeps each row's old and new version as text (the row type's own output, which its input reads back
+-- exactly) in an unlogged staging table; the guard then judges the statement from PostgreSQL's own counters and,
+-- when it is kept, turns the staged rows into the change's image tables in the statement's own subtransaction (the
+-- images' xmin is the rows', as version 4's are), so undo reads them as it reads every other change.
+-- backstop.guard_limit bounds the rows kept per statement: beyond it the staged rows no longer match the counters,
+-- and the guard measures and keeps the statement the version-4 way.
+-- Like every migration here, it can run again over itself.
+
+CREATE UNLOGGED TABLE IF NOT EXISTS backstop.guard_rows (
+    change_id uuid NOT NULL,
+    relid oid NOT NULL,
+    op "char" NOT NULL,
+    old_row text,
+    new_row text
+);
+CREATE INDEX IF NOT EXISTS guard_rows_change ON backstop.guard_rows (change_id, relid);
+
+-- Counts the rows the gate let through, against backstop.guard_limit.
+CREATE SEQUENCE IF NOT EXISTS backstop.guard_seq;
+
+CREATE OR REPLACE FUNCTION backstop.guard_row() RETURNS trigger LANGUAGE plpgsql AS $row$
+BEGIN
+    INSERT INTO backstop.guard_rows (change_id, relid, op, old_row, new_row) VALUES (
+        current_setting('backstop.guard_change')::uuid, TG_RELID, left(TG_OP, 1)::"char",
+        CASE WHEN TG_OP <> 'INSERT' THEN OLD::text END,
+        CASE WHEN TG_OP <> 'DELETE' THEN NEW::text END);
+    RETURN NULL;
+END
+$row$;
+
+-- The tables of Backstop's own schemas this transaction holds a write lock on, but the staging: a statement that
+-- writes one more is handed to the measured way, which refuses it.
+CREATE OR REPLACE FUNCTION backstop.guard_own_locks() RETURNS oid[] LANGUAGE plpgsql AS $own$
+BEGIN
+    RETURN ARRAY(
+        SELECT l.relation FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.mode = 'RowExclusiveLock'
+          AND c.relkind IN ('r', 'p') AND (n.nspname IN ('backstop', 'backstop_state') OR starts_with(n.nspname, 'backstop_trash_'))
+          AND c.oid <> 'backstop.guard_rows'::regclass
+        ORDER BY 1);
+END
+$own$;
+
+-- Opens the gate for one statement that writes target, an ordinary table that has the trigger, and holds off
+-- migrations until the transaction ends (CaptureSchema.HoldAsync: the lock, then the version, each query of a volatile
+-- function taking its own snapshot under READ COMMITTED). Returns the schema's version. Raises SQLSTATE BK001, and
+-- opens nothing, when the target has no persistent capture or triggers do not fire in this session
+-- (session_replication_role): the guard then goes the version-4 way.
+-- The guard's queries live in PL/pgSQL functions so that their plans are made once per session: planning catalog
+-- queries anew for every statement cost more than running them.
+CREATE OR REPLACE FUNCTION backstop.guard_begin(change uuid, target text, row_limit bigint) RETURNS integer LANGUAGE plpgsql AS $begin$
+DECLARE
+    rel oid;
+    version integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(hashtext('backstop capture schema'));
+    SELECT coalesce(max(v.version), 0) INTO version FROM backstop.schema_version v;
+    rel := to_regclass(target);
+    IF rel IS NULL OR current_setting('session_replication_role') <> 'origin'
+       OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = rel AND c.relkind = 'r' AND NOT c.relispartition)
+       OR NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = rel AND t.tgname = 'backstop_guard_row' AND t.tgenabled = 'O') THEN
+        RAISE EXCEPTION 'backstop: % has no persistent capture', target USING ERRCODE = 'BK001';
+    END IF;
+    PERFORM set_config('backstop.guard_own', backstop.guard_own_locks()::text, true);
+    PERFORM set_config('backstop.guard_change', change::text, true);
+    PERFORM set_config('backstop.guard_limit', (nextval('backstop.guard_seq') + row_limit)::text, true);
+    RETURN version;
+END
+$begin$;
+
+-- Closes the gate, and names what the staging may not account for: every table this transaction holds a write lock
+-- on that has no enabled trigger (written by the statement, a cascade, a trigger, or earlier in the transaction), a
+-- table of Backstop's own the statement began writing, and '*' when more rows came than the limit let through. Empty:
+-- every row the statement wrote, anywhere, is staged (a statement that moved the catalog is caught by its counters).
+CREATE OR REPLACE FUNCTION backstop.guard_end() RETURNS text[] LANGUAGE plpgsql AS $end$
+DECLARE
+    overflow boolean := currval('backstop.guard_seq') > current_setting('backstop.guard_limit')::bigint;
+    own oid[] := backstop.guard_own_locks();
+    unstaged text[];
+BEGIN
+    PERFORM set_config('backstop.guard_change', '', true);
+    unstaged := ARRAY(
+        SELECT l.relation::regclass::text FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.mode = 'RowExclusiveLock' AND c.relkind IN ('r', 'p', 'f', 'v')
+          AND NOT (n.nspname IN ('backstop', 'backstop_state') OR starts_with(n.nspname, 'backstop_trash_'))
+          AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'backstop_guard_row' AND t.tgenabled = 'O')
+        ORDER BY 1);
+    IF own <> current_setting('backstop.guard_own')::oid[] THEN
+        unstaged := unstaged || ARRAY(SELECT o::regclass::text FROM unnest(own) AS o WHERE o <> ALL (current_setting('backstop.guard_own')::oid[]));
+    END IF;
+    IF overflow THEN
+        unstaged := unstaged || '*'::text;
+    END IF;
+    RETURN unstaged;
+END
+$end$;
+
+-- Whether an UPDATE the gate let through moved a row to another key (undo then needs the version-4 images).
+CREATE OR REPLACE FUNCTION backstop.guard_keys_moved(change uuid, rel oid, keys name[]) RETURNS boolean LANGUAGE plpgsql AS $moved$
+DECLARE
+    row_type text := rel::regclass::text;
+    old_keys text := (SELECT string_agg(format('(g.old_row::%s).%I', row_type, k), ', ') FROM unnest(keys) AS k);
+    new_keys text := (SELECT string_agg(format('(g.new_row::%s).%I', row_type, k), ', ') FROM unnest(keys) AS k);
+    moved boolean;
+BEGIN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM backstop.guard_rows g WHERE g.change_id = $1 AND g.relid = $2 AND g.op = ''U'' AND ROW(%s) IS DISTINCT FROM ROW(%s))',
+                   old_keys, new_keys)
+        INTO moved USING change, rel;
+    RETURN moved;
+END
+$moved$;
+
+-- A table's rows counted exactly when it is at most max_bytes on disk; null when larger (the caller estimates).
+CREATE OR REPLACE FUNCTION backstop.guard_table_rows(rel oid, max_bytes bigint) RETURNS bigint LANGUAGE plpgsql AS $rows$
+DECLARE
+    counted bigint;
+BEGIN
+    IF pg_relation_size(rel) > max_bytes THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s', rel::regclass) INTO counted;
+    RETURN counted;
+END
+$rows$;
+
+-- The key of a table: its primary key's columns, or every column of a table without one.
+CREATE OR REPLACE FUNCTION backstop.guard_key(rel oid, OUT has_key boolean, OUT key_columns name[]) LANGUAGE plpgsql AS $key$
+BEGIN
+    SELECT array_agg(a.attname ORDER BY k.ordinality) INTO key_columns
+    FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY k(attnum, ordinality)
+    JOIN pg_attribute a ON a.attrelid = rel AND a.attnum = k.attnum
+    WHERE i.indrelid = rel AND i.indisprimary;
+    has_key := key_columns IS NOT NULL;
+    IF NOT has_key THEN
+        SELECT array_agg(a.attname ORDER BY a.attnum) INTO key_columns FROM pg_attribute a WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped;
+    END IF;
+END
+$key$;
+
+-- What the gate let through for a change, per table and way (I, U, D), with what the guard needs to judge it and to
+-- keep it: whether the table is an ordinary one, its key, whether a row trigger may move keys (tgtype bits: row 1,
+-- before 2, update 16) or an UPDATE moved one, and its rows now (exact up to max_bytes, else the planner's estimate).
+CREATE OR REPLACE FUNCTION backstop.guard_summary(change uuid, max_bytes bigint)
+    RETURNS TABLE (backstop_guard_relid oid, schema_name text, table_name text, op text, captured bigint, plain boolean, has_key boolean,
+                   key_columns text[], keys_may_move boolean, keys_moved boolean, exact_rows bigint, estimated_rows bigint)
+    LANGUAGE plpgsql AS $summary$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+        SELECT s.relid, n.nspname::text, c.relname::text, s.op::text, s.captured, c.relkind = 'r' AND NOT c.relispartition,
+               k.has_key, k.key_columns::text[],
+               EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal AND tg.tgtype & 19 = 19),
+               s.op = 'U' AND k.has_key AND backstop.guard_keys_moved(change, s.relid, k.key_columns),
+               backstop.guard_table_rows(s.relid, max_bytes),
+               greatest(c.reltuples, -1)::bigint
+        FROM (SELECT g.relid, g.op, count(*) AS captured FROM backstop.guard_rows g WHERE g.change_id = change GROUP BY g.relid, g.op) s
+        JOIN pg_class c ON c.oid = s.relid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        CROSS JOIN LATERAL backstop.guard_key(s.relid) k;
+END
+$summary$;
+
+-- Keeps what the gate let through as change `change`, in the statement's own subtransaction (so that the images' xmin
+-- is the rows'): its row in the change log, and per table an image as version 4's first captured statement leaves it
+-- (the inserted rows of an INSERT, 'I'; the deleted rows of a DELETE, 'D'; the old rows of an UPDATE that kept every
+-- key, 'V'), then the staging emptied. The guard calls it only when every table was staged whole, one way.
+CREATE OR REPLACE FUNCTION backstop.guard_keep(change uuid, local bigint, environment_name text, user_name text, sha256 text) RETURNS void LANGUAGE plpgsql AS $keep$
+DECLARE
+    t record;
+    image name;
+BEGIN
+    INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of, xact_id)
+    VALUES (change, local, environment_name, user_name, sha256, NULL, pg_current_xact_id());
+    FOR t IN
+        SELECT g.relid, g.op, count(*) AS captured, n.nspname, c.relname, k.key_columns
+        FROM backstop.guard_rows g
+        JOIN pg_class c ON c.oid = g.relid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        CROSS JOIN LATERAL backstop.guard_key(g.relid) k
+        WHERE g.change_id = change
+        GROUP BY g.relid, g.op, n.nspname, c.relname, k.key_columns
+    LOOP
+        image := format('img_%s_%s', replace(change::text, '-', ''), t.relid);
+        EXECUTE format('CREATE TABLE backstop.%I AS SELECT (r).* FROM (SELECT g.%I::%I.%I AS r FROM backstop.guard_rows g WHERE g.change_id = $1 AND g.relid = $2) AS staged',
+                       image, CASE WHEN t.op = 'I' THEN 'new_row' ELSE 'old_row' END, t.nspname, t.relname)
+            USING change, t.relid;
+        INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns, inserted, updated, deleted, firings, first_op, first_seq, marked)
+        VALUES (change, t.relid, t.nspname, t.relname, image, t.key_columns,
+                CASE WHEN t.op = 'I' THEN t.captured ELSE 0 END, CASE WHEN t.op = 'U' THEN t.captured ELSE 0 END, CASE WHEN t.op = 'D' THEN t.captured ELSE 0 END,
+                1, CASE WHEN t.op = 'U' THEN 'V' ELSE t.op END, 2 * nextval('backstop.capture_seq') + (t.op = 'I')::int, false);
+    END LOOP;
+    DELETE FROM backstop.guard_rows g WHERE g.change_id = change;
+END
+$keep$;
