@@ -33,6 +33,13 @@ public sealed record GuardContext
     /// </summary>
     public IReadOnlyList<Team.TableCount>? ApprovedImpact { get; init; }
 
+    /// <summary>
+    /// The connection is outside any transaction (a client in autocommit), and the guard opens one for the statement and
+    /// ends it: committed when the statement is kept, rolled back when not. The one-run way sends BEGIN and COMMIT in
+    /// its own batches, so autocommit costs no round trip of its own. False: the caller's transaction, left open.
+    /// </summary>
+    public bool Autocommit { get; init; }
+
     /// <summary>The user says a statement without WHERE is meant (<c>--allow-all-rows</c>).</summary>
     public bool AllowAllRows { get; init; }
 

@@ -39,11 +39,19 @@ public sealed partial class StatementGuard
         && statement.Info.Targets.Count == 1;
 
     /// <returns>the outcome; null when the statement must go the measured way (nothing of it is left, the savepoint is gone).</returns>
-    private async Task<GuardOutcome?> TryOneRunAsync(NpgsqlConnection connection, GuardSavepoint savepoint, AnalyzedStatement statement, GuardContext context, CancellationToken cancellationToken)
+    /// <param name="own">the transaction the guard opens for a client in autocommit: BEGIN rides in the first batch and
+    /// COMMIT in the keeping one, a refusal rolls it back; a statement handed to the measured way leaves it open.</param>
+    private async Task<GuardOutcome?> TryOneRunAsync(NpgsqlConnection connection, GuardSavepoint savepoint, AnalyzedStatement statement, GuardContext context, OwnTransaction? own, CancellationToken cancellationToken)
     {
         var changeId = Guid.CreateVersion7();
         var target = statement.Info.Targets[0];
         await using var batch = new NpgsqlBatch(connection);
+        if (own is { Open: false })
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            own.Open = true;
+        }
+
         var establish = savepoint.Establish();
         batch.BatchCommands.Add(establish);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT current_setting('standard_conforming_strings') AS {SettingsFirstColumn}, backstop.guard_begin($1, $2, $3)")
@@ -176,14 +184,46 @@ public sealed partial class StatementGuard
         var decision = Judge(statement, impact, context);
         if (!Passes(decision.Verdict, context, impact))
         {
-            await savepoint.AbandonAsync(connection);
+            if (own is not null)
+            {
+                // The whole transaction was the guard's: one ROLLBACK ends it.
+                own.Open = false;
+                await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+            }
+            else
+            {
+                await savepoint.AbandonAsync(connection);
+            }
+
             return NotKept(decision, impact, Refusal(decision.Verdict));
         }
 
-        if (!KeepsWhole(staged) || !await KeepStagedAsync(connection, savepoint, settings, changeId, statement, context))
+        if (!KeepsWhole(staged))
         {
             await savepoint.AbandonAsync(connection);
             return null;
+        }
+
+        if (!await KeepStagedAsync(connection, savepoint, settings, changeId, statement, context, commit: own is not null))
+        {
+            if (own is not null)
+            {
+                // Before COMMIT or at it (a deferred constraint): either way the transaction ends here, and the measured
+                // way runs the statement again in a new one and reports what happens to it.
+                own.Open = false;
+                await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+            }
+            else
+            {
+                await savepoint.AbandonAsync(connection);
+            }
+
+            return null;
+        }
+
+        if (own is not null)
+        {
+            own.Open = false;
         }
 
         return new GuardOutcome { Verdict = decision.Verdict, Reasons = Deciding(decision), Impact = impact, Kept = true, ChangeId = changeId, OneRun = true };
@@ -203,7 +243,7 @@ public sealed partial class StatementGuard
     /// </summary>
     /// <returns>false when it could not be kept this way (the caller abandons the savepoint).</returns>
     private static async Task<bool> KeepStagedAsync(NpgsqlConnection connection, GuardSavepoint savepoint, ClientSettings settings, Guid changeId,
-        AnalyzedStatement statement, GuardContext context)
+        AnalyzedStatement statement, GuardContext context, bool commit)
     {
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT backstop.guard_keep($1, $2, $3, $4, $5)")
@@ -219,6 +259,11 @@ public sealed partial class StatementGuard
         });
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"RELEASE SAVEPOINT {savepoint.Name}"));
         batch.BatchCommands.Add(settings.Restore());
+        if (commit)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        }
+
         try
         {
             // Not cancelled once sent: the statement is then part of the client's transaction, and must be reported so.

@@ -46,6 +46,70 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(context);
         var statement = Single(statementSql);
+        if (!context.Autocommit)
+        {
+            return await GuardInsideAsync(connection, statement, context, null, cancellationToken);
+        }
+
+        var own = new OwnTransaction();
+        try
+        {
+            var outcome = await GuardInsideAsync(connection, statement, context, own, cancellationToken);
+            if (own.Open)
+            {
+                own.Open = false;
+                if (outcome.Kept)
+                {
+                    try
+                    {
+                        await ExecuteAsync(connection, "COMMIT", CancellationToken.None);
+                    }
+                    catch (PostgresException e)
+                    {
+                        // A deferred constraint, say: the transaction is gone, and the statement with it.
+                        throw new StatementFailedException(statement, e);
+                    }
+                }
+                else
+                {
+                    await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+                }
+            }
+
+            return outcome;
+        }
+        catch (Exception) when (own.Open && connection.State == System.Data.ConnectionState.Open)
+        {
+            own.Open = false;
+            await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>The transaction the guard opened for a statement of a client in autocommit (<see cref="GuardContext.Autocommit"/>).</summary>
+    private sealed class OwnTransaction
+    {
+        /// <summary>BEGIN was sent, and neither COMMIT nor ROLLBACK since.</summary>
+        public bool Open { get; set; }
+
+        public async Task BeginAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+        {
+            if (!Open)
+            {
+                await ExecuteAsync(connection, "BEGIN", cancellationToken);
+                Open = true;
+            }
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<GuardOutcome> GuardInsideAsync(NpgsqlConnection connection, AnalyzedStatement statement, GuardContext context, OwnTransaction? own, CancellationToken cancellationToken)
+    {
         var savepoint = GuardSavepoint.New();
         ClientSettings? settings = null;
         if (!statement.Info.IsWrite)
@@ -54,6 +118,11 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
             if (!Passes(byText.Verdict, context, null))
             {
                 return NotKept(byText, NotRun(statement, "not run: refused by its text alone"), Refusal(byText.Verdict));
+            }
+
+            if (own is not null)
+            {
+                await own.BeginAsync(connection, cancellationToken);
             }
 
             var (readOnly, read) = await ReadProbe.RunAsync(connection, savepoint, statement, cancellationToken);
@@ -66,9 +135,14 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
         }
         else
         {
-            if (OneRunApplies(statement) && await TryOneRunAsync(connection, savepoint, statement, context, cancellationToken) is { } oneRun)
+            if (OneRunApplies(statement) && await TryOneRunAsync(connection, savepoint, statement, context, own, cancellationToken) is { } oneRun)
             {
                 return oneRun;
+            }
+
+            if (own is not null)
+            {
+                await own.BeginAsync(connection, cancellationToken);
             }
 
             // Outside the try: when SAVEPOINT itself fails there is no savepoint to go back to.

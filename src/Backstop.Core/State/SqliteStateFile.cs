@@ -16,7 +16,10 @@ public sealed class SqliteStateFile
     private SqliteStateFile(string path)
     {
         Path = path;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
+        // Pooled: opening the file anew for every read and write (its WAL index mapped, its schema read) took three
+        // milliseconds of every statement a person's proxy session kept (docs/benchmarks.md); a pooled connection
+        // comes back with the pragmas OpenConnectionAsync sets again.
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
     }
 
     public string Path { get; }

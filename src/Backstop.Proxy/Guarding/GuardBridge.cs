@@ -65,8 +65,9 @@ internal sealed class GuardBridge : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens an Npgsql connection onto <paramref name="upstream"/>. Until the connection is disposed and
-    /// <see cref="BridgeLease.Completion"/> is done, nothing else may use the upstream connection.
+    /// Opens an Npgsql connection onto <paramref name="upstream"/>, lent to it. Until <see cref="BridgeLease.ReturnAsync"/>
+    /// (or the connection is disposed and <see cref="BridgeLease.Completion"/> is done), nothing else may use the
+    /// upstream connection.
     /// </summary>
     public async Task<(NpgsqlConnection Connection, BridgeLease Lease)> LeaseAsync(IBridgedUpstream upstream, CancellationToken cancellationToken)
     {
@@ -255,37 +256,83 @@ internal interface IBridgedUpstream
     void Observe(byte code, ReadOnlySequence<byte> payload);
 }
 
-/// <summary>One lent upstream connection: relays Npgsql's messages to it and its answers back, until Terminate.</summary>
+/// <summary>
+/// One upstream connection lent to Npgsql: relays Npgsql's messages to it, and, while lent, its answers back, until
+/// Terminate. A session keeps its Npgsql connection for its length and lends the upstream anew for every guarded
+/// statement (<see cref="LendAsync"/>, <see cref="ReturnAsync"/>): opening one through the bridge cost a millisecond.
+/// </summary>
 internal sealed class BridgeLease(IBridgedUpstream upstream)
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<NetworkStream> _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private Task? _answers;
 
     public IBridgedUpstream Upstream => upstream;
 
     /// <summary>Done when Npgsql has let go of the upstream connection (Terminate, or its socket closed).</summary>
     public Task Completion => _done.Task;
 
-    public void Fail() => _done.TrySetResult();
+    public void Fail()
+    {
+        _running.TrySetCanceled();
+        _done.TrySetResult();
+    }
 
     public async Task RunAsync(PipeReader fromNpgsql, NetworkStream toNpgsql)
     {
-        var answers = RelayAnswersAsync(toNpgsql);
+        lock (_gate)
+        {
+            _answers = RelayAnswersAsync(toNpgsql);
+        }
+
+        _running.TrySetResult(toNpgsql);
         try
         {
             await RelayRequestsAsync(fromNpgsql);
         }
         finally
         {
-            upstream.Reader.CancelPendingRead();
-            try
-            {
-                await answers;
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-
+            await ReturnAsync();
             _done.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Gives the upstream back to its session: from here on the session reads it, and nothing of it reaches Npgsql until
+    /// <see cref="LendAsync"/>. Npgsql must have had all its answers (the guard has finished with it).
+    /// </summary>
+    public async Task ReturnAsync()
+    {
+        Task? answers;
+        lock (_gate)
+        {
+            (answers, _answers) = (_answers, null);
+        }
+
+        if (answers is null)
+        {
+            return;
+        }
+
+        // Ends the relay's read; consumed by it, so the session's next read of its upstream connection is a real one.
+        upstream.Reader.CancelPendingRead();
+        try
+        {
+            await answers;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Lends the upstream to Npgsql again: its answers are relayed until <see cref="ReturnAsync"/>.</summary>
+    public async Task LendAsync()
+    {
+        var toNpgsql = await _running.Task;
+        lock (_gate)
+        {
+            _answers ??= RelayAnswersAsync(toNpgsql);
         }
     }
 

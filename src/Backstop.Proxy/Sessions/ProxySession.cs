@@ -68,6 +68,7 @@ internal sealed class ProxySession : IBridgedUpstream
     private long _sent;
     private long _received;
     private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _uncommitted = [];
+    private (NpgsqlConnection Connection, BridgeLease Lease)? _bridged;
     private readonly List<(string Statement, GuardOutcome Outcome, DateTimeOffset Started, TimeSpan Duration)> _committed = [];
 
     private Stream _client = null!;
@@ -240,6 +241,7 @@ internal sealed class ProxySession : IBridgedUpstream
                 _server.Audit(Entry("proxy.session.end", "ok", null));
             }
 
+            await CloseBridgedAsync();
             if (_upstream is not null)
             {
                 await _upstream.DisposeAsync();
@@ -1117,7 +1119,6 @@ internal sealed class ProxySession : IBridgedUpstream
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
         var confirmed = string.Equals(_confirmation, _target.Name, StringComparison.Ordinal);
         _confirmation = null;
-        var approval = await _server.Backend.FindApprovalAsync(_target, _user.Name, sha, CancellationToken.None);
         var context = new GuardContext
         {
             EnvironmentName = _target.Name,
@@ -1125,24 +1126,35 @@ internal sealed class ProxySession : IBridgedUpstream
             TimeZone = _target.Environment.TimeZone,
             ProvenBackups = _target.ProvenBackups,
             Confirmed = confirmed,
-            ApprovedImpact = approval?.Impact,
         };
 
         await StopServerReadAsync();
         GuardOutcome? outcome = null;
+        ProxyApproval? approval = null;
         ErrorResponse? error = null;
         var ownTransaction = _status == TransactionStatus.Idle;
-        var (connection, lease) = await _server.Bridge.LeaseAsync(this, CancellationToken.None);
+        var (connection, lease) = await LendUpstreamAsync();
         try
         {
-            if (ownTransaction)
-            {
-                await ExecuteAsync(connection, "BEGIN");
-            }
-
             try
             {
-                outcome = await _server.Guard(_target).GuardAsync(connection, sql, context, CancellationToken.None);
+                // In autocommit the guard opens and ends the transaction itself, in the batches it sends anyway.
+                outcome = await _server.Guard(_target).GuardAsync(connection, sql, context with { Autocommit = ownTransaction }, CancellationToken.None);
+
+                // An approval is looked for only when one is needed: another person approved this very statement, and
+                // it runs again with the approved impact as its bound, the proxy holding the transaction until the
+                // approval is claimed.
+                if (outcome is { Kept: false, Verdict: Verdict.Approve, Impact.Executed: true }
+                    && await _server.Backend.FindApprovalAsync(_target, _user.Name, sha, CancellationToken.None) is { } found)
+                {
+                    approval = found;
+                    if (ownTransaction)
+                    {
+                        await ExecuteAsync(connection, "BEGIN");
+                    }
+
+                    outcome = await _server.Guard(_target).GuardAsync(connection, sql, context with { ApprovedImpact = found.Impact }, CancellationToken.None);
+                }
             }
             catch (StatementFailedException e)
             {
@@ -1165,7 +1177,7 @@ internal sealed class ProxySession : IBridgedUpstream
                     hint: "An approval is good for one execution; send the statement again for a new request");
             }
 
-            if (ownTransaction)
+            if (ownTransaction && approval is not null)
             {
                 try
                 {
@@ -1177,7 +1189,7 @@ internal sealed class ProxySession : IBridgedUpstream
                     error = FromServer(e);
                 }
             }
-            else if (!kept && connection.State == System.Data.ConnectionState.Open)
+            else if (!kept && !ownTransaction && connection.State == System.Data.ConnectionState.Open)
             {
                 // As after a server error: the client's transaction is aborted until it rolls back.
                 try
@@ -1196,8 +1208,7 @@ internal sealed class ProxySession : IBridgedUpstream
         }
         finally
         {
-            await connection.DisposeAsync();
-            await lease.Completion;
+            await GiveBackUpstreamAsync(connection, lease);
         }
 
         var duration = Stopwatch.GetElapsedTime(clock);
@@ -1245,6 +1256,47 @@ internal sealed class ProxySession : IBridgedUpstream
         _server.Audit(Entry("proxy.statement", "ok", sql, detail));
         WriteClient(CommandComplete(tag));
         return true;
+    }
+
+    /// <summary>
+    /// The session's Npgsql connection through the guard bridge, lent the upstream connection: opened at the first
+    /// guarded statement and kept for the session's length (GuardBridge says why).
+    /// </summary>
+    private async Task<(NpgsqlConnection Connection, BridgeLease Lease)> LendUpstreamAsync()
+    {
+        if (_bridged is { } bridged && bridged.Connection.State == System.Data.ConnectionState.Open && !bridged.Lease.Completion.IsCompleted)
+        {
+            await bridged.Lease.LendAsync();
+            return bridged;
+        }
+
+        _bridged = await _server.Bridge.LeaseAsync(this, CancellationToken.None);
+        return _bridged.Value;
+    }
+
+    /// <summary>Takes the upstream connection back from the guard; a broken Npgsql connection is closed for good.</summary>
+    private async Task GiveBackUpstreamAsync(NpgsqlConnection connection, BridgeLease lease)
+    {
+        if (connection.State == System.Data.ConnectionState.Open && !lease.Completion.IsCompleted)
+        {
+            await lease.ReturnAsync();
+            return;
+        }
+
+        _bridged = null;
+        await connection.DisposeAsync();
+        await lease.Completion;
+    }
+
+    /// <summary>At the session's end: Npgsql's Terminate stays with the bridge, and the upstream is closed after.</summary>
+    private async Task CloseBridgedAsync()
+    {
+        if (_bridged is { } bridged)
+        {
+            _bridged = null;
+            await bridged.Connection.DisposeAsync();
+            await bridged.Lease.Completion.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
     }
 
     private async Task<ErrorResponse> RefusalAsync(string sql, GuardOutcome outcome)

@@ -1,6 +1,7 @@
 using Backstop.Core.Capture;
 using Backstop.Core.Guard;
 using Backstop.Core.Policies;
+using Backstop.Core.Preview;
 using Backstop.Testing;
 using Npgsql;
 using static Backstop.Core.Tests.Guard.GuardDatabase;
@@ -175,5 +176,32 @@ public sealed class StatementGuardOneRunTests : IAsyncLifetime
         Assert.Equal(0, await ScalarAsync(connection, "SELECT count(*) FROM backstop.guard_rows"));
         Assert.Equal(["public.audit", "public.conversations", "public.leads", "public.users"], await PersistentCapture.ListAsync(connection, CancellationToken.None));
         Assert.Empty(await PersistentCapture.InstallAsync(connection, AllTables, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task In_autocommit_the_guard_opens_and_ends_the_transaction_whichever_way_it_goes()
+    {
+        await using var connection = await _db.OpenAsync();
+        var autocommit = Context with { Autocommit = true };
+
+        var kept = await NewGuard(TierPolicy.Development).GuardAsync(connection, "UPDATE users SET name = 'kept' WHERE id = 2", autocommit, CancellationToken.None);
+        var measured = await NewGuard(TierPolicy.Development).GuardAsync(connection, "UPDATE tags_free SET n = n + 1", autocommit, CancellationToken.None)
+            .ContinueWith(t => t.Exception?.InnerException, TaskScheduler.Default);
+        var refused = await NewGuard(DenyLargeCascades).GuardAsync(connection, DeleteUser, autocommit, CancellationToken.None);
+        await ExecuteAsync(connection, "CREATE TABLE counters (id int PRIMARY KEY, n int); INSERT INTO counters VALUES (1, 0)");
+        var slow = await NewGuard(TierPolicy.Development).GuardAsync(connection, "UPDATE counters SET n = n + 1", autocommit, CancellationToken.None);
+
+        Assert.True(kept.Kept && kept.OneRun, kept.Message);
+        Assert.IsType<StatementFailedException>(measured);
+        Assert.False(refused.Kept);
+        Assert.True(slow.Kept && !slow.OneRun, slow.Message);
+
+        // Each ended: what was kept is there for everyone, the refusal left nothing, and no transaction is left open.
+        Assert.Equal("kept", await PostgresSandbox.TextAsync(_db.ConnectionString, "SELECT name FROM users WHERE id = 2"));
+        Assert.Equal(1, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT n FROM counters"));
+        Assert.Equal(3, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM users"));
+        Assert.Equal(2, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM backstop.changes"));
+        await using var next = await connection.BeginTransactionAsync();
+        await next.RollbackAsync();
     }
 }
