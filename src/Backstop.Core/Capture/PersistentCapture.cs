@@ -85,6 +85,28 @@ public static class PersistentCapture
         return installed;
     }
 
+    /// <summary>
+    /// Turns the staged images of kept changes into image tables (<c>backstop.guard_materialize</c>), outside any
+    /// transaction: of one change, or of every change that has some when <paramref name="changeId"/> is null. Nothing to
+    /// do on a database whose backstop schema predates persistent capture.
+    /// </summary>
+    /// <returns>the image tables made.</returns>
+    public static async Task<int> MaterializeAsync(NpgsqlConnection connection, Guid? changeId, CancellationToken cancellationToken)
+    {
+        await using (var present = new NpgsqlCommand("SELECT to_regproc('backstop.guard_materialize_all') IS NOT NULL", connection))
+        {
+            if (await present.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return 0;
+            }
+        }
+
+        await using var command = changeId is { } id
+            ? new NpgsqlCommand("SELECT backstop.guard_materialize($1)", connection) { Parameters = { new NpgsqlParameter { Value = id } } }
+            : new NpgsqlCommand("SELECT backstop.guard_materialize_all()", connection);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>The tables of the database that have the trigger (schema-qualified, quoted where needed).</summary>
     public static async Task<IReadOnlyList<string>> ListAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

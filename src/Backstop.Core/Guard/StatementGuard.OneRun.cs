@@ -25,7 +25,7 @@ public sealed partial class StatementGuard
 
     private const string SummaryFirstColumn = "backstop_guard_relid";
 
-    private const string SettingsFirstColumn = "backstop_scs";
+    private const string VersionFirstColumn = "backstop_version";
 
     private const string UnstagedFirstColumn = "backstop_unstaged";
 
@@ -54,7 +54,7 @@ public sealed partial class StatementGuard
 
         var establish = savepoint.Establish();
         batch.BatchCommands.Add(establish);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT current_setting('standard_conforming_strings') AS {SettingsFirstColumn}, backstop.guard_begin($1, $2, $3)")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT * FROM backstop.guard_begin($1, $2, $3)")
         {
             Parameters =
             {
@@ -63,42 +63,33 @@ public sealed partial class StatementGuard
                 new NpgsqlParameter { Value = OneRunRowLimit },
             },
         });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(CatalogWatch.CountersSql));
-        Environments.SessionSettings.AddTo(batch);
         var executed = new NpgsqlBatchCommand(statement.Statement.Text);
         batch.BatchCommands.Add(executed);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT backstop.guard_end() AS {UnstagedFirstColumn}"));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(CatalogWatch.CountersSql));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT * FROM backstop.guard_summary($1, $2)")
         {
             Parameters = { new NpgsqlParameter { Value = changeId }, new NpgsqlParameter { Value = TableSizes.ExactCountMaxBytes } },
         });
 
-        ClientSettings? settings = null;
+        string? clientStrings = null;
         int? version = null;
         string[]? unstaged = null;
-        CatalogCounters? catalogBefore = null, catalogAfter = null;
         var staged = new List<Staged>();
         try
         {
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             do
             {
-                // Told apart by their first column and their order: the statement's own rows (RETURNING) come between
-                // the two readings of the catalog's counters, and only the last reading of each kind counts.
+                // Told apart by their first column and their order: the statement's own rows (RETURNING) come after
+                // guard_begin's, and only the last reading of guard_end's and guard_summary's kind counts.
                 var first = reader.FieldCount > 0 ? reader.GetName(0) : null;
-                if (first == SettingsFirstColumn && settings is null)
+                if (first == VersionFirstColumn && version is null)
                 {
                     await reader.ReadAsync(cancellationToken);
-                    settings = new ClientSettings(reader.GetString(0), TimeSpan.Zero);
-                    version = reader.GetInt32(1);
+                    version = reader.GetInt32(0);
+                    clientStrings = reader.GetString(1);
                 }
-                else if (first == CatalogWatch.FirstColumn)
-                {
-                    var catalog = await CatalogWatch.ReadCountersAsync(reader, cancellationToken);
-                    (catalogBefore, catalogAfter) = catalogBefore is null ? (catalog, null) : (catalogBefore, catalog);
-                }
-                else if (first == UnstagedFirstColumn && catalogBefore is not null)
+                else if (first == UnstagedFirstColumn && version is not null)
                 {
                     await reader.ReadAsync(cancellationToken);
                     unstaged = reader.GetFieldValue<string[]>(0);
@@ -119,7 +110,7 @@ public sealed partial class StatementGuard
         catch (PostgresException e)
         {
             // Which command failed: Npgsql names it for some errors only, so also by what had come back before.
-            var failed = e.BatchCommand ?? (settings is null ? establish : catalogBefore is not null && unstaged is null ? executed : null);
+            var failed = e.BatchCommand ?? (version is null ? establish : unstaged is null ? executed : null);
             if (failed == establish && GuardSavepoint.Refusal(e) is { } refusal)
             {
                 throw refusal;
@@ -146,8 +137,7 @@ public sealed partial class StatementGuard
 
         // Anything the staging does not account for (a table without the trigger, the catalog moved, more rows than the
         // limit, Backstop's own tables written) goes the measured way, which counts it exactly.
-        if (settings is null || version != CaptureSchema.Version || unstaged is not { Length: 0 }
-            || catalogBefore is null || catalogAfter is null || catalogAfter.Moved(catalogBefore))
+        if (version != CaptureSchema.Version || clientStrings is null || unstaged is not { Length: 0 })
         {
             await savepoint.AbandonAsync(connection);
             return null;
@@ -204,7 +194,7 @@ public sealed partial class StatementGuard
             return null;
         }
 
-        if (!await KeepStagedAsync(connection, savepoint, settings, changeId, statement, context, commit: own is not null))
+        if (!await KeepStagedAsync(connection, savepoint, clientStrings, changeId, statement, context, commit: own is not null))
         {
             if (own is not null)
             {
@@ -238,15 +228,16 @@ public sealed partial class StatementGuard
         && staged.All(s => s.Plain && (s.Op is 'I' or 'D' || (s.Op == 'U' && s.HasKey && !s.KeysMayMove && !s.KeysMoved)));
 
     /// <summary>
-    /// The change's log row, its image tables made from the staged rows and the staging emptied, all in the statement's
-    /// own subtransaction (so the images' xmin is the rows'), then the savepoint released and the client's setting back.
+    /// The change's log row and its tables, their images the staged rows (in the statement's own subtransaction, so that
+    /// their xmin is the rows'), the client's setting back, then the savepoint released; no DDL. The image tables are
+    /// made after the commit (<c>backstop.guard_materialize</c>: the proxy right away, undo and retention when they need them).
     /// </summary>
     /// <returns>false when it could not be kept this way (the caller abandons the savepoint).</returns>
-    private static async Task<bool> KeepStagedAsync(NpgsqlConnection connection, GuardSavepoint savepoint, ClientSettings settings, Guid changeId,
+    private static async Task<bool> KeepStagedAsync(NpgsqlConnection connection, GuardSavepoint savepoint, string clientStrings, Guid changeId,
         AnalyzedStatement statement, GuardContext context, bool commit)
     {
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT backstop.guard_keep($1, $2, $3, $4, $5)")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT backstop.guard_keep($1, $2, $3, $4, $5, $6)")
         {
             Parameters =
             {
@@ -255,10 +246,10 @@ public sealed partial class StatementGuard
                 new NpgsqlParameter { Value = context.EnvironmentName },
                 new NpgsqlParameter { Value = context.Actor },
                 new NpgsqlParameter { Value = Sha256(statement.Statement.Text) },
+                new NpgsqlParameter { Value = clientStrings },
             },
         });
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"RELEASE SAVEPOINT {savepoint.Name}"));
-        batch.BatchCommands.Add(settings.Restore());
         if (commit)
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));

@@ -53,6 +53,17 @@ public static class RetentionPurge
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await using (var staged = new NpgsqlCommand("SELECT to_regclass('backstop.guard_rows') IS NOT NULL", connection))
+        {
+            if (await staged.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                // Images of persistent capture not yet made into tables (capture migration 0006).
+                await using var unstage = new NpgsqlCommand("DELETE FROM backstop.guard_rows WHERE change_id = ANY(@ids)", connection);
+                unstage.Parameters.AddWithValue("ids", changes.ToArray());
+                await unstage.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
         await using (var forget = new NpgsqlCommand("DELETE FROM backstop.changes WHERE change_id = ANY(@ids)", connection))
         {
             forget.Parameters.AddWithValue("ids", changes.ToArray());

@@ -21,6 +21,9 @@ public static class UndoPlanner
     /// <exception cref="UndoUnavailableException">the target has no before-images of this change.</exception>
     public static async Task<UndoPlan> PlanAsync(NpgsqlConnection connection, Guid changeId, long localId, CancellationToken cancellationToken)
     {
+        // Images a guard kept as staged rows become tables first (capture migration 0006), in a transaction of their own.
+        await Capture.PersistentCapture.MaterializeAsync(connection, changeId, cancellationToken);
+
         // Planning only reads; its sorts get the same memory as the undo's own (see SortMemory).
         await using var reading = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         await using (var memory = new NpgsqlCommand($"SET LOCAL work_mem = '{SortMemory}'", connection))
@@ -221,12 +224,13 @@ public static class UndoPlanner
                          AND a.attname <> ALL (ct.key_columns) ORDER BY a.attnum),
                    c.oid IS NULL,
                    array(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attnum > 0 AND NOT a.attisdropped
-                         AND a.attname NOT IN ('backstop_op', 'backstop_seq') ORDER BY a.attnum),
+                         AND a.attname NOT IN ('backstop_op', 'backstop_seq', 'backstop_row_xmin') ORDER BY a.attnum),
                    (SELECT bool_and(EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
                                             WHERE am.amname = 'btree' AND oc.opcdefault AND oc.opcintype = a.atttypid))
                     FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attnum > 0 AND NOT a.attisdropped),
                    ct.firings = 1 AND NOT ct.marked, ct.inserted, ct.updated, ct.deleted,
-                   NOT ct.marked AND ct.first_op IS NOT NULL, ct.first_op::text, ct.first_seq
+                   NOT ct.marked AND ct.first_op IS NOT NULL, ct.first_op::text, ct.first_seq,
+                   EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attname = 'backstop_row_xmin' AND NOT a.attisdropped)
             FROM backstop.change_tables ct
             JOIN pg_class i ON i.relname = ct.image_table AND i.relnamespace = 'backstop'::regnamespace
             LEFT JOIN pg_class c ON c.oid = ct.relid
@@ -245,9 +249,12 @@ public static class UndoPlanner
 
             var rowComparable = !reader.IsDBNull(10) && reader.GetBoolean(10);
             var image = Postgres.PgIdentifier.Quote(Capture.CaptureSchema.Name, reader.GetString(3));
+            // An image made from persistent capture's staged rows (capture migration 0006) keeps each row's xmin in a
+            // column: the image table itself was written after the change's transaction.
+            var xmin = reader.GetBoolean(18) ? "backstop_row_xmin" : "xmin";
             var source = reader.GetBoolean(15)
-                ? $"(SELECT *, {Postgres.PgLiteral.Quote(reader.GetString(16))}::\"char\" AS backstop_op, {reader.GetInt64(17).ToString(System.Globalization.CultureInfo.InvariantCulture)}::bigint AS backstop_seq, xmin AS backstop_xmin FROM {image})"
-                : $"(SELECT *, xmin AS backstop_xmin FROM {image})";
+                ? $"(SELECT *, {Postgres.PgLiteral.Quote(reader.GetString(16))}::\"char\" AS backstop_op, {reader.GetInt64(17).ToString(System.Globalization.CultureInfo.InvariantCulture)}::bigint AS backstop_seq, {xmin} AS backstop_xmin FROM {image})"
+                : $"(SELECT *, {xmin} AS backstop_xmin FROM {image})";
             if (!reader.GetBoolean(5) && !rowComparable)
             {
                 throw new UndoUnavailableException(

@@ -51,6 +51,12 @@ public interface IProxyBackend
     /// </summary>
     void OfferPersistentCapture(ProxyTarget target, IReadOnlyList<(string Schema, string Name)> tables);
 
+    /// <summary>
+    /// A change kept the one-run way committed: its staged images become image tables in the background (capture
+    /// migration 0006, <c>backstop.guard_materialize_all</c>), coalesced per environment. Never waits.
+    /// </summary>
+    void MaterializeStagedImages(ProxyTarget target);
+
     /// <summary>Records a kept statement, once its transaction committed, as a change of the user that undo takes back; returns its id.</summary>
     Task<long> RecordChangeAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, CancellationToken cancellationToken);
 }

@@ -1240,6 +1240,10 @@ internal sealed class ProxySession : IBridgedUpstream
             {
                 _server.Backend.OfferPersistentCapture(_target, outcome.Impact.Tables.Where(t => t.Changed > 0).Select(t => (t.Schema, t.Name)).ToList());
             }
+            else if (ownTransaction)
+            {
+                _server.Backend.MaterializeStagedImages(_target);
+            }
 
             if (ownTransaction)
             {
@@ -1559,6 +1563,10 @@ internal sealed class ProxySession : IBridgedUpstream
         if (committed)
         {
             _committed.AddRange(_uncommitted);
+            if (_uncommitted.Any(c => c.Outcome.OneRun))
+            {
+                _server.Backend.MaterializeStagedImages(_target);
+            }
         }
 
         _uncommitted.Clear();

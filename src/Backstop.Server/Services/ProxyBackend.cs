@@ -117,6 +117,61 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
         });
     }
 
+    private readonly ConcurrentDictionary<string, StagedImages> _staged = new(StringComparer.Ordinal);
+
+    public void MaterializeStagedImages(ProxyTarget target) =>
+        _staged.GetOrAdd(target.Name, _ => new StagedImages(server, target)).Poke();
+
+    /// <summary>
+    /// One environment's background turning of staged images into tables: one call at a time on a connection kept for
+    /// it, and a poke while one runs makes one more run after it, so that a busy session costs a call per burst.
+    /// </summary>
+    private sealed class StagedImages(ServerContext server, ProxyTarget target)
+    {
+        private const int Idle = 0, Running = 1, Again = 2;
+        private int _state;
+        private Core.Environments.ConnectedEnvironment? _connected;
+
+        public void Poke()
+        {
+            while (true)
+            {
+                switch (Volatile.Read(ref _state))
+                {
+                    case Idle when Interlocked.CompareExchange(ref _state, Running, Idle) == Idle:
+                        _ = Task.Run(RunAsync);
+                        return;
+                    case Running when Interlocked.CompareExchange(ref _state, Again, Running) == Running:
+                    case Again:
+                        return;
+                }
+            }
+        }
+
+        private async Task RunAsync()
+        {
+            do
+            {
+                try
+                {
+                    _connected ??= await server.Connector.OpenAsync(target.Environment, CancellationToken.None);
+                    await PersistentCapture.MaterializeAsync(_connected.Connection, null, CancellationToken.None);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The images stay staged, and are turned by the next poke, by undo, or by retention; a broken
+                    // connection is opened anew next time.
+                    if (_connected is { } broken)
+                    {
+                        _connected = null;
+                        await broken.DisposeAsync();
+                    }
+                }
+            }
+            while (Interlocked.CompareExchange(ref _state, Idle, Running) != Running && Interlocked.Exchange(ref _state, Running) == Again);
+        }
+    }
+
     private async Task<ServerIdentity> IdentityAsync(ProxyTarget target)
     {
         await PrepareAsync(target, CancellationToken.None);

@@ -44,10 +44,20 @@ public sealed class StatementGuardOneRunTests : IAsyncLifetime
         var changeId = Assert.IsType<Guid>(outcome.ChangeId);
         await transaction.CommitAsync();
 
-        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM backstop.guard_rows"));
+        // Committed with the change: its log row, and its images as staged rows (no DDL in the client's transaction).
         Assert.Equal(200, await PostgresSandbox.ScalarAsync(_db.ConnectionString, $"SELECT deleted FROM backstop.change_tables WHERE change_id = '{changeId}' AND table_name = 'conversations'"));
-        var leadsImage = (await PostgresSandbox.TextAsync(_db.ConnectionString, $"SELECT image_table FROM backstop.change_tables WHERE change_id = '{changeId}' AND table_name = 'leads'"))!;
-        Assert.Equal(100, await PostgresSandbox.ScalarAsync(_db.ConnectionString, $"SELECT count(*) FROM backstop.\"{leadsImage}\" WHERE user_id = 1"));
+        Assert.Equal(4, await PostgresSandbox.ScalarAsync(_db.ConnectionString, $"SELECT count(*) FROM backstop.change_tables WHERE change_id = '{changeId}' AND staged"));
+        Assert.Equal(302, await PostgresSandbox.ScalarAsync(_db.ConnectionString, $"SELECT count(*) FROM backstop.guard_rows WHERE change_id = '{changeId}'"));
+
+        // Made into image tables later (the proxy does it right after the commit): each row's xmin goes with it.
+        await using (var side = await _db.OpenAsync())
+        {
+            Assert.Equal(4, await PersistentCapture.MaterializeAsync(side, null, CancellationToken.None));
+        }
+
+        Assert.Equal(0, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM backstop.guard_rows"));
+        var leadsImage = (await PostgresSandbox.TextAsync(_db.ConnectionString, $"SELECT image_table FROM backstop.change_tables WHERE change_id = '{changeId}' AND table_name = 'leads' AND NOT staged"))!;
+        Assert.Equal(100, await PostgresSandbox.ScalarAsync(_db.ConnectionString, $"SELECT count(*) FROM backstop.\"{leadsImage}\" WHERE user_id = 1 AND backstop_row_xmin IS NOT NULL"));
 
         await _db.UndoAsync(changeId);
         await using var after = await _db.OpenAsync();

@@ -91,4 +91,7 @@ internal sealed class ListenerBackend(ProxyTarget dev) : IProxyBackend
 
     public void OfferPersistentCapture(ProxyTarget target, IReadOnlyList<(string Schema, string Name)> tables) =>
         throw new NotSupportedException("the listener tests never write");
+
+    public void MaterializeStagedImages(ProxyTarget target) =>
+        throw new NotSupportedException("the listener tests never write");
 }

@@ -1,5 +1,5 @@
 -- Version 6: persistent row capture, so that a statement guarded one at a time (a person's session through the proxy)
--- runs once instead of twice, with no DDL of its own before it is judged.
+-- runs once instead of twice, with no DDL of its own before its transaction commits.
 --
 -- Capture for a change (version 4) sets up triggers on the tables the measurement saw written, and so needs a first
 -- run to learn them, and DDL around the second: about 25 ms for a single-row UPDATE through the proxy
@@ -7,14 +7,15 @@
 -- every session except while a guard has opened the gate (backstop.guard_change, a transaction-local setting) for
 -- one statement, so an application's writes pay one comparison per row and queue nothing. While the gate is open the
 -- trigger keeps each row's old and new version as text (the row type's own output, which its input reads back
--- exactly) in an unlogged staging table; the guard then judges the statement from PostgreSQL's own counters and,
--- when it is kept, turns the staged rows into the change's image tables in the statement's own subtransaction (the
--- images' xmin is the rows', as version 4's are), so undo reads them as it reads every other change.
--- backstop.guard_limit bounds the rows kept per statement: beyond it the staged rows no longer match the counters,
--- and the guard measures and keeps the statement the version-4 way.
+-- exactly) in backstop.guard_rows, in the statement's own subtransaction. The guard judges the statement on what was
+-- staged, and keeps it by recording the change (backstop.changes, and change_tables rows marked staged) in the same
+-- transaction; nothing else. guard_materialize then turns a kept change's staged rows into image tables as version 4
+-- makes them, with each row's xmin in backstop_row_xmin (undo's proof that a row is unchanged since): right after
+-- the commit, from the proxy, or when undo or retention needs them. backstop.guard_limit bounds the rows staged per
+-- statement: beyond it the guard measures and keeps the statement the version-4 way.
 -- Like every migration here, it can run again over itself.
 
-CREATE UNLOGGED TABLE IF NOT EXISTS backstop.guard_rows (
+CREATE TABLE IF NOT EXISTS backstop.guard_rows (
     change_id uuid NOT NULL,
     relid oid NOT NULL,
     op "char" NOT NULL,
@@ -22,6 +23,9 @@ CREATE UNLOGGED TABLE IF NOT EXISTS backstop.guard_rows (
     new_row text
 );
 CREATE INDEX IF NOT EXISTS guard_rows_change ON backstop.guard_rows (change_id, relid);
+
+-- A change_tables row whose image is still rows of backstop.guard_rows (guard_materialize makes the table).
+ALTER TABLE backstop.change_tables ADD COLUMN IF NOT EXISTS staged boolean NOT NULL DEFAULT false;
 
 -- Counts the rows the gate let through, against backstop.guard_limit.
 CREATE SEQUENCE IF NOT EXISTS backstop.guard_seq;
@@ -49,37 +53,51 @@ BEGIN
 END
 $own$;
 
--- Opens the gate for one statement that writes target, an ordinary table that has the trigger, and holds off
--- migrations until the transaction ends (CaptureSchema.HoldAsync: the lock, then the version, each query of a volatile
--- function taking its own snapshot under READ COMMITTED). Returns the schema's version. Raises SQLSTATE BK001, and
--- opens nothing, when the target has no persistent capture or triggers do not fire in this session
+-- The transaction's writes to the catalogs a destructive statement writes (what CatalogWatch.CountersSql reads).
+CREATE OR REPLACE FUNCTION backstop.guard_catalog() RETURNS text LANGUAGE sql AS $catalog$
+    SELECT concat_ws(',',
+        pg_stat_get_xact_tuples_updated('pg_catalog.pg_class'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_class'::regclass),
+        pg_stat_get_xact_tuples_updated('pg_catalog.pg_attribute'::regclass) + pg_stat_get_xact_tuples_deleted('pg_catalog.pg_attribute'::regclass),
+        pg_stat_get_xact_tuples_deleted('pg_catalog.pg_largeobject_metadata'::regclass))
+$catalog$;
+
+-- Opens the gate for one statement that writes target, an ordinary table that has the trigger. It holds off migrations
+-- until the transaction ends (CaptureSchema.HoldAsync: the lock, then the version, each query of a volatile function
+-- taking its own snapshot under READ COMMITTED), notes what guard_end compares, and sets standard_conforming_strings
+-- and client_encoding for the statement as the guard's connection reads it (SessionSettings). Returns the schema's
+-- version and the client's standard_conforming_strings, to set back once the statement is kept. Raises SQLSTATE
+-- BK001, and opens nothing, when the target has no persistent capture or triggers do not fire in this session
 -- (session_replication_role): the guard then goes the version-4 way.
 -- The guard's queries live in PL/pgSQL functions so that their plans are made once per session: planning catalog
 -- queries anew for every statement cost more than running them.
-CREATE OR REPLACE FUNCTION backstop.guard_begin(change uuid, target text, row_limit bigint) RETURNS integer LANGUAGE plpgsql AS $begin$
+CREATE OR REPLACE FUNCTION backstop.guard_begin(change uuid, target text, row_limit bigint, OUT backstop_version integer, OUT client_strings text)
+    LANGUAGE plpgsql AS $begin$
 DECLARE
     rel oid;
-    version integer;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtext('backstop capture schema'));
-    SELECT coalesce(max(v.version), 0) INTO version FROM backstop.schema_version v;
+    SELECT coalesce(max(v.version), 0) INTO backstop_version FROM backstop.schema_version v;
     rel := to_regclass(target);
     IF rel IS NULL OR current_setting('session_replication_role') <> 'origin'
        OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = rel AND c.relkind = 'r' AND NOT c.relispartition)
        OR NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = rel AND t.tgname = 'backstop_guard_row' AND t.tgenabled = 'O') THEN
         RAISE EXCEPTION 'backstop: % has no persistent capture', target USING ERRCODE = 'BK001';
     END IF;
+    client_strings := current_setting('standard_conforming_strings');
     PERFORM set_config('backstop.guard_own', backstop.guard_own_locks()::text, true);
+    PERFORM set_config('backstop.guard_catalog', backstop.guard_catalog(), true);
     PERFORM set_config('backstop.guard_change', change::text, true);
     PERFORM set_config('backstop.guard_limit', (nextval('backstop.guard_seq') + row_limit)::text, true);
-    RETURN version;
+    PERFORM set_config('standard_conforming_strings', 'on', true);
+    PERFORM set_config('client_encoding', 'UTF8', true);
 END
 $begin$;
 
 -- Closes the gate, and names what the staging may not account for: every table this transaction holds a write lock
 -- on that has no enabled trigger (written by the statement, a cascade, a trigger, or earlier in the transaction), a
--- table of Backstop's own the statement began writing, and '*' when more rows came than the limit let through. Empty:
--- every row the statement wrote, anywhere, is staged (a statement that moved the catalog is caught by its counters).
+-- table of Backstop's own the statement began writing, '*catalog' when the statement wrote the catalog (DDL, a
+-- TRUNCATE or a drop inside a function), and '*rows' when more rows came than the limit let through. Empty: every
+-- row the statement wrote, anywhere, is staged.
 CREATE OR REPLACE FUNCTION backstop.guard_end() RETURNS text[] LANGUAGE plpgsql AS $end$
 DECLARE
     overflow boolean := currval('backstop.guard_seq') > current_setting('backstop.guard_limit')::bigint;
@@ -96,8 +114,11 @@ BEGIN
     IF own <> current_setting('backstop.guard_own')::oid[] THEN
         unstaged := unstaged || ARRAY(SELECT o::regclass::text FROM unnest(own) AS o WHERE o <> ALL (current_setting('backstop.guard_own')::oid[]));
     END IF;
+    IF backstop.guard_catalog() <> current_setting('backstop.guard_catalog') THEN
+        unstaged := unstaged || '*catalog'::text;
+    END IF;
     IF overflow THEN
-        unstaged := unstaged || '*'::text;
+        unstaged := unstaged || '*rows'::text;
     END IF;
     RETURN unstaged;
 END
@@ -168,35 +189,62 @@ BEGIN
 END
 $summary$;
 
--- Keeps what the gate let through as change `change`, in the statement's own subtransaction (so that the images' xmin
--- is the rows'): its row in the change log, and per table an image as version 4's first captured statement leaves it
--- (the inserted rows of an INSERT, 'I'; the deleted rows of a DELETE, 'D'; the old rows of an UPDATE that kept every
--- key, 'V'), then the staging emptied. The guard calls it only when every table was staged whole, one way.
-CREATE OR REPLACE FUNCTION backstop.guard_keep(change uuid, local bigint, environment_name text, user_name text, sha256 text) RETURNS void LANGUAGE plpgsql AS $keep$
-DECLARE
-    t record;
-    image name;
+-- Keeps what the gate let through as change `change`, in the statement's own subtransaction: its row in the change log
+-- and a change_tables row per table, staged (the inserted rows of an INSERT, 'I'; the deleted rows of a DELETE, 'D';
+-- the old rows of an UPDATE that kept every key, 'V'), and the client's standard_conforming_strings set back. The
+-- guard calls it only when every table was staged whole, one way.
+CREATE OR REPLACE FUNCTION backstop.guard_keep(change uuid, local bigint, environment_name text, user_name text, sha256 text, client_strings text)
+    RETURNS void LANGUAGE plpgsql AS $keep$
 BEGIN
     INSERT INTO backstop.changes (change_id, local_id, environment, os_user, script_sha256, undo_of, xact_id)
     VALUES (change, local, environment_name, user_name, sha256, NULL, pg_current_xact_id());
-    FOR t IN
-        SELECT g.relid, g.op, count(*) AS captured, n.nspname, c.relname, k.key_columns
-        FROM backstop.guard_rows g
-        JOIN pg_class c ON c.oid = g.relid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        CROSS JOIN LATERAL backstop.guard_key(g.relid) k
-        WHERE g.change_id = change
-        GROUP BY g.relid, g.op, n.nspname, c.relname, k.key_columns
-    LOOP
-        image := format('img_%s_%s', replace(change::text, '-', ''), t.relid);
-        EXECUTE format('CREATE TABLE backstop.%I AS SELECT (r).* FROM (SELECT g.%I::%I.%I AS r FROM backstop.guard_rows g WHERE g.change_id = $1 AND g.relid = $2) AS staged',
-                       image, CASE WHEN t.op = 'I' THEN 'new_row' ELSE 'old_row' END, t.nspname, t.relname)
-            USING change, t.relid;
-        INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns, inserted, updated, deleted, firings, first_op, first_seq, marked)
-        VALUES (change, t.relid, t.nspname, t.relname, image, t.key_columns,
-                CASE WHEN t.op = 'I' THEN t.captured ELSE 0 END, CASE WHEN t.op = 'U' THEN t.captured ELSE 0 END, CASE WHEN t.op = 'D' THEN t.captured ELSE 0 END,
-                1, CASE WHEN t.op = 'U' THEN 'V' ELSE t.op END, 2 * nextval('backstop.capture_seq') + (t.op = 'I')::int, false);
-    END LOOP;
-    DELETE FROM backstop.guard_rows g WHERE g.change_id = change;
+    INSERT INTO backstop.change_tables (change_id, relid, schema_name, table_name, image_table, key_columns, inserted, updated, deleted,
+                                        firings, first_op, first_seq, marked, staged)
+    SELECT change, s.relid, n.nspname, c.relname, format('img_%s_%s', replace(change::text, '-', ''), s.relid), k.key_columns,
+           CASE WHEN s.op = 'I' THEN s.captured ELSE 0 END, CASE WHEN s.op = 'U' THEN s.captured ELSE 0 END, CASE WHEN s.op = 'D' THEN s.captured ELSE 0 END,
+           1, CASE WHEN s.op = 'U' THEN 'V' ELSE s.op END, 2 * nextval('backstop.capture_seq') + (s.op = 'I')::int, false, true
+    FROM (SELECT g.relid, g.op, count(*) AS captured FROM backstop.guard_rows g WHERE g.change_id = change GROUP BY g.relid, g.op) s
+    JOIN pg_class c ON c.oid = s.relid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    CROSS JOIN LATERAL backstop.guard_key(s.relid) k;
+    PERFORM set_config('standard_conforming_strings', client_strings, true);
 END
 $keep$;
+
+-- Turns the staged images of a committed change into image tables as version 4 makes them, each row's xmin (the
+-- transaction that wrote it, which undo compares with the row's) in column backstop_row_xmin, and empties the staging
+-- of that change. Skips what another session is turning already. Returns the tables made.
+CREATE OR REPLACE FUNCTION backstop.guard_materialize(change uuid) RETURNS integer LANGUAGE plpgsql AS $materialize$
+DECLARE
+    t record;
+    made integer := 0;
+BEGIN
+    FOR t IN
+        SELECT ct.relid, ct.image_table, ct.first_op, n.nspname, c.relname
+        FROM backstop.change_tables ct JOIN pg_class c ON c.oid = ct.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE ct.change_id = change AND ct.staged
+        FOR UPDATE OF ct SKIP LOCKED
+    LOOP
+        EXECUTE format('CREATE TABLE backstop.%I AS SELECT (s.r).*, s.x AS backstop_row_xmin FROM (SELECT g.%I::%I.%I AS r, g.xmin AS x FROM backstop.guard_rows g WHERE g.change_id = $1 AND g.relid = $2) AS s',
+                       t.image_table, CASE WHEN t.first_op = 'I' THEN 'new_row' ELSE 'old_row' END, t.nspname, t.relname)
+            USING change, t.relid;
+        UPDATE backstop.change_tables SET staged = false WHERE change_id = change AND relid = t.relid;
+        DELETE FROM backstop.guard_rows g WHERE g.change_id = change AND g.relid = t.relid;
+        made := made + 1;
+    END LOOP;
+    RETURN made;
+END
+$materialize$;
+
+-- guard_materialize for every committed change that has staged images.
+CREATE OR REPLACE FUNCTION backstop.guard_materialize_all() RETURNS integer LANGUAGE plpgsql AS $all$
+DECLARE
+    change uuid;
+    made integer := 0;
+BEGIN
+    FOR change IN SELECT DISTINCT ct.change_id FROM backstop.change_tables ct WHERE ct.staged LOOP
+        made := made + backstop.guard_materialize(change);
+    END LOOP;
+    RETURN made;
+END
+$all$;
