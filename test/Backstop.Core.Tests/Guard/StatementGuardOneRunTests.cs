@@ -1,4 +1,5 @@
 using Backstop.Core.Capture;
+using Backstop.Core.Changes;
 using Backstop.Core.Guard;
 using Backstop.Core.Policies;
 using Backstop.Core.Preview;
@@ -213,5 +214,34 @@ public sealed class StatementGuardOneRunTests : IAsyncLifetime
         Assert.Equal(2, await PostgresSandbox.ScalarAsync(_db.ConnectionString, "SELECT count(*) FROM backstop.changes"));
         await using var next = await connection.BeginTransactionAsync();
         await next.RollbackAsync();
+    }
+
+    [Theory]
+    [InlineData("delete", "backstop.img_")]
+    [InlineData("log", "backstop.change_tables")]
+    public async Task A_write_that_reaches_Backstops_own_tables_goes_the_measured_way_which_refuses_it(string what, string named)
+    {
+        await PostgresSandbox.ExecuteAsync(_db.ConnectionString, """
+            CREATE FUNCTION tamper(what text) RETURNS void LANGUAGE plpgsql AS $$
+            BEGIN
+                EXECUTE CASE what
+                    WHEN 'delete' THEN format('DELETE FROM backstop.%I', (SELECT image_table FROM backstop.change_tables WHERE table_name = 'users' LIMIT 1))
+                    WHEN 'log' THEN 'DELETE FROM backstop.change_tables'
+                END;
+            END $$;
+            """);
+        await using var connection = await _db.OpenAsync();
+        var before = await ContentHashAsync(connection);
+        var autocommit = Context with { Autocommit = true };
+        var kept = await NewGuard(TierPolicy.Development).GuardAsync(connection, "DELETE FROM users WHERE id = 3", autocommit, CancellationToken.None);
+        Assert.True(kept.Kept && kept.OneRun, kept.Message);
+        await PersistentCapture.MaterializeAsync(connection, null, CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<ScriptRejectedException>(() => NewGuard(TierPolicy.Development)
+            .GuardAsync(connection, $"UPDATE users SET name = name WHERE id = 2 AND tamper('{what}')::text = ''", autocommit, CancellationToken.None));
+
+        Assert.Contains($"writes to {named}", refused.Message, StringComparison.Ordinal);
+        await _db.UndoAsync(kept.ChangeId!.Value);
+        Assert.Equal(before, await ContentHashAsync(connection));
     }
 }

@@ -40,18 +40,15 @@ BEGIN
 END
 $row$;
 
--- The tables of Backstop's own schemas this transaction holds a write lock on, but the staging: a statement that
--- writes one more is handed to the measured way, which refuses it.
-CREATE OR REPLACE FUNCTION backstop.guard_own_locks() RETURNS oid[] LANGUAGE plpgsql AS $own$
-BEGIN
-    RETURN ARRAY(
-        SELECT l.relation FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.mode = 'RowExclusiveLock'
-          AND c.relkind IN ('r', 'p') AND (n.nspname IN ('backstop', 'backstop_state') OR starts_with(n.nspname, 'backstop_trash_'))
-          AND c.oid <> 'backstop.guard_rows'::regclass
-        ORDER BY 1);
-END
-$own$;
+-- What this transaction wrote to the change log and its tables, which a kept statement writes itself (guard_keep):
+-- guard_end compares it around the statement, the write locks telling nothing there.
+CREATE OR REPLACE FUNCTION backstop.guard_log_writes() RETURNS text LANGUAGE sql AS $log$
+    SELECT concat_ws(',',
+        pg_stat_get_xact_tuples_inserted('backstop.changes'::regclass) + pg_stat_get_xact_tuples_updated('backstop.changes'::regclass)
+            + pg_stat_get_xact_tuples_deleted('backstop.changes'::regclass),
+        pg_stat_get_xact_tuples_inserted('backstop.change_tables'::regclass) + pg_stat_get_xact_tuples_updated('backstop.change_tables'::regclass)
+            + pg_stat_get_xact_tuples_deleted('backstop.change_tables'::regclass))
+$log$;
 
 -- The transaction's writes to the catalogs a destructive statement writes (what CatalogWatch.CountersSql reads).
 CREATE OR REPLACE FUNCTION backstop.guard_catalog() RETURNS text LANGUAGE sql AS $catalog$
@@ -84,7 +81,7 @@ BEGIN
         RAISE EXCEPTION 'backstop: % has no persistent capture', target USING ERRCODE = 'BK001';
     END IF;
     client_strings := current_setting('standard_conforming_strings');
-    PERFORM set_config('backstop.guard_own', backstop.guard_own_locks()::text, true);
+    PERFORM set_config('backstop.guard_log', backstop.guard_log_writes(), true);
     PERFORM set_config('backstop.guard_catalog', backstop.guard_catalog(), true);
     PERFORM set_config('backstop.guard_change', change::text, true);
     PERFORM set_config('backstop.guard_limit', (nextval('backstop.guard_seq') + row_limit)::text, true);
@@ -94,25 +91,24 @@ END
 $begin$;
 
 -- Closes the gate, and names what the staging may not account for: every table this transaction holds a write lock
--- on that has no enabled trigger (written by the statement, a cascade, a trigger, or earlier in the transaction), a
--- table of Backstop's own the statement began writing, '*catalog' when the statement wrote the catalog (DDL, a
--- TRUNCATE or a drop inside a function), and '*rows' when more rows came than the limit let through. Empty: every
--- row the statement wrote, anywhere, is staged.
+-- on that has no enabled trigger (written by the statement, a cascade, a trigger, or earlier in the transaction;
+-- Backstop's own tables among them, but the staging and the change log, whose writes are compared instead),
+-- '*catalog' when the statement wrote the catalog (DDL, a TRUNCATE or a drop inside a function), and '*rows' when
+-- more rows came than the limit let through. Empty: every row the statement wrote, anywhere, is staged.
 CREATE OR REPLACE FUNCTION backstop.guard_end() RETURNS text[] LANGUAGE plpgsql AS $end$
 DECLARE
     overflow boolean := currval('backstop.guard_seq') > current_setting('backstop.guard_limit')::bigint;
-    own oid[] := backstop.guard_own_locks();
     unstaged text[];
 BEGIN
     PERFORM set_config('backstop.guard_change', '', true);
     unstaged := ARRAY(
-        SELECT l.relation::regclass::text FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+        SELECT l.relation::regclass::text FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
         WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.mode = 'RowExclusiveLock' AND c.relkind IN ('r', 'p', 'f', 'v')
-          AND NOT (n.nspname IN ('backstop', 'backstop_state') OR starts_with(n.nspname, 'backstop_trash_'))
+          AND c.oid NOT IN ('backstop.guard_rows'::regclass, 'backstop.changes'::regclass, 'backstop.change_tables'::regclass)
           AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'backstop_guard_row' AND t.tgenabled = 'O')
         ORDER BY 1);
-    IF own <> current_setting('backstop.guard_own')::oid[] THEN
-        unstaged := unstaged || ARRAY(SELECT o::regclass::text FROM unnest(own) AS o WHERE o <> ALL (current_setting('backstop.guard_own')::oid[]));
+    IF backstop.guard_log_writes() <> current_setting('backstop.guard_log') THEN
+        unstaged := unstaged || 'backstop.changes'::text;
     END IF;
     IF backstop.guard_catalog() <> current_setting('backstop.guard_catalog') THEN
         unstaged := unstaged || '*catalog'::text;
