@@ -31,9 +31,9 @@ public sealed class CaptureSchemaVersionTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.DoesNotContain("migrated", run.Error, StringComparison.Ordinal);
-        Assert.Equal(5, await PostgresSandbox.ScalarAsync(database, "SELECT max(version) FROM backstop.schema_version"));
-        Assert.Equal(2, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM backstop.schema_version"));
-        Assert.Equal("Backstop: change log and before-images (format 5)", await PostgresSandbox.TextAsync(database, Comment));
+        Assert.Equal(6, await PostgresSandbox.ScalarAsync(database, "SELECT max(version) FROM backstop.schema_version"));
+        Assert.Equal(3, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM backstop.schema_version"));
+        Assert.Equal("Backstop: change log and before-images (format 6)", await PostgresSandbox.TextAsync(database, Comment));
     }
 
     [Fact]
@@ -45,9 +45,9 @@ public sealed class CaptureSchemaVersionTests : IDisposable
         var undo = await _workspace.RunAsync("undo", run.ChangeId, "--yes");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(5, await PostgresSandbox.ScalarAsync(database, "SELECT max(version) FROM backstop.schema_version"));
+        Assert.Equal(6, await PostgresSandbox.ScalarAsync(database, "SELECT max(version) FROM backstop.schema_version"));
         // Taken over at version 4 (its comment), which is not recorded again, and migrated from there.
-        Assert.Equal("trigger_functions_without_plans", await PostgresSandbox.TextAsync(database, "SELECT string_agg(name, ',' ORDER BY version) FROM backstop.schema_version"));
+        Assert.Equal("trigger_functions_without_plans,persistent_row_capture", await PostgresSandbox.TextAsync(database, "SELECT string_agg(name, ',' ORDER BY version) FROM backstop.schema_version"));
         Assert.True(undo.ExitCode == 0, undo.ToString());
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM customers WHERE name = 'changed'"));
     }
@@ -65,11 +65,11 @@ public sealed class CaptureSchemaVersionTests : IDisposable
         var run = await _workspace.RunAsync("run", "-e", "dev", "--json", "-c", "DELETE FROM customers WHERE id = 2");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains($"note: migrated the backstop schema of database {new NpgsqlConnectionStringBuilder(database).Database} from version 3 to 5", run.Error, StringComparison.Ordinal);
+        Assert.Contains($"note: migrated the backstop schema of database {new NpgsqlConnectionStringBuilder(database).Database} from version 3 to 6", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("migrated", run.Out, StringComparison.Ordinal);
         Assert.NotEmpty(run.ChangeId);
         Assert.Equal(1, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'backstop' AND tablename = 'large_objects'"));
-        Assert.Equal("Backstop: change log and before-images (format 5)", await PostgresSandbox.TextAsync(database, Comment));
+        Assert.Equal("Backstop: change log and before-images (format 6)", await PostgresSandbox.TextAsync(database, Comment));
         Assert.Equal(9, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM customers"));
     }
 
@@ -86,7 +86,7 @@ public sealed class CaptureSchemaVersionTests : IDisposable
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Equal(
             $"the backstop schema of database {new NpgsqlConnectionStringBuilder(database).Database} is at version 7, migrated by a newer Backstop than this one " +
-            "(which knows versions up to 5); nothing was changed. Upgrade Backstop on this machine",
+            "(which knows versions up to 6); nothing was changed. Upgrade Backstop on this machine",
             run.JsonError);
         Assert.Equal(10, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM customers"));
         Assert.Equal(0, await PostgresSandbox.ScalarAsync(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'backstop' AND tablename = 'schema_version'"));

@@ -64,31 +64,37 @@ internal sealed class PostgresMigrator(string schema, string lockName, IReadOnly
             steps.Add(migrations[^1] with { Sql = "" });
         }
 
-        foreach (var migration in steps)
+        // The lock is the session's, taken before any transaction begins, and held across all the steps: a transaction
+        // that began first and then waited would still hold catalog lookups cached before the wait (PostgreSQL takes in
+        // other sessions' catalog changes when a transaction starts, or when it locks a relation, not when it gets an
+        // advisory lock), and would not see the schema another process migrated meanwhile. Held across the steps, a
+        // process that waited finds them all done, and says nothing of a migration it did not make.
+        await AdvisoryAsync(connection, "pg_advisory_lock", cancellationToken);
+        var applied = new List<int>();
+        try
         {
-            // The lock is the session's, taken before the transaction begins: a transaction that began first and then
-            // waited would still hold catalog lookups cached before the wait (PostgreSQL takes in other sessions'
-            // catalog changes when a transaction starts, or when it locks a relation, not when it gets an advisory
-            // lock), and would not see the schema another process migrated meanwhile.
-            await AdvisoryAsync(connection, "pg_advisory_lock", cancellationToken);
-            try
+            foreach (var migration in steps)
             {
-                await ApplyAsync(connection, migration, tooNew, alsoRecord, cancellationToken);
-            }
-            finally
-            {
-                if (connection.State == System.Data.ConnectionState.Open)
+                if (await ApplyAsync(connection, migration, tooNew, alsoRecord, cancellationToken) is { } before)
                 {
-                    await AdvisoryAsync(connection, "pg_advisory_unlock", CancellationToken.None);
+                    applied.Add(before);
                 }
             }
         }
+        finally
+        {
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await AdvisoryAsync(connection, "pg_advisory_unlock", CancellationToken.None);
+            }
+        }
 
-        return (from, Latest);
+        return applied.Count == 0 ? (Latest, Latest) : (applied[0], Latest);
     }
 
     /// <summary>One migration in a transaction of its own, unless another process applied it meanwhile.</summary>
-    private async Task ApplyAsync(NpgsqlConnection connection, Migration migration, Func<int, Exception> tooNew, Func<int, string>? alsoRecord, CancellationToken cancellationToken)
+    /// <returns>the version the schema was at when this applied it; null when it was applied already.</returns>
+    private async Task<int?> ApplyAsync(NpgsqlConnection connection, Migration migration, Func<int, Exception> tooNew, Func<int, string>? alsoRecord, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var (now, recorded) = await ReadVersionAsync(connection, cancellationToken);
@@ -99,7 +105,7 @@ internal sealed class PostgresMigrator(string schema, string lockName, IReadOnly
 
         if (now > migration.Version || (now == migration.Version && recorded))
         {
-            return;
+            return null;
         }
 
         await ExecuteAsync(connection, VersionTable, cancellationToken);
@@ -117,6 +123,7 @@ internal sealed class PostgresMigrator(string schema, string lockName, IReadOnly
         }
 
         await transaction.CommitAsync(cancellationToken);
+        return now;
     }
 
     private async Task AdvisoryAsync(NpgsqlConnection connection, string function, CancellationToken cancellationToken)

@@ -9,14 +9,16 @@ public sealed record SchemaCatalog(IReadOnlyList<SchemaTable> Tables, IReadOnlyL
     internal const string UserSchemas =
         "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)' AND n.nspname <> 'backstop' AND n.nspname NOT LIKE 'backstop\\_%'";
 
-    // pg_trigger.tgtype: TRIGGER_TYPE_DELETE is 1 << 3 (src/include/catalog/pg_trigger.h).
+    // pg_trigger.tgtype: TRIGGER_TYPE_DELETE is 1 << 3 (src/include/catalog/pg_trigger.h). Backstop's own persistent
+    // capture trigger (capture migration 0006) writes nothing outside a guard, so it is no trigger of the schema's.
     private const string TablesSql = $"""
         SELECT c.oid, n.nspname::text, c.relname::text, c.reltuples::float8, pg_get_userbyid(c.relowner)::text,
                EXISTS (SELECT 1 FROM pg_index i
                        WHERE i.indrelid = c.oid AND i.indisvalid AND (i.indisprimary OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
                              AND NOT EXISTS (SELECT 1 FROM unnest(i.indkey::int2[]) k(attnum) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
                                              WHERE NOT a.attnotnull)))),
-               array(SELECT t.tgname::text FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgtype & 8 <> 0 ORDER BY 1)
+               array(SELECT t.tgname::text FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgtype & 8 <> 0
+                     AND t.tgname <> '{Capture.PersistentCapture.TriggerName}' ORDER BY 1)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {UserSchemas}
         ORDER BY 2, 3

@@ -153,6 +153,63 @@ public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_table_a_person_wrote_gets_persistent_capture_and_the_next_write_runs_once_and_is_undone()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("alice", TeamSetup.AlicePassword));
+        await connection.OpenAsync();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
+
+        // The first kept write to leads goes the measured way, and the server gives leads its trigger after it.
+        await ConfirmedAsync(connection, "UPDATE leads SET note = 'measured' WHERE id = 1");
+        await WaitForAsync("SELECT count(*) FROM pg_trigger WHERE tgname = 'backstop_guard_row' AND tgrelid = 'leads'::regclass");
+        Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM backstop.change_tables WHERE table_name = 'leads'"));
+
+        // The next runs once: its images are staged rows, made into an image table after the commit, with each row's xmin.
+        notices.Clear();
+        await ConfirmedAsync(connection, "UPDATE leads SET note = 'one run' WHERE id IN (2, 3)");
+        var change = ChangeNumber().Match(string.Join("\n", notices));
+        Assert.True(change.Success, string.Join("\n", notices));
+        await WaitForAsync("""
+            SELECT count(*) FROM backstop.change_tables ct JOIN pg_attribute a ON a.attrelid = to_regclass('backstop.' || quote_ident(ct.image_table))
+            WHERE ct.table_name = 'leads' AND NOT ct.staged AND ct.updated = 2 AND a.attname = 'backstop_row_xmin'
+            """);
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM backstop.guard_rows"));
+
+        // An application's writes to the same table stage nothing.
+        await using (var app = new NpgsqlConnection(ConnectionString("app", AppPassword)))
+        {
+            await app.OpenAsync();
+            await using var write = new NpgsqlCommand("UPDATE leads SET note = 'by the app' WHERE id BETWEEN 10 AND 20", app);
+            Assert.Equal(11, await write.ExecuteNonQueryAsync());
+        }
+
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM backstop.guard_rows"));
+
+        var undone = await _team.Alice.RunAsync("undo", change.Groups[1].Value, "--confirm", "prod");
+        Assert.True(undone.ExitCode == 0, undone.ToString());
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM leads WHERE note = 'one run'"));
+        Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM leads WHERE note = 'measured'"));
+        Assert.Equal(11, await _team.CountAsync("SELECT count(*) FROM leads WHERE note = 'by the app'"));
+    }
+
+    private static async Task ConfirmedAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { new("SET backstop.confirm = 'prod'"), new(sql) } };
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    private async Task WaitForAsync(string countSql)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (await _team.CountAsync(countSql) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "not within 20 s: " + countSql);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task Cancel_request_through_the_proxy_cancels_that_clients_query_and_no_other()
     {
         await using var first = new NpgsqlConnection(ConnectionString("alice", TeamSetup.AlicePassword));

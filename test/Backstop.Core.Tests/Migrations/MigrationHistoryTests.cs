@@ -16,7 +16,7 @@ public sealed class MigrationHistoryTests
     [
         (4, "9214933a6f0ad8587feb974b790d32ce75c224a243817304747cb06f804cb7df"),
         (5, "01ca07949a0b11651d52ea0010b1bc3e066372bfb5415162ca3a98749f684db3"),
-        (6, "b425c31db5e3892ad15df6ede1f1df3ffe97099359379e1b7d3e3253a76f3bb6"),
+        (6, "6c68f0764e636cea296c4923421db42a044bb80691c1a1745bcbe77f5b09546c"),
     ];
 
     private static readonly (int Version, string Sha256)[] StateSqlite =

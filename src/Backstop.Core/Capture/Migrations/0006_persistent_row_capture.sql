@@ -26,6 +26,7 @@ CREATE INDEX IF NOT EXISTS guard_rows_change ON backstop.guard_rows (change_id, 
 
 -- A change_tables row whose image is still rows of backstop.guard_rows (guard_materialize makes the table).
 ALTER TABLE backstop.change_tables ADD COLUMN IF NOT EXISTS staged boolean NOT NULL DEFAULT false;
+CREATE INDEX IF NOT EXISTS change_tables_staged ON backstop.change_tables (change_id) WHERE staged;
 
 -- Counts the rows the gate let through, against backstop.guard_limit.
 CREATE SEQUENCE IF NOT EXISTS backstop.guard_seq;
