@@ -16,6 +16,8 @@
 # `backstop server` (e.g. DOTNET_ settings to try). Usage:
 #   bench/proxy/run.sh                                              # 3 rounds, 1,000 UPDATEs each way
 #   ROUNDS=1 DURATION=12 WARMUP=3 UPDATES=50 bench/proxy/run.sh     # a quick check that it all works
+#   GUARD_DIRECT=1 ...   # also the guard alone on a connection straight to PostgreSQL (`Backstop.Benchmarks -- guard-direct`)
+#   PGLOG=FILE SERVERLOG=FILE PGBENCH=0 ...   # keep PostgreSQL's statement log and the server's output; only the UPDATEs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/prerequisites.sh
