@@ -90,9 +90,6 @@ internal static class CaptureSchema
         }
     }
 
-    /// <summary>What <see cref="HoldAsync"/> sends, for a batch of the caller's: a row for the lock, then the version.</summary>
-    public static IEnumerable<NpgsqlBatchCommand> HoldCommands() => Migrator.HoldCommands();
-
     private static CaptureSchemaTooNewException TooNew(string database, int version) => new(
         $"the backstop schema of database {database} is at version {version}, migrated by a newer Backstop than this one " +
         $"(which knows versions up to {Version}); nothing was changed. Upgrade Backstop on this machine");

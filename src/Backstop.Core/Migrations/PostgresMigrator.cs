@@ -153,11 +153,10 @@ internal sealed class PostgresMigrator(string schema, string lockName, IReadOnly
     }
 
     /// <summary>
-    /// What <see cref="HoldAsync"/> sends, to ride in a batch of the caller's: the lock (one row, no value), then the
-    /// version (one row, one integer). Two statements: under READ COMMITTED each takes its snapshot when it starts, so
+    /// What <see cref="HoldAsync"/> sends: the lock (one row, no value), then the version (one row, one integer). Two statements: under READ COMMITTED each takes its snapshot when it starts, so
     /// the version is read after the lock is granted, and a migration that committed during the wait is seen.
     /// </summary>
-    public IEnumerable<NpgsqlBatchCommand> HoldCommands()
+    private IEnumerable<NpgsqlBatchCommand> HoldCommands()
     {
         var hold = new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock_shared(hashtext(@name))");
         hold.Parameters.AddWithValue("name", lockName);

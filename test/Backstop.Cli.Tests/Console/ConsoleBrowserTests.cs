@@ -34,15 +34,7 @@ public sealed partial class ConsoleBrowserTests : IAsyncLifetime
             {
                 await workspace.AddSettingAsync("prod", "schedule:\n      timezone: Europe/Berlin\n      backup: \"0 3 * * *\"");
                 workspace.Variables["SNAPSHOT_KEY"] = SnapshotKey;
-                await workspace.AddSettingAsync("prod", """
-                    snapshot:
-                          key: env:SNAPSHOT_KEY
-                          tables:
-                            public.users:
-                              columns: { id: keep, name: { fake: name } }
-                            public.leads:
-                              columns: { id: keep, user_id: keep, note: { fake: text } }
-                    """);
+                await workspace.AddSettingAsync("prod", TeamSetup.SnapshotRules);
                 await File.AppendAllTextAsync(workspace.ConfigPath, """
                     notifications:
                       webhooks:

@@ -98,10 +98,10 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Contains("to webhook 'chat': try 1 of 3 failed (HTTP 500)", _team.Server.Output, StringComparison.Ordinal);
         Assert.Contains("to webhook 'pager': try 2 of 2 failed (HTTP 500); giving up", _team.Server.Output, StringComparison.Ordinal);
         // The console's API lists the same deliveries, to approvers; the requester may not read them.
-        using var bob = await ApiAsAsync(_team.Bob);
+        using var bob = await _team.ApiAsAsync(_team.Bob);
         var served = await bob.GetStringAsync("/api/v1/notifications");
         Assert.Equal(3, JsonDocument.Parse(served).RootElement.GetArrayLength());
-        using var alice = await ApiAsAsync(_team.Alice);
+        using var alice = await _team.ApiAsAsync(_team.Alice);
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await alice.GetAsync("/api/v1/notifications")).StatusCode);
 
         var audit = await _team.Workspace.RunAsync("audit", "list", "--json", "--limit", "1000");
@@ -139,14 +139,6 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.True(listed.ExitCode == 0, listed.ToString());
         using var json = JsonDocument.Parse(listed.Out);
         return json.RootElement.GetProperty("notifications").EnumerateArray().Select(e => e.Clone()).ToList();
-    }
-
-    private async Task<HttpClient> ApiAsAsync(TeamCli who)
-    {
-        var http = new HttpClient { BaseAddress = new Uri(_team.Server.Url) };
-        using var credentials = JsonDocument.Parse(await File.ReadAllTextAsync(who.CredentialsPath));
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", credentials.RootElement.GetProperty("token").GetString());
-        return http;
     }
 
     private static async Task WaitAsync(Func<Task<bool>> condition)

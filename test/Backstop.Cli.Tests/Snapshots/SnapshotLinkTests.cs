@@ -24,15 +24,7 @@ public sealed class SnapshotLinkTests : IAsyncLifetime
         _team = await TeamSetup.StartAsync(serverEnvironment: variables, before: async (workspace, database) =>
         {
             workspace.Variables["SNAPSHOT_KEY"] = Key;
-            await workspace.AddSettingAsync("prod", """
-                snapshot:
-                      key: env:SNAPSHOT_KEY
-                      tables:
-                        public.users:
-                          columns: { id: keep, name: { fake: name } }
-                        public.leads:
-                          columns: { id: keep, user_id: keep, note: { fake: text } }
-                """);
+            await workspace.AddSettingAsync("prod", TeamSetup.SnapshotRules);
         });
         await _team.LoginAllAsync();
     }
@@ -67,10 +59,10 @@ public sealed class SnapshotLinkTests : IAsyncLifetime
         Assert.Contains("`backstop snapshot list -e prod` lists them", unknown.Error, StringComparison.Ordinal);
 
         // Alice has a token of her own, good for everything else: not for Bob's link, and her try does not spend it.
-        using var alice = await ApiAsAsync(_team.Alice);
+        using var alice = await _team.ApiAsAsync(_team.Alice);
         Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync(url)).StatusCode);
 
-        using var bob = await ApiAsAsync(_team.Bob);
+        using var bob = await _team.ApiAsAsync(_team.Bob);
         using (var download = await bob.GetAsync(url))
         {
             Assert.Equal(HttpStatusCode.OK, download.StatusCode);
@@ -118,13 +110,5 @@ public sealed class SnapshotLinkTests : IAsyncLifetime
         var token = url[(url.LastIndexOf('/') + 1)..];
         Assert.DoesNotContain(token, audit.Out, StringComparison.Ordinal);
         Assert.DoesNotContain(token, _team.Server.Output, StringComparison.Ordinal);
-    }
-
-    private async Task<HttpClient> ApiAsAsync(TeamCli who)
-    {
-        var http = new HttpClient { BaseAddress = new Uri(_team.Server.Url) };
-        using var credentials = JsonDocument.Parse(await File.ReadAllTextAsync(who.CredentialsPath));
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", credentials.RootElement.GetProperty("token").GetString());
-        return http;
     }
 }

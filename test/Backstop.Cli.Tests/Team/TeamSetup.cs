@@ -100,6 +100,29 @@ internal sealed class TeamSetup : IAsyncDisposable
 
     public Task<long> CountAsync(string sql) => PostgresSandbox.ScalarAsync(Database, sql);
 
+    /// <summary>
+    /// Snapshot rules for the fixture's tables (prod's <c>snapshot:</c> section, for <c>AddSettingAsync</c>), their key
+    /// in the variable SNAPSHOT_KEY of the workspace and the server.
+    /// </summary>
+    public const string SnapshotRules = """
+        snapshot:
+              key: env:SNAPSHOT_KEY
+              tables:
+                public.users:
+                  columns: { id: keep, name: { fake: name } }
+                public.leads:
+                  columns: { id: keep, user_id: keep, note: { fake: text } }
+        """;
+
+    /// <summary>An HTTP client for the server's API with <paramref name="who"/>'s token from their `backstop login`.</summary>
+    public async Task<HttpClient> ApiAsAsync(TeamCli who)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(Server.Url) };
+        using var credentials = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(who.CredentialsPath));
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", credentials.RootElement.GetProperty("token").GetString());
+        return http;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
