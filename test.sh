@@ -54,5 +54,11 @@ set -e
 # One closing line over all test projects, in the plain form CI reads.
 passed=$(awk '/^ +Passed: +[0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
 failed=$(awk '/^ +Failed: +[0-9]+$/ { s += $2 } END { print s + 0 }' "$log")
+# The failed tests by name, last, where a reader of the log's tail sees them.
+if [ "$failed" -gt 0 ]; then
+    echo "failed tests:"
+    awk '/^ +Failed [A-Za-z_][A-Za-z0-9_.]*/ { sub(/^ +Failed /, "  "); print; want = 1; next }
+         want && /Error Message:/ { getline; sub(/^ +/, "    "); print substr($0, 1, 300); want = 0 }' "$log"
+fi
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -92,6 +92,28 @@ public sealed class StatementGuardOneRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Undo_while_the_proxy_is_still_making_the_images_waits_for_them_and_takes_the_change_back()
+    {
+        await using var connection = await _db.OpenAsync();
+        var before = await ContentHashAsync(connection);
+        var kept = await NewGuard(TierPolicy.Development).GuardAsync(connection, DeleteUser, Context with { Autocommit = true }, CancellationToken.None);
+        Assert.True(kept.Kept && kept.OneRun, kept.Message);
+
+        // The proxy's background materializer, caught half-way: it has made the images in a transaction not yet
+        // committed. Undo needs those tables; it must wait for them, never plan without them.
+        await using var background = await _db.OpenAsync();
+        await using var turning = await background.BeginTransactionAsync();
+        Assert.Equal(4, await ScalarAsync(background, "SELECT backstop.guard_materialize_all()"));
+        var undo = _db.UndoAsync(kept.ChangeId!.Value);
+        await Task.Delay(300);
+        Assert.False(undo.IsCompleted, "undo went on while the images were being made");
+        await turning.CommitAsync();
+
+        await undo;
+        Assert.Equal(before, await ContentHashAsync(connection));
+    }
+
+    [Fact]
     public async Task Refused_cascade_is_measured_exactly_in_one_run_and_leaves_the_transaction_as_it_was()
     {
         await using var connection = await _db.OpenAsync();

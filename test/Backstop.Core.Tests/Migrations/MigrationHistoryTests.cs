@@ -16,7 +16,7 @@ public sealed class MigrationHistoryTests
     [
         (4, "9214933a6f0ad8587feb974b790d32ce75c224a243817304747cb06f804cb7df"),
         (5, "01ca07949a0b11651d52ea0010b1bc3e066372bfb5415162ca3a98749f684db3"),
-        (6, "6c68f0764e636cea296c4923421db42a044bb80691c1a1745bcbe77f5b09546c"),
+        (6, "601260a8f5a64ec8b206086b9f9a54e03374136243dcd6c4ab98af9aa5d1b530"),
     ];
 
     private static readonly (int Version, string Sha256)[] StateSqlite =

@@ -210,7 +210,9 @@ $keep$;
 
 -- Turns the staged images of a committed change into image tables as version 4 makes them, each row's xmin (the
 -- transaction that wrote it, which undo compares with the row's) in column backstop_row_xmin, and empties the staging
--- of that change. Skips what another session is turning already. Returns the tables made.
+-- of that change. What another session is turning already it waits for, then finds it turned (READ COMMITTED rechecks
+-- the locked row, no longer staged): a caller that needs the tables (undo) never goes on without them. Locks in relid
+-- order, so that two callers never wait on each other. Returns the tables made.
 CREATE OR REPLACE FUNCTION backstop.guard_materialize(change uuid) RETURNS integer LANGUAGE plpgsql AS $materialize$
 DECLARE
     t record;
@@ -220,7 +222,8 @@ BEGIN
         SELECT ct.relid, ct.image_table, ct.first_op, n.nspname, c.relname
         FROM backstop.change_tables ct JOIN pg_class c ON c.oid = ct.relid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE ct.change_id = change AND ct.staged
-        FOR UPDATE OF ct SKIP LOCKED
+        ORDER BY ct.relid
+        FOR UPDATE OF ct
     LOOP
         EXECUTE format('CREATE TABLE backstop.%I AS SELECT (s.r).*, s.x AS backstop_row_xmin FROM (SELECT g.%I::%I.%I AS r, g.xmin AS x FROM backstop.guard_rows g WHERE g.change_id = $1 AND g.relid = $2) AS s',
                        t.image_table, CASE WHEN t.first_op = 'I' THEN 'new_row' ELSE 'old_row' END, t.nspname, t.relname)
@@ -239,7 +242,7 @@ DECLARE
     change uuid;
     made integer := 0;
 BEGIN
-    FOR change IN SELECT DISTINCT ct.change_id FROM backstop.change_tables ct WHERE ct.staged LOOP
+    FOR change IN SELECT DISTINCT ct.change_id FROM backstop.change_tables ct WHERE ct.staged ORDER BY 1 LOOP
         made := made + backstop.guard_materialize(change);
     END LOOP;
     RETURN made;
