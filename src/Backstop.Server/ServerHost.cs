@@ -93,9 +93,10 @@ public sealed class ServerHost
         if (settings.Proxy is { } proxySettings)
         {
             // The proxy listener lives and dies with the server (docs/proxy.md).
-            var proxy = new Proxy.Sessions.ProxyServer(proxySettings, new ProxyBackend(context), certificate, clock, message => Console.Error.WriteLine(message));
+            var backend = new ProxyBackend(context);
+            var proxy = new Proxy.Sessions.ProxyServer(proxySettings, backend, certificate, clock, message => Console.Error.WriteLine(message));
             builder.Services.AddSingleton(proxy);
-            builder.Services.AddHostedService(_ => new ProxyHostedService(proxy));
+            builder.Services.AddHostedService(_ => new ProxyHostedService(proxy, backend));
         }
 
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -198,7 +199,7 @@ public sealed class ServerHost
 }
 
 /// <summary>Starts the proxy listener with the server and stops it, its sessions' audit written, when the server stops.</summary>
-internal sealed class ProxyHostedService(Proxy.Sessions.ProxyServer proxy) : Microsoft.Extensions.Hosting.IHostedService
+internal sealed class ProxyHostedService(Proxy.Sessions.ProxyServer proxy, ProxyBackend backend) : Microsoft.Extensions.Hosting.IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -206,5 +207,10 @@ internal sealed class ProxyHostedService(Proxy.Sessions.ProxyServer proxy) : Mic
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await proxy.DisposeAsync();
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await proxy.DisposeAsync();
+        // Kept changes whose record is still being settled: written before the process ends, when the store answers.
+        await backend.DrainAsync(TimeSpan.FromSeconds(5));
+    }
 }

@@ -48,4 +48,13 @@ public sealed record GuardContext
     /// (the proxy records a kept statement once the client's transaction commits). Only the change log keeps it.
     /// </summary>
     public long LocalId { get; init; }
+
+    /// <summary>
+    /// Told, on the guard's own flow, that a statement is about to be kept (its verdict, impact and change id as they
+    /// will be), just before the batch that keeps it is sent: the caller's own work for a kept change (the proxy records
+    /// it as running in its state store) then runs while the database keeps it, not after. Keeping can still fail (a
+    /// deferred constraint at COMMIT, say), and the one-run way may then keep the statement the measured way under
+    /// another change id, so this may be told twice: the final outcome says which, if any, was kept. Must not block.
+    /// </summary>
+    public Action<GuardOutcome>? Keeping { get; init; }
 }

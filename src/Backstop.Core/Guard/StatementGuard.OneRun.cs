@@ -194,6 +194,8 @@ public sealed partial class StatementGuard
             return null;
         }
 
+        var kept = new GuardOutcome { Verdict = decision.Verdict, Reasons = Deciding(decision), Impact = impact, Kept = true, ChangeId = changeId, OneRun = true };
+        context.Keeping?.Invoke(kept);
         if (!await KeepStagedAsync(connection, savepoint, clientStrings, changeId, statement, context, commit: own is not null))
         {
             if (own is not null)
@@ -216,7 +218,7 @@ public sealed partial class StatementGuard
             own.Open = false;
         }
 
-        return new GuardOutcome { Verdict = decision.Verdict, Reasons = Deciding(decision), Impact = impact, Kept = true, ChangeId = changeId, OneRun = true };
+        return kept;
     }
 
     /// <summary>

@@ -219,13 +219,16 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
             return NotKept(ran, run, Refusal(ran.Verdict));
         }
 
+        var kept = new GuardOutcome { Verdict = ran.Verdict, Reasons = Deciding(ran), Impact = run, Kept = true, ChangeId = request.ChangeId };
+        context.Keeping?.Invoke(kept);
+
         // Not cancelled once sent: the statement is then part of the client's transaction, and must be reported so.
         await using (var keep = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand($"RELEASE SAVEPOINT {savepoint.Name}"), settings.Restore() } })
         {
             await keep.ExecuteNonQueryAsync(CancellationToken.None);
         }
 
-        return new GuardOutcome { Verdict = ran.Verdict, Reasons = Deciding(ran), Impact = run, Kept = true, ChangeId = request.ChangeId };
+        return kept;
     }
 
     /// <summary>Takes the savepoint (unless the read probe left it in place) and reads the client's settings in the same round trip.</summary>

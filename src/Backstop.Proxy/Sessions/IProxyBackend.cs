@@ -59,6 +59,20 @@ public interface IProxyBackend
 
     /// <summary>Records a kept statement, once its transaction committed, as a change of the user that undo takes back; returns its id.</summary>
     Task<long> RecordChangeAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records a statement the guard is keeping in a transaction of its own as a running change (<c>ChangeOutcome.Running</c>),
+    /// while the database commits it; returns its id. <see cref="SettleChange"/> says how it ended. Should the server
+    /// stop before that, the change is settled from the target's change log (<c>ChangeReconciler</c>), as a CLI run's is.
+    /// Called on the guard's flow: must return at once and write elsewhere.
+    /// </summary>
+    Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Settles a change recorded as running: committed or not, with how long the statement took; in the background,
+    /// in the order settled. Never waits; a failure is logged, and the change is settled from the target's change log.
+    /// </summary>
+    void SettleChange(long id, ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, bool committed);
 }
 
 /// <summary>A Backstop user as the proxy authenticates them.</summary>

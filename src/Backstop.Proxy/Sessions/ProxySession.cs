@@ -1133,13 +1133,20 @@ internal sealed class ProxySession : IBridgedUpstream
         ProxyApproval? approval = null;
         ErrorResponse? error = null;
         var ownTransaction = _status == TransactionStatus.Idle;
+
+        // In autocommit, a statement about to be kept is recorded as running while the database commits it, and settled
+        // once the reply is on its way (IProxyBackend.RecordRunningAsync: it must not wait on the guard's flow).
+        var running = new List<(GuardOutcome About, Task<long> Id)>();
+        Action<GuardOutcome>? keeping = ownTransaction
+            ? about => running.Add((about, _server.Backend.RecordRunningAsync(_target, _user.Name, sql, about, started, CancellationToken.None)))
+            : null;
         var (connection, lease) = await LendUpstreamAsync();
         try
         {
             try
             {
                 // In autocommit the guard opens and ends the transaction itself, in the batches it sends anyway.
-                outcome = await _server.Guard(_target).GuardAsync(connection, sql, context with { Autocommit = ownTransaction }, CancellationToken.None);
+                outcome = await _server.Guard(_target).GuardAsync(connection, sql, context with { Autocommit = ownTransaction, Keeping = keeping }, CancellationToken.None);
 
                 // An approval is looked for only when one is needed: another person approved this very statement, and
                 // it runs again with the approved impact as its bound, the proxy holding the transaction until the
@@ -1212,6 +1219,7 @@ internal sealed class ProxySession : IBridgedUpstream
         }
 
         var duration = Stopwatch.GetElapsedTime(clock);
+        var keptAs = running.Count == 0 ? null : await SettleRunningAsync(sql, error is null ? outcome : null, started, duration, running);
         var detail = new Dictionary<string, string> { ["duration_ms"] = duration.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) };
         if (outcome is not null)
         {
@@ -1247,9 +1255,17 @@ internal sealed class ProxySession : IBridgedUpstream
 
             if (ownTransaction)
             {
-                var id = await _server.Backend.RecordChangeAsync(_target, _user.Name, sql, outcome, started, duration, CancellationToken.None);
-                detail["change"] = id.ToString(CultureInfo.InvariantCulture);
-                WriteClient(KeptNotice(id));
+                try
+                {
+                    var id = keptAs ?? await _server.Backend.RecordChangeAsync(_target, _user.Name, sql, outcome, started, duration, CancellationToken.None);
+                    detail["change"] = id.ToString(CultureInfo.InvariantCulture);
+                    WriteClient(KeptNotice(id));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    WriteClient(Unrecorded(sql, e));
+                }
+
             }
             else
             {
@@ -1591,11 +1607,51 @@ internal sealed class ProxySession : IBridgedUpstream
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                _server.Audit(Entry("proxy.change.unrecorded", "failed", statement, new() { ["error"] = e.Message }));
-                WriteClient(new NoticeResponse(ErrorFields.Create("WARNING", "01000",
-                    $"Backstop kept the before-images of this change in the database, but could not record it ({e.Message}); `backstop changes` will not list it")));
+                WriteClient(Unrecorded(statement, e));
             }
         }
+    }
+
+    /// <summary>The warning a client gets for a kept change its record could not be written for; audited.</summary>
+    private NoticeResponse Unrecorded(string statement, Exception e)
+    {
+        _server.Audit(Entry("proxy.change.unrecorded", "failed", statement, new() { ["error"] = e.Message }));
+        return new NoticeResponse(ErrorFields.Create("WARNING", "01000",
+            $"Backstop kept the before-images of this change in the database, but could not record it ({e.Message}); `backstop changes` will not list it"));
+    }
+
+    /// <summary>
+    /// Settles what <see cref="GuardContext.Keeping"/> recorded as running for a statement of the proxy's own
+    /// transaction: the record of the change kept as committed, any other (a keep that failed, after which the statement
+    /// was kept another way or not at all) as not committed.
+    /// </summary>
+    /// <param name="kept">the statement's outcome when it was kept; null when it was not.</param>
+    /// <returns>the kept change's id; null when it has no record yet.</returns>
+    private async Task<long?> SettleRunningAsync(string sql, GuardOutcome? kept, DateTimeOffset started, TimeSpan duration, List<(GuardOutcome About, Task<long> Id)> running)
+    {
+        long? keptAs = null;
+        foreach (var (about, recording) in running)
+        {
+            long id;
+            try
+            {
+                id = await recording;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Nothing was recorded: the kept change is recorded afresh (or warned of) by the caller.
+                continue;
+            }
+
+            var committed = kept is { Kept: true } && kept.ChangeId == about.ChangeId;
+            _server.Backend.SettleChange(id, _target, _user.Name, sql, committed ? kept! : about, started, duration, committed);
+            if (committed)
+            {
+                keptAs = id;
+            }
+        }
+
+        return keptAs;
     }
 
     private static NoticeResponse KeptNotice(long id) =>

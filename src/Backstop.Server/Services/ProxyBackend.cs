@@ -318,6 +318,98 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
         return await server.Store.AddAsync(Record(target, identity, user, statement, outcome, startedAt, duration, ChangeOutcome.Committed), cancellationToken);
     }
 
+    // The state writes of kept statements, on a thread of their own: SQLite's are synchronous (and wait for the disk),
+    // and on the thread pool they held up the continuations of the very statement being kept.
+    private readonly StateWriter _writer = new();
+
+    public Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        _writer.Run(async () =>
+        {
+            var identity = await IdentityAsync(target);
+            return await server.Store.AddAsync(Record(target, identity, user, statement, outcome, startedAt, null, ChangeOutcome.Running), CancellationToken.None);
+        });
+
+    public void SettleChange(long id, ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, bool committed) =>
+        _ = _writer.Run(async () =>
+        {
+            try
+            {
+                var identity = await IdentityAsync(target);
+                var record = Record(target, identity, user, statement, outcome, startedAt, duration, committed ? ChangeOutcome.Committed : ChangeOutcome.Failed) with
+                {
+                    Id = id,
+                    Message = committed ? null : "not kept: the guard's transaction did not commit; nothing of it was changed",
+                };
+
+                // Whatever the record says now: the server knows how it ended (a reconciliation that ran meanwhile may not).
+                await server.Store.UpdateAsync(record, CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Console.Error.WriteLine($"backstop: could not record how change {id} on '{target.Name}' ended ({e.Message}); it stays recorded as running until `backstop changes` settles it from the database's change log");
+            }
+
+            return 0L;
+        });
+
+    /// <summary>Waits, up to <paramref name="limit"/>, for the changes being recorded and settled: the server's stop.</summary>
+    public Task DrainAsync(TimeSpan limit) => Task.WhenAny(_writer.Run(() => Task.FromResult(0L)), Task.Delay(limit));
+
+    /// <summary>One thread that runs state writes one after another, in the order given.</summary>
+    private sealed class StateWriter
+    {
+        private readonly object _gate = new();
+        private readonly Queue<Action> _work = new();
+        private Thread? _thread;
+
+        public Task<long> Run(Func<Task<long>> write)
+        {
+            var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                _work.Enqueue(() =>
+                {
+                    try
+                    {
+                        done.TrySetResult(write().GetAwaiter().GetResult());
+                    }
+                    catch (Exception e)
+                    {
+                        done.TrySetException(e);
+                    }
+                });
+                if (_thread is null)
+                {
+                    _thread = new Thread(Loop) { IsBackground = true, Name = "backstop-state-writer" };
+                    _thread.Start();
+                }
+
+                Monitor.Pulse(_gate);
+            }
+
+            return done.Task;
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                Action next;
+                lock (_gate)
+                {
+                    while (_work.Count == 0)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+
+                    next = _work.Dequeue();
+                }
+
+                next();
+            }
+        }
+    }
+
     private static ChangeRecord Record(ProxyTarget target, ServerIdentity identity, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan? duration, ChangeOutcome result) => new()
     {
         ChangeUuid = outcome.ChangeId ?? Guid.Empty,
