@@ -41,76 +41,66 @@ public sealed partial class StatementGuard
     /// <returns>the outcome; null when the statement must go the measured way (nothing of it is left, the savepoint is gone).</returns>
     /// <param name="own">the transaction the guard opens for a client in autocommit: BEGIN rides in the first batch and
     /// COMMIT in the keeping one, a refusal rolls it back; a statement handed to the measured way leaves it open.</param>
-    private async Task<GuardOutcome?> TryOneRunAsync(NpgsqlConnection connection, GuardSavepoint savepoint, AnalyzedStatement statement, GuardContext context, OwnTransaction? own, CancellationToken cancellationToken)
+    private async Task<GuardOutcome?> TryOneRunAsync(IOneRunWire wire, GuardSavepoint savepoint, AnalyzedStatement statement, GuardContext context, OwnTransaction? own, CancellationToken cancellationToken)
     {
         var changeId = Guid.CreateVersion7();
         var target = statement.Info.Targets[0];
-        await using var batch = new NpgsqlBatch(connection);
+        var batch = new List<WireStatement>();
         if (own is { Open: false })
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+            batch.Add(new WireStatement("BEGIN"));
             own.Open = true;
         }
 
-        var establish = savepoint.Establish();
-        batch.BatchCommands.Add(establish);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT * FROM backstop.guard_begin($1, $2, $3)")
-        {
-            Parameters =
-            {
-                new NpgsqlParameter { Value = changeId },
-                new NpgsqlParameter { Value = PgIdentifier.Quote(target.Schema, target.Name) },
-                new NpgsqlParameter { Value = OneRunRowLimit },
-            },
-        });
-        var executed = new NpgsqlBatchCommand(statement.Statement.Text);
-        batch.BatchCommands.Add(executed);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT backstop.guard_end() AS {UnstagedFirstColumn}"));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT * FROM backstop.guard_summary($1, $2)")
-        {
-            Parameters = { new NpgsqlParameter { Value = changeId }, new NpgsqlParameter { Value = TableSizes.ExactCountMaxBytes } },
-        });
+        var establish = batch.Count;
+        batch.Add(new WireStatement($"SAVEPOINT {savepoint.Name}"));
+        // Every column cast to text, the form both wires read.
+        batch.Add(new WireStatement($"SELECT b.backstop_version::text AS {VersionFirstColumn}, b.client_strings FROM backstop.guard_begin($1, $2, $3) b",
+            changeId, PgIdentifier.Quote(target.Schema, target.Name), OneRunRowLimit));
+        var executed = batch.Count;
+        batch.Add(new WireStatement(statement.Statement.Text));
+        batch.Add(new WireStatement($"SELECT backstop.guard_end()::text AS {UnstagedFirstColumn}"));
+        batch.Add(new WireStatement(
+            $"SELECT s.backstop_guard_relid::text AS {SummaryFirstColumn}, s.schema_name, s.table_name, s.op, s.captured::text, s.plain::text, s.has_key::text, " +
+            "s.key_columns::text, s.keys_may_move::text, s.keys_moved::text, s.exact_rows::text, s.estimated_rows::text FROM backstop.guard_summary($1, $2) s",
+            changeId, TableSizes.ExactCountMaxBytes));
 
+        var reply = await wire.RunAsync(batch, cancellationToken);
+
+        // Told apart by their first column and their order: the statement's own rows (RETURNING) come after
+        // guard_begin's, and only the last reading of guard_end's and guard_summary's kind counts.
         string? clientStrings = null;
         int? version = null;
-        string[]? unstaged = null;
+        string?[]? unstaged = null;
         var staged = new List<Staged>();
-        try
+        foreach (var set in reply.Sets)
         {
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            do
+            var first = set.Columns.Count > 0 ? set.Columns[0] : null;
+            if (first == VersionFirstColumn && version is null && set.Rows.Count == 1)
             {
-                // Told apart by their first column and their order: the statement's own rows (RETURNING) come after
-                // guard_begin's, and only the last reading of guard_end's and guard_summary's kind counts.
-                var first = reader.FieldCount > 0 ? reader.GetName(0) : null;
-                if (first == VersionFirstColumn && version is null)
+                version = (int)WireText.Long(set.Rows[0][0]);
+                clientStrings = set.Rows[0][1];
+            }
+            else if (first == UnstagedFirstColumn && version is not null && set.Rows.Count == 1)
+            {
+                unstaged = WireText.Array(set.Rows[0][0]);
+            }
+            else if (first == SummaryFirstColumn && unstaged is not null)
+            {
+                staged.Clear();
+                foreach (var row in set.Rows)
                 {
-                    await reader.ReadAsync(cancellationToken);
-                    version = reader.GetInt32(0);
-                    clientStrings = reader.GetString(1);
-                }
-                else if (first == UnstagedFirstColumn && version is not null)
-                {
-                    await reader.ReadAsync(cancellationToken);
-                    unstaged = reader.GetFieldValue<string[]>(0);
-                }
-                else if (first == SummaryFirstColumn && unstaged is not null)
-                {
-                    staged.Clear();
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        staged.Add(new Staged(reader.GetFieldValue<uint>(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)[0], reader.GetInt64(4),
-                            reader.GetBoolean(5), reader.GetBoolean(6), reader.GetFieldValue<string[]>(7), reader.GetBoolean(8), reader.GetBoolean(9),
-                            reader.IsDBNull(10) ? null : reader.GetInt64(10), reader.GetInt64(11)));
-                    }
+                    staged.Add(new Staged((uint)WireText.Long(row[0]), row[1]!, row[2]!, row[3]![0], WireText.Long(row[4]),
+                        WireText.Bool(row[5]), WireText.Bool(row[6]), [.. WireText.Array(row[7]).Select(k => k!)], WireText.Bool(row[8]), WireText.Bool(row[9]),
+                        WireText.NullableLong(row[10]), WireText.Long(row[11])));
                 }
             }
-            while (await reader.NextResultAsync(cancellationToken));
         }
-        catch (PostgresException e)
+
+        if (reply.Error is { } e)
         {
-            // Which command failed: Npgsql names it for some errors only, so also by what had come back before.
-            var failed = e.BatchCommand ?? (version is null ? establish : unstaged is null ? executed : null);
+            // Which statement failed: Npgsql names it for some errors only, so also by what had come back before.
+            var failed = reply.FailedIndex ?? (version is null ? establish : unstaged is null ? executed : -1);
             if (failed == establish && GuardSavepoint.Refusal(e) is { } refusal)
             {
                 throw refusal;
@@ -118,7 +108,7 @@ public sealed partial class StatementGuard
 
             try
             {
-                await savepoint.AbandonAsync(connection);
+                await AbandonAsync(wire, savepoint);
             }
             catch (PostgresException) when (failed == establish)
             {
@@ -139,7 +129,7 @@ public sealed partial class StatementGuard
         // limit, Backstop's own tables written) goes the measured way, which counts it exactly.
         if (version != CaptureSchema.Version || clientStrings is null || unstaged is not { Length: 0 })
         {
-            await savepoint.AbandonAsync(connection);
+            await AbandonAsync(wire, savepoint);
             return null;
         }
 
@@ -166,8 +156,8 @@ public sealed partial class StatementGuard
         var impact = new StatementImpact
         {
             Index = statement.Index,
-            CommandTag = ImpactMeter.CommandTag(executed, statement),
-            RowCount = executed.StatementType is StatementType.Other ? null : checked((long)executed.Rows),
+            CommandTag = reply.Tags[executed] ?? ScriptAnalyzer.FirstWords(statement),
+            RowCount = RowsOf(reply.Tags[executed]),
             Executed = true,
             Tables = tables,
         };
@@ -178,11 +168,11 @@ public sealed partial class StatementGuard
             {
                 // The whole transaction was the guard's: one ROLLBACK ends it.
                 own.Open = false;
-                await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+                (await wire.RunAsync([new WireStatement("ROLLBACK")], CancellationToken.None)).ThrowIfFailed();
             }
             else
             {
-                await savepoint.AbandonAsync(connection);
+                await AbandonAsync(wire, savepoint);
             }
 
             return NotKept(decision, impact, Refusal(decision.Verdict));
@@ -190,24 +180,24 @@ public sealed partial class StatementGuard
 
         if (!KeepsWhole(staged))
         {
-            await savepoint.AbandonAsync(connection);
+            await AbandonAsync(wire, savepoint);
             return null;
         }
 
         var kept = new GuardOutcome { Verdict = decision.Verdict, Reasons = Deciding(decision), Impact = impact, Kept = true, ChangeId = changeId, OneRun = true };
         context.Keeping?.Invoke(kept);
-        if (!await KeepStagedAsync(connection, savepoint, clientStrings, changeId, statement, context, commit: own is not null))
+        if (!await KeepStagedAsync(wire, savepoint, clientStrings, changeId, statement, context, commit: own is not null))
         {
             if (own is not null)
             {
                 // Before COMMIT or at it (a deferred constraint): either way the transaction ends here, and the measured
                 // way runs the statement again in a new one and reports what happens to it.
                 own.Open = false;
-                await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+                (await wire.RunAsync([new WireStatement("ROLLBACK")], CancellationToken.None)).ThrowIfFailed();
             }
             else
             {
-                await savepoint.AbandonAsync(connection);
+                await AbandonAsync(wire, savepoint);
             }
 
             return null;
@@ -235,38 +225,32 @@ public sealed partial class StatementGuard
     /// made after the commit (<c>backstop.guard_materialize</c>: the proxy right away, undo and retention when they need them).
     /// </summary>
     /// <returns>false when it could not be kept this way (the caller abandons the savepoint).</returns>
-    private static async Task<bool> KeepStagedAsync(NpgsqlConnection connection, GuardSavepoint savepoint, string clientStrings, Guid changeId,
+    private static async Task<bool> KeepStagedAsync(IOneRunWire wire, GuardSavepoint savepoint, string clientStrings, Guid changeId,
         AnalyzedStatement statement, GuardContext context, bool commit)
     {
-        await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT backstop.guard_keep($1, $2, $3, $4, $5, $6)")
-        {
-            Parameters =
-            {
-                new NpgsqlParameter { Value = changeId },
-                new NpgsqlParameter { Value = context.LocalId },
-                new NpgsqlParameter { Value = context.EnvironmentName },
-                new NpgsqlParameter { Value = context.Actor },
-                new NpgsqlParameter { Value = Sha256(statement.Statement.Text) },
-                new NpgsqlParameter { Value = clientStrings },
-            },
-        });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"RELEASE SAVEPOINT {savepoint.Name}"));
+        List<WireStatement> batch =
+        [
+            new("SELECT backstop.guard_keep($1, $2, $3, $4, $5, $6)",
+                changeId, context.LocalId, context.EnvironmentName, context.Actor, Sha256(statement.Statement.Text), clientStrings),
+            new($"RELEASE SAVEPOINT {savepoint.Name}"),
+        ];
         if (commit)
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            batch.Add(new WireStatement("COMMIT"));
         }
 
-        try
-        {
-            // Not cancelled once sent: the statement is then part of the client's transaction, and must be reported so.
-            await batch.ExecuteNonQueryAsync(CancellationToken.None);
-            return true;
-        }
-        catch (PostgresException)
-        {
-            // A role that may not create tables in schema backstop, say: the measured way says so.
-            return false;
-        }
+        // Not cancelled once sent: the statement is then part of the client's transaction, and must be reported so. An
+        // error (a role that may not write schema backstop, a deferred constraint at COMMIT) sends it the measured way,
+        // which says what is wrong.
+        return (await wire.RunAsync(batch, CancellationToken.None)).Error is null;
     }
+
+    /// <summary>Back to before the statement, the savepoint gone (<see cref="GuardSavepoint.AbandonAsync"/>), on the wire.</summary>
+    private static async Task AbandonAsync(IOneRunWire wire, GuardSavepoint savepoint) =>
+        (await wire.RunAsync([new WireStatement($"ROLLBACK TO SAVEPOINT {savepoint.Name}"), new WireStatement($"RELEASE SAVEPOINT {savepoint.Name}")], CancellationToken.None))
+            .ThrowIfFailed();
+
+    /// <summary>The rows a command tag counts (its last number: <c>INSERT 0 5</c>, <c>UPDATE 5</c>); null when it counts none.</summary>
+    private static long? RowsOf(string? tag) =>
+        tag?.LastIndexOf(' ') is int space and > 0 && long.TryParse(tag.AsSpan(space + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var rows) ? rows : null;
 }

@@ -41,17 +41,46 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
     /// <exception cref="StatementFailedException">PostgreSQL refused the statement; it was rolled back to its savepoint,
     /// and the transaction is usable (a proxy that mimics the server aborts it itself).</exception>
     /// <exception cref="InvalidOperationException">the connection is not inside a usable transaction; nothing was run.</exception>
-    public async Task<GuardOutcome> GuardAsync(NpgsqlConnection connection, string statementSql, GuardContext context, CancellationToken cancellationToken)
+    public Task<GuardOutcome> GuardAsync(NpgsqlConnection connection, string statementSql, GuardContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        return GuardAsync(GuardLink.Of(connection), statementSql, context, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="GuardAsync(NpgsqlConnection, string, GuardContext, CancellationToken)"/>, on a link whose wire
+    /// carries the one-run way and whose Npgsql connection is asked for only when the statement goes another way.
+    /// </summary>
+    public async Task<GuardOutcome> GuardAsync(GuardLink link, string statementSql, GuardContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(link);
         ArgumentNullException.ThrowIfNull(context);
         var statement = Single(statementSql);
-        if (!context.Autocommit)
+        var own = context.Autocommit ? new OwnTransaction() : null;
+        if (statement.Info.IsWrite && OneRunApplies(statement))
+        {
+            try
+            {
+                if (await TryOneRunAsync(link.Wire, GuardSavepoint.New(), statement, context, own, cancellationToken) is { } oneRun)
+                {
+                    return oneRun;
+                }
+            }
+            catch (Exception) when (own is { Open: true })
+            {
+                own.Open = false;
+                await link.Wire.RunAsync([new WireStatement("ROLLBACK")], CancellationToken.None);
+                throw;
+            }
+        }
+
+        // Any other way, on Npgsql; a transaction the one-run way opened for a client in autocommit stays open for it.
+        var connection = await link.NpgsqlAsync();
+        if (own is null)
         {
             return await GuardInsideAsync(connection, statement, context, null, cancellationToken);
         }
 
-        var own = new OwnTransaction();
         try
         {
             var outcome = await GuardInsideAsync(connection, statement, context, own, cancellationToken);
@@ -135,11 +164,6 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
         }
         else
         {
-            if (OneRunApplies(statement) && await TryOneRunAsync(connection, savepoint, statement, context, own, cancellationToken) is { } oneRun)
-            {
-                return oneRun;
-            }
-
             if (own is not null)
             {
                 await own.BeginAsync(connection, cancellationToken);

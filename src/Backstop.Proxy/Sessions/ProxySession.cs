@@ -52,6 +52,7 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>Where the server's answers for the client go: <see cref="_toClient"/>, or a probe's buffer until it is judged.</summary>
     private ArrayBufferWriter<byte> _out;
     private readonly ArrayBufferWriter<byte> _toServer = new(8192);
+    private UpstreamWire? _wire;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _parameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PreparedStatement> _statements = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BoundPortal> _portals = new(StringComparer.Ordinal);
@@ -1140,13 +1141,14 @@ internal sealed class ProxySession : IBridgedUpstream
         Action<GuardOutcome>? keeping = ownTransaction
             ? about => running.Add((about, _server.Backend.RecordRunningAsync(_target, _user.Name, sql, about, started, CancellationToken.None)))
             : null;
-        var (connection, lease) = await LendUpstreamAsync();
+        // The one-run way goes over the upstream connection directly; the upstream is lent to Npgsql only for another way.
+        var link = new SessionLink(this);
         try
         {
             try
             {
                 // In autocommit the guard opens and ends the transaction itself, in the batches it sends anyway.
-                outcome = await _server.Guard(_target).GuardAsync(connection, sql, context with { Autocommit = ownTransaction, Keeping = keeping }, CancellationToken.None);
+                outcome = await _server.Guard(_target).GuardAsync(link, sql, context with { Autocommit = ownTransaction, Keeping = keeping }, CancellationToken.None);
 
                 // An approval is looked for only when one is needed: another person approved this very statement, and
                 // it runs again with the approved impact as its bound, the proxy holding the transaction until the
@@ -1157,10 +1159,10 @@ internal sealed class ProxySession : IBridgedUpstream
                     approval = found;
                     if (ownTransaction)
                     {
-                        await ExecuteAsync(connection, "BEGIN");
+                        await link.ExecuteAsync("BEGIN");
                     }
 
-                    outcome = await _server.Guard(_target).GuardAsync(connection, sql, context with { ApprovedImpact = found.Impact }, CancellationToken.None);
+                    outcome = await _server.Guard(_target).GuardAsync(link, sql, context with { ApprovedImpact = found.Impact }, CancellationToken.None);
                 }
             }
             catch (StatementFailedException e)
@@ -1188,7 +1190,7 @@ internal sealed class ProxySession : IBridgedUpstream
             {
                 try
                 {
-                    await ExecuteAsync(connection, kept ? "COMMIT" : "ROLLBACK");
+                    await link.ExecuteAsync(kept ? "COMMIT" : "ROLLBACK");
                 }
                 catch (PostgresException e)
                 {
@@ -1196,12 +1198,12 @@ internal sealed class ProxySession : IBridgedUpstream
                     error = FromServer(e);
                 }
             }
-            else if (!kept && !ownTransaction && connection.State == System.Data.ConnectionState.Open)
+            else if (!kept && !ownTransaction && link.Usable)
             {
                 // As after a server error: the client's transaction is aborted until it rolls back.
                 try
                 {
-                    await ExecuteAsync(connection, MarkerPrefix + "abort");
+                    await link.ExecuteAsync(MarkerPrefix + "abort");
                 }
                 catch (PostgresException)
                 {
@@ -1215,7 +1217,10 @@ internal sealed class ProxySession : IBridgedUpstream
         }
         finally
         {
-            await GiveBackUpstreamAsync(connection, lease);
+            if (link.Lent is var (connection, lease))
+            {
+                await GiveBackUpstreamAsync(connection, lease);
+            }
         }
 
         var duration = Stopwatch.GetElapsedTime(clock);
@@ -1279,8 +1284,46 @@ internal sealed class ProxySession : IBridgedUpstream
     }
 
     /// <summary>
+    /// What a guarded statement of this session runs on: the upstream connection as a wire of the session's own
+    /// (<see cref="UpstreamWire"/>), and lent to Npgsql through the bridge only when the guard asks for Npgsql.
+    /// </summary>
+    private sealed class SessionLink(ProxySession session) : GuardLink
+    {
+        // Once lent, the upstream is Npgsql's until given back: the bridge's relay reads it.
+        public override IOneRunWire Wire => Lent is { } lent
+            ? new NpgsqlOneRunWire(lent.Connection)
+            : session._wire ??= new UpstreamWire(session, frame => Frames.Copy(frame, session._toClient));
+
+        /// <summary>The upstream lent to Npgsql for this statement, if it was; given back when the statement is done.</summary>
+        public (NpgsqlConnection Connection, BridgeLease Lease)? Lent { get; private set; }
+
+        /// <summary>Whether the upstream can still take a statement.</summary>
+        public bool Usable => Lent is not { } lent || lent.Connection.State == System.Data.ConnectionState.Open;
+
+        public override async ValueTask<NpgsqlConnection> NpgsqlAsync()
+        {
+            Lent ??= await session.LendUpstreamAsync();
+            return Lent.Value.Connection;
+        }
+
+        /// <summary>One statement of the proxy's own on whichever the upstream is now.</summary>
+        /// <exception cref="PostgresException">it failed.</exception>
+        public async Task ExecuteAsync(string sql)
+        {
+            if (Lent is { } lent)
+            {
+                await ProxySession.ExecuteAsync(lent.Connection, sql);
+            }
+            else
+            {
+                (await Wire.RunAsync([new WireStatement(sql)], CancellationToken.None)).ThrowIfFailed();
+            }
+        }
+    }
+
+    /// <summary>
     /// The session's Npgsql connection through the guard bridge, lent the upstream connection: opened at the first
-    /// guarded statement and kept for the session's length (GuardBridge says why).
+    /// statement the guard needs Npgsql for and kept for the session's length (GuardBridge says why).
     /// </summary>
     private async Task<(NpgsqlConnection Connection, BridgeLease Lease)> LendUpstreamAsync()
     {

@@ -1,0 +1,206 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Backstop.Core.Guard;
+using Backstop.Proxy.Protocol;
+using Backstop.Proxy.Protocol.Backend;
+using Backstop.Proxy.Protocol.Frontend;
+using Backstop.Proxy.Upstream;
+using Npgsql;
+
+namespace Backstop.Proxy.Guarding;
+
+/// <summary>
+/// The one-run way's pipelines written straight onto a person's upstream connection, and the answers read there, on the
+/// session's own flow: one round trip with nothing between the proxy and the backend. Lent to Npgsql through the
+/// <see cref="GuardBridge"/>, the same round trip passed through a Unix socket and two relays more, each a wake of a
+/// thread (docs/benchmarks.md). Every statement is Parse, Bind (parameters and results in text), Describe and Execute
+/// of the unnamed statement and portal, with one Sync at the end, as Npgsql sends a batch; the session restores the
+/// client's unnamed statement afterwards, as it does after the bridge.
+/// </summary>
+/// <param name="observe">told of what changes the session's view of its upstream (ReadyForQuery, ParameterStatus).</param>
+/// <param name="notification">a NotificationResponse that came meanwhile, for the client.</param>
+internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFrame> notification) : IOneRunWire
+{
+    private const int Uuid = 2950;
+    private const int Text = 25;
+    private const int Int8 = 20;
+
+    private readonly MessageReader _messages = new(ProtocolLimits.Default);
+    private readonly ProtocolWriter _writer = new(1024);
+
+    public async Task<WireReply> RunAsync(IReadOnlyList<WireStatement> statements, CancellationToken cancellationToken)
+    {
+        _writer.Clear();
+        foreach (var statement in statements)
+        {
+            new Parse("", statement.Sql, [.. statement.Parameters.Select(TypeOf)]).WriteTo(_writer);
+            new Bind("", "", statement.Parameters.Length == 0 ? [] : [0], [.. statement.Parameters.Select(ValueOf)], [0]).WriteTo(_writer);
+            new Describe(PortalOrStatement.Portal, "").WriteTo(_writer);
+            new Execute("", 0).WriteTo(_writer);
+        }
+
+        Sync.Instance.WriteTo(_writer);
+
+        // Not cancelled once written: the answers must be read to the end, or the session would read them as its own.
+        await upstream.Writer.WriteAsync(_writer.WrittenMemory, CancellationToken.None);
+        return await ReadAsync(statements.Count);
+    }
+
+    private async Task<WireReply> ReadAsync(int count)
+    {
+        var sets = new List<WireRows>();
+        var tags = new string?[count];
+        var index = 0;
+        PostgresException? error = null;
+        int? failed = null;
+        List<string>? columns = null;
+        List<string?[]>? rows = null;
+        while (true)
+        {
+            var result = await upstream.Reader.ReadAsync(CancellationToken.None);
+            var buffer = result.Buffer;
+            var done = false;
+            try
+            {
+                while (!done && _messages.TryReadBackend(ref buffer, out var frame))
+                {
+                    switch ((BackendMessageCode)frame.Code)
+                    {
+                        case BackendMessageCode.RowDescription:
+                            columns = ColumnNames(frame.Payload);
+                            rows = [];
+                            break;
+                        case BackendMessageCode.NoData:
+                            columns = null;
+                            break;
+                        case BackendMessageCode.DataRow when rows is not null:
+                            rows.Add(Row(frame.Payload));
+                            break;
+                        case BackendMessageCode.CommandComplete:
+                            if (index < count)
+                            {
+                                tags[index] = NullTerminated(frame.Payload);
+                            }
+
+                            if (columns is not null)
+                            {
+                                sets.Add(new WireRows(columns, rows!));
+                            }
+
+                            columns = null;
+                            rows = null;
+                            index++;
+                            break;
+                        case BackendMessageCode.EmptyQueryResponse:
+                            index++;
+                            break;
+                        case BackendMessageCode.ErrorResponse:
+                            error = Exception(ErrorResponse.Read(frame.Payload).Fields);
+                            failed = index;
+                            break;
+                        case BackendMessageCode.ParameterStatus:
+                            upstream.Observe(frame.Code, frame.Payload);
+                            break;
+                        case BackendMessageCode.NotificationResponse:
+                            notification(frame);
+                            break;
+                        case BackendMessageCode.ReadyForQuery:
+                            upstream.Observe(frame.Code, frame.Payload);
+                            done = true;
+                            break;
+                    }
+                }
+            }
+            finally
+            {
+                upstream.Reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (done)
+            {
+                return new WireReply(sets, tags, error, failed);
+            }
+
+            if (result.IsCompleted)
+            {
+                throw new UpstreamException("the upstream server closed the connection");
+            }
+        }
+    }
+
+    private static int TypeOf(object value) => value switch
+    {
+        Guid => Uuid,
+        string => Text,
+        long => Int8,
+        _ => throw new ArgumentException($"the one-run wire sends uuid, text and bigint parameters, not {value.GetType().Name}", nameof(value)),
+    };
+
+    private static byte[] ValueOf(object value) => Encoding.UTF8.GetBytes(value switch
+    {
+        Guid id => id.ToString(),
+        long number => number.ToString(CultureInfo.InvariantCulture),
+        _ => (string)value,
+    });
+
+    private static PostgresException Exception(ErrorFields fields) =>
+        new(fields.Message ?? "", fields.Get(ErrorField.Severity) ?? "ERROR", fields.Severity ?? "ERROR", fields.SqlState ?? "XX000", fields.Detail, fields.Hint);
+
+    /// <summary>RowDescription (B): Int16 fields, each a name then 18 bytes of table, column, type, size, modifier and format.</summary>
+    private static List<string> ColumnNames(ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        if (!reader.TryReadBigEndian(out short count) || count < 0)
+        {
+            throw new ProtocolViolationException("RowDescription without its field count");
+        }
+
+        var names = new List<string>(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadTo(out ReadOnlySequence<byte> name, 0) || reader.Remaining < 18)
+            {
+                throw new ProtocolViolationException("RowDescription cut short");
+            }
+
+            names.Add(Encoding.UTF8.GetString(name));
+            reader.Advance(18);
+        }
+
+        return names;
+    }
+
+    /// <summary>DataRow (B): Int16 columns, each an Int32 length (-1: NULL) and that many bytes, in text here.</summary>
+    private static string?[] Row(ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        if (!reader.TryReadBigEndian(out short count) || count < 0)
+        {
+            throw new ProtocolViolationException("DataRow without its column count");
+        }
+
+        var values = new string?[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadBigEndian(out int length) || length < -1 || reader.Remaining < Math.Max(length, 0))
+            {
+                throw new ProtocolViolationException("DataRow cut short");
+            }
+
+            if (length >= 0)
+            {
+                values[i] = Encoding.UTF8.GetString(reader.UnreadSequence.Slice(0, length));
+                reader.Advance(length);
+            }
+        }
+
+        return values;
+    }
+
+    private static string NullTerminated(ReadOnlySequence<byte> payload)
+    {
+        var reader = new SequenceReader<byte>(payload);
+        return reader.TryReadTo(out ReadOnlySequence<byte> text, 0) ? Encoding.UTF8.GetString(text) : Encoding.UTF8.GetString(payload);
+    }
+}
