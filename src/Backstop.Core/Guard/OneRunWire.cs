@@ -10,7 +10,8 @@ namespace Backstop.Core.Guard;
 /// </summary>
 public interface IOneRunWire
 {
-    /// <summary>Runs <paramref name="statements"/> in order, up to the first error, which ends the pipeline.</summary>
+    /// <summary>Runs <paramref name="statements"/> in order, up to the first error, which ends the pipeline. Rows are kept
+    /// only of the sets <see cref="WireRows.Kept"/> names.</summary>
     Task<WireReply> RunAsync(IReadOnlyList<WireStatement> statements, CancellationToken cancellationToken);
 }
 
@@ -18,7 +19,14 @@ public interface IOneRunWire
 public sealed record WireStatement(string Sql, params object[] Parameters);
 
 /// <summary>The rows of one statement that returned some (its columns named), in text; null is SQL NULL.</summary>
-public sealed record WireRows(IReadOnlyList<string> Columns, IReadOnlyList<string?[]> Rows);
+public sealed record WireRows(IReadOnlyList<string> Columns, IReadOnlyList<string?[]> Rows)
+{
+    /// <summary>
+    /// Whether a wire keeps the rows of a set with these columns: only the guard's own, whose first column is named
+    /// <c>backstop_…</c>. A statement's RETURNING rows are never read by the guard and may be millions: skipped.
+    /// </summary>
+    public static bool Kept(IReadOnlyList<string> columns) => columns.Count > 0 && columns[0].StartsWith("backstop_", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// What came back: the row sets of the statements that return rows, in order; per statement the command tag it
@@ -80,7 +88,7 @@ public sealed class NpgsqlOneRunWire(NpgsqlConnection connection) : IOneRunWire
 
                 var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
                 var rows = new List<string?[]>();
-                while (await reader.ReadAsync(cancellationToken))
+                while (WireRows.Kept(columns) && await reader.ReadAsync(cancellationToken))
                 {
                     var row = new string?[reader.FieldCount];
                     for (var i = 0; i < row.Length; i++)

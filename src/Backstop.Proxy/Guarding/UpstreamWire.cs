@@ -74,7 +74,7 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
                         case BackendMessageCode.NoData:
                             columns = null;
                             break;
-                        case BackendMessageCode.DataRow when rows is not null:
+                        case BackendMessageCode.DataRow when rows is not null && WireRows.Kept(columns!):
                             rows.Add(Row(frame.Payload));
                             break;
                         case BackendMessageCode.CommandComplete:

@@ -24,7 +24,7 @@ public sealed class OneRunWireTests
     {
         var database = await GuardDatabase.CreateAsync("one_run_wire");
         await using var connection = await database.OpenAsync();
-        var reply = await new NpgsqlOneRunWire(connection).RunAsync([new WireStatement("SELECT string_to_array($1, chr(1))::text AS printed", string.Join('\u0001', elements))], CancellationToken.None);
+        var reply = await new NpgsqlOneRunWire(connection).RunAsync([new WireStatement("SELECT string_to_array($1, chr(1))::text AS backstop_printed", string.Join('\u0001', elements))], CancellationToken.None);
         Assert.Null(reply.Error);
         var printed = reply.Sets.Single().Rows.Single()[0];
 
@@ -32,14 +32,19 @@ public sealed class OneRunWireTests
     }
 
     [Fact]
-    public async Task A_null_element_is_null_and_a_failed_statement_is_named_by_its_place()
+    public async Task A_null_element_is_null_other_rows_are_not_kept_and_a_failed_statement_is_named_by_its_place()
     {
         var database = await GuardDatabase.CreateAsync("one_run_wire");
         await using var connection = await database.OpenAsync();
         var wire = new NpgsqlOneRunWire(connection);
 
-        var nulls = await wire.RunAsync([new WireStatement("SELECT ARRAY['x', NULL]::text AS printed")], CancellationToken.None);
+        var nulls = await wire.RunAsync([new WireStatement("SELECT ARRAY['x', NULL]::text AS backstop_printed")], CancellationToken.None);
         Assert.Equal(new string?[] { "x", null }, WireText.Array(nulls.Sets.Single().Rows.Single()[0]).AsEnumerable());
+
+        // A statement's own rows (RETURNING) are not the guard's to read, and are not kept.
+        var many = await wire.RunAsync([new WireStatement("SELECT generate_series(1, 100000) AS n")], CancellationToken.None);
+        Assert.Equal("SELECT 100000", many.Tags.Single());
+        Assert.Empty(many.Sets.Single().Rows);
 
         var failed = await wire.RunAsync([new WireStatement("SELECT 1 AS one"), new WireStatement("SELECT 1 / 0"), new WireStatement("SELECT 2 AS two")], CancellationToken.None);
         Assert.Equal("22012", failed.Error?.SqlState);
