@@ -123,17 +123,24 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
         _staged.GetOrAdd(target.Name, _ => new StagedImages(server, target)).Poke();
 
     /// <summary>
-    /// One environment's background turning of staged images into tables: one call at a time on a connection kept for
-    /// it, and a poke while one runs makes one more run after it, so that a busy session costs a call per burst.
+    /// One environment's background turning of staged images into tables: once the environment's people have kept
+    /// nothing for <see cref="Quiet"/> (or <see cref="Longest"/> after the first image waited), in one call on a
+    /// connection kept for it. Making an image table is DDL, a few times the cost of the write it keeps: done after
+    /// every kept statement, it took the CPU the next statement needed. Staged images are committed with their change,
+    /// and undo and retention turn what they need themselves, so waiting loses nothing.
     /// </summary>
     private sealed class StagedImages(ServerContext server, ProxyTarget target)
     {
+        internal static readonly TimeSpan Quiet = TimeSpan.FromSeconds(2);
+        internal static readonly TimeSpan Longest = TimeSpan.FromSeconds(30);
         private const int Idle = 0, Running = 1, Again = 2;
         private int _state;
+        private long _lastPoke;
         private Core.Environments.ConnectedEnvironment? _connected;
 
         public void Poke()
         {
+            Interlocked.Exchange(ref _lastPoke, Environment.TickCount64);
             while (true)
             {
                 switch (Volatile.Read(ref _state))
@@ -152,6 +159,14 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
         {
             do
             {
+                // Waits for a quiet moment, but not for ever.
+                var first = Environment.TickCount64;
+                while (Environment.TickCount64 - Interlocked.Read(ref _lastPoke) < Quiet.TotalMilliseconds
+                       && Environment.TickCount64 - first < Longest.TotalMilliseconds)
+                {
+                    await Task.Delay(Quiet / 4);
+                }
+
                 try
                 {
                     _connected ??= await server.Connector.OpenAsync(target.Environment, CancellationToken.None);
