@@ -90,6 +90,7 @@ public sealed class ServerHost
             new Recovery.Snapshots.RepositorySnapshotFinder(Recovery.Snapshots.SnapshotRepository.For(config)));
         builder.Services.AddSingleton(snapshotLinks);
         builder.Services.AddHostedService(_ => new SnapshotLinkSweeper(snapshotLinks, message => Console.Error.WriteLine(message)));
+        builder.Services.AddHostedService(_ => new RunningChangeSettler(context, message => Console.Error.WriteLine(message)));
         if (settings.Proxy is { } proxySettings)
         {
             // The proxy listener lives and dies with the server (docs/proxy.md).

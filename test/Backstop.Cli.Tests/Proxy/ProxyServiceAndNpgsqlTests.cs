@@ -193,6 +193,58 @@ public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
         Assert.Equal(11, await _team.CountAsync("SELECT count(*) FROM leads WHERE note = 'by the app'"));
     }
 
+    [Fact]
+    public async Task Records_a_stopped_server_left_running_are_settled_from_the_change_log_by_the_next_server()
+    {
+        // A kept write of alice's; its record is written as running while the database commits, and settled after.
+        await using var connection = new NpgsqlConnection(ConnectionString("alice", TeamSetup.AlicePassword));
+        await connection.OpenAsync();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
+        await ConfirmedAsync(connection, "UPDATE leads SET note = 'left running' WHERE id = 5");
+        var kept = long.Parse(ChangeNumber().Match(string.Join("\n", notices)).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        var config = Core.Configuration.ConfigLoader.Load(_team.Workspace.ConfigPath);
+        var store = await Core.State.StateStores.OpenAsync(Core.State.StateLocation.Of(config, Environment.GetEnvironmentVariable), null, CancellationToken.None);
+        var settled = await SettledAsync(store, kept);
+        Assert.Equal(Core.State.ChangeOutcome.Committed, settled.Outcome);
+
+        // What a server stopped between the two leaves: that change still running, and one that never committed.
+        await store.UpdateAsync(settled with { Outcome = Core.State.ChangeOutcome.Running, Message = null }, CancellationToken.None);
+        var never = await store.AddAsync(settled with { Id = 0, ChangeUuid = Guid.CreateVersion7(), Outcome = Core.State.ChangeOutcome.Running, Message = null }, CancellationToken.None);
+
+        await using (await _team.StartAnotherServerAsync())
+        {
+            var committed = await SettledAsync(store, kept);
+            Assert.Equal(Core.State.ChangeOutcome.Committed, committed.Outcome);
+            Assert.Contains("change log", committed.Message, StringComparison.Ordinal);
+            Assert.Equal(Core.State.ChangeOutcome.Failed, (await SettledAsync(store, never)).Outcome);
+        }
+
+        // Settled as committed, it is undone as any other.
+        var undone = await _team.Alice.RunAsync("undo", kept.ToString(System.Globalization.CultureInfo.InvariantCulture), "--confirm", "prod");
+        Assert.True(undone.ExitCode == 0, undone.ToString());
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM leads WHERE note = 'left running'"));
+    }
+
+    /// <summary>The change's record once it is no longer running (within 20 s).</summary>
+    private static async Task<Core.State.ChangeRecord> SettledAsync(Core.State.IStateStore store, long id)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            var record = await store.GetAsync(id, CancellationToken.None);
+            Assert.NotNull(record);
+            if (record.Outcome != Core.State.ChangeOutcome.Running)
+            {
+                return record;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"change {id} is still recorded as running after 20 s");
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task ConfirmedAsync(NpgsqlConnection connection, string sql)
     {
         await using var batch = new NpgsqlBatch(connection) { BatchCommands = { new("SET backstop.confirm = 'prod'"), new(sql) } };
