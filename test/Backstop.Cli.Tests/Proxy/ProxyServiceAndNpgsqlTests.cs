@@ -155,18 +155,13 @@ public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
     [Fact]
     public async Task A_table_a_person_wrote_gets_persistent_capture_and_the_next_write_runs_once_and_is_undone()
     {
-        await using var connection = new NpgsqlConnection(ConnectionString("alice", TeamSetup.AlicePassword));
-        await connection.OpenAsync();
-        var notices = new List<string>();
-        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
-
         // The first kept write to leads goes the measured way, and the server gives leads its trigger after it.
-        await ConfirmedAsync(connection, "UPDATE leads SET note = 'measured' WHERE id = 1");
-        await WaitForAsync("SELECT count(*) FROM pg_trigger WHERE tgname = 'backstop_guard_row' AND tgrelid = 'leads'::regclass");
+        await using var connection = await TriggeredLeadsSessionAsync();
         Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM backstop.change_tables WHERE table_name = 'leads'"));
 
         // The next runs once: its images are staged rows, made into an image table after the commit, with each row's xmin.
-        notices.Clear();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
         await ConfirmedAsync(connection, "UPDATE leads SET note = 'one run' WHERE id IN (2, 3)");
         var change = ChangeNumber().Match(string.Join("\n", notices));
         Assert.True(change.Success, string.Join("\n", notices));
