@@ -1308,17 +1308,7 @@ internal sealed class ProxySession : IBridgedUpstream
 
         /// <summary>One statement of the proxy's own on whichever the upstream is now.</summary>
         /// <exception cref="PostgresException">it failed.</exception>
-        public async Task ExecuteAsync(string sql)
-        {
-            if (Lent is { } lent)
-            {
-                await ProxySession.ExecuteAsync(lent.Connection, sql);
-            }
-            else
-            {
-                (await Wire.RunAsync([new WireStatement(sql)], CancellationToken.None)).ThrowIfFailed();
-            }
-        }
+        public async Task ExecuteAsync(string sql) => (await Wire.RunAsync([new WireStatement(sql)], CancellationToken.None)).ThrowIfFailed();
     }
 
     /// <summary>
@@ -1393,12 +1383,6 @@ internal sealed class ProxySession : IBridgedUpstream
 
     private static ErrorResponse FromServer(PostgresException e) =>
         ErrorResponse.Error(e.SqlState, e.MessageText, e.Detail, e.Hint);
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(CancellationToken.None);
-    }
 
     private static string Tag(GuardOutcome outcome, AnalyzedStatement statement)
     {
