@@ -81,23 +81,11 @@ internal sealed class ProxySession : IBridgedUpstream
     private TransactionStatus _status = TransactionStatus.Idle;
     private Task<ReadResult>? _serverRead;
 
-    /// <summary>Completions the server owes for forwarded extended-protocol messages.</summary>
-    private int _pending;
+    /// <summary>What the server owes a person's session, in order (null in a service session, whose two pumps run at once).</summary>
+    private ReplyLedger? _ledger;
 
-    /// <summary>ReadyForQuery messages the server owes (one per Sync, Query and FunctionCall forwarded).</summary>
-    private int _readyOwed;
-
-    /// <summary>Simple queries forwarded whose ReadyForQuery has not come.</summary>
-    private int _simpleOwed;
-
-    /// <summary>ReadyForQuery messages of the proxy's own that the client must not see.</summary>
-    private int _readySwallowed;
-
-    /// <summary>ParseComplete messages of the proxy's own that the client must not see.</summary>
-    private int _parseSwallowed;
-
-    /// <summary>The server reported an error in the extended protocol and discards until Sync.</summary>
-    private bool _serverDiscarding;
+    /// <summary>The proxy used the unnamed statement since the client last parsed it: parsed again before the client uses it.</summary>
+    private bool _unnamedTaken;
 
     /// <summary>The proxy reported an error in the extended protocol and discards the client's messages until Sync.</summary>
     private bool _discarding;
@@ -422,6 +410,7 @@ internal sealed class ProxySession : IBridgedUpstream
 
     private async Task RelayAsync(CancellationToken stopping)
     {
+        _ledger = new ReplyLedger();
         Task<ReadResult>? clientRead = null;
         var idle = _server.Settings.IdleTimeout;
         var idleOver = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -431,7 +420,7 @@ internal sealed class ProxySession : IBridgedUpstream
             clientRead ??= _clientReader.ReadAsync(stopping).AsTask();
             _serverRead ??= _upstream.Reader.ReadAsync(CancellationToken.None).AsTask();
             // Idle is a session that owes the server nothing and has sent nothing for server.proxy.idle_timeout.
-            idleTimer.Change(idle > TimeSpan.Zero && _pending == 0 && _readyOwed == 0 ? idle : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            idleTimer.Change(idle > TimeSpan.Zero && _ledger!.Quiet ? idle : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             var first = await Task.WhenAny(clientRead, _serverRead, idleOver.Task);
             if (first == _serverRead)
             {
@@ -628,22 +617,32 @@ internal sealed class ProxySession : IBridgedUpstream
                 {
                     var bind = Bind.Read(frame.Payload);
                     _portals[bind.PortalName] = new BoundPortal(bind.StatementName, bind);
+                    RestoreUnnamedStatement(bind.StatementName);
                 }
 
                 Forward(frame);
-                _pending++;
+                _ledger?.Expect();
                 return true;
             case FrontendMessageCode.Execute:
                 await HandleExecuteAsync(frame);
                 return true;
-            case FrontendMessageCode.Describe or FrontendMessageCode.Close:
+            case FrontendMessageCode.Describe:
+                if (frame.Payload.Length > 1 && frame.Payload.FirstSpan[0] == (byte)'S' && frame.Payload.Slice(1).FirstSpan[0] == 0)
+                {
+                    RestoreUnnamedStatement("");
+                }
+
                 Forward(frame);
-                _pending++;
+                _ledger?.Expect();
+                return true;
+            case FrontendMessageCode.Close:
+                Forward(frame);
+                _ledger?.Expect();
                 return true;
             case FrontendMessageCode.Sync:
                 _discarding = false;
                 Forward(frame);
-                _readyOwed++;
+                _ledger?.ExpectReady();
                 Interlocked.Increment(ref _owed);
                 Interlocked.Increment(ref _sent);
                 return true;
@@ -659,7 +658,7 @@ internal sealed class ProxySession : IBridgedUpstream
                 return true;
             case FrontendMessageCode.FunctionCall:
                 Forward(frame);
-                _readyOwed++;
+                _ledger?.ExpectReady();
                 Interlocked.Increment(ref _owed);
                 Interlocked.Increment(ref _sent);
                 return true;
@@ -697,7 +696,12 @@ internal sealed class ProxySession : IBridgedUpstream
             Forward(frame);
         }
 
-        _pending++;
+        if (parse.StatementName.Length == 0)
+        {
+            _unnamedTaken = false;
+        }
+
+        _ledger?.Expect();
     }
 
     private async Task HandleExecuteAsync(MessageFrame frame)
@@ -718,7 +722,7 @@ internal sealed class ProxySession : IBridgedUpstream
         if (_user.IsPerson && prepared is { Statements: [var only] } && (NeedsGuard(only) || NeedsProbe(only)) && portal is not null)
         {
             await QuietAsync();
-            if (_serverDiscarding)
+            if (_ledger!.Discarding)
             {
                 // The server discards until Sync after its own error; so does the proxy.
                 return;
@@ -738,12 +742,13 @@ internal sealed class ProxySession : IBridgedUpstream
                     return;
                 }
 
+                // The guard's own statements were the unnamed statement (and portal) of the upstream session.
+                _unnamedTaken = true;
                 if (!await GuardAsync(sql, only))
                 {
                     _discarding = true;
                 }
 
-                RestoreUnnamedStatement();
                 return;
             }
         }
@@ -762,7 +767,7 @@ internal sealed class ProxySession : IBridgedUpstream
         }
 
         Forward(frame);
-        _pending++;
+        _ledger?.Expect();
     }
 
     /// <summary>A Bind's portal and statement names, without reading its values; null when they are not there (Bind.Read then says why).</summary>
@@ -774,24 +779,29 @@ internal sealed class ProxySession : IBridgedUpstream
             : null;
     }
 
-    /// <summary>Npgsql used the unnamed statement while it guarded; the client's own is parsed again, silently.</summary>
-    private void RestoreUnnamedStatement()
+    /// <summary>
+    /// The guard used the unnamed statement; when the client binds or describes its own without parsing it again (most
+    /// drivers parse it every time), it is parsed again first, silently, in the state the client now expects.
+    /// </summary>
+    private void RestoreUnnamedStatement(string statementName)
     {
-        if (_statements.TryGetValue("", out var unnamed))
+        if (_unnamedTaken && statementName.Length == 0 && _statements.TryGetValue("", out var unnamed))
         {
+            _unnamedTaken = false;
             WriteServer(new Parse("", unnamed.Sql, unnamed.Types));
-            _parseSwallowed++;
+            _ledger?.Expect(own: true);
         }
     }
 
     private async Task HandleQueryAsync(MessageFrame frame)
     {
+        // A simple query takes the unnamed statement on the server as well: the client's own is gone either way.
+        _unnamedTaken = false;
         if (!_user.IsPerson && SurelyReads(frame.Payload))
         {
             // The hot path of applications: a read, relayed as it came, without decoding it.
             Forward(frame);
-            _readyOwed++;
-            _simpleOwed++;
+            _ledger?.ExpectReady();
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -808,8 +818,7 @@ internal sealed class ProxySession : IBridgedUpstream
             // The hot path of applications and dashboards: a text with no word that could write is relayed unsplit.
             EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "read", Audited: _user.IsPerson));
             Forward(frame);
-            _readyOwed++;
-            _simpleOwed++;
+            _ledger?.ExpectReady();
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -826,8 +835,7 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             WriteServer(new Query(Refuse(unreadable)));
             EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
-            _readyOwed++;
-            _simpleOwed++;
+            _ledger?.ExpectReady();
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -837,8 +845,7 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             WriteServer(new Query(Refuse(ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint))));
             EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
-            _readyOwed++;
-            _simpleOwed++;
+            _ledger?.ExpectReady();
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -849,8 +856,7 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             Await(statements, sql, null);
             Forward(frame);
-            _readyOwed++;
-            _simpleOwed++;
+            _ledger?.ExpectReady();
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -909,11 +915,9 @@ internal sealed class ProxySession : IBridgedUpstream
             {
                 Await([statement], statement.Statement.Text, null);
                 WriteServer(new Query(statement.Statement.Text));
-                _readyOwed++;
-                _simpleOwed++;
+                _ledger!.ExpectReady(own: true);
                 Interlocked.Increment(ref _owed);
                 Interlocked.Increment(ref _sent);
-                _readySwallowed++;
                 await QuietAsync();
             }
             else if (!await GuardAsync(statement.Statement.Text, statement))
@@ -993,11 +997,9 @@ internal sealed class ProxySession : IBridgedUpstream
         {
             Await([statement], statement.Statement.Text, null);
             WriteServer(new Query(statement.Statement.Text));
-            _readyOwed++;
-            _simpleOwed++;
+            _ledger!.ExpectReady(own: true);
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
-            _readySwallowed++;
             await QuietAsync();
         }
         finally
@@ -1423,19 +1425,20 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>Waits until the server has answered everything forwarded so far, relaying its answers.</summary>
     private async Task QuietAsync()
     {
-        if (_pending > 0)
+        var ledger = _ledger!;
+        if (ledger.OpenAwaitsFlush)
         {
             WriteServer(new Flush());
         }
 
         await FlushServerAsync();
-        while (_pending > 0 || _readyOwed > 0)
+        while (!ledger.Quiet)
         {
             _serverRead ??= _upstream.Reader.ReadAsync(CancellationToken.None).AsTask();
             var result = await _serverRead;
             _serverRead = null;
             ProcessServer(result);
-            if (result.IsCompleted && (_pending > 0 || _readyOwed > 0))
+            if (result.IsCompleted && !ledger.Quiet)
             {
                 throw new UpstreamException("the upstream server closed the connection");
             }
@@ -1490,24 +1493,20 @@ internal sealed class ProxySession : IBridgedUpstream
                 _status = frame.Payload.Length == 1 && frame.Payload.FirstSpan[0] is (byte)'I' or (byte)'T' or (byte)'E'
                     ? (TransactionStatus)frame.Payload.FirstSpan[0]
                     : ReadyForQuery.Read(frame.Payload).Status;
-                _readyOwed = Math.Max(0, _readyOwed - 1);
                 if (Interlocked.Decrement(ref _owed) < 0)
                 {
                     Interlocked.Exchange(ref _owed, 0);
                 }
 
-                _simpleOwed = Math.Max(0, _simpleOwed - 1);
-                _serverDiscarding = false;
-                _pending = 0;
+                var own = _ledger?.Ready() ?? false;
                 CloseAwaiting("not run");
                 if (previous != TransactionStatus.Idle && _status == TransactionStatus.Idle)
                 {
                     Settle(committed: _lastTag == "COMMIT");
                 }
 
-                if (_readySwallowed > 0)
+                if (own)
                 {
-                    _readySwallowed--;
                     return;
                 }
 
@@ -1527,12 +1526,7 @@ internal sealed class ProxySession : IBridgedUpstream
                     }
                 }
 
-                if (_simpleOwed == 0)
-                {
-                    _serverDiscarding = true;
-                    _pending = 0;
-                }
-
+                _ledger?.Failed();
                 if (_status == TransactionStatus.InTransaction)
                 {
                     _status = TransactionStatus.Failed;
@@ -1541,10 +1535,6 @@ internal sealed class ProxySession : IBridgedUpstream
                 _errorSeen = true;
                 FinishAwaiting("error", error.Fields.SqlState);
                 WriteClient(error);
-                return;
-            case BackendMessageCode.ParseComplete when _parseSwallowed > 0:
-                _parseSwallowed--;
-                _pending = Math.Max(0, _pending - 1);
                 return;
             case BackendMessageCode.CommandComplete when !_user.IsPerson && !AwaitingNow():
                 // A service session's read: nothing to record, nothing to track.
@@ -1564,24 +1554,20 @@ internal sealed class ProxySession : IBridgedUpstream
                         break;
                 }
 
-                if (_simpleOwed == 0)
-                {
-                    _pending = Math.Max(0, _pending - 1);
-                }
-
+                _ledger?.Completed();
                 break;
             case BackendMessageCode.EmptyQueryResponse:
                 FinishAwaiting("", null);
-                if (_simpleOwed == 0)
+                _ledger?.Completed();
+                break;
+            case BackendMessageCode.RowDescription or BackendMessageCode.ParseComplete or BackendMessageCode.BindComplete
+                or BackendMessageCode.CloseComplete or BackendMessageCode.NoData or BackendMessageCode.PortalSuspended:
+                if (_ledger?.Completed() == ReplyLedger.Answer.Own)
                 {
-                    _pending = Math.Max(0, _pending - 1);
+                    // The unnamed statement parsed again after the guard (RestoreUnnamedStatement): not the client's.
+                    return;
                 }
 
-                break;
-            case BackendMessageCode.RowDescription when _simpleOwed == 0:
-            case BackendMessageCode.ParseComplete or BackendMessageCode.BindComplete or BackendMessageCode.CloseComplete
-                or BackendMessageCode.NoData or BackendMessageCode.PortalSuspended:
-                _pending = Math.Max(0, _pending - 1);
                 break;
         }
 
