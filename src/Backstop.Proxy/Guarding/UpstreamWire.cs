@@ -18,9 +18,10 @@ namespace Backstop.Proxy.Guarding;
 /// of the unnamed statement and portal, with one Sync at the end, as Npgsql sends a batch; the session restores the
 /// client's unnamed statement afterwards, as it does after the bridge.
 /// </summary>
-/// <param name="observe">told of what changes the session's view of its upstream (ReadyForQuery, ParameterStatus).</param>
+/// <param name="upstream">the session's upstream connection; told of what changes its view of it (ReadyForQuery, ParameterStatus).</param>
 /// <param name="notification">a NotificationResponse that came meanwhile, for the client.</param>
-internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFrame> notification) : IOneRunWire
+/// <param name="client">the answers still owed to the client's own messages, sent before the guard's and read first.</param>
+internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFrame> notification, IClientAnswers? client = null) : IOneRunWire
 {
     private const int Uuid = 2950;
     private const int Text = 25;
@@ -54,6 +55,7 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
         var index = 0;
         PostgresException? error = null;
         int? failed = null;
+        var clientFailed = false;
         List<string>? columns = null;
         List<string?[]>? rows = null;
         while (true)
@@ -65,6 +67,13 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
             {
                 while (!done && _messages.TryReadBackend(ref buffer, out var frame))
                 {
+                    if (client is { Owed: true })
+                    {
+                        // An answer to the client's own messages, sent before the guard's: the client's.
+                        clientFailed |= client.Relay(frame);
+                        continue;
+                    }
+
                     switch ((BackendMessageCode)frame.Code)
                     {
                         case BackendMessageCode.RowDescription:
@@ -119,7 +128,8 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
 
             if (done)
             {
-                return new WireReply(sets, tags, error, failed);
+                // After an error of the client's, the server discarded the guard's pipeline until its Sync.
+                return clientFailed ? throw new ClientMessagesFailedException() : new WireReply(sets, tags, error, failed);
             }
 
             if (result.IsCompleted)
@@ -204,3 +214,20 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
         return reader.TryReadTo(out ReadOnlySequence<byte> text, 0) ? Encoding.UTF8.GetString(text) : Encoding.UTF8.GetString(payload);
     }
 }
+
+/// <summary>The answers a session still owes its client for messages sent on before a guard's own.</summary>
+internal interface IClientAnswers
+{
+    /// <summary>Whether the server still owes answers to the client's messages (they come before the guard's).</summary>
+    bool Owed { get; }
+
+    /// <summary>One answer to the client's messages: the session relays it, as any other.</summary>
+    /// <returns>whether it was an error, after which the server discards what follows until Sync.</returns>
+    bool Relay(in MessageFrame frame);
+}
+
+/// <summary>
+/// A message of the client's sent before the guarded statement failed: its error went to the client, the server
+/// discarded the guard's statements until their Sync, and nothing of the guarded statement ran.
+/// </summary>
+internal sealed class ClientMessagesFailedException() : Exception("a message the client sent before the guarded statement failed; the statement was not run");

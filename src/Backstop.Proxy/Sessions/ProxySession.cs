@@ -38,7 +38,7 @@ namespace Backstop.Proxy.Sessions;
 /// server a statement that fails to parse in its place and answers the client with its own error where the server's
 /// would be: the server then aborts the transaction and discards until Sync exactly as it does for its own errors.
 /// </remarks>
-internal sealed class ProxySession : IBridgedUpstream
+internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
 {
     private const string MarkerPrefix = "backstop_refusal_";
 
@@ -87,6 +87,9 @@ internal sealed class ProxySession : IBridgedUpstream
     /// <summary>The proxy used the unnamed statement since the client last parsed it: parsed again before the client uses it.</summary>
     private bool _unnamedTaken;
 
+    /// <summary>A statement executed since the last Sync may have begun or ended a transaction (or is not known).</summary>
+    private bool _openMayEndTransaction;
+
     /// <summary>The proxy reported an error in the extended protocol and discards the client's messages until Sync.</summary>
     private bool _discarding;
 
@@ -134,6 +137,14 @@ internal sealed class ProxySession : IBridgedUpstream
             var parameter = ParameterStatus.Read(payload);
             _parameters[parameter.Name] = parameter.Value;
         }
+    }
+
+    bool IClientAnswers.Owed => _ledger is { Quiet: false };
+
+    bool IClientAnswers.Relay(in MessageFrame frame)
+    {
+        OnServerMessage(frame);
+        return frame.Code == (byte)BackendMessageCode.ErrorResponse;
     }
 
     /// <summary>Sends the upstream backend a CancelRequest for whatever this session runs now.</summary>
@@ -641,6 +652,7 @@ internal sealed class ProxySession : IBridgedUpstream
                 return true;
             case FrontendMessageCode.Sync:
                 _discarding = false;
+                _openMayEndTransaction = false;
                 Forward(frame);
                 _ledger?.ExpectReady();
                 Interlocked.Increment(ref _owed);
@@ -721,8 +733,16 @@ internal sealed class ProxySession : IBridgedUpstream
 
         if (_user.IsPerson && prepared is { Statements: [var only] } && (NeedsGuard(only) || NeedsProbe(only)) && portal is not null)
         {
-            await QuietAsync();
-            if (_ledger!.Discarding)
+            // What the client sent since its last Sync (this statement's Parse, Bind and Describe, as a rule) is
+            // answered ahead of the guard's first pipeline, in the same round trip (UpstreamWire reads it first). Not
+            // when a ReadyForQuery is owed or a statement sent since may have begun or ended a transaction: whether the
+            // guard opens one of its own is known only from their answers.
+            if (_ledger!.ReadyOwed > 0 || _openMayEndTransaction)
+            {
+                await QuietAsync();
+            }
+
+            if (_ledger.Discarding)
             {
                 // The server discards until Sync after its own error; so does the proxy.
                 return;
@@ -737,7 +757,13 @@ internal sealed class ProxySession : IBridgedUpstream
                 }
                 catch (Exception e) when (e is InlineException or SqlSyntaxException)
                 {
-                    WriteClient(ErrorResponse.Error(ProxySqlStates.NotGuardable, e.Message));
+                    // The proxy's own error goes where the server's would: after the answers to what came before.
+                    await QuietAsync();
+                    if (!_ledger.Discarding)
+                    {
+                        WriteClient(ErrorResponse.Error(ProxySqlStates.NotGuardable, e.Message));
+                    }
+
                     _discarding = true;
                     return;
                 }
@@ -764,6 +790,11 @@ internal sealed class ProxySession : IBridgedUpstream
         else
         {
             Await(null, "(portal \"" + execute.PortalName + "\")", null);
+        }
+
+        if (prepared?.Statements is not { } known || known.Any(s => s.Info.Kind == StatementKind.TransactionControl))
+        {
+            _openMayEndTransaction = true;
         }
 
         Forward(frame);
@@ -797,6 +828,7 @@ internal sealed class ProxySession : IBridgedUpstream
     {
         // A simple query takes the unnamed statement on the server as well: the client's own is gone either way.
         _unnamedTaken = false;
+        _openMayEndTransaction = false;
         if (!_user.IsPerson && SurelyReads(frame.Payload))
         {
             // The hot path of applications: a read, relayed as it came, without decoding it.
@@ -1132,9 +1164,12 @@ internal sealed class ProxySession : IBridgedUpstream
         };
 
         await StopServerReadAsync();
+        // The client's messages not answered yet go first, in the same write as the guard's first pipeline.
+        await FlushServerAsync();
         GuardOutcome? outcome = null;
         ProxyApproval? approval = null;
         ErrorResponse? error = null;
+        var clientFailed = false;
         var ownTransaction = _status == TransactionStatus.Idle;
 
         // In autocommit, a statement about to be kept is recorded as running while the database commits it, and settled
@@ -1167,6 +1202,12 @@ internal sealed class ProxySession : IBridgedUpstream
                     outcome = await _server.Guard(_target).GuardAsync(link, sql, context with { ApprovedImpact = found.Impact }, CancellationToken.None);
                 }
             }
+            catch (ClientMessagesFailedException)
+            {
+                // One of the client's own messages before this one failed (its error is relayed): the server discarded
+                // the guard's pipeline, as it discards the rest until Sync, and nothing of this statement ran.
+                clientFailed = true;
+            }
             catch (StatementFailedException e)
             {
                 error = FromServer(e.Error);
@@ -1178,6 +1219,19 @@ internal sealed class ProxySession : IBridgedUpstream
             catch (PostgresException e)
             {
                 error = FromServer(e);
+            }
+
+            if (!clientFailed && !_ledger!.Quiet)
+            {
+                // The guard did not reach the server (a text it refuses as it stands): the answers owed to the client
+                // come before its error, and an error among them is the client's only one, as the server would send.
+                await QuietAsync();
+                clientFailed = _ledger.Discarding;
+            }
+
+            if (clientFailed)
+            {
+                return false;
             }
 
             var kept = outcome is { Kept: true };
@@ -1294,7 +1348,7 @@ internal sealed class ProxySession : IBridgedUpstream
         // Once lent, the upstream is Npgsql's until given back: the bridge's relay reads it.
         public override IOneRunWire Wire => Lent is { } lent
             ? new NpgsqlOneRunWire(lent.Connection)
-            : session._wire ??= new UpstreamWire(session, frame => Frames.Copy(frame, session._toClient));
+            : session._wire ??= new UpstreamWire(session, frame => Frames.Copy(frame, session._toClient), session);
 
         /// <summary>The upstream lent to Npgsql for this statement, if it was; given back when the statement is done.</summary>
         public (NpgsqlConnection Connection, BridgeLease Lease)? Lent { get; private set; }
@@ -1304,7 +1358,18 @@ internal sealed class ProxySession : IBridgedUpstream
 
         public override async ValueTask<NpgsqlConnection> NpgsqlAsync()
         {
-            Lent ??= await session.LendUpstreamAsync();
+            if (Lent is null)
+            {
+                // Npgsql must find the upstream with nothing owed to the client.
+                await session.QuietAsync();
+                if (session._ledger!.Discarding)
+                {
+                    throw new ClientMessagesFailedException();
+                }
+
+                Lent = await session.LendUpstreamAsync();
+            }
+
             return Lent.Value.Connection;
         }
 

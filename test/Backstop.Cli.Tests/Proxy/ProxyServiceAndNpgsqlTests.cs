@@ -230,6 +230,44 @@ public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
         Assert.Equal(0L, await after.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task A_guarded_write_behind_a_message_that_fails_is_not_run_and_the_client_gets_that_error_alone()
+    {
+        // The guard's first pipeline goes in the same write as the client's Parse, Bind and Describe; when one of the
+        // client's own messages fails, the server discards the guard's statements, and the client sees what it would
+        // see without the proxy.
+        await using var connection = await TriggeredLeadsSessionAsync();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
+
+        // The write's own Parse fails (a column that is not there).
+        var typo = await Assert.ThrowsAsync<PostgresException>(() => ConfirmedAsync(connection, "UPDATE leads SET no_such_column = 1 WHERE id = 6"));
+        Assert.Equal("42703", typo.SqlState);
+
+        // A statement before it in the same batch fails.
+        await using (var batch = new NpgsqlBatch(connection) { BatchCommands = { new("SET backstop.confirm = 'prod'"), new("SELECT 1/0"), new("UPDATE leads SET note = 'not run' WHERE id = 6") } })
+        {
+            Assert.Equal("22012", (await Assert.ThrowsAsync<PostgresException>(() => batch.ExecuteNonQueryAsync())).SqlState);
+        }
+
+        // Inside a transaction: the failure aborts it, as the server's own error does, until ROLLBACK.
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            Assert.Equal("42703", (await Assert.ThrowsAsync<PostgresException>(() => ConfirmedAsync(connection, "UPDATE leads SET no_such_column = 2 WHERE id = 6"))).SqlState);
+            await using var next = new NpgsqlCommand("SELECT 1", connection);
+            Assert.Equal("25P02", (await Assert.ThrowsAsync<PostgresException>(() => next.ExecuteScalarAsync())).SqlState);
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM leads WHERE note = 'not run'"));
+        Assert.DoesNotMatch(ChangeNumber(), string.Join("\n", notices));
+
+        // The session goes on: the next write is guarded and kept.
+        await ConfirmedAsync(connection, "UPDATE leads SET note = 'after the failures' WHERE id = 6");
+        Assert.Matches(ChangeNumber(), string.Join("\n", notices));
+        Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM leads WHERE id = 6 AND note = 'after the failures'"));
+    }
+
     /// <summary>Alice's session, after a first kept write to leads gave it persistent capture (so writes there run once).</summary>
     private async Task<NpgsqlConnection> TriggeredLeadsSessionAsync()
     {
