@@ -90,6 +90,9 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
     /// <summary>A statement executed since the last Sync may have begun or ended a transaction (or is not known).</summary>
     private bool _openMayEndTransaction;
 
+    /// <summary>The last thing sent upstream was a guard's, ending with its Sync: a Sync of the client's now changes nothing there.</summary>
+    private bool _readyKnown;
+
     /// <summary>The proxy reported an error in the extended protocol and discards the client's messages until Sync.</summary>
     private bool _discarding;
 
@@ -609,6 +612,11 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
             return code != FrontendMessageCode.Terminate;
         }
 
+        if (code is not (FrontendMessageCode.Sync or FrontendMessageCode.Flush))
+        {
+            _readyKnown = false;
+        }
+
         switch (code)
         {
             case FrontendMessageCode.Query:
@@ -654,7 +662,19 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
                 _discarding = false;
                 _openMayEndTransaction = false;
                 Forward(frame);
-                _ledger?.ExpectReady();
+                if (_readyKnown && _ledger is { Quiet: true })
+                {
+                    // Nothing reached the server since the guard's own Sync: its ReadyForQuery is known, and the
+                    // client has it now, without waiting for the server's, which is not relayed.
+                    _ledger.ExpectReady(own: true);
+                    WriteClient(new ReadyForQuery(_status));
+                }
+                else
+                {
+                    _ledger?.ExpectReady();
+                }
+
+                _readyKnown = false;
                 Interlocked.Increment(ref _owed);
                 Interlocked.Increment(ref _sent);
                 return true;
@@ -775,6 +795,9 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
                     _discarding = true;
                 }
 
+                // The guard ended with a Sync of its own, so the upstream is ready, in the state it last reported
+                // (not so when one of the client's messages failed first: the server may still discard until Sync).
+                _readyKnown = !_ledger.Discarding;
                 return;
             }
         }
