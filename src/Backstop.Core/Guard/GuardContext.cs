@@ -50,11 +50,10 @@ public sealed record GuardContext
     public long LocalId { get; init; }
 
     /// <summary>
-    /// Told, on the guard's own flow, that a statement is about to be kept (its verdict, impact and change id as they
-    /// will be), just before the batch that keeps it is sent: the caller's own work for a kept change (the proxy records
-    /// it as running in its state store) then runs while the database keeps it, not after. Keeping can still fail (a
-    /// deferred constraint at COMMIT, say), and the one-run way may then keep the statement the measured way under
-    /// another change id, so this may be told twice: the final outcome says which, if any, was kept. Must not block.
+    /// The id the statement's change gets if it is kept, chosen by the caller beforehand; a new one when null. The proxy
+    /// records the change as running under it before it guards, so that its state store is written while the database
+    /// runs the statement, not after. Whichever way keeps the statement uses it: a way that gave up first rolled back
+    /// everything it wrote under it.
     /// </summary>
-    public Action<GuardOutcome>? Keeping { get; init; }
+    public Guid? ChangeId { get; init; }
 }

@@ -43,7 +43,7 @@ public sealed partial class StatementGuard
     /// COMMIT in the keeping one, a refusal rolls it back; a statement handed to the measured way leaves it open.</param>
     private async Task<GuardOutcome?> TryOneRunAsync(IOneRunWire wire, GuardSavepoint savepoint, AnalyzedStatement statement, GuardContext context, OwnTransaction? own, CancellationToken cancellationToken)
     {
-        var changeId = Guid.CreateVersion7();
+        var changeId = context.ChangeId ?? Guid.CreateVersion7();
         var target = statement.Info.Targets[0];
         var batch = new List<WireStatement>();
         if (own is { Open: false })
@@ -185,7 +185,6 @@ public sealed partial class StatementGuard
         }
 
         var kept = new GuardOutcome { Verdict = decision.Verdict, Reasons = Deciding(decision), Impact = impact, Kept = true, ChangeId = changeId, OneRun = true };
-        context.Keeping?.Invoke(kept);
         if (!await KeepStagedAsync(wire, savepoint, clientStrings, changeId, statement, context, commit: own is not null))
         {
             if (own is not null)

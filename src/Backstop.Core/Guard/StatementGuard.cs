@@ -218,7 +218,7 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
         }
 
         await savepoint.RollBackAsync(connection, cancellationToken);
-        var request = new CaptureRequest(Guid.CreateVersion7(), context.LocalId, context.EnvironmentName, context.Actor, Sha256(statement.Statement.Text), UndoOf: null);
+        var request = new CaptureRequest(context.ChangeId ?? Guid.CreateVersion7(), context.LocalId, context.EnvironmentName, context.Actor, Sha256(statement.Statement.Text), UndoOf: null);
         StatementImpact run;
         IReadOnlyList<string> problems;
         try
@@ -244,7 +244,6 @@ public sealed partial class StatementGuard(TierPolicy policy, TimeProvider clock
         }
 
         var kept = new GuardOutcome { Verdict = ran.Verdict, Reasons = Deciding(ran), Impact = run, Kept = true, ChangeId = request.ChangeId };
-        context.Keeping?.Invoke(kept);
 
         // Not cancelled once sent: the statement is then part of the client's transaction, and must be reported so.
         await using (var keep = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand($"RELEASE SAVEPOINT {savepoint.Name}"), settings.Restore() } })

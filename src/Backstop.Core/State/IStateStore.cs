@@ -21,6 +21,13 @@ public interface IStateStore
     /// <returns>false if the change's outcome was no longer <paramref name="expected"/>.</returns>
     Task<bool> UpdateIfAsync(ChangeRecord change, ChangeOutcome expected, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes a change recorded as running that never became one (recorded before its statement was judged, then not
+    /// kept), with its script unless another change has the same; nothing when it is no longer running.
+    /// </summary>
+    /// <returns>false if the change was no longer recorded as running (or not at all).</returns>
+    Task<bool> DiscardRunningAsync(long id, CancellationToken cancellationToken);
+
     Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken);
 
     /// <summary>Newest first; scripts cut to their first line's worth.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Globalization;
 using System.Text;
 using Backstop.Core.Guard;
@@ -18,10 +19,9 @@ namespace Backstop.Proxy.Guarding;
 /// of the unnamed statement and portal, with one Sync at the end, as Npgsql sends a batch; the session restores the
 /// client's unnamed statement afterwards, as it does after the bridge.
 /// </summary>
-/// <param name="upstream">the session's upstream connection; told of what changes its view of it (ReadyForQuery, ParameterStatus).</param>
-/// <param name="notification">a NotificationResponse that came meanwhile, for the client.</param>
-/// <param name="client">the answers still owed to the client's own messages, sent before the guard's and read first.</param>
-internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFrame> notification, IClientAnswers? client = null) : IOneRunWire
+/// <param name="session">the session whose upstream connection it is: the wire writes and reads there through it, and
+/// it is told of what changes its view of the upstream and of what is the client's.</param>
+internal sealed class UpstreamWire(IWireSession session) : IOneRunWire
 {
     private const int Uuid = 2950;
     private const int Text = 25;
@@ -44,7 +44,7 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
         Sync.Instance.WriteTo(_writer);
 
         // Not cancelled once written: the answers must be read to the end, or the session would read them as its own.
-        await upstream.Writer.WriteAsync(_writer.WrittenMemory, CancellationToken.None);
+        await session.SendAsync(_writer.WrittenMemory);
         return await ReadAsync(statements.Count);
     }
 
@@ -60,17 +60,17 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
         List<string?[]>? rows = null;
         while (true)
         {
-            var result = await upstream.Reader.ReadAsync(CancellationToken.None);
+            var result = await session.ReadAsync();
             var buffer = result.Buffer;
             var done = false;
             try
             {
                 while (!done && _messages.TryReadBackend(ref buffer, out var frame))
                 {
-                    if (client is { Owed: true })
+                    if (session.Owed)
                     {
                         // An answer to the client's own messages, sent before the guard's: the client's.
-                        clientFailed |= client.Relay(frame);
+                        clientFailed |= session.Relay(frame);
                         continue;
                     }
 
@@ -109,13 +109,13 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
                             failed = index;
                             break;
                         case BackendMessageCode.ParameterStatus:
-                            upstream.Observe(frame.Code, frame.Payload);
+                            session.Observe(frame.Code, frame.Payload);
                             break;
                         case BackendMessageCode.NotificationResponse:
-                            notification(frame);
+                            session.Notify(frame);
                             break;
                         case BackendMessageCode.ReadyForQuery:
-                            upstream.Observe(frame.Code, frame.Payload);
+                            session.Observe(frame.Code, frame.Payload);
                             done = true;
                             break;
                     }
@@ -123,7 +123,7 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
             }
             finally
             {
-                upstream.Reader.AdvanceTo(buffer.Start, buffer.End);
+                session.AdvanceTo(buffer.Start, buffer.End);
             }
 
             if (done)
@@ -215,15 +215,29 @@ internal sealed class UpstreamWire(IBridgedUpstream upstream, Action<MessageFram
     }
 }
 
-/// <summary>The answers a session still owes its client for messages sent on before a guard's own.</summary>
-internal interface IClientAnswers
+/// <summary>The side of a person's session an <see cref="UpstreamWire"/> runs on.</summary>
+internal interface IWireSession
 {
-    /// <summary>Whether the server still owes answers to the client's messages (they come before the guard's).</summary>
+    /// <summary>Whether the server still owes answers to the client's own messages, sent before the guard's.</summary>
     bool Owed { get; }
 
     /// <summary>One answer to the client's messages: the session relays it, as any other.</summary>
     /// <returns>whether it was an error, after which the server discards what follows until Sync.</returns>
     bool Relay(in MessageFrame frame);
+
+    /// <summary>A message that changes the session's view of its upstream (ReadyForQuery, ParameterStatus).</summary>
+    void Observe(byte code, ReadOnlySequence<byte> payload);
+
+    /// <summary>A NotificationResponse that came meanwhile, for the client.</summary>
+    void Notify(in MessageFrame frame);
+
+    /// <summary>Writes the guard's messages upstream, after what of the client's the session still holds, in one write.</summary>
+    ValueTask SendAsync(ReadOnlyMemory<byte> bytes);
+
+    /// <summary>The next read of the upstream connection: the session's own read in flight, if it has one.</summary>
+    ValueTask<ReadResult> ReadAsync();
+
+    void AdvanceTo(SequencePosition consumed, SequencePosition examined);
 }
 
 /// <summary>

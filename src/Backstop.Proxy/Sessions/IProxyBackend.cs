@@ -61,12 +61,17 @@ public interface IProxyBackend
     Task<long> RecordChangeAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records a statement the guard is keeping in a transaction of its own as a running change (<c>ChangeOutcome.Running</c>),
-    /// while the database commits it; returns its id. <see cref="SettleChange"/> says how it ended. Should the server
-    /// stop before that, the change is settled from the target's change log (<c>ChangeReconciler</c>), as a CLI run's is.
-    /// Called on the guard's flow: must return at once and write elsewhere.
+    /// Records a statement about to be guarded in a transaction of the guard's own as a running change
+    /// (<c>ChangeOutcome.Running</c>) under <paramref name="changeId"/>, the id it gets if it is kept, while the database
+    /// runs it; returns its record's id. <see cref="SettleChange"/> says how it ended, <see cref="DiscardRunning"/>
+    /// removes it when it was not kept. Should the server stop before either, the change is settled from the target's
+    /// change log (<c>ChangeReconciler</c>), as a CLI run's is. Called on the guard's flow: must return at once and write
+    /// elsewhere.
     /// </summary>
-    Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, CancellationToken cancellationToken);
+    Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, Guid changeId, DateTimeOffset startedAt, CancellationToken cancellationToken);
+
+    /// <summary>Removes a running record of <see cref="RecordRunningAsync"/> whose statement was not kept; in the background, as <see cref="SettleChange"/>.</summary>
+    void DiscardRunning(long id, ProxyTarget target);
 
     /// <summary>
     /// Settles a change recorded as running: committed or not, with how long the statement took; in the background,

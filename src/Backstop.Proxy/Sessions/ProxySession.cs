@@ -38,7 +38,7 @@ namespace Backstop.Proxy.Sessions;
 /// server a statement that fails to parse in its place and answers the client with its own error where the server's
 /// would be: the server then aborts the transaction and discards until Sync exactly as it does for its own errors.
 /// </remarks>
-internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
+internal sealed class ProxySession : IBridgedUpstream, IWireSession
 {
     private const string MarkerPrefix = "backstop_refusal_";
 
@@ -142,13 +142,33 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
         }
     }
 
-    bool IClientAnswers.Owed => _ledger is { Quiet: false };
+    bool IWireSession.Owed => _ledger is { Quiet: false };
 
-    bool IClientAnswers.Relay(in MessageFrame frame)
+    bool IWireSession.Relay(in MessageFrame frame)
     {
         OnServerMessage(frame);
         return frame.Code == (byte)BackendMessageCode.ErrorResponse;
     }
+
+    void IWireSession.Observe(byte code, ReadOnlySequence<byte> payload) => ((IBridgedUpstream)this).Observe(code, payload);
+
+    void IWireSession.Notify(in MessageFrame frame) => Frames.Copy(frame, _toClient);
+
+    async ValueTask IWireSession.SendAsync(ReadOnlyMemory<byte> bytes)
+    {
+        _toServer.Write(bytes.Span);
+        await FlushServerAsync();
+    }
+
+    async ValueTask<ReadResult> IWireSession.ReadAsync()
+    {
+        // The relay's read in flight, if any, is taken over rather than cancelled: whatever it brings is read in turn.
+        var pending = _serverRead;
+        _serverRead = null;
+        return pending is null ? await _upstream.Reader.ReadAsync(CancellationToken.None) : await pending;
+    }
+
+    void IWireSession.AdvanceTo(SequencePosition consumed, SequencePosition examined) => _upstream.Reader.AdvanceTo(consumed, examined);
 
     /// <summary>Sends the upstream backend a CancelRequest for whatever this session runs now.</summary>
     public async Task CancelAsync()
@@ -1186,21 +1206,18 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
             Confirmed = confirmed,
         };
 
-        await StopServerReadAsync();
-        // The client's messages not answered yet go first, in the same write as the guard's first pipeline.
-        await FlushServerAsync();
+        // The client's messages not answered yet go first, in the same write as the guard's first pipeline (the wire
+        // writes through the session, and takes over the relay's read in flight).
         GuardOutcome? outcome = null;
         ProxyApproval? approval = null;
         ErrorResponse? error = null;
         var clientFailed = false;
         var ownTransaction = _status == TransactionStatus.Idle;
 
-        // In autocommit, a statement about to be kept is recorded as running while the database commits it, and settled
-        // once the reply is on its way (IProxyBackend.RecordRunningAsync: it must not wait on the guard's flow).
-        var running = new List<(GuardOutcome About, Task<long> Id)>();
-        Action<GuardOutcome>? keeping = ownTransaction
-            ? about => running.Add((about, _server.Backend.RecordRunningAsync(_target, _user.Name, sql, about, started, CancellationToken.None)))
-            : null;
+        // In autocommit, the statement is recorded as running under the change id it gets if kept, while the database
+        // runs it (IProxyBackend.RecordRunningAsync writes elsewhere), and settled, or removed, once the reply is known.
+        Guid? changeId = ownTransaction ? Guid.CreateVersion7() : null;
+        var running = changeId is { } recorded ? _server.Backend.RecordRunningAsync(_target, _user.Name, sql, recorded, started, CancellationToken.None) : null;
         // The one-run way goes over the upstream connection directly; the upstream is lent to Npgsql only for another way.
         var link = new SessionLink(this);
         try
@@ -1208,7 +1225,7 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
             try
             {
                 // In autocommit the guard opens and ends the transaction itself, in the batches it sends anyway.
-                outcome = await _server.Guard(_target).GuardAsync(link, sql, context with { Autocommit = ownTransaction, Keeping = keeping }, CancellationToken.None);
+                outcome = await _server.Guard(_target).GuardAsync(link, sql, context with { Autocommit = ownTransaction, ChangeId = changeId }, CancellationToken.None);
 
                 // An approval is looked for only when one is needed: another person approved this very statement, and
                 // it runs again with the approved impact as its bound, the proxy holding the transaction until the
@@ -1254,6 +1271,11 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
 
             if (clientFailed)
             {
+                if (running is not null)
+                {
+                    await SettleRunningAsync(sql, null, started, TimeSpan.Zero, changeId!.Value, running);
+                }
+
                 return false;
             }
 
@@ -1303,7 +1325,7 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
         }
 
         var duration = Stopwatch.GetElapsedTime(clock);
-        var keptAs = running.Count == 0 ? null : await SettleRunningAsync(sql, error is null ? outcome : null, started, duration, running);
+        var keptAs = running is null ? null : await SettleRunningAsync(sql, error is null && !clientFailed ? outcome : null, started, duration, changeId!.Value, running);
         var detail = new Dictionary<string, string> { ["duration_ms"] = duration.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) };
         if (outcome is not null)
         {
@@ -1371,7 +1393,7 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
         // Once lent, the upstream is Npgsql's until given back: the bridge's relay reads it.
         public override IOneRunWire Wire => Lent is { } lent
             ? new NpgsqlOneRunWire(lent.Connection)
-            : session._wire ??= new UpstreamWire(session, frame => Frames.Copy(frame, session._toClient), session);
+            : session._wire ??= new UpstreamWire(session);
 
         /// <summary>The upstream lent to Npgsql for this statement, if it was; given back when the statement is done.</summary>
         public (NpgsqlConnection Connection, BridgeLease Lease)? Lent { get; private set; }
@@ -1383,8 +1405,9 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
         {
             if (Lent is null)
             {
-                // Npgsql must find the upstream with nothing owed to the client.
+                // Npgsql must find the upstream with nothing owed to the client, and no read of the session's in flight.
                 await session.QuietAsync();
+                await session.StopServerReadAsync();
                 if (session._ledger!.Discarding)
                 {
                     throw new ClientMessagesFailedException();
@@ -1722,37 +1745,32 @@ internal sealed class ProxySession : IBridgedUpstream, IClientAnswers
     }
 
     /// <summary>
-    /// Settles what <see cref="GuardContext.Keeping"/> recorded as running for a statement of the proxy's own
-    /// transaction: the record of the change kept as committed, any other (a keep that failed, after which the statement
-    /// was kept another way or not at all) as not committed.
+    /// Settles the running record of a statement of the proxy's own transaction: as the change committed when it was
+    /// kept (under the id recorded, whichever way kept it), removed when it was not kept.
     /// </summary>
     /// <param name="kept">the statement's outcome when it was kept; null when it was not.</param>
     /// <returns>the kept change's id; null when it has no record yet.</returns>
-    private async Task<long?> SettleRunningAsync(string sql, GuardOutcome? kept, DateTimeOffset started, TimeSpan duration, List<(GuardOutcome About, Task<long> Id)> running)
+    private async Task<long?> SettleRunningAsync(string sql, GuardOutcome? kept, DateTimeOffset started, TimeSpan duration, Guid changeId, Task<long> running)
     {
-        long? keptAs = null;
-        foreach (var (about, recording) in running)
+        long id;
+        try
         {
-            long id;
-            try
-            {
-                id = await recording;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // Nothing was recorded: the kept change is recorded afresh (or warned of) by the caller.
-                continue;
-            }
-
-            var committed = kept is { Kept: true } && kept.ChangeId == about.ChangeId;
-            _server.Backend.SettleChange(id, _target, _user.Name, sql, committed ? kept! : about, started, duration, committed);
-            if (committed)
-            {
-                keptAs = id;
-            }
+            id = await running;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Nothing was recorded: a kept change is recorded afresh (or warned of) by the caller.
+            return null;
         }
 
-        return keptAs;
+        if (kept is { Kept: true } && kept.ChangeId == changeId)
+        {
+            _server.Backend.SettleChange(id, _target, _user.Name, sql, kept, started, duration, committed: true);
+            return id;
+        }
+
+        _server.Backend.DiscardRunning(id, _target);
+        return null;
     }
 
     private static NoticeResponse KeptNotice(long id) =>

@@ -337,11 +337,32 @@ public sealed class ProxyBackend(ServerContext server) : IProxyBackend
     // and on the thread pool they held up the continuations of the very statement being kept.
     private readonly StateWriter _writer = new();
 
-    public Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+    public Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, Guid changeId, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         _writer.Run(async () =>
         {
             var identity = await IdentityAsync(target);
-            return await server.Store.AddAsync(Record(target, identity, user, statement, outcome, startedAt, null, ChangeOutcome.Running), CancellationToken.None);
+            // Not judged yet: the verdict and the impact come with SettleChange.
+            var running = new GuardOutcome { Verdict = Core.Policies.Verdict.Allow, Reasons = [], Impact = new Core.Preview.StatementImpact { Index = 0, CommandTag = "" }, Kept = false, ChangeId = changeId };
+            return await server.Store.AddAsync(Record(target, identity, user, statement, running, startedAt, null, ChangeOutcome.Running) with
+            {
+                Impact = [],
+                Message = "being guarded through the proxy",
+            }, CancellationToken.None);
+        });
+
+    public void DiscardRunning(long id, ProxyTarget target) =>
+        _ = _writer.Run(async () =>
+        {
+            try
+            {
+                await server.Store.DiscardRunningAsync(id, CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Console.Error.WriteLine($"backstop: could not remove the running record {id} of a statement on '{target.Name}' that was not kept ({e.Message}); `backstop changes` settles it as failed from the database's change log");
+            }
+
+            return 0L;
         });
 
     public void SettleChange(long id, ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, bool committed) =>

@@ -206,6 +206,16 @@ public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
             Assert.Equal(1, await probe.ExecuteScalarAsync());
         }
 
+        // It was recorded as running while it ran, and that record goes with it: no change to list or undo.
+        var config = Core.Configuration.ConfigLoader.Load(_team.Workspace.ConfigPath);
+        var store = await Core.State.StateStores.OpenAsync(Core.State.StateLocation.Of(config, Environment.GetEnvironmentVariable), null, CancellationToken.None);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((await store.ListAsync("prod", 100, CancellationToken.None)).Any(c => c.Script.Contains("user_id = 999", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the refused statement's running record is still in the state store after 20 s");
+            await Task.Delay(100);
+        }
+
         // The session goes on: the next write runs once and is kept; the refused one left no change behind.
         await ConfirmedAsync(connection, "UPDATE leads SET note = 'after the error' WHERE id = 4");
         Assert.Matches(ChangeNumber(), string.Join("\n", notices));

@@ -153,6 +153,35 @@ public sealed class StateStoreTests : IDisposable
     [Theory]
     [InlineData(TestStores.Sqlite)]
     [InlineData(TestStores.Postgresql)]
+    public async Task DiscardRunningAsync_removes_only_a_running_record_and_keeps_a_script_another_change_has(string kind)
+    {
+        var store = await TestStores.OpenAsync(kind, StateDirectory);
+        var running = Change("production") with { Outcome = ChangeOutcome.Running, Message = null };
+        var committed = running with { Id = await store.AddAsync(running, CancellationToken.None), Outcome = ChangeOutcome.Committed };
+        await store.UpdateAsync(committed, CancellationToken.None);
+        var sameScript = await store.AddAsync(running, CancellationToken.None);
+        var alone = running with { Script = "DELETE FROM leads WHERE id = 7", ScriptSha256 = new string('7', 64) };
+        var aloneId = await store.AddAsync(alone, CancellationToken.None);
+
+        // A committed change stays; a running one goes, and its script with it unless another change has it.
+        Assert.False(await store.DiscardRunningAsync(committed.Id, CancellationToken.None));
+        Assert.True(await store.DiscardRunningAsync(sameScript, CancellationToken.None));
+        Assert.True(await store.DiscardRunningAsync(aloneId, CancellationToken.None));
+        Assert.False(await store.DiscardRunningAsync(aloneId, CancellationToken.None));
+
+        Assert.Equal(ChangeOutcome.Committed, (await store.GetAsync(committed.Id, CancellationToken.None))!.Outcome);
+        Assert.Null(await store.GetAsync(sameScript, CancellationToken.None));
+        Assert.Null(await store.GetAsync(aloneId, CancellationToken.None));
+
+        // The script the committed change shares with the discarded one is still there, whole.
+        var text = new StringWriter();
+        Assert.True(await store.CopyScriptAsync(committed.Id, text, CancellationToken.None));
+        Assert.Equal(running.Script, text.ToString());
+    }
+
+    [Theory]
+    [InlineData(TestStores.Sqlite)]
+    [InlineData(TestStores.Postgresql)]
     public async Task GetAsync_missing_id_returns_null(string kind)
     {
         var store = await TestStores.OpenAsync(kind, StateDirectory);

@@ -89,7 +89,10 @@ internal sealed class ListenerBackend(ProxyTarget dev) : IProxyBackend
     public Task<long> RecordChangeAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the listener tests never write");
 
-    public Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+    public Task<long> RecordRunningAsync(ProxyTarget target, string user, string statement, Guid changeId, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the listener tests never write");
+
+    public void DiscardRunning(long id, ProxyTarget target) =>
         throw new NotSupportedException("the listener tests never write");
 
     public void SettleChange(long id, ProxyTarget target, string user, string statement, GuardOutcome outcome, DateTimeOffset startedAt, TimeSpan duration, bool committed) =>
