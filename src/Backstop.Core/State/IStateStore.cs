@@ -23,7 +23,8 @@ public interface IStateStore
 
     /// <summary>
     /// Removes a change recorded as running that never became one (recorded before its statement was judged, then not
-    /// kept), with its script unless another change has the same; nothing when it is no longer running.
+    /// kept); nothing when it is no longer running. Its script stays (scripts are shared by their SHA-256, and another
+    /// writer may be adding a change with the same one).
     /// </summary>
     /// <returns>false if the change was no longer recorded as running (or not at all).</returns>
     Task<bool> DiscardRunningAsync(long id, CancellationToken cancellationToken);

@@ -60,21 +60,11 @@ public sealed class PostgresStateStore(PostgresStateDatabase database) : IStateS
     public async Task<bool> DiscardRunningAsync(long id, CancellationToken cancellationToken) =>
         await database.WriteAsync(async (connection, ct) =>
         {
-            await using var discard = new NpgsqlCommand(
-                "DELETE FROM backstop_state.changes WHERE id = @id AND outcome = @running RETURNING script_sha256", connection);
+            await using var discard = new NpgsqlCommand("DELETE FROM backstop_state.changes WHERE id = @id AND outcome = @running", connection);
             discard.Parameters.AddWithValue("id", id);
             discard.Parameters.AddWithValue("running", StoredEnum.Name(ChangeOutcome.Running, ChangeOutcome.Unknown));
-            if (await discard.ExecuteScalarAsync(ct) is not string sha)
-            {
-                return false;
-            }
-
-            await using var script = new NpgsqlCommand(
-                "DELETE FROM backstop_state.scripts WHERE sha256 = @sha AND NOT EXISTS (SELECT 1 FROM backstop_state.changes WHERE script_sha256 = @sha)", connection);
-            script.Parameters.AddWithValue("sha", sha);
-            await script.ExecuteNonQueryAsync(ct);
-            return true;
-        }, cancellationToken);
+            return await discard.ExecuteNonQueryAsync(ct);
+        }, cancellationToken) == 1;
 
     /// <summary>The change with the first <see cref="StateSchema.HeadCharacters"/> characters of its script.</summary>
     public async Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken)

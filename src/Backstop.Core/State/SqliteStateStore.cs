@@ -61,21 +61,11 @@ public sealed class SqliteStateStore(SqliteStateFile file) : IStateStore
     public async Task<bool> DiscardRunningAsync(long id, CancellationToken cancellationToken) =>
         await file.WriteAsync(async (connection, ct) =>
         {
-            await using var discard = new SqliteCommand(
-                "DELETE FROM changes WHERE id = $id AND outcome = $running RETURNING script_sha256", connection);
+            await using var discard = new SqliteCommand("DELETE FROM changes WHERE id = $id AND outcome = $running", connection);
             discard.Parameters.AddWithValue("$id", id);
             discard.Parameters.AddWithValue("$running", StoredEnum.Name(ChangeOutcome.Running, ChangeOutcome.Unknown));
-            if (await discard.ExecuteScalarAsync(ct) is not string sha)
-            {
-                return false;
-            }
-
-            await using var script = new SqliteCommand(
-                "DELETE FROM scripts WHERE sha256 = $sha AND NOT EXISTS (SELECT 1 FROM changes WHERE script_sha256 = $sha)", connection);
-            script.Parameters.AddWithValue("$sha", sha);
-            await script.ExecuteNonQueryAsync(ct);
-            return true;
-        }, cancellationToken);
+            return await discard.ExecuteNonQueryAsync(ct);
+        }, cancellationToken) == 1;
 
     /// <summary>The change with the first <see cref="StateSchema.HeadCharacters"/> characters of its script.</summary>
     public async Task<ChangeRecord?> GetAsync(long id, CancellationToken cancellationToken)

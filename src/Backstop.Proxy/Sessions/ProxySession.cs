@@ -38,7 +38,7 @@ namespace Backstop.Proxy.Sessions;
 /// server a statement that fails to parse in its place and answers the client with its own error where the server's
 /// would be: the server then aborts the transaction and discards until Sync exactly as it does for its own errors.
 /// </remarks>
-internal sealed class ProxySession : IBridgedUpstream, IWireSession
+internal sealed partial class ProxySession : IBridgedUpstream, IWireSession
 {
     private const string MarkerPrefix = "backstop_refusal_";
 
@@ -87,6 +87,9 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
     /// <summary>The proxy used the unnamed statement since the client last parsed it: parsed again before the client uses it.</summary>
     private bool _unnamedTaken;
 
+    /// <summary>A guard used the unnamed statement at least once in this session.</summary>
+    private bool _guardTookUnnamed;
+
     /// <summary>A statement executed since the last Sync may have begun or ended a transaction (or is not known).</summary>
     private bool _openMayEndTransaction;
 
@@ -100,6 +103,12 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
     private bool _errorSeen;
 
     private string? _lastTag;
+
+    /// <summary>A ReadyForQuery held back until the changes its transaction committed are recorded (their notices first).</summary>
+    private byte[]? _heldReady;
+
+    /// <summary>The last CommandComplete answered a ROLLBACK TO SAVEPOINT.</summary>
+    private bool _rollbackTo;
     private IReadOnlySet<string> _volatileFunctions = new HashSet<string>();
     private string? _confirmation;
 
@@ -710,7 +719,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
                 return true;
             case FrontendMessageCode.FunctionCall:
                 Forward(frame);
-                _ledger?.ExpectReady();
+                _ledger?.ExpectReady(sync: false);
                 Interlocked.Increment(ref _owed);
                 Interlocked.Increment(ref _sent);
                 return true;
@@ -732,21 +741,23 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
 
         var statements = SurelyReads(parse.Sql) ? [] : Analyze(parse.Sql);
         var prepared = new PreparedStatement(parse.Sql, parse.ParameterTypes, statements);
-        _statements[parse.StatementName] = prepared;
         if (Unreadable(parse.Sql, statements) is { } unreadable)
         {
+            prepared = prepared with { Refusal = unreadable };
             WriteServer(new Parse(parse.StatementName, Refuse(unreadable), []));
         }
         else if (!_user.IsPerson && statements is not null && StaticGuard.Refusal(statements, _target.Policy, PolicyContext()) is { } refusal)
         {
-            var marker = Refuse(ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint));
-            WriteServer(new Parse(parse.StatementName, marker, []));
+            prepared = prepared with { Refusal = ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint) };
+            WriteServer(new Parse(parse.StatementName, Refuse(prepared.Refusal), []));
             _server.Audit(Entry("proxy.refused", "refused", parse.Sql, new() { ["reason"] = refusal }));
         }
         else
         {
             Forward(frame);
         }
+
+        _statements[parse.StatementName] = prepared;
 
         if (parse.StatementName.Length == 0)
         {
@@ -810,6 +821,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
 
                 // The guard's own statements were the unnamed statement (and portal) of the upstream session.
                 _unnamedTaken = true;
+                _guardTookUnnamed = true;
                 if (!await GuardAsync(sql, only))
                 {
                     _discarding = true;
@@ -835,7 +847,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
             Await(null, "(portal \"" + execute.PortalName + "\")", null);
         }
 
-        if (prepared?.Statements is not { } known || known.Any(s => s.Info.Kind == StatementKind.TransactionControl))
+        if (_user.IsPerson && (prepared?.Statements is not { } known || known.Any(s => s.Info.Kind == StatementKind.TransactionControl)))
         {
             _openMayEndTransaction = true;
         }
@@ -861,8 +873,9 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
     {
         if (_unnamedTaken && statementName.Length == 0 && _statements.TryGetValue("", out var unnamed))
         {
+            // What the server was sent for it: a statement the proxy refused is refused again, never parsed for real.
             _unnamedTaken = false;
-            WriteServer(new Parse("", unnamed.Sql, unnamed.Types));
+            WriteServer(unnamed.Refusal is { } refused ? new Parse("", Refuse(refused), []) : new Parse("", unnamed.Sql, unnamed.Types));
             _ledger?.Expect(own: true);
         }
     }
@@ -876,7 +889,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         {
             // The hot path of applications: a read, relayed as it came, without decoding it.
             Forward(frame);
-            _ledger?.ExpectReady();
+            _ledger?.ExpectReady(sync: false);
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -893,7 +906,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
             // The hot path of applications and dashboards: a text with no word that could write is relayed unsplit.
             EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "read", Audited: _user.IsPerson));
             Forward(frame);
-            _ledger?.ExpectReady();
+            _ledger?.ExpectReady(sync: false);
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -910,7 +923,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         {
             WriteServer(new Query(Refuse(unreadable)));
             EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
-            _ledger?.ExpectReady();
+            _ledger?.ExpectReady(sync: false);
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -920,7 +933,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         {
             WriteServer(new Query(Refuse(ErrorResponse.Error(ProxySqlStates.RefusedForService, refusal, hint: ServiceHint))));
             EnqueueAwaiting(new AuditPending(sql, null, _server.Clock.GetUtcNow(), Stopwatch.GetTimestamp(), "refused", Audited: true));
-            _ledger?.ExpectReady();
+            _ledger?.ExpectReady(sync: false);
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -931,7 +944,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         {
             Await(statements, sql, null);
             Forward(frame);
-            _ledger?.ExpectReady();
+            _ledger?.ExpectReady(sync: false);
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             return;
@@ -990,7 +1003,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
             {
                 Await([statement], statement.Statement.Text, null);
                 WriteServer(new Query(statement.Statement.Text));
-                _ledger!.ExpectReady(own: true);
+                _ledger!.ExpectReady(own: true, sync: false);
                 Interlocked.Increment(ref _owed);
                 Interlocked.Increment(ref _sent);
                 await QuietAsync();
@@ -1072,7 +1085,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         {
             Await([statement], statement.Statement.Text, null);
             WriteServer(new Query(statement.Statement.Text));
-            _ledger!.ExpectReady(own: true);
+            _ledger!.ExpectReady(own: true, sync: false);
             Interlocked.Increment(ref _owed);
             Interlocked.Increment(ref _sent);
             await QuietAsync();
@@ -1239,7 +1252,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
                         await link.ExecuteAsync("BEGIN");
                     }
 
-                    outcome = await _server.Guard(_target).GuardAsync(link, sql, context with { ApprovedImpact = found.Impact }, CancellationToken.None);
+                    outcome = await _server.Guard(_target).GuardAsync(link, sql, context with { ApprovedImpact = found.Impact, ChangeId = changeId }, CancellationToken.None);
                 }
             }
             catch (ClientMessagesFailedException)
@@ -1549,6 +1562,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
             var result = await _serverRead;
             _serverRead = null;
             ProcessServer(result);
+            await RecordCommittedAsync();
             if (result.IsCompleted && !ledger.Quiet)
             {
                 throw new UpstreamException("the upstream server closed the connection");
@@ -1571,6 +1585,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         var result = await _serverRead;
         _serverRead = null;
         ProcessServer(result);
+        await RecordCommittedAsync();
         await FlushClientAsync();
     }
 
@@ -1579,14 +1594,22 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         var buffer = result.Buffer;
         try
         {
-            while (_serverMessages.TryReadBackend(ref buffer, out var frame))
+            while (_heldReady is null && _serverMessages.TryReadBackend(ref buffer, out var frame))
             {
                 OnServerMessage(frame);
             }
         }
         finally
         {
-            _upstream.Reader.AdvanceTo(buffer.Start, buffer.End);
+            if (_heldReady is null)
+            {
+                _upstream.Reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+            else
+            {
+                // What came after the held ReadyForQuery is read again next time, at once.
+                _upstream.Reader.AdvanceTo(buffer.Start);
+            }
         }
 
         if (result.IsCompleted && !result.IsCanceled && buffer.IsEmpty)
@@ -1621,6 +1644,17 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
                     return;
                 }
 
+                if (_committed.Count > 0)
+                {
+                    // The client's transaction committed kept statements: their notices (the change numbers) go before
+                    // this ReadyForQuery, which waits until they are recorded (RecordCommittedAsync), and so does
+                    // everything the server sent after it (ProcessServer stops here).
+                    var held = new ArrayBufferWriter<byte>((int)frame.Payload.Length + 5);
+                    Frames.Copy(frame, held);
+                    _heldReady = held.WrittenSpan.ToArray();
+                    return;
+                }
+
                 break;
             case BackendMessageCode.ParameterStatus:
                 var parameter = ParameterStatus.Read(frame.Payload);
@@ -1637,7 +1671,14 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
                     }
                 }
 
-                _ledger?.Failed();
+                if (_ledger?.Failed() == true && _guardTookUnnamed)
+                {
+                    // The server discards the rest of the segment, an unnamed Parse among it perhaps (the client's, or
+                    // RestoreUnnamedStatement's): its unnamed statement may still be a guard's, so it is parsed again
+                    // before the client uses it (parsing the same text twice changes nothing).
+                    _unnamedTaken = true;
+                }
+
                 if (_status == TransactionStatus.InTransaction)
                 {
                     _status = TransactionStatus.Failed;
@@ -1652,6 +1693,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
                 break;
             case BackendMessageCode.CommandComplete:
                 _lastTag = CommandTagOf(frame.Payload);
+                _rollbackTo = _lastTag == "ROLLBACK" && AwaitingNow() && _awaiting.TryPeek(out var answered) && RollbackTo().IsMatch(answered.Statement);
                 FinishAwaiting(_lastTag, null);
                 // Inside a pipeline the ReadyForQuery that reports it comes at Sync; a guard before that must know.
                 switch (_lastTag)
@@ -1659,7 +1701,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
                     case "BEGIN" or "START TRANSACTION":
                         _status = TransactionStatus.InTransaction;
                         break;
-                    case "COMMIT" or "ROLLBACK" when _status != TransactionStatus.Idle:
+                    case "COMMIT" or "ROLLBACK" when _status != TransactionStatus.Idle && !RollsBackToSavepoint():
                         Settle(committed: _lastTag == "COMMIT");
                         _status = TransactionStatus.Idle;
                         break;
@@ -1684,6 +1726,12 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
 
         Frames.Copy(frame, _out);
     }
+
+    /// <summary>The ROLLBACK just answered was ROLLBACK TO SAVEPOINT (the same tag): the transaction goes on.</summary>
+    private bool RollsBackToSavepoint() => _rollbackTo;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*ROLLBACK(\s+(WORK|TRANSACTION))?\s+TO\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex RollbackTo();
 
     private static string CommandTagOf(ReadOnlySequence<byte> payload)
     {
@@ -1717,6 +1765,7 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
     {
         if (_committed.Count == 0)
         {
+            ReleaseHeldReady();
             return;
         }
 
@@ -1733,6 +1782,17 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
             {
                 WriteClient(Unrecorded(statement, e));
             }
+        }
+
+        ReleaseHeldReady();
+    }
+
+    private void ReleaseHeldReady()
+    {
+        if (_heldReady is { } ready)
+        {
+            _heldReady = null;
+            _out.Write(ready);
         }
     }
 
@@ -2091,7 +2151,8 @@ internal sealed class ProxySession : IBridgedUpstream, IWireSession
         }
     }
 
-    private sealed record PreparedStatement(string Sql, IReadOnlyList<int> Types, IReadOnlyList<AnalyzedStatement>? Statements);
+    /// <param name="Refusal">the proxy's refusal, when it sent the server a statement that fails in its place.</param>
+    private sealed record PreparedStatement(string Sql, IReadOnlyList<int> Types, IReadOnlyList<AnalyzedStatement>? Statements, ErrorResponse? Refusal = null);
 
     private sealed record BoundPortal(string Statement, Bind Bind);
 

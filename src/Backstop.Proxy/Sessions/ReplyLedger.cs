@@ -65,13 +65,20 @@ internal sealed class ReplyLedger
     }
 
     /// <summary>
-    /// A message the server answers with ReadyForQuery sent on: Sync, Query or FunctionCall (the messages a Query or a
-    /// FunctionCall is answered with before its ReadyForQuery are uncounted); <paramref name="own"/>: the proxy's,
-    /// whose ReadyForQuery the client must not see.
+    /// A message the server answers with ReadyForQuery sent on: Sync (<paramref name="sync"/>), Query or FunctionCall
+    /// (the messages they are answered with before their ReadyForQuery are uncounted); <paramref name="own"/>: the
+    /// proxy's, whose ReadyForQuery the client must not see.
     /// </summary>
-    public void ExpectReady(bool own = false)
+    public void ExpectReady(bool own = false, bool sync = true)
     {
+        if (!sync && _open.Discarding)
+        {
+            // PostgreSQL ignores a Query or FunctionCall while it discards until Sync: no ReadyForQuery comes for it.
+            return;
+        }
+
         _open.OwnReady = own;
+        _open.BySync = sync;
         _closed.Enqueue(_open);
         _open = new Segment();
     }
@@ -103,6 +110,29 @@ internal sealed class ReplyLedger
 
         head.Answered = head.Expected;
         head.Discarding = true;
+        if (head != _open && !head.BySync)
+        {
+            // Closed by a Query or FunctionCall, which the server now ignores, as everything until the next Sync: the
+            // segments up to that Sync's are one, answered by its ReadyForQuery alone.
+            var rest = _closed.ToList();
+            _closed.Clear();
+            var at = rest.FindIndex(s => s.BySync);
+            if (at < 0)
+            {
+                _open = new Segment { Discarding = true };
+            }
+            else
+            {
+                var closing = rest[at];
+                closing.Answered = closing.Expected;
+                closing.Discarding = true;
+                foreach (var segment in rest.Skip(at))
+                {
+                    _closed.Enqueue(segment);
+                }
+            }
+        }
+
         return true;
     }
 
@@ -125,6 +155,7 @@ internal sealed class ReplyLedger
     {
         public int Expected;
         public int Answered;
+        public bool BySync;
         public bool OwnReady;
         public bool Discarding;
 

@@ -278,6 +278,44 @@ public sealed partial class ProxyServiceAndNpgsqlTests : IAsyncLifetime
         Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM leads WHERE id = 6 AND note = 'after the failures'"));
     }
 
+    [Fact]
+    public async Task ROLLBACK_TO_SAVEPOINT_leaves_the_transaction_open_and_its_kept_write_recorded_at_COMMIT()
+    {
+        // What psql's ON_ERROR_ROLLBACK does after a typo: ROLLBACK TO SAVEPOINT, whose command tag is ROLLBACK too.
+        await using var connection = await TriggeredLeadsSessionAsync();
+        var notices = new List<string>();
+        connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await ConfirmedAsync(connection, "UPDATE leads SET note = 'kept across a rollback to' WHERE id = 8");
+            await using (var savepoint = new NpgsqlCommand("SAVEPOINT typo", connection))
+            {
+                await savepoint.ExecuteNonQueryAsync();
+            }
+
+            await using (var typo = new NpgsqlCommand("SELEC 1", connection))
+            {
+                Assert.Equal("42601", (await Assert.ThrowsAsync<PostgresException>(() => typo.ExecuteNonQueryAsync())).SqlState);
+            }
+
+            await using (var back = new NpgsqlCommand("ROLLBACK TO SAVEPOINT typo", connection))
+            {
+                await back.ExecuteNonQueryAsync();
+            }
+
+            Assert.DoesNotMatch(ChangeNumber(), string.Join("\n", notices));
+            await transaction.CommitAsync();
+        }
+
+        // The write committed with the transaction, and is a change of alice's that undo takes back.
+        Assert.Equal(1, await _team.CountAsync("SELECT count(*) FROM leads WHERE id = 8 AND note = 'kept across a rollback to'"));
+        var kept = ChangeNumber().Match(string.Join("\n", notices));
+        Assert.True(kept.Success, "no change was recorded at COMMIT: " + string.Join(" | ", notices));
+        var undone = await _team.Alice.RunAsync("undo", kept.Groups[1].Value, "--confirm", "prod");
+        Assert.True(undone.ExitCode == 0, undone.ToString());
+        Assert.Equal(0, await _team.CountAsync("SELECT count(*) FROM leads WHERE note = 'kept across a rollback to'"));
+    }
+
     /// <summary>Alice's session, after a first kept write to leads gave it persistent capture (so writes there run once).</summary>
     private async Task<NpgsqlConnection> TriggeredLeadsSessionAsync()
     {

@@ -106,6 +106,68 @@ public sealed class ReplyLedgerTests
     }
 
     /// <summary>
+    /// After an error among extended messages PostgreSQL ignores everything until Sync, a Query too, which then gets no
+    /// ReadyForQuery: the ledger must not wait for one (the session would wait for it forever). The real server says so.
+    /// </summary>
+    [Fact]
+    public async Task A_Query_the_server_ignores_while_it_discards_until_Sync_is_owed_nothing()
+    {
+        var database = await PostgresSandbox.CreateDatabaseAsync("ledger");
+        var builder = new NpgsqlConnectionStringBuilder(database);
+        await using var upstream = await UpstreamConnection.ConnectAsync(
+            builder.Host!, builder.Port, builder.Database!, builder.Username!, builder.Password, [], ProtocolLimits.Default, CancellationToken.None);
+        var ledger = new ReplyLedger();
+        var writer = new ProtocolWriter();
+        new Parse("", "SELECT 1/0", []).WriteTo(writer);
+        ledger.Expect();
+        new Bind("", "", [], [], []).WriteTo(writer);
+        ledger.Expect();
+        new Execute("", 0).WriteTo(writer);
+        ledger.Expect();
+        new Query("SELECT 2").WriteTo(writer);
+        ledger.ExpectReady(sync: false);
+        new Parse("", "SELECT 3", []).WriteTo(writer);
+        ledger.Expect();
+        Sync.Instance.WriteTo(writer);
+        ledger.ExpectReady();
+        new Query("SELECT 4").WriteTo(writer);
+        ledger.ExpectReady(sync: false);
+        await upstream.Stream.WriteAsync(writer.WrittenMemory);
+
+        var seen = new List<char>();
+        var messages = new MessageReader(ProtocolLimits.Default);
+        while (!ledger.Quiet)
+        {
+            var result = await upstream.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            var buffer = result.Buffer;
+            while (!ledger.Quiet && messages.TryReadBackend(ref buffer, out var frame))
+            {
+                seen.Add((char)frame.Code);
+                switch ((BackendMessageCode)frame.Code)
+                {
+                    case BackendMessageCode.ReadyForQuery:
+                        Assert.False(ledger.Ready());
+                        break;
+                    case BackendMessageCode.ErrorResponse:
+                        ledger.Failed();
+                        break;
+                    case BackendMessageCode.ParseComplete or BackendMessageCode.BindComplete or BackendMessageCode.RowDescription
+                        or BackendMessageCode.CommandComplete:
+                        ledger.Completed();
+                        break;
+                }
+            }
+
+            upstream.Reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+
+        // ParseComplete, the error (1/0 is folded when the statement is planned, at Bind); then Sync's ReadyForQuery
+        // alone, SELECT 2 and the Parse of SELECT 3 ignored; then SELECT 4's answers.
+        Assert.Equal("1EZTDCZ", new string([.. seen]));
+        Assert.Equal(0, ledger.ReadyOwed);
+    }
+
+    /// <summary>
     /// PostgreSQL itself is the oracle: random pipelines of simple queries and extended-protocol segments, with
     /// statements that fail at Parse, at Bind and at Execute, are written in one go (the ledger told of all of them
     /// first, as when a client pipelines), and every answer the server gives is put to the ledger. The k-th completion
