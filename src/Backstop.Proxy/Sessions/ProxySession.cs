@@ -107,8 +107,6 @@ internal sealed partial class ProxySession : IBridgedUpstream, IWireSession
     /// <summary>A ReadyForQuery held back until the changes its transaction committed are recorded (their notices first).</summary>
     private byte[]? _heldReady;
 
-    /// <summary>The last CommandComplete answered a ROLLBACK TO SAVEPOINT.</summary>
-    private bool _rollbackTo;
     private IReadOnlySet<string> _volatileFunctions = new HashSet<string>();
     private string? _confirmation;
 
@@ -675,9 +673,9 @@ internal sealed partial class ProxySession : IBridgedUpstream, IWireSession
                 await HandleExecuteAsync(frame);
                 return true;
             case FrontendMessageCode.Describe:
-                if (frame.Payload.Length > 1 && frame.Payload.FirstSpan[0] == (byte)'S' && frame.Payload.Slice(1).FirstSpan[0] == 0)
+                if (_unnamedTaken && Describe.Read(frame.Payload) is { Target: PortalOrStatement.Statement } described)
                 {
-                    RestoreUnnamedStatement("");
+                    RestoreUnnamedStatement(described.Name);
                 }
 
                 Forward(frame);
@@ -1693,7 +1691,8 @@ internal sealed partial class ProxySession : IBridgedUpstream, IWireSession
                 break;
             case BackendMessageCode.CommandComplete:
                 _lastTag = CommandTagOf(frame.Payload);
-                _rollbackTo = _lastTag == "ROLLBACK" && AwaitingNow() && _awaiting.TryPeek(out var answered) && RollbackTo().IsMatch(answered.Statement);
+                // ROLLBACK TO SAVEPOINT has the tag ROLLBACK too, and leaves the transaction open: told apart by its text.
+                var rollbackTo = _lastTag == "ROLLBACK" && AwaitingNow() && _awaiting.TryPeek(out var answered) && RollbackTo().IsMatch(answered.Statement);
                 FinishAwaiting(_lastTag, null);
                 // Inside a pipeline the ReadyForQuery that reports it comes at Sync; a guard before that must know.
                 switch (_lastTag)
@@ -1701,7 +1700,7 @@ internal sealed partial class ProxySession : IBridgedUpstream, IWireSession
                     case "BEGIN" or "START TRANSACTION":
                         _status = TransactionStatus.InTransaction;
                         break;
-                    case "COMMIT" or "ROLLBACK" when _status != TransactionStatus.Idle && !RollsBackToSavepoint():
+                    case "COMMIT" or "ROLLBACK" when _status != TransactionStatus.Idle && !rollbackTo:
                         Settle(committed: _lastTag == "COMMIT");
                         _status = TransactionStatus.Idle;
                         break;
@@ -1726,9 +1725,6 @@ internal sealed partial class ProxySession : IBridgedUpstream, IWireSession
 
         Frames.Copy(frame, _out);
     }
-
-    /// <summary>The ROLLBACK just answered was ROLLBACK TO SAVEPOINT (the same tag): the transaction goes on.</summary>
-    private bool RollsBackToSavepoint() => _rollbackTo;
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\s*ROLLBACK(\s+(WORK|TRANSACTION))?\s+TO\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex RollbackTo();
